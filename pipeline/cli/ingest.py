@@ -1,0 +1,129 @@
+"""``hehu ingest FLIGHT_DIR``: read every frame's geotag; set bad files aside.
+
+``--json`` prints one object per line: frames first, then set-aside files.
+Frame keys (``null`` when the file does not carry the field):
+
+- file: ``path``, ``sha256``, ``size_bytes``, ``media_type``, ``width_px``,
+  ``height_px``, ``orientation``, ``exif_width_px``
+- capture: ``captured_at`` (camera local time, no zone), ``subsec``,
+  ``gps_time_utc``, ``make``, ``model``, ``serial``
+- optics: ``focal_mm``, ``focal_35mm``, ``focal_plane_x_res``, ``focal_plane_res_unit``
+- GPS (WGS-84): ``lat``, ``lon``, ``gps_alt_m``, ``lat_ref``, ``lon_ref``, ``gps_alt_ref``
+- DJI XMP: ``rel_alt_m``, ``abs_alt_m``, ``gimbal_{yaw,pitch,roll}_deg``,
+  ``flight_{yaw,pitch,roll}_deg``, ``calibrated_focal_px``,
+  ``optical_center_{x,y}_px``, ``rtk_flag``, ``rtk_std_{lon,lat,hgt}_m``,
+  ``lrf_target_{lat,lon}_deg``, ``lrf_target_abs_alt_m``, ``lrf_target_distance_m``
+- ground: ``gsd_cm_per_px`` at the image centre, ``footprint`` as ``[[lat, lon], …]``
+  (closed ring), ``camera_source`` (where the intrinsics came from), ``yaw_source``;
+  ``georef_error`` says why these are null
+- ``quarantined``: false
+
+Set-aside lines: ``{"quarantined": true, "path", "reason", "sha256", "size_bytes"}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pipeline.records import FrameMeta, Quarantined
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ingest", help="read a flight folder's geotags; set bad files aside")
+    p.add_argument("flight_dir", type=Path, help="folder of a flight's photos (searched recursively)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument(
+        "--max-offset-m",
+        type=float,
+        default=5000.0,
+        help="set aside frames farther than this from the flight's median position",
+    )
+    p.set_defaults(func=run)
+
+
+def frame_record(meta: FrameMeta) -> dict[str, Any]:
+    """A flat JSON-ready record of one frame, with its ground geometry."""
+    from pipeline.errors import HehuError
+    from pipeline.geo.georef import georeference
+
+    record = {k: v for k, v in meta.to_dict().items() if k not in ("gps", "xmp")}
+    gps = meta.gps
+    record.update(
+        lat=gps.lat_deg if gps else None,
+        lon=gps.lon_deg if gps else None,
+        gps_alt_m=gps.alt_m if gps else None,
+        lat_ref=gps.lat_ref if gps else None,
+        lon_ref=gps.lon_ref if gps else None,
+        gps_alt_ref=gps.alt_ref if gps else None,
+    )
+    xmp = meta.to_dict()["xmp"] or {}
+    record.update({k: xmp.get(k) for k in _XMP_KEYS})
+    ground: dict[str, Any] = dict.fromkeys(
+        ("gsd_cm_per_px", "footprint", "camera_source", "yaw_source", "georef_error")
+    )
+    try:
+        georef = georeference(meta)
+        ground.update(
+            gsd_cm_per_px=round(float(georef.gsd_cm_per_px()), 3),
+            footprint=[[round(lat, 7), round(lon, 7)] for lat, lon in georef.footprint()],
+            camera_source=georef.camera.source,
+            yaw_source=georef.pose.yaw_source,
+        )
+    except HehuError as e:
+        ground["georef_error"] = str(e)
+    record.update(ground)
+    record["quarantined"] = False
+    return record
+
+
+_XMP_KEYS = (
+    "rel_alt_m", "abs_alt_m",
+    "gimbal_yaw_deg", "gimbal_pitch_deg", "gimbal_roll_deg",
+    "flight_yaw_deg", "flight_pitch_deg", "flight_roll_deg",
+    "calibrated_focal_px", "optical_center_x_px", "optical_center_y_px",
+    "rtk_flag", "rtk_std_lon_m", "rtk_std_lat_m", "rtk_std_hgt_m",
+    "lrf_target_lat_deg", "lrf_target_lon_deg", "lrf_target_abs_alt_m", "lrf_target_distance_m",
+)  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.errors import BadInputError
+    from pipeline.ingest import scan_flight
+
+    if not args.flight_dir.is_dir():
+        raise BadInputError(f"{args.flight_dir}: not a folder; give the folder of a flight's photos")
+    result = scan_flight(args.flight_dir, max_offset_m=args.max_offset_m)
+    records = [frame_record(m) for m in result.frames]
+    if args.json:
+        for line in [*records, *(q.to_dict() for q in result.quarantined)]:
+            print(json.dumps(line, ensure_ascii=False))
+    else:
+        print_table(records, result.quarantined, sys.stdout)
+    return 0
+
+
+def _fmt(value: Any, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def print_table(records: list[dict[str, Any]], quarantined: tuple[Quarantined, ...], out) -> None:
+    header = f"{'frame':<28} {'captured':<19} {'lat':>11} {'lon':>12} {'rel m':>6} "
+    header += f"{'pitch':>6} {'yaw':>6} {'GSD cm':>6}  camera"
+    print(header, file=out)
+    for r in records:
+        print(
+            f"{Path(r['path']).name[:28]:<28} {(r['captured_at'] or '-')[:19]:<19} "
+            f"{_fmt(r['lat'], '.6f'):>11} {_fmt(r['lon'], '.6f'):>12} "
+            f"{_fmt(r['rel_alt_m'], '.1f'):>6} {_fmt(r['gimbal_pitch_deg'], '.1f'):>6} "
+            f"{_fmt(r['gimbal_yaw_deg'], '.1f'):>6} {_fmt(r['gsd_cm_per_px'], '.2f'):>6}  "
+            f"{r['make'] or '-'} {r['model'] or ''}".rstrip(),
+            file=out,
+        )
+    for q in quarantined:
+        print(f"set aside  {q.path}: {q.reason}", file=out)
+    total = len(records) + len(quarantined)
+    print(f"{len(records)} frames ingested, {len(quarantined)} of {total} files set aside", file=out)
