@@ -107,3 +107,33 @@ class Quarantined:
 
     def to_dict(self) -> dict[str, Any]:
         return {"quarantined": True, **dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True)
+class GroundDetection:
+    """One detection of one model in one frame, placed on the ground.
+
+    ``xyxy_px`` is in the frame's stored pixels. ``subtype`` is the 四乱
+    taxonomy subtype id the model class maps to (``configs/taxonomy.yaml``),
+    or ``None`` for a context-only class. ``footprint`` is the box outline on
+    the ground as ``((lat, lon), …)``, closed; ``area_m2`` its area.
+    ``lat_deg``/``lon_deg`` are ``None`` when the frame could not be
+    georeferenced (the detection is still kept).
+    """
+
+    frame_sha256: str
+    frame_path: str
+    model: str
+    model_sha256: str
+    class_name: str
+    subtype: str | None
+    conf: float
+    xyxy_px: tuple[float, float, float, float]
+    lat_deg: float | None = None
+    lon_deg: float | None = None
+    footprint: tuple[tuple[float, float], ...] | None = None
+    area_m2: float | None = None
+    captured_at: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
