@@ -35,7 +35,7 @@ class DjiXmp:
 
     Gimbal angles are absolute: yaw from true north clockwise, pitch -90 is
     straight down. ``calibrated_focal_px`` and the optical centre are pixels
-    at the sensor's full resolution (``calibrated_width_px`` when known).
+    at the sensor's full native resolution, not the file's.
     """
 
     rel_alt_m: float | None = None

@@ -1,0 +1,153 @@
+"""Cheap structural checks on an image's bytes, and a decode that trusts them.
+
+Ingest must run near the speed of ``sha256sum``, so nothing here decodes
+pixels: :func:`check_image` reads the header, refuses decompression bombs and
+checks that the file is complete (JPEG ends with EOI, PNG with IEND, TIFF
+strips lie inside the file). A truncated JPEG passes Pillow's ``verify()``
+and OpenCV decodes it into a full-size image with grey rows and only a
+stderr warning, so :func:`decode_image` runs the same check first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipeline.errors import BadInputError, UnreadableFileError
+from pipeline.ingest import header, sniff
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: Largest frame accepted, in pixels (a 100 MP survey camera is 11664×8750).
+DEFAULT_MAX_PIXELS = 250_000_000
+
+_PNG_END = b"IEND\xae\x42\x60\x82"
+
+
+def check_pixel_count(width_px: int, height_px: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+    """Refuse a header whose pixel count exceeds ``max_pixels`` (a decompression bomb)."""
+    pixels = width_px * height_px
+    if pixels > max_pixels:
+        raise BadInputError(
+            f"image header claims {width_px}×{height_px} px ({pixels / 1e6:.0f} MP), above the "
+            f"{max_pixels / 1e6:.0f} MP limit (possible decompression bomb): check the file, "
+            f"or raise max_pixels if the frame is genuine"
+        )
+
+
+def check_image(
+    data: bytes, media_type: str, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[int, int]:
+    """Check a JPEG/PNG/TIFF is whole and not a bomb; return ``(width_px, height_px)``.
+
+    Raises :class:`UnreadableFileError` (truncated or corrupt structure) or
+    :class:`BadInputError` (pixel count above ``max_pixels``).
+    """
+    if media_type == sniff.JPEG:
+        layout = header.jpeg_layout(data)
+        check_pixel_count(layout.width_px, layout.height_px, max_pixels)
+        check_jpeg_end(data, layout.sos_offset)
+        return layout.width_px, layout.height_px
+    size = header.image_size(data, media_type)
+    check_pixel_count(*size, max_pixels)
+    if media_type == sniff.PNG:
+        check_png_end(data)
+    elif media_type == sniff.TIFF:
+        check_tiff_extent(data)
+    return size
+
+
+def _content_end(data: bytes, tail: bytes) -> int:
+    """Length of ``data`` without trailing zero padding (fast when there is none)."""
+    if data.endswith(tail):
+        return len(data)
+    return len(data.rstrip(b"\x00"))
+
+
+def check_jpeg_end(data: bytes, sos_offset: int) -> None:
+    """Require the EOI marker FFD9 at the end, after the scan data (zero padding allowed)."""
+    end = _content_end(data, b"\xff\xd9")
+    if data[end - 2 : end] != b"\xff\xd9" or end - 2 <= sos_offset:
+        raise UnreadableFileError(
+            f"truncated JPEG: no end-of-image marker (FFD9) at the end of the file "
+            f"({len(data)} bytes); the copy is incomplete: copy the file again from the card"
+        )
+
+
+def check_png_end(data: bytes) -> None:
+    """Require the IEND chunk at the end (zero padding allowed)."""
+    end = _content_end(data, _PNG_END)
+    if data[end - len(_PNG_END) : end] != _PNG_END:
+        raise UnreadableFileError(
+            f"truncated PNG: no IEND chunk at the end of the file ({len(data)} bytes); "
+            f"the copy is incomplete: copy the file again"
+        )
+
+
+def check_tiff_extent(data: bytes) -> None:
+    """Require every strip or tile of IFD0 to lie inside the file."""
+    tags = header.tiff_ifd0(data)
+    offsets = tags.get(header.TIFF_STRIP_OFFSETS) or tags.get(header.TIFF_TILE_OFFSETS)
+    counts = tags.get(header.TIFF_STRIP_COUNTS) or tags.get(header.TIFF_TILE_COUNTS)
+    if not offsets or not counts or len(offsets) != len(counts):
+        raise UnreadableFileError(
+            "corrupt TIFF: IFD0 does not say where its pixel data lies; "
+            "the file is damaged: copy it again, or leave it out"
+        )
+    end = max(o + n for o, n in zip(offsets, counts, strict=True))
+    if end > len(data):
+        raise UnreadableFileError(
+            f"truncated TIFF: pixel data runs to byte {end} but the file has {len(data)} bytes; "
+            f"copy the file again"
+        )
+
+
+def decode_image(
+    source: Path | str | bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    apply_orientation: bool = False,
+) -> np.ndarray:
+    """Decode a JPEG/PNG/TIFF into a BGR ``uint8`` array of shape ``(H, W, 3)``.
+
+    The structural check runs first, so a truncated file raises
+    :class:`UnreadableFileError` instead of coming back with grey rows.
+    By default the pixels are as stored (EXIF Orientation not applied), so
+    they match ``FrameMeta.width_px``/``height_px`` and the camera model;
+    ``apply_orientation=True`` rotates them the way a viewer shows them.
+    """
+    data = source if isinstance(source, bytes) else _read_bytes(Path(source))
+    media_type = sniff.sniff_media_type(data[: sniff.HEAD_BYTES])
+    if not sniff.is_ingestible(media_type):
+        raise UnreadableFileError(f"cannot decode a {media_type} file: expected JPEG, PNG or TIFF")
+    width, height = check_image(data, media_type, max_pixels=max_pixels)
+    return _cv2_decode(data, (width, height), apply_orientation)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise UnreadableFileError(f"cannot read {path}: {e.strerror or e}") from e
+
+
+def _cv2_decode(data: bytes, size: tuple[int, int], apply_orientation: bool) -> np.ndarray:
+    import cv2
+    import numpy as np
+
+    flags = (
+        cv2.IMREAD_COLOR if apply_orientation else cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+    )
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
+    if image is None:
+        raise UnreadableFileError(
+            "OpenCV could not decode the image data (corrupt or unsupported encoding)"
+        )
+    width, height = size
+    if not apply_orientation and image.shape[:2] != (height, width):
+        raise UnreadableFileError(
+            f"decoded size {image.shape[1]}×{image.shape[0]} px differs from the header's "
+            f"{width}×{height} px: the file is corrupt"
+        )
+    return image

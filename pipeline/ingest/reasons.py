@@ -1,0 +1,80 @@
+"""Why a file was set aside, in words an operator can act on.
+
+Each reason names the problem, then after a colon or semicolon what to do.
+Reasons raised deeper down (truncation, decompression bombs, GPS) live
+beside the check that finds them, in :mod:`checks`, :mod:`header` and
+:mod:`exif`; these are the file-level ones of :mod:`scan`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.ingest import sniff
+
+EMPTY = (
+    "empty file (0 bytes): the copy from the card did not finish; copy the file again from the card"
+)
+APPLEDOUBLE = (
+    "macOS AppleDouble metadata file (._ companion), not a photo: "
+    "it is safe to ignore or delete ._* files"
+)
+
+_KIND: dict[str, str] = {
+    sniff.MP4: "a video (MP4/LRF), not a still photo",
+    sniff.QUICKTIME: "a video (MOV), not a still photo",
+    sniff.SRT: "a DJI SRT flight log (text), not a photo",
+    sniff.TEXT: "a text file, not a photo",
+    sniff.HEIC: "a HEIC photo, which hehu does not read",
+    sniff.HEIF: "a HEIF photo, which hehu does not read",
+    sniff.AVIF: "an AVIF image, which hehu does not read",
+    sniff.WEBP: "a WebP image, which hehu does not read",
+    sniff.GIF: "a GIF image, which hehu does not read",
+    sniff.BMP: "a BMP image, which hehu does not read",
+    sniff.UNKNOWN: "not a recognised image (unknown content)",
+}
+
+
+def not_an_image(media_type: str) -> str:
+    """Reason for a file whose content is not a JPEG/PNG/TIFF still."""
+    if media_type == sniff.EMPTY:
+        return EMPTY
+    if media_type == sniff.APPLEDOUBLE:
+        return APPLEDOUBLE
+    kind = _KIND.get(media_type, f"not a still photo ({media_type})")
+    return (
+        f"{kind} [{media_type}]: hehu ingests JPEG, PNG and TIFF stills; "
+        "leave it out of the flight folder, or set the camera to JPEG/convert the photo"
+    )
+
+
+def duplicate(first: Path) -> str:
+    """Reason for a byte-identical copy of a file already ingested."""
+    return (
+        f"duplicate of {first} (identical bytes, same sha256): ingested once under the first "
+        "name; remove the extra copy if it is not needed"
+    )
+
+
+def unreadable(error: OSError) -> str:
+    """Reason for a file or folder the operating system would not let us read."""
+    return (
+        f"cannot read it ({error.strerror or error}): check its permissions and that the "
+        "disk or card is still attached"
+    )
+
+
+def not_a_file(kind: str) -> str:
+    """Reason for a path that is not a regular file (broken link, FIFO, device)."""
+    return f"not a regular file ({kind}): point the scan at a folder of photo files"
+
+
+def far_from_flight(distance_m: float, limit_m: float, centre: tuple[float, float]) -> str:
+    """Reason for a frame whose GPS lies too far from the rest of the flight."""
+    lat, lon = centre
+    return (
+        f"GPS position is {distance_m / 1000:.1f} km from the flight's median position "
+        f"({lat:.5f}, {lon:.5f}), over the {limit_m / 1000:g} km limit: a wrong hemisphere "
+        "reference (GPSLatitudeRef/GPSLongitudeRef) or a photo from another flight; "
+        "check the frame's GPS or move it to its own folder"
+    )
