@@ -13,7 +13,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-SAMPLE_FLIGHT = REPO_ROOT / "pipeline" / "data" / "sample_flight"
+SAMPLE_FLIGHT = REPO_ROOT / "pipeline" / "data" / "sample_flight" / "frames"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-SAMPLE_FLIGHT = Path(__file__).resolve().parents[1] / "data" / "sample_flight"
+SAMPLE_FLIGHT = Path(__file__).resolve().parents[1] / "data" / "sample_flight" / "frames"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,11 +15,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.cli.ingest import frame_record, print_table
+    from pipeline.cli.ingest import frame_records, print_table
     from pipeline.ingest import scan_flight
 
     print(f"Sample flight: {SAMPLE_FLIGHT}")
     result = scan_flight(SAMPLE_FLIGHT)
-    records = [frame_record(m) for m in result.frames]
+    records = frame_records(result.frames, yaw_check=True)
     print_table(records, result.quarantined, sys.stdout)
     return 0

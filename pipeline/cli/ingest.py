@@ -16,6 +16,10 @@ Frame keys (``null`` when the file does not carry the field):
 - ground: ``gsd_cm_per_px`` at the image centre, ``footprint`` as ``[[lat, lon], …]``
   (closed ring), ``camera_source`` (where the intrinsics came from), ``yaw_source``;
   ``georef_error`` says why these are null
+- yaw check (image motion of overlapping neighbours against the GPS track):
+  ``yaw_check`` (``consistent``, ``flipped``, ``ambiguous``, ``unchecked``, or null
+  with ``--no-yaw-check``), ``yaw_offset_deg`` (the correction applied to the
+  recorded yaw for the ground fields: 0 or 180), ``yaw_check_detail``
 - ``quarantined``: false
 
 Set-aside lines: ``{"quarantined": true, "path", "reason", "sha256", "size_bytes"}``.
@@ -27,9 +31,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.records import FrameMeta, Quarantined
+
+if TYPE_CHECKING:
+    from pipeline.geo.yaw_check import YawVerdict
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,10 +49,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=5000.0,
         help="set aside frames farther than this from the flight's median position",
     )
+    p.add_argument(
+        "--no-yaw-check",
+        action="store_true",
+        help="skip checking recorded yaw against overlapping images (faster; metadata only)",
+    )
     p.set_defaults(func=run)
 
 
-def frame_record(meta: FrameMeta) -> dict[str, Any]:
+def frame_record(meta: FrameMeta, check: YawVerdict | None = None) -> dict[str, Any]:
     """A flat JSON-ready record of one frame, with its ground geometry."""
     from pipeline.errors import HehuError
     from pipeline.geo.georef import georeference
@@ -65,8 +77,14 @@ def frame_record(meta: FrameMeta) -> dict[str, Any]:
     ground: dict[str, Any] = dict.fromkeys(
         ("gsd_cm_per_px", "footprint", "camera_source", "yaw_source", "georef_error")
     )
+    offset = check.yaw_offset_deg if check else 0.0
+    record.update(
+        yaw_check=check.status if check else None,
+        yaw_offset_deg=offset,
+        yaw_check_detail=check.detail if check else None,
+    )
     try:
-        georef = georeference(meta)
+        georef = georeference(meta, yaw_offset_deg=offset)
         ground.update(
             gsd_cm_per_px=round(float(georef.gsd_cm_per_px()), 3),
             footprint=[[round(lat, 7), round(lon, 7)] for lat, lon in georef.footprint()],
@@ -97,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.flight_dir.is_dir():
         raise BadInputError(f"{args.flight_dir}: not a folder; give the folder of a flight's photos")
     result = scan_flight(args.flight_dir, max_offset_m=args.max_offset_m)
-    records = [frame_record(m) for m in result.frames]
+    records = frame_records(result.frames, yaw_check=not args.no_yaw_check)
     if args.json:
         for line in [*records, *(q.to_dict() for q in result.quarantined)]:
             print(json.dumps(line, ensure_ascii=False))
@@ -106,20 +124,35 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def frame_records(frames: tuple[FrameMeta, ...], *, yaw_check: bool) -> list[dict[str, Any]]:
+    """Records of a flight's frames, with the yaw check's verdicts when asked."""
+    from pipeline.geo.yaw_check import check_yaw, load_gray_reduced
+
+    checks = check_yaw(frames, load_gray_reduced) if yaw_check else [None] * len(frames)
+    return [frame_record(m, c) for m, c in zip(frames, checks, strict=True)]
+
+
 def _fmt(value: Any, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _yaw_note(record: dict[str, Any]) -> str:
+    if record["yaw_check"] == "flipped":
+        return f"+{record['yaw_offset_deg']:g}°"
+    return record["yaw_check"] or "-"
+
+
 def print_table(records: list[dict[str, Any]], quarantined: tuple[Quarantined, ...], out) -> None:
     header = f"{'frame':<28} {'captured':<19} {'lat':>11} {'lon':>12} {'rel m':>6} "
-    header += f"{'pitch':>6} {'yaw':>6} {'GSD cm':>6}  camera"
+    header += f"{'pitch':>6} {'yaw':>6} {'GSD cm':>6} {'yaw check':<10} camera"
     print(header, file=out)
     for r in records:
         print(
             f"{Path(r['path']).name[:28]:<28} {(r['captured_at'] or '-')[:19]:<19} "
             f"{_fmt(r['lat'], '.6f'):>11} {_fmt(r['lon'], '.6f'):>12} "
             f"{_fmt(r['rel_alt_m'], '.1f'):>6} {_fmt(r['gimbal_pitch_deg'], '.1f'):>6} "
-            f"{_fmt(r['gimbal_yaw_deg'], '.1f'):>6} {_fmt(r['gsd_cm_per_px'], '.2f'):>6}  "
+            f"{_fmt(r['gimbal_yaw_deg'], '.1f'):>6} {_fmt(r['gsd_cm_per_px'], '.2f'):>6} "
+            f"{_yaw_note(r):<10} "
             f"{r['make'] or '-'} {r['model'] or ''}".rstrip(),
             file=out,
         )

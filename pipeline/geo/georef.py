@@ -191,7 +191,11 @@ class Georef:
 
 
 def georeference(
-    meta: FrameMeta, *, ground: GroundModel | None = None, height_m: float | None = None
+    meta: FrameMeta,
+    *,
+    ground: GroundModel | None = None,
+    height_m: float | None = None,
+    yaw_offset_deg: float = 0.0,
 ) -> Georef:
     """Everything needed to place ``meta``'s pixels on the ground.
 
@@ -199,11 +203,12 @@ def georeference(
     ``height_m`` overrides the camera height above the ground below it (otherwise
     XMP RelativeAltitude minus the ground's elevation). Raises MissingGeotagError
     when the frame lacks intrinsics, GPS, RelativeAltitude (without ``height_m``),
-    pitch or heading.
+    pitch or heading. ``yaw_offset_deg`` corrects the recorded yaw (see
+    :mod:`pipeline.geo.yaw_check`).
     """
     ground = FlatGround() if ground is None else ground
     return Georef(
         camera=camera_from_meta(meta),
-        pose=pose_from_meta(meta, ground=ground, height_m=height_m),
+        pose=pose_from_meta(meta, ground=ground, height_m=height_m, yaw_offset_deg=yaw_offset_deg),
         ground=ground,
     )

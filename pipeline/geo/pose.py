@@ -96,6 +96,7 @@ class CameraPose:
     yaw_source: Literal["gimbal", "flight"]
     ground_z_m: float = 0.0
     takeoff_h_m: float = 0.0
+    yaw_offset_deg: float = 0.0
 
     def __post_init__(self) -> None:
         values = (self.lat_deg, self.lon_deg, self.height_m, self.yaw_deg, self.pitch_deg,
@@ -143,7 +144,11 @@ def choose_yaw(
 
 
 def pose_from_meta(
-    meta: FrameMeta, *, ground: GroundModel, height_m: float | None = None
+    meta: FrameMeta,
+    *,
+    ground: GroundModel,
+    height_m: float | None = None,
+    yaw_offset_deg: float = 0.0,
 ) -> CameraPose:
     """The camera pose of ``meta`` over ``ground``.
 
@@ -189,10 +194,11 @@ def pose_from_meta(
         lat_deg=gps.lat_deg,
         lon_deg=gps.lon_deg,
         height_m=float(height_m),
-        yaw_deg=yaw[0],
+        yaw_deg=wrap_deg(yaw[0] + yaw_offset_deg),
         pitch_deg=float(pitch),
         roll_deg=float(roll),
         yaw_source=yaw[1],
         ground_z_m=ground_z,
         takeoff_h_m=takeoff_h,
+        yaw_offset_deg=yaw_offset_deg,
     )

@@ -18,6 +18,7 @@ import pytest
 
 from pipeline.geo.coords import haversine_m
 from pipeline.geo.georef import georeference
+from pipeline.geo.matching import tie_points
 from pipeline.ingest import read_frame
 
 # Consecutive frames on one flight line (same heading); the first two pairs are
@@ -37,22 +38,15 @@ WORK_WIDTH_PX = 1000  # match on reduced images; pixels are scaled back
 
 
 def matched_pixels(path_a, path_b) -> tuple[np.ndarray, np.ndarray]:
-    """Inlier matches as full-resolution (u, v) arrays of shape (N, 2) in each frame."""
+    """Tie points as full-resolution (u, v) arrays of shape (N, 2) in each frame."""
     import cv2
 
-    images = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (path_a, path_b)]
+    images = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION)
+              for p in (path_a, path_b)]  # fmt: skip
     scale = images[0].shape[1] / WORK_WIDTH_PX
-    small = [cv2.resize(im, None, fx=1 / scale, fy=1 / scale, interpolation=cv2.INTER_AREA) for im in images]
-    orb = cv2.ORB_create(nfeatures=4000)
-    (kp_a, des_a), (kp_b, des_b) = (orb.detectAndCompute(im, None) for im in small)
-    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(des_a, des_b, k=2)
-    good = [m for m, n in (p for p in pairs if len(p) == 2) if m.distance < 0.75 * n.distance]
-    pts_a = np.float32([kp_a[m.queryIdx].pt for m in good])
-    pts_b = np.float32([kp_b[m.trainIdx].pt for m in good])
-    _, inliers = cv2.findHomography(pts_a, pts_b, cv2.RANSAC, 3.0)
-    keep = inliers.ravel().astype(bool)
-    # keypoint coordinates are pixel centres at integer+0 in OpenCV: shift to corner convention
-    return (pts_a[keep] + 0.5) * scale, (pts_b[keep] + 0.5) * scale
+    small = [cv2.resize(im, None, fx=1 / scale, fy=1 / scale, interpolation=cv2.INTER_AREA)
+             for im in images]  # fmt: skip
+    return tie_points(*small, scale_a=scale, scale_b=scale)
 
 
 def turned(meta, degrees: float):
@@ -99,3 +93,15 @@ def test_neighbouring_lines_agree_once_the_recorded_yaw_flip_is_undone(shared_da
     fixed = median_per_pair(folder, CROSS_LINE, fix_flipped=True)
     assert min(as_recorded.values()) > 15.0, as_recorded
     assert max(fixed.values()) < 6.0, fixed
+
+
+@pytest.mark.slow
+def test_yaw_check_finds_exactly_the_flipped_line(shared_data) -> None:
+    from pipeline.geo.yaw_check import check_yaw, load_gray_reduced
+    from pipeline.ingest import scan_flight
+
+    frames = scan_flight(shared_data / "brighton_beach").frames
+    verdicts = check_yaw(frames, load_gray_reduced)
+    flipped = {Path(m.path).name for m, v in zip(frames, verdicts, strict=True) if v.yaw_offset_deg}
+    assert flipped == FLIPPED_LINE
+    assert {v.status for v in verdicts} == {"consistent", "flipped"}

@@ -1,0 +1,47 @@
+"""``hehu export --format xlsx|csv|geojson|kml [--status S] [--since DATE] OUT``.
+
+Writes the ledger as a 问题台账 spreadsheet (xlsx, Chinese headers), CSV
+(UTF-8 with BOM for Excel), GeoJSON or KML (Google Earth, 奥维地图).
+Coordinates are WGS-84. ``--since`` keeps issues discovered on or after DATE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+FORMATS = ("xlsx", "csv", "geojson", "kml")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from pipeline.cli.ledger import db_option
+
+    p = sub.add_parser("export", help="write the ledger as xlsx, csv, geojson or kml")
+    p.add_argument("out", type=Path, metavar="OUT", help="file to write")
+    p.add_argument("--format", choices=FORMATS, default=None, help="default: from OUT's suffix")
+    p.add_argument("--status", help="only this status (code such as assigned, or label such as 已交办)")
+    p.add_argument("--since", type=dt.date.fromisoformat, metavar="DATE", help="discovered on/after YYYY-MM-DD")
+    db_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.cli.ledger import open_ledger, subtype_labels
+    from pipeline.errors import BadInputError
+    from pipeline.ledger.export import export_issues
+    from pipeline.ledger.queries import list_issues
+    from pipeline.ledger.vocab import status_code
+
+    fmt = args.format or args.out.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise BadInputError(f"cannot tell the format of {args.out}; add --format {'|'.join(FORMATS)}")
+    try:
+        status = status_code(args.status) if args.status else None
+    except ValueError as e:
+        raise BadInputError(str(e)) from e
+    with open_ledger(args.db)() as session:
+        issues = list_issues(session=session, status=status, since=args.since)
+    out = export_issues(issues, fmt, args.out, labels=subtype_labels())
+    print(f"{len(issues)} issue(s) → {out}")
+    return 0

@@ -1,0 +1,155 @@
+"""``hehu ledger …``: the 问题台账 (problem ledger) database.
+
+- ``hehu ledger upgrade``: create the database or migrate it to the latest schema;
+- ``hehu ledger list [--json] [--status S]``: one line per issue; with ``--json`` one
+  object per line with ``code``, ``type``, ``status``, ``lat``, ``lon`` (WGS-84),
+  ``frames`` and the other ledger fields;
+- ``hehu ledger show CODE [--json]``: one issue with its evidence and audit history;
+- ``hehu ledger status CODE TO --version N``: move an issue along the workflow
+  (待审核 → 已确认/误报 → 已交办 → 整改中 → 已整改 → 已销号).
+
+``--db URL`` picks the database (default ``$HEHU_DB_URL``, else
+``sqlite:///`` + ``.hehu/ledger.sqlite`` in hehu's state folder), e.g.
+``postgresql+psycopg://user:pass@host/hehu``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import json
+import sys
+from typing import Any
+
+
+def db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", metavar="URL", default=None,
+        help="database URL (default: $HEHU_DB_URL or sqlite:///.hehu/ledger.sqlite in the state folder)",
+    )  # fmt: skip
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ledger", help="the 问题台账: list, show, review issues; migrate the database")
+    actions = p.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
+    up = actions.add_parser("upgrade", help="create the database or migrate it to the latest schema")
+    db_option(up)
+    ls = actions.add_parser("list", help="one line per issue")
+    db_option(ls)
+    ls.add_argument("--json", action="store_true", help="one JSON object per issue per line")
+    ls.add_argument("--status", help="only this status (code such as assigned, or label such as 已交办)")
+    show = actions.add_parser("show", help="one issue with its evidence and history")
+    db_option(show)
+    show.add_argument("code")
+    show.add_argument("--json", action="store_true")
+    st = actions.add_parser("status", help="move an issue to another status (audited)")
+    db_option(st)
+    st.add_argument("code")
+    st.add_argument("to", help="new status: code (confirmed) or label (已确认)")
+    st.add_argument("--version", type=int, required=True, help="the version you reviewed (from list/show)")
+    st.add_argument("--by", default=None, help="who makes the change (default: the login name)")
+    st.add_argument("--note", default=None)
+    st.add_argument("--unit", default=None, help="responsible unit (责任单位), needed for 已交办")
+    st.add_argument("--deadline", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD (整改时限)")
+    st.add_argument("--measures", default=None, help="rectification measures (整改措施)")
+    p.set_defaults(func=run)
+
+
+def open_ledger(url: str | None, *, create: bool = False) -> Any:
+    """A session factory for the ledger at ``url``; checks (or with ``create``, makes) the schema."""
+    from pipeline.ledger.db import check_schema, default_url, make_engine, make_session_factory, upgrade
+
+    engine = make_engine(url or default_url())
+    if create:
+        upgrade(engine)
+    else:
+        check_schema(engine)
+    return make_session_factory(engine)
+
+
+def subtype_labels() -> dict[str, str]:
+    """Subtype id → Chinese label from ``configs/taxonomy.yaml`` when it can be read, else empty."""
+    try:
+        from pipeline.detect.taxonomy import load_taxonomy
+
+        tax = load_taxonomy()
+        return {sid: tax.subtype(sid).zh for sid in tax.subtype_ids()}
+    except Exception:  # the ledger works without the taxonomy: labels are a nicety
+        return {}
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"upgrade": _upgrade, "list": _list, "show": _show, "status": _status}[args.ledger_command](args)
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    from pipeline.ledger.db import current_revision, default_url, make_engine, upgrade
+
+    url = args.db or default_url()
+    engine = make_engine(url)
+    upgrade(engine)
+    print(f"ledger {engine.url.render_as_string(hide_password=True)} is at migration {current_revision(engine)}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from pipeline.ledger.queries import list_issues
+    from pipeline.ledger.vocab import status_code
+
+    status = status_code(args.status) if args.status else None
+    with open_ledger(args.db)() as session:
+        issues = list_issues(session=session, status=status)
+    for v in issues:
+        if args.json:
+            print(json.dumps(v.to_json(), ensure_ascii=False))
+        else:
+            where = v.river_name or ("管理范围外" if not v.in_zone else "")
+            print(f"{v.code:18} {v.type_label} {v.status_label:4} v{v.version:<3} {v.frames:3d}张 "
+                  f"{v.lat:.6f},{v.lon:.6f}  {v.severity_label or '-':3}  {where}")  # fmt: skip
+    if not args.json:
+        print(f"{len(issues)} issue(s)", file=sys.stderr)
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from pipeline.ledger.audit import as_text
+    from pipeline.ledger.queries import issue_detail
+
+    with open_ledger(args.db)() as session:
+        d = issue_detail(session=session, code=args.code)
+    history = [
+        {"at_utc": as_text(h.at_utc), "actor": h.actor, "field": h.field,
+         "from": h.old_value, "to": h.new_value, "note": h.note}
+        for h in d.history
+    ]  # fmt: skip
+    evidence = [{k: as_text(v) if isinstance(v, dt.datetime) else v for k, v in vars(e).items()} for e in d.evidence]
+    if args.json:
+        print(json.dumps({**d.issue.to_json(), "evidence": evidence, "history": history}, ensure_ascii=False))
+        return 0
+    for key, value in d.issue.to_json().items():
+        if key != "photos" and value not in (None, ""):
+            print(f"{key:24} {value}")
+    print(f"evidence ({len(evidence)}):")
+    for e in d.evidence:
+        print(f"  [{e.kind}] {e.flight}  {e.frame_path}  {e.class_name} {e.conf:.2f}")
+    print("history:")
+    for h in history:
+        print(f"  {h['at_utc']}  {h['actor']}: {h['field']} {h['from']} → {h['to']}" + (f"  ({h['note']})" if h["note"] else ""))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from pipeline.ledger.vocab import STATUS_LABELS, status_code
+    from pipeline.ledger.workflow import transition
+
+    to = status_code(args.to)
+    changes = {k: v for k, v in (("responsible_unit", args.unit), ("deadline", args.deadline),
+                                 ("rectification_measures", args.measures)) if v is not None}  # fmt: skip
+    with open_ledger(args.db).begin() as session:
+        issue = transition(
+            session=session, code=args.code, to=to, expected_version=args.version,
+            actor=args.by or getpass.getuser(), changes=changes, note=args.note,
+        )  # fmt: skip
+        print(f"{issue.code}: {STATUS_LABELS[issue.status]} (version {issue.version})")
+    return 0

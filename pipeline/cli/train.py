@@ -1,0 +1,81 @@
+"""``hehu train --data DATA --model NAME``: train a detector and write its card.
+
+DATA is a folder of images with YOLO labels (``class cx cy w h``, names in
+``data.yaml``, ``classes.txt`` or ``*.names``) or a COCO ``.json``. The
+recipe ``OUT/NAME/train.yaml`` (or ``--recipe``) says the class map, the
+ground resolution and which sources to hold out; without one the model trains
+at native scale and the smallest sources are held out.
+
+Writes ``OUT/NAME/best.pt``, ``best.onnx`` and ``card.yaml`` with the
+held-out metrics. ``--weights`` skips training and finishes from weights
+trained elsewhere on the same chips (``--chips-only`` writes those chips).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from pipeline.errors import BadInputError
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a detector from labelled frames, write its model card")
+    p.add_argument("--data", type=Path, required=True, help="YOLO folder or COCO .json")
+    p.add_argument("--model", required=True, metavar="NAME", help="model name = folder under --out")
+    p.add_argument("--out", type=Path, default=Path("models"), help="models folder (default: models)")
+    p.add_argument("--recipe", type=Path, help="recipe yaml (default: OUT/NAME/train.yaml if present)")
+    p.add_argument("--arch", default="yolo11n.yaml", help="ultralytics architecture yaml")
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--time", type=float, metavar="HOURS", help="stop after this many hours")
+    p.add_argument("--patience", type=int, default=50, help="epochs without improvement before stopping")
+    p.add_argument("--imgsz", type=int, default=640)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--device", default="cpu", help="cpu, or a CUDA index such as 0")
+    p.add_argument("--workers", type=int, default=2, help="data loader processes")
+    p.add_argument("--work", type=Path, help="scratch folder for chips and runs (default: .hehu/train)")
+    p.add_argument("--weights", type=Path, help="finish from these weights instead of training")
+    p.add_argument("--chips-only", action="store_true", help="write the chip datasets and stop")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.train.trainer import FitOptions
+    from pipeline.ultra import state_dir
+
+    if not args.data.exists():
+        raise BadInputError(f"--data {args.data}: no such folder or file")
+    if args.weights is not None and not args.weights.is_file():
+        raise BadInputError(f"--weights {args.weights}: no such file")
+    work = (args.work or state_dir() / "train").resolve()
+    if args.chips_only:
+        return _chips_only(args, work)
+    from pipeline.train.workflow import train_model
+
+    opts = FitOptions(
+        arch=args.arch, epochs=args.epochs, imgsz=args.imgsz, device=str(args.device),
+        batch=args.batch, workers=args.workers, patience=args.patience, time_h=args.time,
+    )  # fmt: skip
+    result = train_model(
+        args.data, args.model, out_dir=args.out, work_dir=work, opts=opts,
+        recipe_path=args.recipe, weights=args.weights,
+    )  # fmt: skip
+    print(f"wrote {result.card_path} ({result.pt_path.name}, {result.onnx_path.name})")
+    print(json.dumps(result.metrics, indent=1))
+    return 0
+
+
+def _chips_only(args: argparse.Namespace, work: Path) -> int:
+    from pipeline.train.prepare import prepare
+    from pipeline.train.recipe import find_recipe
+
+    recipe = find_recipe(args.model, out_dir=args.out, explicit=args.recipe)
+    prepared = prepare(args.data, recipe, work / "chips")
+    print(f"training chips: {prepared.train_yaml}")
+    print(f"held-out tiles: {prepared.held_out_yaml}")
+    print(json.dumps(prepared.summary(), indent=1))
+    return 0

@@ -1,0 +1,148 @@
+"""Check each frame's recorded yaw against what overlapping images show.
+
+Some flights record the yaw of whole flight lines turned by 180°: in the
+Brighton Beach flight the south-west line says −132° while its images face
+north-east like every other line. Placed on the ground as recorded, the same
+object seen from two lines lands 20–55 m apart, and would become two ledger
+candidates.
+
+For each pair of consecutive frames that overlap, tie points are matched and
+placed on the ground from each frame on its own, under the four hypotheses
+"frame a / frame b turned by 0° or 180°". The GPS baseline between the two
+shots fixes the answer absolutely, not just relatively: turning both frames
+reverses the direction in which the ground moves through the images, which
+then contradicts the GPS track. A hypothesis wins when it agrees clearly
+better than every other; each winning pair gives both its frames a vote, and
+each frame takes the correction its votes agree on. Frames with no decided
+pair (no overlap, too few tie points, hovering) stay as recorded, "unchecked";
+frames whose votes split stay as recorded, "ambiguous".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.errors import HehuError
+from pipeline.geo.coords import haversine_m
+from pipeline.geo.georef import georeference
+from pipeline.geo.matching import tie_points
+from pipeline.records import FrameMeta
+
+log = logging.getLogger(__name__)
+
+#: A pair is decided when one hypothesis disagrees this many times less than the other…
+DECISIVE_RATIO = 3.0
+#: …and the worse one is off by more than this (metres): below it, both are within GPS noise.
+MIN_GAP_M = 5.0
+#: Fewest tie points for a pair to count.
+MIN_TIE_POINTS = 20
+
+LoadGray = Callable[[FrameMeta], NDArray[np.uint8]]
+
+
+@dataclass(frozen=True)
+class YawVerdict:
+    """The yaw correction for one frame (by sha256) and why."""
+
+    sha256: str
+    yaw_offset_deg: float
+    status: str  # "consistent", "flipped", "ambiguous" or "unchecked"
+    detail: str
+
+
+HYPOTHESES = ((0.0, 0.0), (0.0, 180.0), (180.0, 0.0), (180.0, 180.0))
+
+
+def pair_disagreement_m(
+    meta_a: FrameMeta, meta_b: FrameMeta, uv_a: NDArray, uv_b: NDArray
+) -> dict[tuple[float, float], float]:
+    """Median ground distance (m) between tie points under each yaw hypothesis."""
+    located = {}
+    for meta, uv, key in ((meta_a, uv_a, "a"), (meta_b, uv_b, "b")):
+        for offset in (0.0, 180.0):
+            located[key, offset] = georeference(meta, yaw_offset_deg=offset).locate(uv)
+    medians = {}
+    for off_a, off_b in HYPOTHESES:
+        ga, gb = located["a", off_a], located["b", off_b]
+        ok = ga.hit & gb.hit
+        d = haversine_m(ga.lat_deg[ok], ga.lon_deg[ok], gb.lat_deg[ok], gb.lon_deg[ok])
+        medians[off_a, off_b] = float(np.median(d)) if len(d) else float("inf")
+    return medians
+
+
+def decide(medians: dict[tuple[float, float], float]) -> tuple[float, float] | None:
+    """The hypothesis that agrees clearly better than all others, or None."""
+    ranked = sorted(medians, key=medians.__getitem__)
+    best, runner_up = medians[ranked[0]], medians[ranked[1]]
+    if best * DECISIVE_RATIO < runner_up and runner_up > MIN_GAP_M:
+        return ranked[0]
+    return None
+
+
+def pair_votes(frames: Sequence[FrameMeta], load_gray: LoadGray) -> list[list[float]]:
+    """For each frame, the yaw offsets voted by its decided pairs with neighbours."""
+    votes: list[list[float]] = [[] for _ in frames]
+    gray_next = None
+    for i in range(len(frames) - 1):
+        a, b = frames[i], frames[i + 1]
+        gray_a = gray_next if gray_next is not None else load_gray(a)
+        gray_next = load_gray(b)
+        uv_a, uv_b = tie_points(gray_a, gray_next, scale_a=a.width_px / gray_a.shape[1],
+                                scale_b=b.width_px / gray_next.shape[1])  # fmt: skip
+        if len(uv_a) < MIN_TIE_POINTS:
+            continue
+        try:
+            medians = pair_disagreement_m(a, b, uv_a, uv_b)
+        except HehuError as e:
+            log.debug("yaw check skips %s/%s: %s", a.path, b.path, e)
+            continue
+        winner = decide(medians)
+        log.debug("yaw check %s→%s: %s → %s", a.path, b.path, medians, winner)
+        if winner is not None:
+            votes[i].append(winner[0])
+            votes[i + 1].append(winner[1])
+    return votes
+
+
+def check_yaw(frames: Sequence[FrameMeta], load_gray: LoadGray) -> list[YawVerdict]:
+    """One verdict per frame, in order. ``frames`` are sorted by capture time.
+
+    ``load_gray(meta)`` returns the frame as a (reduced) grayscale array; its
+    width relative to ``meta.width_px`` gives the scale.
+    """
+    verdicts = [verdict(m, v) for m, v in zip(frames, pair_votes(frames, load_gray), strict=True)]
+    flipped = sum(v.status == "flipped" for v in verdicts)
+    if flipped:
+        log.warning("%d of %d frames record a yaw turned by 180°; corrected from image overlap",
+                    flipped, len(frames))  # fmt: skip
+    return verdicts
+
+
+def verdict(meta: FrameMeta, votes: list[float]) -> YawVerdict:
+    if not votes:
+        return YawVerdict(meta.sha256, 0.0, "unchecked", "no decided overlap with a neighbour")
+    if len(set(votes)) > 1:
+        return YawVerdict(meta.sha256, 0.0, "ambiguous", f"neighbours disagree: {votes}")
+    if votes[0] == 0.0:
+        return YawVerdict(meta.sha256, 0.0, "consistent", f"{len(votes)} overlapping neighbour(s) agree")
+    detail = f"recorded yaw is turned by 180°: image motion against the GPS track ({len(votes)} pair(s))"
+    return YawVerdict(meta.sha256, 180.0, "flipped", detail)
+
+
+def load_gray_reduced(meta: FrameMeta) -> NDArray[np.uint8]:
+    """The frame as grayscale at about 1000 px wide (JPEG DCT-domain reduction when possible)."""
+    import cv2
+
+    reduce = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
+              4: cv2.IMREAD_REDUCED_GRAYSCALE_4, 8: cv2.IMREAD_REDUCED_GRAYSCALE_8}  # fmt: skip
+    factor = max((f for f in reduce if meta.width_px / f >= 900), default=1)
+    flags = reduce[factor] | cv2.IMREAD_IGNORE_ORIENTATION
+    image = cv2.imread(meta.path, flags)
+    if image is None:
+        raise HehuError(f"{meta.path}: could not decode for the yaw check")
+    return image

@@ -1,0 +1,82 @@
+"""``hehu ingest`` and ``hehu locate`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from tests.ingest.synth import write_jpeg
+
+
+def run_json(capsys, *argv: str) -> list[dict]:
+    assert main(list(argv)) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_ingest_brighton_json(capsys, shared_data) -> None:
+    lines = run_json(capsys, "ingest", str(shared_data / "brighton_beach"), "--json",
+                     "--no-yaw-check")  # fmt: skip
+    frames = [r for r in lines if not r["quarantined"]]
+    assert len(frames) == 18
+    for r in frames:
+        assert r["lat"] == pytest.approx(46.84, abs=0.01)
+        assert r["lon"] == pytest.approx(-91.99, abs=0.01)
+        assert r["rel_alt_m"] == pytest.approx(40, abs=1)
+        assert r["gimbal_pitch_deg"] == pytest.approx(-90, abs=0.5)
+        assert r["gsd_cm_per_px"] == pytest.approx(1.7, abs=0.05)
+        assert r["footprint"][0] == r["footprint"][-1]
+        assert r["camera_source"] == "sensor-table"
+    set_aside = {Path(r["path"]).name: r["reason"] for r in lines if r["quarantined"]}
+    assert set(set_aside) == {"LICENSE", "README.md"}
+
+
+def test_ingest_table_ends_with_a_summary(capsys, tmp_path) -> None:
+    write_jpeg(tmp_path / "a.JPG")
+    (tmp_path / "empty.JPG").write_bytes(b"")
+    assert main(["ingest", str(tmp_path), "--no-yaw-check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "1 frames ingested, 1 of 2 files set aside"
+    assert any("empty.JPG" in line and "0 bytes" in line for line in out)
+
+
+def test_ingest_missing_folder_is_a_clear_error(capsys, tmp_path) -> None:
+    assert main(["ingest", str(tmp_path / "nope")]) == 1
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_locate_every_brighton_frame(capsys, shared_data) -> None:
+    for image in sorted((shared_data / "brighton_beach").glob("*.JPG")):
+        (centre,) = run_json(capsys, "locate", str(image), "--px", "2000,1125", "--json")
+        assert set(centre) == {"u", "v", "lat", "lon", "range_m"}
+        assert centre["lat"] == pytest.approx(46.84, abs=0.01)
+        assert centre["range_m"] == pytest.approx(40, abs=1)
+
+
+def test_locate_resized_sample_matches_original(capsys, shared_data, sample_flight) -> None:
+    (small,) = run_json(capsys, "locate", str(sample_flight / "DJI_0031.JPG"), "--px", "400,300", "--json")
+    (full,) = run_json(capsys, "locate", str(shared_data / "brighton_beach" / "DJI_0031.JPG"),
+                       "--px", "1000,750", "--json")  # fmt: skip
+    assert small["lat"] == pytest.approx(full["lat"], abs=1e-7)
+    assert small["lon"] == pytest.approx(full["lon"], abs=1e-7)
+
+
+def test_locate_above_the_horizon_gives_null_with_reason(capsys, tmp_path) -> None:
+    image = write_jpeg(tmp_path / "oblique.JPG", 400, 300, gimbal_pitch=-10.0)
+    top, bottom = run_json(capsys, "locate", str(image), "--px", "200,0", "--px", "200,300", "--json")
+    assert top["lat"] is None and top["lon"] is None and top["reason"]
+    assert bottom["lat"] is not None and bottom["range_m"] > 40
+
+
+def test_locate_bad_pixel_argument(capsys, tmp_path) -> None:
+    with pytest.raises(SystemExit):
+        main(["locate", str(write_jpeg(tmp_path / "a.JPG")), "--px", "12"])
+    assert "expected U,V" in capsys.readouterr().err
+
+
+def test_demo_runs_on_the_embedded_flight(capsys) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "5 frames ingested, 0 of 5 files set aside" in out

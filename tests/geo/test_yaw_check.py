@@ -1,0 +1,75 @@
+"""Yaw check decisions: which hypothesis wins, and each frame's verdict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.geo.yaw_check import decide, verdict
+from pipeline.geo.coords import enu_to_geodetic
+from pipeline.geo.camera import camera_from_meta
+from pipeline.geo.yaw_check import pair_disagreement_m
+from tests.geo.frames import make_meta
+
+NONE = (0.0, 0.0)
+BOTH = (180.0, 180.0)
+B_ONLY = (0.0, 180.0)
+A_ONLY = (180.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("medians", "expected"),
+    [
+        ({NONE: 0.8, B_ONLY: 30.0, A_ONLY: 31.0, BOTH: 24.0}, NONE),
+        ({NONE: 27.0, B_ONLY: 40.0, A_ONLY: 41.0, BOTH: 0.9}, BOTH),  # a line recorded flipped
+        ({NONE: 20.4, B_ONLY: 2.3, A_ONLY: 45.0, BOTH: 30.0}, B_ONLY),  # line change
+        ({NONE: 1.0, B_ONLY: 30.0, A_ONLY: 30.0, BOTH: 1.2}, None),  # hovering: no baseline
+        ({NONE: 1.0, B_ONLY: 2.5, A_ONLY: 3.0, BOTH: 3.1}, None),  # all within GPS noise
+        ({NONE: 8.0, B_ONLY: 20.0, A_ONLY: 25.0, BOTH: 30.0}, None),  # best not clearly best
+    ],
+)
+def test_decide(medians, expected) -> None:
+    assert decide(medians) == expected
+
+
+@pytest.mark.parametrize(
+    ("votes", "status", "offset"),
+    [
+        ([], "unchecked", 0.0),
+        ([0.0], "consistent", 0.0),
+        ([0.0, 0.0], "consistent", 0.0),
+        ([180.0, 180.0], "flipped", 180.0),
+        ([0.0, 180.0], "ambiguous", 0.0),
+    ],
+)
+def test_verdict(votes, status, offset) -> None:
+    v = verdict(make_meta(), votes)
+    assert (v.status, v.yaw_offset_deg) == (status, offset)
+
+
+def shot(north_m: float, yaw_deg: float):
+    """A nadir frame 100 m up, ``north_m`` north of the origin, recording ``yaw_deg``."""
+    lat, lon, _ = enu_to_geodetic(0.0, north_m, 0.0, lat0_deg=30.0, lon0_deg=114.0, h0_m=0.0)
+    return make_meta(model="FC300S", focal_mm=3.61, lat_deg=float(lat), lon_deg=float(lon),
+                     gimbal_yaw_deg=yaw_deg)  # fmt: skip
+
+
+def seen_from(meta, north_m: float, ground_en):
+    """Pixels where a true north-facing nadir camera at ``north_m`` sees ground points."""
+    cam = camera_from_meta(meta)
+    e, n = ground_en[:, 0], ground_en[:, 1] - north_m
+    return np.column_stack([cam.cx_px + e * cam.fx_px / 100.0, cam.cy_px - n * cam.fy_px / 100.0])
+
+
+GROUND = np.array([[x, y] for x in (-30.0, 0.0, 25.0) for y in (-10.0, 5.0, 20.0)])
+
+
+@pytest.mark.parametrize(
+    ("recorded_yaw", "expected"),
+    [(0.0, NONE), (180.0, BOTH)],
+)
+def test_gps_baseline_fixes_the_absolute_yaw(recorded_yaw, expected) -> None:
+    a, b = shot(0.0, recorded_yaw), shot(12.0, recorded_yaw)
+    medians = pair_disagreement_m(a, b, seen_from(a, 0.0, GROUND), seen_from(b, 12.0, GROUND))
+    assert medians[expected] < 0.05
+    assert decide(medians) == expected
