@@ -73,12 +73,16 @@ def read_frame(
         except OSError as e:
             raise UnreadableFileError(reasons.unreadable(e)) from e
     digest = hashlib.sha256(data).hexdigest()
-    return _frame_from_bytes(path, data, digest, max_pixels=max_pixels, require_gps=require_gps)
+    return frame_from_bytes(path, data, digest, max_pixels=max_pixels, require_gps=require_gps)
 
 
-def _frame_from_bytes(
+def frame_from_bytes(
     path: Path, data: bytes, digest: str, *, max_pixels: int, require_gps: bool
 ) -> FrameMeta:
+    """The metadata of an image already in memory whose sha256 is ``digest``.
+
+    Everything :func:`read_frame` does but reading and hashing; raises likewise.
+    """
     media_type = sniff.sniff_media_type(data[: sniff.HEAD_BYTES], path.name)
     if not sniff.is_ingestible(media_type):
         raise BadInputError(reasons.not_an_image(media_type))
@@ -182,7 +186,7 @@ def _ingest_file(
         return Quarantined(str(path), reasons.duplicate(first_seen[digest]), digest, size)
     first_seen[digest] = path
     try:
-        return _frame_from_bytes(path, data, digest, max_pixels=max_pixels, require_gps=require_gps)
+        return frame_from_bytes(path, data, digest, max_pixels=max_pixels, require_gps=require_gps)
     except BadInputError as e:
         return Quarantined(str(path), str(e), digest, size)
     except Exception as e:  # a bug or a library crash must not stop the flight
