@@ -16,7 +16,7 @@ import sys
 from pipeline.errors import HehuError
 
 # Subcommand modules, in the order ``hehu --help`` lists them.
-COMMANDS = ("demo", "ingest", "locate", "detect", "train", "eval")
+COMMANDS = ("demo", "ingest", "locate", "detect", "train", "eval", "ledger", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,8 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="write the ledger as xlsx, csv, geojson or kml")
     p.add_argument("out", type=Path, metavar="OUT", help="file to write")
     p.add_argument("--format", choices=FORMATS, default=None, help="default: from OUT's suffix")
-    p.add_argument("--status", help="only this status (code such as assigned, or label such as 已交办)")
-    p.add_argument("--since", type=dt.date.fromisoformat, metavar="DATE", help="discovered on/after YYYY-MM-DD")
+    p.add_argument(
+        "--status", help="only this status (code such as assigned, or label such as 已交办)"
+    )
+    p.add_argument(
+        "--since", type=dt.date.fromisoformat, metavar="DATE", help="discovered on/after YYYY-MM-DD"
+    )
     db_option(p)
     p.set_defaults(func=run)
 
@@ -35,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
 
     fmt = args.format or args.out.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
-        raise BadInputError(f"cannot tell the format of {args.out}; add --format {'|'.join(FORMATS)}")
+        raise BadInputError(
+            f"cannot tell the format of {args.out}; add --format {'|'.join(FORMATS)}"
+        )
     try:
         status = status_code(args.status) if args.status else None
     except ValueError as e:

@@ -25,20 +25,28 @@ from typing import Any
 
 def db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--db", metavar="URL", default=None,
-        help="database URL (default: $HEHU_DB_URL or sqlite:///.hehu/ledger.sqlite in the state folder)",
-    )  # fmt: skip
+        "--db",
+        metavar="URL",
+        default=None,
+        help="database URL (default: $HEHU_DB_URL, else .hehu/ledger.sqlite in the state folder)",
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ledger", help="the 问题台账: list, show, review issues; migrate the database")
+    p = sub.add_parser(
+        "ledger", help="the 问题台账: list, show, review issues; migrate the database"
+    )
     actions = p.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
-    up = actions.add_parser("upgrade", help="create the database or migrate it to the latest schema")
+    up = actions.add_parser(
+        "upgrade", help="create the database or migrate it to the latest schema"
+    )
     db_option(up)
     ls = actions.add_parser("list", help="one line per issue")
     db_option(ls)
     ls.add_argument("--json", action="store_true", help="one JSON object per issue per line")
-    ls.add_argument("--status", help="only this status (code such as assigned, or label such as 已交办)")
+    ls.add_argument(
+        "--status", help="only this status (code such as assigned, or label such as 已交办)"
+    )
     show = actions.add_parser("show", help="one issue with its evidence and history")
     db_option(show)
     show.add_argument("code")
@@ -47,18 +55,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     db_option(st)
     st.add_argument("code")
     st.add_argument("to", help="new status: code (confirmed) or label (已确认)")
-    st.add_argument("--version", type=int, required=True, help="the version you reviewed (from list/show)")
+    st.add_argument(
+        "--version", type=int, required=True, help="the version you reviewed (from list/show)"
+    )
     st.add_argument("--by", default=None, help="who makes the change (default: the login name)")
     st.add_argument("--note", default=None)
     st.add_argument("--unit", default=None, help="responsible unit (责任单位), needed for 已交办")
-    st.add_argument("--deadline", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD (整改时限)")
+    st.add_argument(
+        "--deadline", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD (整改时限)"
+    )
     st.add_argument("--measures", default=None, help="rectification measures (整改措施)")
     p.set_defaults(func=run)
 
 
 def open_ledger(url: str | None, *, create: bool = False) -> Any:
-    """A session factory for the ledger at ``url``; checks (or with ``create``, makes) the schema."""
-    from pipeline.ledger.db import check_schema, default_url, make_engine, make_session_factory, upgrade
+    """A session factory for the ledger at ``url``; checks the schema (``create``: makes it)."""
+    from pipeline.ledger.db import (
+        check_schema,
+        default_url,
+        make_engine,
+        make_session_factory,
+        upgrade,
+    )
 
     engine = make_engine(url or default_url())
     if create:
@@ -80,7 +98,9 @@ def subtype_labels() -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    return {"upgrade": _upgrade, "list": _list, "show": _show, "status": _status}[args.ledger_command](args)
+    return {"upgrade": _upgrade, "list": _list, "show": _show, "status": _status}[
+        args.ledger_command
+    ](args)
 
 
 def _upgrade(args: argparse.Namespace) -> int:
@@ -89,7 +109,10 @@ def _upgrade(args: argparse.Namespace) -> int:
     url = args.db or default_url()
     engine = make_engine(url)
     upgrade(engine)
-    print(f"ledger {engine.url.render_as_string(hide_password=True)} is at migration {current_revision(engine)}")
+    print(
+        f"ledger {engine.url.render_as_string(hide_password=True)} "
+        f"is at migration {current_revision(engine)}"
+    )
     return 0
 
 
@@ -105,8 +128,10 @@ def _list(args: argparse.Namespace) -> int:
             print(json.dumps(v.to_json(), ensure_ascii=False))
         else:
             where = v.river_name or ("管理范围外" if not v.in_zone else "")
-            print(f"{v.code:18} {v.type_label} {v.status_label:4} v{v.version:<3} {v.frames:3d}张 "
-                  f"{v.lat:.6f},{v.lon:.6f}  {v.severity_label or '-':3}  {where}")  # fmt: skip
+            print(
+                f"{v.code:18} {v.type_label} {v.status_label:4} v{v.version:<3} {v.frames:3d}张 "
+                f"{v.lat:.6f},{v.lon:.6f}  {v.severity_label or '-':3}  {where}"
+            )
     if not args.json:
         print(f"{len(issues)} issue(s)", file=sys.stderr)
     return 0
@@ -119,13 +144,26 @@ def _show(args: argparse.Namespace) -> int:
     with open_ledger(args.db)() as session:
         d = issue_detail(session=session, code=args.code)
     history = [
-        {"at_utc": as_text(h.at_utc), "actor": h.actor, "field": h.field,
-         "from": h.old_value, "to": h.new_value, "note": h.note}
+        {
+            "at_utc": as_text(h.at_utc),
+            "actor": h.actor,
+            "field": h.field,
+            "from": h.old_value,
+            "to": h.new_value,
+            "note": h.note,
+        }
         for h in d.history
-    ]  # fmt: skip
-    evidence = [{k: as_text(v) if isinstance(v, dt.datetime) else v for k, v in vars(e).items()} for e in d.evidence]
+    ]
+    evidence = [
+        {k: as_text(v) if isinstance(v, dt.datetime) else v for k, v in vars(e).items()}
+        for e in d.evidence
+    ]
     if args.json:
-        print(json.dumps({**d.issue.to_json(), "evidence": evidence, "history": history}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {**d.issue.to_json(), "evidence": evidence, "history": history}, ensure_ascii=False
+            )
+        )
         return 0
     for key, value in d.issue.to_json().items():
         if key != "photos" and value not in (None, ""):
@@ -135,7 +173,10 @@ def _show(args: argparse.Namespace) -> int:
         print(f"  [{e.kind}] {e.flight}  {e.frame_path}  {e.class_name} {e.conf:.2f}")
     print("history:")
     for h in history:
-        print(f"  {h['at_utc']}  {h['actor']}: {h['field']} {h['from']} → {h['to']}" + (f"  ({h['note']})" if h["note"] else ""))
+        print(
+            f"  {h['at_utc']}  {h['actor']}: {h['field']} {h['from']} → {h['to']}"
+            + (f"  ({h['note']})" if h["note"] else "")
+        )
     return 0
 
 
@@ -144,12 +185,24 @@ def _status(args: argparse.Namespace) -> int:
     from pipeline.ledger.workflow import transition
 
     to = status_code(args.to)
-    changes = {k: v for k, v in (("responsible_unit", args.unit), ("deadline", args.deadline),
-                                 ("rectification_measures", args.measures)) if v is not None}  # fmt: skip
+    changes = {
+        k: v
+        for k, v in (
+            ("responsible_unit", args.unit),
+            ("deadline", args.deadline),
+            ("rectification_measures", args.measures),
+        )
+        if v is not None
+    }
     with open_ledger(args.db).begin() as session:
         issue = transition(
-            session=session, code=args.code, to=to, expected_version=args.version,
-            actor=args.by or getpass.getuser(), changes=changes, note=args.note,
-        )  # fmt: skip
+            session=session,
+            code=args.code,
+            to=to,
+            expected_version=args.version,
+            actor=args.by or getpass.getuser(),
+            changes=changes,
+            note=args.note,
+        )
         print(f"{issue.code}: {STATUS_LABELS[issue.status]} (version {issue.version})")
     return 0

@@ -1,0 +1,297 @@
+"""Filing a flight's new detections as evidence of issues, new or existing.
+
+Runs in one transaction holding the ledger's **assignment lock**, so two
+pushes never cluster against each other's half-written issues: on
+PostgreSQL a transaction-scoped advisory lock (``pg_advisory_xact_lock``), on
+SQLite the write lock every hehu transaction takes at ``BEGIN IMMEDIATE``.
+Under the lock a push reads the committed ledger, picks the detections not
+yet filed (a detection backs at most one issue: unique ``evidence.detection_id``),
+groups them (:mod:`pipeline.ledger.cluster`) and files each group:
+
+- near an open issue of the same type (or a 误报 one): more evidence (recurrence);
+- near a closed (已销号) one, seen on a day after it was closed: the issue is
+  reopened as a 反弹 (rebound) candidate, flagged and audited; seen on or
+  before that day it is filed as history;
+- otherwise a new candidate (待审核) with a fresh code.
+
+Issue codes are ``<division>-<year>-<seq>`` (``990101-2016-0001``); the
+sequence comes from an atomic ``INSERT … ON CONFLICT DO UPDATE … RETURNING``
+on ``code_sequence``, safe with or without the lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pipeline.ledger.audit import record
+from pipeline.ledger.cluster import (
+    EARTH_RADIUS_M,
+    Group,
+    Sighting,
+    Site,
+    extent_radius_m,
+    group_sightings,
+    match_site,
+)
+from pipeline.ledger.config import LedgerConfig
+from pipeline.ledger.models import CodeSequence, Detection, Evidence, Flight, Frame, Issue, utc_now
+from pipeline.ledger.store import dialect_insert
+from pipeline.ledger.vocab import DISCOVERY_DRONE, OPEN_STATUSES, TYPE_LABELS
+from pipeline.ledger.zones import Zone, find_zone
+
+ADVISORY_LOCK_KEY = 0x68656875_6C656467  # "hehu" "ledg"
+SEARCH_MARGIN_M = 500.0  # how far around a flight's detections existing issues are loaded
+
+
+@dataclass
+class Assigned:
+    """What one assignment did: issue codes by outcome, and detections left unfiled."""
+
+    created: list[str] = field(default_factory=list)
+    recurred: list[str] = field(default_factory=list)
+    rebounded: list[str] = field(default_factory=list)
+    dropped_outside_zone: int = 0
+
+
+def take_assignment_lock(session: Session) -> None:
+    """Serialise assignments (PostgreSQL advisory lock; SQLite already holds its write lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
+
+
+def allocate_code(*, session: Session, division_code: str, year: int) -> str:
+    """The next issue code for a division and year, e.g. ``990101-2016-0007``."""
+    table = CodeSequence.__table__
+    stmt = dialect_insert(session)(table).values(division_code=division_code, year=year, last_seq=1)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["division_code", "year"], set_={"last_seq": table.c.last_seq + 1}
+    ).returning(table.c.last_seq)
+    seq = session.execute(upsert).scalar_one()
+    return f"{division_code}-{year}-{seq:04d}"
+
+
+Row = tuple[Detection, Frame]
+
+
+@dataclass
+class _Push:
+    """What every step of one assignment needs."""
+
+    session: Session
+    flight: Flight
+    zones: Sequence[Zone]
+    cfg: LedgerConfig
+    actor: str
+    out: Assigned
+
+
+def _unfiled(session: Session, detection_ids: Sequence[int]) -> list[Row]:
+    filed = select(Evidence.detection_id).where(Evidence.detection_id == Detection.id).exists()
+    rows: list[Row] = []
+    ids = sorted(detection_ids)
+    for i in range(0, len(ids), 500):
+        query = (
+            select(Detection, Frame)
+            .join(Frame, Detection.frame_id == Frame.id)
+            .where(Detection.id.in_(ids[i : i + 500]), Detection.type.is_not(None))
+            .where(Detection.lat_deg.is_not(None), Detection.lon_deg.is_not(None), ~filed)
+        )
+        rows.extend((d, f) for d, f in session.execute(query))
+    return sorted(rows, key=lambda r: _natural_key(*r))
+
+
+def _where(det: Detection) -> tuple[float, float]:
+    """A filed detection's position (``_unfiled`` only returns georeferenced ones)."""
+    assert det.lat_deg is not None and det.lon_deg is not None
+    return det.lat_deg, det.lon_deg
+
+
+def _type(det: Detection) -> str:
+    assert det.type is not None  # ``_unfiled`` only returns 四乱 detections
+    return det.type
+
+
+def _natural_key(det: Detection, frame: Frame) -> tuple:
+    return (frame.sha256, det.model_sha256, det.class_name, det.qx0, det.qy0, det.qx1, det.qy1)
+
+
+def _nearby_issues(session: Session, kind: str, rows: list[Row]) -> list[Issue]:
+    """Issues of one type around the rows, locked for this transaction (PostgreSQL)."""
+    lats = [_where(d)[0] for d, _ in rows]
+    lons = [_where(d)[1] for d, _ in rows]
+    dlat = math.degrees(SEARCH_MARGIN_M / EARTH_RADIUS_M)
+    dlon = dlat / max(0.01, math.cos(math.radians(lats[0])))
+    query = (
+        select(Issue)
+        .where(Issue.type == kind)
+        .where(Issue.lat_deg.between(min(lats) - dlat, max(lats) + dlat))
+        .where(Issue.lon_deg.between(min(lons) - dlon, max(lons) + dlon))
+        .order_by(Issue.id)
+        .with_for_update()
+    )
+    return list(session.scalars(query))
+
+
+def _site(issue: Issue, cfg: LedgerConfig) -> Site:
+    rank = 0 if issue.status in OPEN_STATUSES else 1 if issue.status == "false_positive" else 2
+    radius = extent_radius_m(issue.area_m2) if cfg.use_extent else 0.0
+    return Site(issue.code, issue.lat_deg, issue.lon_deg, radius, rank)
+
+
+def _seen_at(rows: list[Row]) -> dt.datetime | None:
+    known = [t for t in (d.captured_at or f.captured_at for d, f in rows) if t is not None]
+    return min(known) if known else None
+
+
+def _new_issue(p: _Push, group: Group, rows: list[Row], zone: Zone | None) -> Issue:
+    leader = rows[0][0]
+    kind = _type(leader)
+    area = max((d.area_m2 for d, _ in rows if d.area_m2 is not None), default=None)
+    seen = _seen_at(rows)
+    division = zone.props.division_code if zone else p.cfg.default_division_code
+    code = allocate_code(
+        session=p.session, division_code=division, year=seen.year if seen else utc_now().year
+    )
+    frames = len({f.id for _, f in rows})
+    issue = Issue(
+        code=code,
+        type=kind,
+        subtype=leader.subtype,
+        description=f"{DISCOVERY_DRONE}发现疑似{TYPE_LABELS[kind]}问题，{frames}张照片",
+        river_name=zone.props.river_name if zone else None,
+        river_code=zone.props.river_code if zone else None,
+        reach=zone.props.reach if zone else None,
+        river_chief=zone.props.river_chief if zone else None,
+        responsible_unit=zone.props.responsible_unit if zone else None,
+        division_code=division,
+        zone_id=zone.zone_id if zone else None,
+        in_zone=zone is not None,
+        lat_deg=group.lat_deg,
+        lon_deg=group.lon_deg,
+        area_m2=area,
+        severity=p.cfg.severity(leader.subtype, area),
+        discovered_at=seen,
+        discovery_method=DISCOVERY_DRONE,
+        first_flight_id=p.flight.id,
+        status="candidate",
+        rebound=False,
+        rebound_count=0,
+    )
+    p.session.add(issue)
+    p.session.flush()
+    record(
+        session=p.session,
+        actor=p.actor,
+        entity="issue",
+        entity_key=code,
+        field="status",
+        old=None,
+        new="candidate",
+        note=f"new candidate from flight {p.flight.name}",
+    )
+    return issue
+
+
+def _rebound(p: _Push, issue: Issue, seen: dt.datetime | None) -> None:
+    when = seen or "time unknown"
+    note = f"反弹: flight {p.flight.name} saw it again ({when}) after 销号 on {issue.closed_on}"
+    changes = {
+        "status": "candidate",
+        "rebound": True,
+        "rebound_count": issue.rebound_count + 1,
+        "closed_on": None,
+    }
+    for name, new in changes.items():
+        record(
+            session=p.session,
+            actor=p.actor,
+            entity="issue",
+            entity_key=issue.code,
+            field=name,
+            old=getattr(issue, name),
+            new=new,
+            note=note,
+        )
+        setattr(issue, name, new)
+    issue.updated_at_utc = utc_now()
+
+
+def _file(p: _Push, issue: Issue, rows: list[Row], kind: str) -> None:
+    before = p.session.scalar(select(func.count()).where(Evidence.issue_id == issue.id)) or 0
+    for det, _ in rows:
+        p.session.add(
+            Evidence(issue_id=issue.id, detection_id=det.id, flight_id=p.flight.id, kind=kind)
+        )
+    record(
+        session=p.session,
+        actor=p.actor,
+        entity="issue",
+        entity_key=issue.code,
+        field="evidence",
+        old=before or None,
+        new=before + len(rows),
+        note=f"flight {p.flight.name}: {len(rows)} detection(s) filed as {kind}",
+    )
+
+
+def _kind_for(p: _Push, issue: Issue, seen: dt.datetime | None) -> str:
+    """How a group near ``issue`` is filed (and reopen the issue on a rebound)."""
+    if issue.status != "closed":
+        if issue.first_flight_id == p.flight.id:
+            return "first"
+        p.out.recurred.append(issue.code)
+        return "recurrence"
+    if issue.closed_on is None or (seen or utc_now()).date() > issue.closed_on:
+        _rebound(p, issue, seen)
+        p.out.rebounded.append(issue.code)
+        return "rebound"
+    return "history"
+
+
+def _place(p: _Push, group: Group, rows: list[Row], issues: list[Issue]) -> None:
+    hit = match_site(group, [_site(i, p.cfg) for i in issues], gate_m=p.cfg.gate)
+    if hit is not None:
+        issue = issues[hit]
+        _file(p, issue, rows, _kind_for(p, issue, _seen_at(rows)))
+        return
+    zone = find_zone(p.zones, group.lat_deg, group.lon_deg)
+    if zone is None and p.cfg.outside_zone == "drop":
+        p.out.dropped_outside_zone += len(rows)
+        return
+    issue = _new_issue(p, group, rows, zone)
+    issues.append(issue)
+    p.out.created.append(issue.code)
+    _file(p, issue, rows, "first")
+
+
+def assign_detections(
+    *,
+    session: Session,
+    flight_id: int,
+    detection_ids: Sequence[int],
+    zones: Sequence[Zone],
+    config: LedgerConfig,
+    actor: str,
+) -> Assigned:
+    """File the unfiled ones of ``detection_ids`` (see the module docstring). Takes the lock."""
+    take_assignment_lock(session)
+    flight = session.get_one(Flight, flight_id)
+    p = _Push(session, flight, zones, config, actor, Assigned())
+    rows = _unfiled(session, detection_ids)
+    for kind in sorted({_type(d) for d, _ in rows}):
+        of_kind = [r for r in rows if r[0].type == kind]
+        radius = [extent_radius_m(d.area_m2) if config.use_extent else 0.0 for d, _ in of_kind]
+        sightings = [
+            Sighting(_natural_key(d, f), *_where(d), d.conf, r)
+            for (d, f), r in zip(of_kind, radius, strict=True)
+        ]
+        issues = _nearby_issues(session, kind, of_kind)
+        for group in group_sightings(sightings, gate_m=config.gate):
+            _place(p, group, [of_kind[i] for i in group.members], issues)
+    return p.out

@@ -1,0 +1,155 @@
+"""Engines, sessions and migrations. Nothing here runs at import time.
+
+A database is made and kept current by ``upgrade(url)`` (Alembic ``upgrade
+head``); :func:`make_engine` is called once at the entry point with a URL:
+
+- ``sqlite:///path.sqlite`` (the default): WAL journal, ``foreign_keys=ON``,
+  a 30 s busy timeout, and every transaction opened with ``BEGIN IMMEDIATE``.
+  Under WAL a plain (deferred) ``BEGIN`` that later writes fails with
+  SQLITE_BUSY_SNAPSHOT when another writer committed in between, and
+  busy_timeout does not cover that; taking the write lock at BEGIN does
+  (SQLAlchemy's "pysqlite serializable isolation" recipe).
+- ``postgresql+psycopg://user:pass@host/db``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.ledger.errors import SchemaNotReadyError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_S = 30.0
+MIGRATION_LOCK_KEY = 0x68656875_6D696772  # "hehu" "migr"
+
+
+def default_url() -> str:
+    """``$HEHU_DB_URL``, else the SQLite file ``.hehu/ledger.sqlite`` in hehu's state folder."""
+    url = os.environ.get("HEHU_DB_URL")
+    if url:
+        return url
+    from pipeline.ultra import state_dir
+
+    return f"sqlite:///{state_dir() / 'ledger.sqlite'}"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url`` with hehu's SQLite settings applied (see the module docstring)."""
+    if url.startswith("sqlite"):
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S, **kwargs.pop("connect_args", {})}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN (below) instead of the sqlite3 module.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded values after commit (records are read after the transaction)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of a SQLite file URL (SQLite makes the file, not its folder)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def alembic_config(url: str | None = None) -> Any:
+    """An Alembic ``Config`` for hehu's migrations (no ``alembic.ini`` needed)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Create the database or bring it to ``revision`` (Alembic ``upgrade``).
+
+    Safe to call from several processes at once: they take turns (SQLite's
+    write lock; a PostgreSQL advisory lock) and the later ones find nothing to do.
+    """
+    import logging
+
+    from alembic import command
+
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    ensure_sqlite_folder(engine.url.render_as_string(hide_password=False))
+    config = alembic_config()
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    """Alembic ``downgrade`` (tests of the migration use it)."""
+    from alembic import command
+
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at (``None``: not created), read from ``alembic_version``."""
+    from sqlalchemy import inspect, text
+
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise :class:`SchemaNotReadyError` unless the database is at the latest migration."""
+    url = engine.url.render_as_string(hide_password=True)
+    if engine.url.get_backend_name() == "sqlite":
+        path = engine.url.database
+        if path and path != ":memory:" and not Path(path).is_file():
+            raise SchemaNotReadyError(
+                f"no ledger database at {path}; create it with: hehu ledger upgrade"
+            )
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise SchemaNotReadyError(
+            f"the ledger at {url} is at migration {current or 'none'}, expected {head}; "
+            f"bring it up to date with: hehu ledger upgrade --db {url}"
+        )

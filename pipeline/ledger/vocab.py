@@ -1,0 +1,85 @@
+"""The ledger's fixed vocabulary: 四乱 types, statuses, severity grades, transitions.
+
+The database stores the ASCII codes; people see the Chinese labels (exports,
+CLI tables). Types come from the prefix of a taxonomy subtype id
+(``luandui.floating_garbage`` → ``luandui``), so the ledger does not need
+``configs/taxonomy.yaml`` to be present.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from pipeline.errors import BadInputError
+
+TYPE_LABELS = MappingProxyType(
+    {
+        "luanzhan": "乱占",
+        "luancai": "乱采",
+        "luandui": "乱堆",
+        "luanjian": "乱建",
+    }
+)
+
+# Status codes in workflow order, with the labels of the 问题台账.
+STATUS_LABELS = MappingProxyType(
+    {
+        "candidate": "待审核",
+        "confirmed": "已确认",
+        "false_positive": "误报",
+        "assigned": "已交办",
+        "rectifying": "整改中",
+        "rectified": "已整改",
+        "closed": "已销号",
+    }
+)
+
+# Legal status changes a person may make. Besides the forward chain:
+# false_positive → candidate (a reviewer reopens a rejection) and
+# rectified → rectifying (the 验收 check finds the work unfinished).
+# closed → candidate happens only through a 反弹 (rebound) seen by a later flight.
+TRANSITIONS = MappingProxyType(
+    {
+        "candidate": frozenset({"confirmed", "false_positive"}),
+        "confirmed": frozenset({"assigned"}),
+        "false_positive": frozenset({"candidate"}),
+        "assigned": frozenset({"rectifying"}),
+        "rectifying": frozenset({"rectified"}),
+        "rectified": frozenset({"closed", "rectifying"}),
+        "closed": frozenset(),
+    }
+)
+
+# Issues a later sighting adds evidence to (recurrence). A sighting near a
+# closed issue reopens it as a rebound; near a false positive it is filed as
+# more evidence of the same false positive (no new work for reviewers).
+OPEN_STATUSES = frozenset({"candidate", "confirmed", "assigned", "rectifying", "rectified"})
+
+SEVERITY_LABELS = MappingProxyType(
+    {
+        "general": "一般",
+        "serious": "较严重",
+        "major": "重大",
+    }
+)
+
+DISCOVERY_DRONE = "无人机飞检"
+
+
+def type_of(subtype: str | None) -> str | None:
+    """The 四乱 type code of a subtype id, or ``None`` (context-only class or unknown prefix)."""
+    if not subtype:
+        return None
+    prefix = subtype.split(".", 1)[0]
+    return prefix if prefix in TYPE_LABELS else None
+
+
+def status_code(text: str) -> str:
+    """A status code from a code or its Chinese label (``已交办`` or ``assigned``)."""
+    if text in STATUS_LABELS:
+        return text
+    for code, label in STATUS_LABELS.items():
+        if text == label:
+            return code
+    known = ", ".join(f"{c} ({label})" for c, label in STATUS_LABELS.items())
+    raise BadInputError(f"unknown status {text!r}; expected one of {known}")

@@ -1,0 +1,194 @@
+"""Reviewing an issue: status transitions and edits, with optimistic locking, audited.
+
+Every edit names the ``version`` of the issue it was made on. When the issue
+has moved on since (someone else confirmed, assigned or edited it), the edit
+raises :class:`ConflictError` and writes nothing; nothing is ever silently
+overwritten. The check happens twice: against the loaded row (PostgreSQL
+locks it ``FOR UPDATE``; SQLite transactions hold the write lock), and in the
+``UPDATE … WHERE version = ?`` SQLAlchemy emits for the version column.
+Each changed field becomes one audit-log row.
+
+Legal transitions are :data:`pipeline.ledger.vocab.TRANSITIONS`; moving to
+已交办 needs a responsible unit and a deadline, moving to 已销号 sets the
+closure date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from pipeline.errors import BadInputError
+from pipeline.ledger.audit import history, record
+from pipeline.ledger.errors import ConflictError, IllegalTransitionError, IssueNotFoundError
+from pipeline.ledger.models import Issue, utc_now
+from pipeline.ledger.vocab import SEVERITY_LABELS, STATUS_LABELS, TRANSITIONS, type_of
+
+#: Fields a reviewer may edit (status has its own function; ``type`` follows ``subtype``).
+EDITABLE = frozenset(
+    {
+        "subtype",
+        "description",
+        "river_name",
+        "river_code",
+        "reach",
+        "river_chief",
+        "responsible_unit",
+        "responsible_person",
+        "rectification_measures",
+        "deadline",
+        "progress",
+        "area_m2",
+        "severity",
+    }
+)
+
+
+def check_transition(code: str, status: str, to: str) -> None:
+    """Raise :class:`IllegalTransitionError` unless a person may move ``status`` → ``to``."""
+    if to in TRANSITIONS.get(status, ()):
+        return
+    allowed = ", ".join(f"{s} ({STATUS_LABELS[s]})" for s in sorted(TRANSITIONS.get(status, ())))
+    raise IllegalTransitionError(
+        f"issue {code} is {status} ({STATUS_LABELS.get(status, '?')}); it cannot move to "
+        f"{to} ({STATUS_LABELS.get(to, 'unknown status')}); allowed next: {allowed or 'none'}"
+    )
+
+
+def get_issue(*, session: Session, code: str, for_update: bool = False) -> Issue:
+    """The issue with ``code``; raises :class:`IssueNotFoundError`."""
+    query = select(Issue).where(Issue.code == code)
+    issue = session.scalars(query.with_for_update() if for_update else query).one_or_none()
+    if issue is None:
+        raise IssueNotFoundError(f"no issue with code {code!r}; list codes with: hehu ledger list")
+    return issue
+
+
+def _check_version(session: Session, issue: Issue, expected_version: int) -> None:
+    if issue.version == expected_version:
+        return
+    last = history(session=session, entity="issue", entity_key=issue.code)
+    who = (
+        f" (last change: {last[-1].field} by {last[-1].actor} "
+        f"at {last[-1].at_utc:%Y-%m-%d %H:%M} UTC)"
+        if last
+        else ""
+    )
+    raise ConflictError(
+        f"issue {issue.code} changed since you loaded it: your edit was made on version "
+        f"{expected_version}, it is now at version {issue.version}{who}; nothing was written — "
+        f"reload it and redo your edit"
+    )
+
+
+def _validate(field: str, value: Any) -> Any:
+    if field not in EDITABLE:
+        raise BadInputError(
+            f"{field!r} cannot be edited here; editable fields: {', '.join(sorted(EDITABLE))}"
+        )
+    if field == "subtype" and type_of(value) is None:
+        raise BadInputError(
+            f"subtype {value!r} must start with a 四乱 type: "
+            "luanzhan., luancai., luandui. or luanjian."
+        )
+    if field == "severity" and value is not None and value not in SEVERITY_LABELS:
+        raise BadInputError(f"severity must be one of {', '.join(SEVERITY_LABELS)}, got {value!r}")
+    if field == "deadline" and value is not None and not isinstance(value, dt.date):
+        raise BadInputError(f"deadline must be a date, got {value!r}")
+    return value
+
+
+def _set(
+    session: Session, issue: Issue, changes: Mapping[str, Any], actor: str, note: str | None
+) -> None:
+    changed = False
+    for field, new in changes.items():
+        old = getattr(issue, field)
+        if old == new:
+            continue
+        record(
+            session=session,
+            actor=actor,
+            entity="issue",
+            entity_key=issue.code,
+            field=field,
+            old=old,
+            new=new,
+            note=note,
+        )
+        setattr(issue, field, new)
+        changed = True
+    if changed:
+        issue.updated_at_utc = utc_now()
+
+
+def _flush(session: Session, issue: Issue, expected_version: int) -> Issue:
+    code = issue.code  # the failed flush expires the instance
+    try:
+        session.flush()
+    except StaleDataError as e:
+        raise ConflictError(
+            f"issue {code} was changed by someone else while you edited version "
+            f"{expected_version}; nothing was written — reload it and redo your edit"
+        ) from e
+    return issue
+
+
+def update_issue(
+    *,
+    session: Session,
+    code: str,
+    expected_version: int,
+    actor: str,
+    changes: Mapping[str, Any],
+    note: str | None = None,
+) -> Issue:
+    """Edit fields of an issue (see :data:`EDITABLE`); changing ``subtype`` also sets the type."""
+    fields = {f: _validate(f, v) for f, v in changes.items()}
+    issue = get_issue(session=session, code=code, for_update=True)
+    _check_version(session, issue, expected_version)
+    if "subtype" in fields:
+        fields["type"] = type_of(fields["subtype"])
+    _set(session, issue, fields, actor, note)
+    return _flush(session, issue, expected_version)
+
+
+def transition(
+    *,
+    session: Session,
+    code: str,
+    to: str,
+    expected_version: int,
+    actor: str,
+    changes: Mapping[str, Any] | None = None,
+    note: str | None = None,
+    on: dt.date | None = None,
+) -> Issue:
+    """Move an issue to status ``to`` (a code such as ``assigned``), with optional field edits.
+
+    ``on`` is the closure date when closing (default: today).
+    """
+    fields = {f: _validate(f, v) for f, v in (changes or {}).items()}
+    issue = get_issue(session=session, code=code, for_update=True)
+    _check_version(session, issue, expected_version)
+    check_transition(code, issue.status, to)
+    if "subtype" in fields:
+        fields["type"] = type_of(fields["subtype"])
+    if to == "assigned":
+        missing = [
+            f for f in ("responsible_unit", "deadline") if not fields.get(f, getattr(issue, f))
+        ]
+        if missing:
+            raise IllegalTransitionError(
+                f"issue {code} cannot be assigned (已交办) without {' and '.join(missing)}"
+            )
+    fields["status"] = to
+    if to == "closed":
+        fields["closed_on"] = on or dt.date.today()
+    _set(session, issue, fields, actor, note)
+    return _flush(session, issue, expected_version)

@@ -1,0 +1,141 @@
+"""River management zones (河湖管理范围) from GeoJSON, and which zone holds a point.
+
+Each feature of a ``configs/zones/*.geojson`` file is a Polygon or
+MultiPolygon (WGS-84, GeoJSON ``[lon, lat]`` order) with properties (see
+``configs/zones/README.md``): ``zone_id``, ``river_name``, ``river_code``,
+``reach``, ``river_chief`` (河长), ``division_code`` (行政区划代码) and
+``responsible_unit`` (责任单位). Point in polygon is ray casting, holes
+included; a point on an edge may fall either way (metres of GPS error matter
+more).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.errors import ConfigError
+
+Ring = tuple[tuple[float, float], ...]  # ((lon, lat), ...) closed or not
+Polygon = tuple[Ring, ...]  # outer ring, then holes
+
+
+class ZoneProperties(BaseModel):
+    """The properties a zone feature must carry (unknown keys are kept out of the ledger)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    zone_id: str = Field(min_length=1)
+    river_name: str
+    river_code: str | None = None
+    reach: str | None = None
+    river_chief: str | None = None
+    division_code: str = Field(pattern=r"^\d{6}(\d{6})?$")
+    responsible_unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Zone:
+    """One management zone: its properties and polygons (``[lon, lat]`` rings, WGS-84)."""
+
+    props: ZoneProperties
+    polygons: tuple[Polygon, ...]
+
+    @property
+    def zone_id(self) -> str:
+        return self.props.zone_id
+
+    def contains(self, lat_deg: float, lon_deg: float) -> bool:
+        return any(_in_polygon(poly, lon_deg, lat_deg) for poly in self.polygons)
+
+
+def _in_ring(ring: Ring, x: float, y: float) -> bool:
+    """Ray casting (even-odd) for one ring of ``(x, y)`` vertices."""
+    inside = False
+    n = len(ring)
+    for i in range(n):
+        x0, y0 = ring[i - 1]
+        x1, y1 = ring[i]
+        if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
+            inside = not inside
+    return inside
+
+
+def _in_polygon(poly: Polygon, x: float, y: float) -> bool:
+    outer, *holes = poly
+    return _in_ring(outer, x, y) and not any(_in_ring(h, x, y) for h in holes)
+
+
+def find_zone(zones: Sequence[Zone], lat_deg: float, lon_deg: float) -> Zone | None:
+    """The zone holding the point; where zones overlap, the first by ``zone_id``."""
+    hits = [z for z in zones if z.contains(lat_deg, lon_deg)]
+    return min(hits, key=lambda z: z.zone_id) if hits else None
+
+
+def _polygons(geometry: dict[str, Any], where: str) -> tuple[Polygon, ...]:
+    kind = geometry.get("type") if isinstance(geometry, dict) else None
+    coords = geometry.get("coordinates") if kind else None
+    if kind == "Polygon":
+        coords = [coords]
+    elif kind != "MultiPolygon":
+        raise ConfigError(f"{where}: geometry must be a Polygon or MultiPolygon, got {kind!r}")
+    try:
+        polygons = tuple(
+            tuple(tuple((float(p[0]), float(p[1])) for p in ring) for ring in poly)
+            for poly in coords or ()
+        )
+    except (TypeError, ValueError, IndexError) as e:
+        raise ConfigError(f"{where}: coordinates must be rings of [lon, lat] pairs ({e})") from e
+    for poly in polygons:
+        if not poly or any(len(ring) < 4 for ring in poly):
+            raise ConfigError(
+                f"{where}: every ring needs at least 4 positions (closed), see RFC 7946 §3.1.6"
+            )
+        bad = [p for ring in poly for p in ring if not (-180 <= p[0] <= 180 and -90 <= p[1] <= 90)]
+        if bad:
+            raise ConfigError(f"{where}: position {bad[0]} is not [lon, lat] in degrees")
+    return polygons
+
+
+def parse_zones(data: dict[str, Any], *, source: str = "zones") -> tuple[Zone, ...]:
+    """Zones from a parsed GeoJSON FeatureCollection (or a single Feature)."""
+    features = data.get("features") if data.get("type") == "FeatureCollection" else [data]
+    if not isinstance(features, list):
+        raise ConfigError(f"{source}: expected a GeoJSON FeatureCollection or Feature")
+    zones = []
+    for i, feature in enumerate(features):
+        where = f"{source} feature {i}"
+        try:
+            props = ZoneProperties.model_validate(feature.get("properties") or {})
+        except ValidationError as e:
+            raise ConfigError(
+                f"{where}: bad zone properties (see configs/zones/README.md):\n{e}"
+            ) from e
+        zones.append(Zone(props=props, polygons=_polygons(feature.get("geometry"), where)))
+    return tuple(zones)
+
+
+def load_zones(paths: Path | str | Iterable[Path | str]) -> tuple[Zone, ...]:
+    """Zones from GeoJSON files or folders of ``*.geojson`` files; ``zone_id`` must be unique."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    files: list[Path] = []
+    for path in map(Path, paths):
+        files.extend(sorted(path.glob("*.geojson")) if path.is_dir() else [path])
+    zones: list[Zone] = []
+    for file in files:
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise ConfigError(f"cannot read zones from {file}: {e}") from e
+        zones.extend(parse_zones(data, source=str(file)))
+    ids = [z.zone_id for z in zones]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ConfigError(f"zone_id must be unique across zone files; repeated: {', '.join(dupes)}")
+    return tuple(zones)
