@@ -27,19 +27,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a detector from labelled frames, write its model card")
     p.add_argument("--data", type=Path, required=True, help="YOLO folder or COCO .json")
     p.add_argument("--model", required=True, metavar="NAME", help="model name = folder under --out")
-    p.add_argument("--out", type=Path, default=Path("models"), help="models folder (default: models)")
-    p.add_argument("--recipe", type=Path, help="recipe yaml (default: OUT/NAME/train.yaml if present)")
+    p.add_argument(
+        "--out", type=Path, default=Path("models"), help="models folder (default: models)"
+    )
+    p.add_argument(
+        "--recipe", type=Path, help="recipe yaml (default: OUT/NAME/train.yaml if present)"
+    )
     p.add_argument("--arch", default="yolo11n.yaml", help="ultralytics architecture yaml")
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--time", type=float, metavar="HOURS", help="stop after this many hours")
-    p.add_argument("--patience", type=int, default=50, help="epochs without improvement before stopping")
+    p.add_argument(
+        "--patience", type=int, default=50, help="epochs without improvement before stopping"
+    )
     p.add_argument("--imgsz", type=int, default=640)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--device", default="cpu", help="cpu, or a CUDA index such as 0")
     p.add_argument("--workers", type=int, default=2, help="data loader processes")
-    p.add_argument("--work", type=Path, help="scratch folder for chips and runs (default: .hehu/train)")
+    p.add_argument(
+        "--work", type=Path, help="scratch folder for chips and runs (default: .hehu/train)"
+    )
     p.add_argument("--weights", type=Path, help="finish from these weights instead of training")
     p.add_argument("--chips-only", action="store_true", help="write the chip datasets and stop")
+    p.add_argument(
+        "--no-engine-check",
+        action="store_true",
+        help="skip running the held-out frames whole through the tiled engine",
+    )
     p.set_defaults(func=run)
 
 
@@ -62,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     result = train_model(
         args.data, args.model, out_dir=args.out, work_dir=work, opts=opts,
-        recipe_path=args.recipe, weights=args.weights,
+        recipe_path=args.recipe, weights=args.weights, engine=not args.no_engine_check,
     )  # fmt: skip
     print(f"wrote {result.card_path} ({result.pt_path.name}, {result.onnx_path.name})")
     print(json.dumps(result.metrics, indent=1))
