@@ -2,7 +2,7 @@
 
 Usage: python scripts/make_sample_flight.py ../shared/data/brighton_beach pipeline/data/sample_flight
 
-Frames go to DST/frames/, the licence to DST/.
+Frames go to DST/brighton-beach/, the licence to DST/.
 
 Each frame is decoded, resized to 1600 px wide and re-encoded; every APPn
 segment of the original (EXIF, DJI XMP) is copied in front of the new image
@@ -56,9 +56,9 @@ def reduce_frame(src: Path, dst: Path) -> None:
 
 def main(src_dir: str, dst_dir: str) -> None:
     src, dst = Path(src_dir), Path(dst_dir)
-    (dst / "frames").mkdir(parents=True, exist_ok=True)
+    (dst / "brighton-beach").mkdir(parents=True, exist_ok=True)
     for name in FRAMES:
-        reduce_frame(src / name, dst / "frames" / name)
+        reduce_frame(src / name, dst / "brighton-beach" / name)
     shutil.copyfile(src / "LICENSE", dst / "LICENSE")
 
 

@@ -7,13 +7,14 @@ beside the checkout; tests that need it skip when it is absent.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-SAMPLE_FLIGHT = REPO_ROOT / "pipeline" / "data" / "sample_flight" / "frames"
+SAMPLE_FLIGHT = REPO_ROOT / "pipeline" / "data" / "sample_flight" / "brighton-beach"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -27,6 +28,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords or "browser" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hehu_home(tmp_path_factory) -> Path:
+    """hehu's state folder (ledger, evidence, reports) in a temporary place for the session."""
+    home = tmp_path_factory.mktemp("hehu-home")
+    os.environ["HEHU_HOME"] = str(home)
+    return home
 
 
 @pytest.fixture(scope="session")

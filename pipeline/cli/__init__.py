@@ -16,7 +16,10 @@ import sys
 from pipeline.errors import HehuError
 
 # Subcommand modules, in the order ``hehu --help`` lists them.
-COMMANDS = ("demo", "ingest", "locate", "detect", "train", "eval", "ledger", "export")
+COMMANDS = (
+    "demo", "run", "ingest", "locate", "detect", "train", "eval", "ledger", "export",
+    "review", "users", "feedback", "serve",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        for noisy in ("alembic", "exifread", "httpx", "distributed"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

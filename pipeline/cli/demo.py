@@ -1,25 +1,50 @@
-"""``hehu demo``: run hehu on the embedded sample flight (no other data needed)."""
+"""``hehu demo``: the whole pipeline on the embedded sample flight, into a local ledger."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-SAMPLE_FLIGHT = Path(__file__).resolve().parents[1] / "data" / "sample_flight" / "frames"
+SAMPLE_FLIGHT = Path(__file__).resolve().parents[1] / "data" / "sample_flight" / "brighton-beach"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from pipeline.cli.run import add_run_options
+
     p = sub.add_parser("demo", help="run the pipeline on the embedded sample flight")
+    add_run_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.cli.ingest import frame_records, print_table
-    from pipeline.ingest import scan_flight
+    from pipeline.cli.run import overrides_from, print_summary, process
+    from pipeline.config import load_config
 
-    print(f"Sample flight: {SAMPLE_FLIGHT}")
-    result = scan_flight(SAMPLE_FLIGHT)
-    records = frame_records(result.frames, yaw_check=True)
-    print_table(records, result.quarantined, sys.stdout)
+    print(f"Sample flight: {SAMPLE_FLIGHT} (Brighton Beach, DJI FC300S, BSD-2)")
+    summary = process(SAMPLE_FLIGHT, args)
+    print_summary(summary)
+    db_url = load_config(args.config, overrides_from(args)).db_url()
+    print_candidates(db_url)
+    print(f"\nledger: {db_url}")
+    print("list it:      hehu ledger list" + (f" --db {args.db}" if args.db else ""))
+    print("export it:    hehu export --format xlsx ledger.xlsx")
+    print("review it:    hehu users add NAME --role reviewer && hehu review   (then open http://127.0.0.1:8000)")
     return 0
+
+
+def print_candidates(db_url: str) -> None:
+    from pipeline.ledger.db import make_engine, make_session_factory
+    from pipeline.ledger.queries import list_issues
+    from pipeline.ledger.vocab import STATUS_LABELS, TYPE_LABELS
+
+    engine = make_engine(db_url)
+    try:
+        with make_session_factory(engine)() as session:
+            issues = list_issues(session=session)
+    finally:
+        engine.dispose()
+    print(f"\ncandidates in the ledger: {len(issues)}")
+    for i in issues:
+        print(f"  {i.code}  {TYPE_LABELS.get(i.type, i.type)} {i.subtype or ''}  "
+              f"{STATUS_LABELS.get(i.status, i.status)}  {i.lat:.6f}, {i.lon:.6f}  "
+              f"{'in ' + (i.river_name or '') if i.in_zone else 'outside zones'}")  # fmt: skip

@@ -74,9 +74,3 @@ def test_locate_bad_pixel_argument(capsys, tmp_path) -> None:
     with pytest.raises(SystemExit):
         main(["locate", str(write_jpeg(tmp_path / "a.JPG")), "--px", "12"])
     assert "expected U,V" in capsys.readouterr().err
-
-
-def test_demo_runs_on_the_embedded_flight(capsys) -> None:
-    assert main(["demo"]) == 0
-    out = capsys.readouterr().out
-    assert "5 frames ingested, 0 of 5 files set aside" in out

@@ -1,0 +1,125 @@
+"""``process_flight``: one flight folder from photos to ledger, report and artifacts.
+
+ingest → (geotag + yaw check) → detect in batches → georeference → cluster and
+push to the ledger → evidence crops → report, then Prefect artifacts.
+
+Detection batches (``flow.frames_per_task`` frames each) are cached on
+content, not paths: frame sha256s and yaw corrections, the weights' sha256s
+and the detection settings' hash, plus the task's source (Prefect's INPUTS +
+TASK_SOURCE with persisted results). A rerun after a crash recomputes only
+the batches that had not finished; the ledger push is idempotent. Transient
+errors are retried; bad input is set aside by the library and never retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE
+
+from flows.artifacts import publish_artifacts
+from flows.runners import task_runner_for
+from pipeline import run as stages
+from pipeline.config import HehuConfig, load_config
+from pipeline.errors import BadInputError
+
+DETECT_CACHE = (INPUTS - "frames" - "config") + TASK_SOURCE
+
+#: Called as ``progress(frames_done, frames_total)`` while batches finish, in
+#: this process only (the shell's progress bar); never sent to workers.
+PROGRESS: Callable[[int, int], None] | None = None
+
+
+def transient(task, task_run, state) -> bool:
+    """Retry unless the failure is bad input (retrying cannot fix a user's file)."""
+    try:
+        state.result(raise_on_failure=True)
+    except BadInputError:
+        return False
+    except Exception:
+        return True
+    return False
+
+
+@task(name="ingest", cache_policy=NO_CACHE)
+def ingest(flight_dir: str, config: HehuConfig) -> stages.FlightPlan:
+    return stages.plan_flight(Path(flight_dir), config)
+
+
+@task(name="detect-batch", cache_policy=DETECT_CACHE, persist_result=True,
+      retry_condition_fn=transient)  # fmt: skip
+def detect_batch(
+    frame_keys: tuple[str, ...],
+    weights_key: str,
+    config_key: str,
+    frames: tuple[stages.PlannedFrame, ...],
+    config: HehuConfig,
+) -> stages.BatchResult:
+    return stages.detect_frames(frames, config)
+
+
+@task(name="push-to-ledger", cache_policy=NO_CACHE, retry_condition_fn=transient)
+def push(plan: stages.FlightPlan, result: stages.BatchResult, config: HehuConfig):
+    return stages.push_to_ledger(plan, result, config)
+
+
+@task(name="evidence-and-report", cache_policy=NO_CACHE)
+def finish(plan: stages.FlightPlan, result: stages.BatchResult, pushed, config: HehuConfig) -> tuple[int, str]:
+    from pipeline.evidence import write_evidence
+    from pipeline.report import write_report
+
+    return write_evidence(plan, pushed, config), str(write_report(plan, result, pushed, config))
+
+
+def frame_keys(batch: tuple[stages.PlannedFrame, ...]) -> tuple[str, ...]:
+    """Content keys of a batch: sha256 and the yaw correction of each frame."""
+    return tuple(f"{f.meta.sha256}:{f.yaw_offset_deg:g}" for f in batch)
+
+
+def detect_all(plan: stages.FlightPlan, config: HehuConfig) -> stages.BatchResult:
+    """Submit every batch to the flow's task runner and merge the results in order."""
+    weights_key = stages.weights_fingerprint(config)
+    config_key = config.detection_hash()
+    retrying = detect_batch.with_options(retries=config.flow.retries,
+                                         retry_delay_seconds=config.flow.retry_delay_s)  # fmt: skip
+    batches = plan.batches(config.flow.frames_per_task)
+    futures = [retrying.submit(frame_keys(b), weights_key, config_key, b, config) for b in batches]
+    results, done = [], 0
+    for batch, future in zip(batches, futures, strict=True):
+        results.append(future.result())
+        done += len(batch)
+        if PROGRESS is not None:
+            PROGRESS(done, len(plan.frames))
+    return stages.merge_batches(results)
+
+
+@flow(name="process-flight", log_prints=False)
+def process_flight(
+    flight_dir: str, config_path: str | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Process one flight folder into the ledger; returns the run summary as a dict.
+
+    ``config_path`` defaults to ``configs/hehu.yaml``; ``overrides`` are merged
+    into it per section (``{"ledger": {"url": …}}``).
+    """
+    config = load_config(config_path, overrides)
+    log = get_run_logger()
+    plan = ingest(flight_dir, config)
+    log.info("%s: %d frames, %d set aside", plan.name, len(plan.frames), len(plan.quarantined))
+    result = detect_all(plan, config)
+    pushed = push.with_options(retries=config.flow.retries)(plan, result, config)
+    evidence, report = finish(plan, result, pushed, config)
+    summary = stages.summarize(plan, result, pushed, report=report, evidence=evidence)
+    publish_artifacts(summary, plan, result, config)
+    return stages.summary_dict(summary)
+
+
+def run_process_flight(
+    flight_dir: str, config_path: str | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Run the flow with the task runner its configuration asks for (thread pool or Dask)."""
+    runner = task_runner_for(load_config(config_path, overrides))
+    return process_flight.with_options(task_runner=runner)(flight_dir, config_path, overrides)

@@ -1,0 +1,46 @@
+"""``hehu serve``: register and serve the Prefect deployments.
+
+- ``process-flight``: on demand, with parameters (``flight_dir``, ``config_path``),
+  e.g. ``prefect deployment run process-flight/process-flight -p flight_dir=/data/f1``;
+- ``sweep-inbox``: on the cron of ``inbox.cron`` in the configuration.
+
+It keeps running and executes the runs itself; start it on each machine that
+should take work (see the README for a cluster).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve the Prefect deployments (on-demand flight, nightly inbox)")
+    p.add_argument("--config", help="run configuration (default: configs/hehu.yaml)")
+    p.set_defaults(func=run)
+
+
+def deployments(config_path: str | None = None) -> list:
+    from prefect.schedules import Cron
+
+    from flows.inbox import sweep_inbox
+    from flows.process_flight import process_flight
+    from pipeline.config import load_config
+
+    config = load_config(config_path)
+    return [
+        process_flight.to_deployment(name="process-flight", parameters={"config_path": config_path},
+                                     description="Process one flight folder into the ledger"),  # fmt: skip
+        sweep_inbox.to_deployment(
+            name="sweep-inbox",
+            schedule=Cron(config.inbox.cron, timezone=config.inbox.timezone),
+            parameters={"config_path": config_path},
+            description=f"Sweep {config.inbox.drop_dir} for new flights",
+        ),
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    from prefect import serve
+
+    serve(*deployments(args.config))
+    return 0

@@ -1,0 +1,117 @@
+"""hehu's run configuration (``configs/hehu.yaml``), loaded once at the entry point.
+
+Sections mirror the stages: ingest, detect, ledger, flow (Prefect), inbox
+(scheduled sweeps) and report. Every model forbids unknown keys, so a typo
+in the YAML is an error naming the key, not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = REPO_ROOT / "configs" / "hehu.yaml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IngestConfig(_Section):
+    max_offset_m: float = Field(default=5000.0, gt=0)
+    yaw_check: bool = True
+
+
+class DetectConfig(_Section):
+    taxonomy: str = "configs/taxonomy.yaml"
+    models: tuple[str, ...] | None = None
+    models_dir: str = "models"
+    backend: Literal["onnx", "torch"] = "onnx"
+    batch_tiles: int = Field(default=8, ge=1)
+    threads: int | None = Field(default=None, ge=1)
+
+
+class LedgerSection(_Section):
+    url: str | None = None
+    zones: str | None = "configs/zones"
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class FlowConfig(_Section):
+    frames_per_task: int = Field(default=150, ge=1)
+    retries: int = Field(default=2, ge=0)
+    retry_delay_s: float = Field(default=5.0, ge=0)
+    task_runner: Literal["thread", "dask"] = "thread"
+    dask_address: str | None = None
+    dask_workers: int = Field(default=2, ge=1)
+
+
+class InboxConfig(_Section):
+    drop_dir: str = "inbox"
+    cron: str = "0 2 * * *"
+    timezone: str = "Asia/Shanghai"
+
+
+class ReportConfig(_Section):
+    out_dir: str | None = None
+    basemap_url: str | None = None
+
+
+class HehuConfig(_Section):
+    ingest: IngestConfig = IngestConfig()
+    detect: DetectConfig = DetectConfig()
+    ledger: LedgerSection = LedgerSection()
+    flow: FlowConfig = FlowConfig()
+    inbox: InboxConfig = InboxConfig()
+    report: ReportConfig = ReportConfig()
+
+    def detection_hash(self) -> str:
+        """Digest of the settings that change detections (part of the cache key)."""
+        relevant = {"detect": self.detect.model_dump(mode="json"),
+                    "yaw_check": self.ingest.yaw_check}  # fmt: skip
+        return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+    def db_url(self) -> str:
+        from pipeline.ledger.db import default_url
+
+        return self.ledger.url or default_url()
+
+
+def resolve(path: str | os.PathLike[str]) -> Path:
+    """A configured path: as given if absolute or present from here, else in the checkout."""
+    p = Path(path)
+    if p.is_absolute() or p.exists():
+        return p.resolve()
+    return REPO_ROOT / p
+
+
+def load_config(path: Path | str | None = None, overrides: dict[str, Any] | None = None) -> HehuConfig:
+    """Read ``path`` (default ``configs/hehu.yaml``), with ``overrides`` merged per section.
+
+    ``overrides`` looks like the YAML: ``{"ledger": {"url": "sqlite:///x.db"}}``.
+    """
+    import yaml
+    from pydantic import ValidationError
+
+    source = Path(path) if path is not None else DEFAULT_CONFIG
+    try:
+        data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read the configuration {source}: {e}") from e
+    for section, values in (overrides or {}).items():
+        if isinstance(values, dict) and isinstance(data.get(section), dict):
+            data[section] = {**data[section], **values}
+        else:
+            data[section] = values
+    try:
+        return HehuConfig.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(f"{source}: {e}") from e

@@ -1,0 +1,147 @@
+"""Evidence crops: the best sighting of each issue, boxed and watermarked.
+
+For every issue a flight created or added to, the detection with the highest
+confidence in that flight is cut from its original frame (never modified;
+decoded read-only), the box drawn, and a watermark bar added with capture
+time, WGS-84 position, flight and issue code. The crop is recorded in the
+ledger (``evidence_file``) with its own sha256 and the original frame's, so
+a reviewer can prove which untouched photo it came from. Writing the same
+crop again is a no-op: JPEG encoding is deterministic and the record is keyed
+by the crop's sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from pipeline.ultra import state_dir
+
+if TYPE_CHECKING:
+    from pipeline.config import HehuConfig
+    from pipeline.run import FlightPlan
+
+log = logging.getLogger(__name__)
+
+CROP_MAX_PX = 640
+CROP_MIN_PX = 400  # context wide enough for the watermark to stay legible
+MARGIN_FRAC = 1.0  # context around the box, as a fraction of its size
+MIN_MARGIN_PX = 48
+LINE_PX = 18
+
+
+def crop_box(image: np.ndarray, xyxy_px: tuple[float, float, float, float]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A crop of ``image`` around the box with context, and the box in crop pixels."""
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = xyxy_px
+    margin = max(MIN_MARGIN_PX, MARGIN_FRAC * max(x1 - x0, y1 - y0))
+    half = max((x1 - x0) / 2 + margin, CROP_MIN_PX / 2)
+    cx = (x0 + x1) / 2
+    cx0, cx1 = int(max(0, cx - half)), int(min(w, cx + half))
+    cy0, cy1 = int(max(0, y0 - margin)), int(min(h, y1 + margin))
+    box = (int(x0) - cx0, int(y0) - cy0, int(round(x1)) - cx0, int(round(y1)) - cy0)
+    return image[cy0:cy1, cx0:cx1].copy(), box
+
+
+def render_crop(image: np.ndarray, xyxy_px, watermark: str) -> np.ndarray:
+    """The boxed, watermarked evidence picture (BGR), at most ``CROP_MAX_PX`` wide."""
+    import cv2
+
+    crop, box = crop_box(image, xyxy_px)
+    scale = min(1.0, CROP_MAX_PX / max(crop.shape[:2]))
+    if scale < 1.0:
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        box = tuple(int(v * scale) for v in box)
+    cv2.rectangle(crop, box[:2], box[2:], (0, 0, 255), 2)
+    lines = watermark.split(" | ")
+    lines = [" | ".join(lines[:2]), " | ".join(lines[2:])]
+    bar = np.zeros((LINE_PX * len(lines) + 6, crop.shape[1], 3), np.uint8)
+    for k, text in enumerate(lines):
+        cv2.putText(bar, text, (4, LINE_PX * (k + 1)), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
+                    (255, 255, 255), 1, cv2.LINE_AA)  # fmt: skip
+    return np.vstack([crop, bar])
+
+
+def watermark_text(captured_at, lat: float | None, lon: float | None, flight: str, code: str) -> str:
+    """Capture time, WGS-84 position, flight and issue code, in ASCII (OpenCV fonts)."""
+    where = "no position" if lat is None or lon is None else (
+        f"{abs(lat):.6f}{'N' if lat >= 0 else 'S'} {abs(lon):.6f}{'E' if lon >= 0 else 'W'} WGS-84"
+    )
+    when = captured_at.isoformat(sep=" ") if captured_at else "time unknown"
+    return f"{when} | {where} | flight {flight[:24]} | {code}"
+
+
+def best_sightings(session, flight_key: str, codes: tuple[str, ...]) -> list[tuple]:
+    """``(code, detection, frame)`` of the most confident detection per issue in a flight."""
+    from sqlalchemy import select
+
+    from pipeline.ledger.models import Detection, Evidence, Flight, Frame, Issue
+
+    query = (
+        select(Issue.code, Detection, Frame)
+        .join(Evidence, Evidence.issue_id == Issue.id)
+        .join(Detection, Evidence.detection_id == Detection.id)
+        .join(Frame, Detection.frame_id == Frame.id)
+        .join(Flight, Evidence.flight_id == Flight.id)
+        .where(Flight.key == flight_key, Issue.code.in_(codes))
+        .order_by(Issue.code, Detection.conf.desc(), Detection.id)
+    )
+    best: dict[str, tuple] = {}
+    for code, det, frame in session.execute(query):
+        best.setdefault(code, (code, det, frame))
+    return list(best.values())
+
+
+def write_evidence(plan: FlightPlan, pushed, config: HehuConfig) -> int:
+    """Write and record one evidence crop per issue this push touched; returns how many."""
+    from pipeline.ledger.db import make_engine, make_session_factory
+    from pipeline.ledger.evidence import add_evidence_file
+
+    codes = tuple(sorted({*pushed.created, *pushed.recurred, *pushed.rebounded}))
+    if not codes:
+        return 0
+    out_dir = state_dir() / "evidence"
+    engine = make_engine(config.db_url())
+    written = 0
+    try:
+        with make_session_factory(engine).begin() as session:
+            for code, det, frame in best_sightings(session, plan.key, codes):
+                crop = _crop_file(out_dir, code, det, frame, plan.name)
+                if crop is None:
+                    continue
+                path, digest, text = crop
+                add_evidence_file(session=session, detection_id=det.id, kind="crop", path=str(path),
+                                  sha256=digest, source_sha256=frame.sha256, watermark=text)  # fmt: skip
+                written += 1
+    finally:
+        engine.dispose()
+    return written
+
+
+def _crop_file(out_dir: Path, code: str, det, frame, flight_name: str):
+    import cv2
+
+    from pipeline.errors import BadInputError
+    from pipeline.ingest.checks import decode_image
+
+    try:
+        image = decode_image(frame.path)
+    except (BadInputError, OSError) as e:
+        log.warning("no evidence crop for %s: %s", code, e)
+        return None
+    text = watermark_text(det.captured_at or frame.captured_at, det.lat_deg, det.lon_deg,
+                          flight_name, code)  # fmt: skip
+    picture = render_crop(image, (det.x0_px, det.y0_px, det.x1_px, det.y1_px), text)
+    ok, encoded = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        log.warning("no evidence crop for %s: JPEG encoding failed", code)
+        return None
+    data = encoded.tobytes()
+    path = out_dir / code / f"{frame.sha256[:12]}_{det.id}.jpg"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path, hashlib.sha256(data).hexdigest(), text

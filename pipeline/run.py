@@ -1,0 +1,302 @@
+"""Process one flight, stage by stage: the library the Prefect flows wrap.
+
+1. :func:`plan_flight` ingests the folder, checks yaw, and returns records.
+2. :func:`detect_frames` runs every enabled model once per decoded frame on
+   a batch of frames and places the boxes on the ground.
+3. :func:`push_to_ledger` files the detections as candidate issues.
+4. :func:`pipeline.evidence.write_evidence` and :func:`pipeline.report.write_report`
+   finish the flight.
+
+Stages exchange records and paths only, never image arrays. :func:`run_flight`
+chains them without Prefect, for tests and the shell.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.config import HehuConfig, resolve
+from pipeline.errors import BadInputError, HehuError
+from pipeline.records import FrameMeta, GroundDetection, Quarantined
+
+log = logging.getLogger(__name__)
+
+LatLonRing = tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class PlannedFrame:
+    """A frame to process, with the yaw correction the yaw check found."""
+
+    meta: FrameMeta
+    yaw_offset_deg: float = 0.0
+    yaw_check: str | None = None
+
+
+@dataclass(frozen=True)
+class FlightPlan:
+    """An ingested flight: its key, the frames to process and the files set aside."""
+
+    key: str
+    name: str
+    source_dir: str
+    frames: tuple[PlannedFrame, ...]
+    quarantined: tuple[Quarantined, ...]
+
+    def batches(self, size: int) -> list[tuple[PlannedFrame, ...]]:
+        return [self.frames[i : i + size] for i in range(0, len(self.frames), size)]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Detections of a batch of frames, their ground outlines and frames that failed."""
+
+    detections: tuple[GroundDetection, ...]
+    footprints: dict[str, LatLonRing]
+    set_aside: tuple[Quarantined, ...] = ()
+    frames_done: int = 0
+    detect_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one run of a flight did."""
+
+    flight_key: str
+    frames: int
+    quarantined: tuple[Quarantined, ...]
+    detections: int
+    created: tuple[str, ...]
+    recurred: tuple[str, ...]
+    rebounded: tuple[str, ...]
+    report: str | None = None
+    evidence: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
+    """Ingest ``flight_dir`` and check its yaw: the records every later stage uses."""
+    from pipeline.geo.yaw_check import check_yaw, load_gray_reduced
+    from pipeline.ingest import scan_flight
+    from pipeline.ledger.store import FlightRef
+
+    flight_dir = Path(flight_dir)
+    if not flight_dir.is_dir():
+        raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
+    scanned = scan_flight(flight_dir, max_offset_m=config.ingest.max_offset_m)
+    if config.ingest.yaw_check:
+        verdicts = check_yaw(scanned.frames, load_gray_reduced)
+        frames = tuple(PlannedFrame(m, v.yaw_offset_deg, v.status)
+                       for m, v in zip(scanned.frames, verdicts, strict=True))  # fmt: skip
+    else:
+        frames = tuple(PlannedFrame(m) for m in scanned.frames)
+    ref = FlightRef.from_frames(scanned.frames, name=flight_dir.resolve().name)
+    return FlightPlan(ref.key, ref.name, str(flight_dir.resolve()), frames, scanned.quarantined)
+
+
+@functools.lru_cache(maxsize=4)
+def _models(models_dir: Path, names: tuple[str, ...] | None, taxonomy_path: Path,
+            backend: str, batch: int, threads: int | None) -> tuple:  # fmt: skip
+    from pipeline.detect.engine import load_models
+    from pipeline.detect.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy(taxonomy_path)
+    return tuple(load_models(taxonomy, models_dir=models_dir, names=names, backend=backend,
+                             batch_size=batch, threads=threads))  # fmt: skip
+
+
+def load_detectors(config: HehuConfig) -> tuple:
+    """The enabled models, loaded once per process (cards and hashes checked)."""
+    d = config.detect
+    return _models(resolve(d.models_dir), d.models, resolve(d.taxonomy), d.backend,
+                   d.batch_tiles, d.threads)  # fmt: skip
+
+
+def weights_fingerprint(config: HehuConfig) -> str:
+    """The enabled models' names and weight sha256s, checked against the files (cache key)."""
+    from pipeline.detect.card import load_card
+    from pipeline.detect.taxonomy import load_taxonomy
+
+    names = config.detect.models or load_taxonomy(resolve(config.detect.taxonomy)).enabled_models()
+    models_dir = resolve(config.detect.models_dir)
+    parts = []
+    for name in sorted(names):
+        weights = load_card(models_dir, name).weights
+        parts.append(f"{name}={(weights.pt or weights.onnx).sha256}")
+    return ";".join(parts)
+
+
+def detect_frames(frames: Sequence[PlannedFrame], config: HehuConfig) -> BatchResult:
+    """Every enabled model on each frame, decoded once; boxes placed on the ground.
+
+    A frame that cannot be decoded is set aside with its reason; the batch goes on.
+    """
+    from pipeline.detect.engine import decode_frame, detect_frame
+
+    models = load_detectors(config)
+    detections: list[GroundDetection] = []
+    footprints: dict[str, LatLonRing] = {}
+    set_aside: list[Quarantined] = []
+    start = time.perf_counter()
+    for frame in frames:
+        meta = frame.meta
+        try:
+            image = decode_frame(meta.path)
+        except BadInputError as e:
+            log.warning("set aside %s: %s", meta.path, e)
+            set_aside.append(Quarantined(meta.path, str(e), meta.sha256, meta.size_bytes))
+            continue
+        georef = _georef(frame)
+        if georef is not None:
+            footprints[meta.sha256] = tuple(georef.footprint())
+        gsd = _gsd(georef)
+        results = detect_frame(image, models, gsd_cm_per_px=gsd)
+        weights = {m.name: _weights_sha(m) for m in models}
+        for result in results.values():
+            detections.extend(ground_detections(meta, result, georef, weights[result.model]))
+    seconds = time.perf_counter() - start
+    done = len(frames) - len(set_aside)
+    return BatchResult(tuple(detections), footprints, tuple(set_aside), done, seconds)
+
+
+def _georef(frame: PlannedFrame):
+    from pipeline.geo.georef import georeference
+
+    try:
+        return georeference(frame.meta, yaw_offset_deg=frame.yaw_offset_deg)
+    except HehuError as e:
+        log.info("%s: not georeferenced (%s); detections kept without ground position",
+                 frame.meta.path, e)  # fmt: skip
+        return None
+
+
+def _gsd(georef) -> float | None:
+    from pipeline.detect.georef import frame_gsd_cm_per_px
+
+    return frame_gsd_cm_per_px(georef)
+
+
+def _weights_sha(model) -> str:
+    weights = model.card.weights
+    return (weights.pt or weights.onnx).sha256
+
+
+def ground_detections(meta: FrameMeta, result, georef, weights_sha256: str) -> list[GroundDetection]:
+    """One model's detections on one frame as :class:`GroundDetection` records."""
+    from pipeline.detect.georef import locate_detections
+
+    dets = result.detections
+    ground = locate_detections(dets, georef) if georef is not None and len(dets) else None
+    out = []
+    for i in range(len(dets)):
+        name = result.classes[int(dets.class_id[i])]
+        hit = ground is not None and bool(ground.hit[i])
+        out.append(GroundDetection(
+            frame_sha256=meta.sha256, frame_path=meta.path, model=result.model,
+            model_sha256=weights_sha256, class_name=name,
+            subtype=(result.class_map or {}).get(name), conf=float(dets.conf[i]),
+            xyxy_px=tuple(float(v) for v in dets.xyxy_px[i]),
+            lat_deg=float(ground.center_lat_deg[i]) if hit else None,
+            lon_deg=float(ground.center_lon_deg[i]) if hit else None,
+            footprint=tuple(ground.ring_latlon(i)) if hit else None,
+            area_m2=float(ground.area_m2[i]) if hit else None,
+            captured_at=meta.captured_at,
+        ))  # fmt: skip
+    return out
+
+
+def merge_batches(batches: Sequence[BatchResult]) -> BatchResult:
+    """One result from many batches, in order."""
+    return BatchResult(
+        detections=tuple(d for b in batches for d in b.detections),
+        footprints={k: v for b in batches for k, v in b.footprints.items()},
+        set_aside=tuple(q for b in batches for q in b.set_aside),
+        frames_done=sum(b.frames_done for b in batches),
+        detect_seconds=sum(b.detect_seconds for b in batches),
+    )
+
+
+def push_to_ledger(plan: FlightPlan, result: BatchResult, config: HehuConfig):
+    """File the flight's detections in the ledger (idempotent; migrates the database first)."""
+    from pipeline.ledger.config import LedgerConfig
+    from pipeline.ledger.db import make_engine, make_session_factory, upgrade
+    from pipeline.ledger.push import push_flight
+    from pipeline.ledger.store import FlightRef
+    from pipeline.ledger.zones import load_zones
+
+    engine = make_engine(config.db_url())
+    try:
+        upgrade(engine)
+        zones = load_zones(resolve(config.ledger.zones)) if config.ledger.zones else ()
+        failed = {q.sha256 for q in result.set_aside}
+        return push_flight(
+            session_factory=make_session_factory(engine),
+            flight=FlightRef(plan.key, plan.name, plan.source_dir),
+            frames=[f.meta for f in plan.frames if f.meta.sha256 not in failed],
+            detections=result.detections,
+            zones=zones,
+            config=LedgerConfig.model_validate(config.ledger.settings),
+            footprints=result.footprints,
+        )
+    finally:
+        engine.dispose()
+
+
+def run_flight(
+    flight_dir: Path,
+    config: HehuConfig,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunSummary:
+    """Ingest, detect, push, evidence and report for one flight, without Prefect."""
+    from pipeline.evidence import write_evidence
+    from pipeline.report import write_report
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    plan = plan_flight(flight_dir, config)
+    timings["ingest"] = time.perf_counter() - t0
+    batches = []
+    for batch in plan.batches(config.flow.frames_per_task):
+        batches.append(detect_frames(batch, config))
+        if progress:
+            progress(sum(len(b) for b in plan.batches(config.flow.frames_per_task)[: len(batches)]),
+                     len(plan.frames))  # fmt: skip
+    result = merge_batches(batches)
+    timings["detect"] = result.detect_seconds
+    t1 = time.perf_counter()
+    pushed = push_to_ledger(plan, result, config)
+    timings["ledger"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    evidence = write_evidence(plan, pushed, config)
+    report = write_report(plan, result, pushed, config)
+    timings["evidence+report"] = time.perf_counter() - t2
+    return summarize(plan, result, pushed, report=str(report), evidence=evidence, seconds=timings)
+
+
+def summarize(plan: FlightPlan, result: BatchResult, pushed, **extra) -> RunSummary:
+    return RunSummary(
+        flight_key=plan.key,
+        frames=result.frames_done,
+        quarantined=plan.quarantined + result.set_aside,
+        detections=len(result.detections),
+        created=pushed.created,
+        recurred=pushed.recurred,
+        rebounded=pushed.rebounded,
+        **extra,
+    )
+
+
+def summary_dict(summary: RunSummary) -> dict:
+    """A JSON-ready view of a run summary (lists, not tuples; set-aside files as dicts)."""
+    import dataclasses
+    import json
+
+    out = dataclasses.asdict(summary)
+    out["quarantined"] = [q.to_dict() for q in summary.quarantined]
+    return json.loads(json.dumps(out))

@@ -1,0 +1,17 @@
+"""``hehu demo`` end to end: the embedded flight through the flow into a local ledger."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.cli import main
+
+
+@pytest.mark.slow
+def test_demo_runs_the_flow_and_prints_where_things_are(prefect_api, capsys, ledger_url) -> None:
+    assert main(["demo", "--db", ledger_url]) == 0
+    out = capsys.readouterr().out
+    assert "frames processed: 5" in out
+    assert "candidates in the ledger:" in out
+    assert "report: " in out and ".html" in out
+    assert "hehu review" in out

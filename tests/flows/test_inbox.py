@@ -1,0 +1,48 @@
+"""Drop-folder sweeps: which flight folders are pending, and the deployments ``hehu serve`` registers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+from pipeline.inbox import load_processed, mark_processed, pending_flights
+
+
+def make_flight(root, name, sample_flight, mtime=None):
+    folder = root / name
+    shutil.copytree(sample_flight, folder, copy_function=shutil.copyfile)
+    if mtime is not None:
+        for p in folder.iterdir():
+            os.utime(p, (mtime, mtime))
+    return folder
+
+
+def test_new_changed_and_settling_folders(tmp_path, sample_flight) -> None:
+    drop, state = tmp_path / "drop", tmp_path / "processed.json"
+    drop.mkdir()
+    old = time.time() - 3600
+    make_flight(drop, "f1", sample_flight, mtime=old)
+    make_flight(drop, "f2", sample_flight)  # still being copied (just written)
+    (drop / "empty").mkdir()
+    pending = pending_flights(drop, settle_s=60, processed=load_processed(state))
+    assert [p.path.rsplit("/", 1)[-1] for p in pending] == ["f1"]
+
+    mark_processed(pending[0], state)
+    assert pending_flights(drop, settle_s=60, processed=load_processed(state)) == []
+    (drop / "f1" / "DJI_0099.JPG").write_bytes(b"late file")
+    os.utime(drop / "f1" / "DJI_0099.JPG", (old, old))
+    again = pending_flights(drop, settle_s=60, processed=load_processed(state))
+    assert [p.path.rsplit("/", 1)[-1] for p in again] == ["f1"]
+    assert again[0].digest != pending[0].digest
+
+
+def test_serve_registers_both_deployments() -> None:
+    from pipeline.cli.serve import deployments
+
+    on_demand, inbox = deployments()
+    assert on_demand.name == "process-flight" and not on_demand.schedules
+    assert inbox.name == "sweep-inbox"
+    (schedule,) = inbox.schedules
+    assert schedule.schedule.cron == "0 2 * * *"
+    assert schedule.schedule.timezone == "Asia/Shanghai"

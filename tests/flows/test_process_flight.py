@@ -1,0 +1,94 @@
+"""The process-flight flow: unit tests through ``.fn()``, then real runs on the sample flight."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from flows import process_flight as pf
+from pipeline.config import load_config
+from pipeline.errors import BadInputError
+from pipeline.run import PlannedFrame
+
+
+def tree_digest(folder: Path) -> dict[str, tuple[str, float]]:
+    """sha256 and mtime of every file under ``folder`` (to prove it was not touched)."""
+    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime)
+            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+
+
+def ledger_rows(url: str) -> list[dict]:
+    """The ledger's candidates without fields that depend on when they were written."""
+    from pipeline.ledger.db import make_engine, make_session_factory
+    from pipeline.ledger.queries import count_rows, list_issues
+
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            issues = [dataclasses.asdict(i) for i in list_issues(session=session)]
+            counts = count_rows(session=session)
+    finally:
+        engine.dispose()
+    for row in issues:
+        row.pop("last_seen_at", None)
+    return [*issues, {"counts": {k: v for k, v in counts.items() if k != "audit_log"}}]
+
+
+def test_ingest_task_plans_the_sample_flight(sample_flight) -> None:
+    config = load_config(overrides={"ingest": {"yaw_check": False}})
+    plan = pf.ingest.fn(str(sample_flight), config)
+    assert len(plan.frames) == 5 and plan.quarantined == ()
+    assert plan.key.startswith("sha256:")
+    assert [len(b) for b in plan.batches(2)] == [2, 2, 1]
+
+
+def test_frame_keys_follow_content_and_yaw_correction(sample_flight) -> None:
+    config = load_config(overrides={"ingest": {"yaw_check": False}})
+    frame = pf.ingest.fn(str(sample_flight), config).frames[0]
+    moved = dataclasses.replace(frame, meta=dataclasses.replace(frame.meta, path="/elsewhere/x.JPG"))
+    turned = PlannedFrame(frame.meta, 180.0, "flipped")
+    assert pf.frame_keys((frame,)) == pf.frame_keys((moved,))
+    assert pf.frame_keys((frame,)) != pf.frame_keys((turned,))
+
+
+class _State:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def result(self, raise_on_failure: bool = True):
+        raise self.error
+
+
+@pytest.mark.parametrize(("error", "retry"), [(BadInputError("bad frame"), False),
+                                              (OSError("disk busy"), True)])  # fmt: skip
+def test_bad_input_is_never_retried(error, retry) -> None:
+    assert pf.transient(None, None, _State(error)) is retry
+
+
+@pytest.mark.slow
+def test_sample_flight_twice_leaves_the_same_ledger(prefect_api, sample_flight, ledger_url) -> None:
+    before = tree_digest(sample_flight)
+    overrides = {"ledger": {"url": ledger_url}, "flow": {"frames_per_task": 2}}
+    first = pf.run_process_flight(str(sample_flight), None, overrides)
+    rows = ledger_rows(ledger_url)
+    second = pf.run_process_flight(str(sample_flight), None, overrides)
+    assert ledger_rows(ledger_url) == rows
+    assert first["frames"] == second["frames"] == 5
+    assert second["created"] == []
+    assert Path(first["report"]).is_file()
+    assert tree_digest(sample_flight) == before
+    json.dumps(first)  # the flow's return value is JSON-ready
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_same_ledger_rows(prefect_api, sample_flight, tmp_path) -> None:
+    urls = {r: f"sqlite:///{tmp_path / (r + '.sqlite')}" for r in ("thread", "dask")}
+    for runner, url in urls.items():
+        overrides = {"ledger": {"url": url},
+                     "flow": {"frames_per_task": 2, "task_runner": runner, "dask_workers": 2}}  # fmt: skip
+        pf.run_process_flight(str(sample_flight), None, overrides)
+    assert ledger_rows(urls["dask"]) == ledger_rows(urls["thread"])
