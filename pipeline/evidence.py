@@ -40,8 +40,8 @@ def crop_box(image: np.ndarray, xyxy_px: tuple[float, float, float, float]) -> t
     x0, y0, x1, y1 = xyxy_px
     margin = max(MIN_MARGIN_PX, MARGIN_FRAC * max(x1 - x0, y1 - y0))
     half = max((x1 - x0) / 2 + margin, CROP_MIN_PX / 2)
-    cx = (x0 + x1) / 2
-    cx0, cx1 = int(max(0, cx - half)), int(min(w, cx + half))
+    left = min(max(0.0, (x0 + x1) / 2 - half), max(0.0, w - 2 * half))  # slide inside the frame
+    cx0, cx1 = int(left), int(min(w, left + 2 * half))
     cy0, cy1 = int(max(0, y0 - margin)), int(min(h, y1 + margin))
     box = (int(x0) - cx0, int(y0) - cy0, int(round(x1)) - cx0, int(round(y1)) - cy0)
     return image[cy0:cy1, cx0:cx1].copy(), box
@@ -109,8 +109,12 @@ def write_evidence(plan: FlightPlan, pushed, config: HehuConfig) -> int:
     written = 0
     try:
         with make_session_factory(engine).begin() as session:
-            for code, det, frame in best_sightings(session, plan.key, codes):
-                crop = _crop_file(out_dir, code, det, frame, plan.name)
+            sightings = sorted(best_sightings(session, plan.key, codes), key=lambda s: s[2].sha256)
+            frame_sha, image = None, None
+            for code, det, frame in sightings:
+                if frame.sha256 != frame_sha:  # decode each original frame once
+                    frame_sha, image = frame.sha256, _decode(frame.path, code)
+                crop = _crop_file(out_dir, code, det, frame, plan.name, image)
                 if crop is None:
                     continue
                 path, digest, text = crop
@@ -122,16 +126,21 @@ def write_evidence(plan: FlightPlan, pushed, config: HehuConfig) -> int:
     return written
 
 
-def _crop_file(out_dir: Path, code: str, det, frame, flight_name: str):
-    import cv2
-
+def _decode(path: str, code: str) -> np.ndarray | None:
     from pipeline.errors import BadInputError
     from pipeline.ingest.checks import decode_image
 
     try:
-        image = decode_image(frame.path)
+        return decode_image(path)
     except (BadInputError, OSError) as e:
         log.warning("no evidence crop for %s: %s", code, e)
+        return None
+
+
+def _crop_file(out_dir: Path, code: str, det, frame, flight_name: str, image: np.ndarray | None):
+    import cv2
+
+    if image is None:
         return None
     text = watermark_text(det.captured_at or frame.captured_at, det.lat_deg, det.lon_deg,
                           flight_name, code)  # fmt: skip

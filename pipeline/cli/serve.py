@@ -40,7 +40,13 @@ def deployments(config_path: str | None = None) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from prefect import serve
 
+    if not os.environ.get("PREFECT_API_URL"):
+        print("PREFECT_API_URL is not set: serving against a temporary Prefect server that stops "
+              "with this command. For a lasting setup run `prefect server start` and export "
+              "PREFECT_API_URL (see the README).")  # fmt: skip
     serve(*deployments(args.config))
     return 0
