@@ -28,7 +28,9 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         default="onnx",
         help="runtime (default: onnx, faster on CPU)",
     )
-    parser.add_argument("--batch", type=int, default=8, help="tiles per network run (default: 8)")
+    parser.add_argument(
+        "--batch", type=int, default=4, help="tiles per network run (default: 4, best on a CPU)"
+    )
 
 
 def register(subparsers: Any) -> None:

@@ -26,6 +26,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N images")
     p.add_argument("--ap", choices=("coco101", "all"), default="coco101", help="AP interpolation")
+    p.add_argument(
+        "--gsd", type=float, default=None, metavar="CM_PER_PX",
+        help="the folder's ground resolution, when known (default: native scale)",
+    )  # fmt: skip
     add_model_options(p)
     p.set_defaults(func=run)
 
@@ -44,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
         name, models_dir=args.models_dir, backend=args.backend, batch_size=args.batch,
         conf=EVAL_CONF, taxonomy=taxonomy,
     )  # fmt: skip
-    result = evaluate_folder(model, folder, limit=args.limit, method=args.ap)
+    result = evaluate_folder(
+        model, folder, limit=args.limit, method=args.ap, gsd_cm_per_px=args.gsd
+    )
     if args.json:
         print(
             json.dumps(

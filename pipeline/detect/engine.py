@@ -1,0 +1,238 @@
+"""Every enabled model on one decoded frame, each at the scale it was trained at.
+
+The caller decodes a frame once (:func:`detect_file` does it with ingest's
+checked decoder) and :func:`detect_frame` runs each model on it: the frame is
+rescaled so objects appear at the model's training ground resolution
+(``scale = frame GSD / card.train_gsd_cm_per_px``; native scale when either
+is unknown), tiled, batched through the detector, shifted back to full-frame
+pixels and merged across tile borders.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from pipeline.detect.card import ModelCard, ModelCardError, load_card
+from pipeline.detect.detections import Detections
+from pipeline.detect.tiling import (
+    DEFAULT_BATCH,
+    Detector,
+    TilePlan,
+    detect_scaled,
+    plan_tiles,
+    scale_frame,
+)
+
+if TYPE_CHECKING:
+    from pipeline.detect.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+
+#: Largest upscale applied to a frame coarser than a model's training GSD:
+#: beyond it interpolation adds pixels but no detail, only tiles.
+MAX_UPSCALE = 2.0
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedModel:
+    """A model card with a ready detector, and the taxonomy mapping of its classes."""
+
+    card: ModelCard
+    detector: Detector
+    batch_size: int = DEFAULT_BATCH
+    class_map: Mapping[str, str | None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.card.name
+
+
+@dataclass(frozen=True, eq=False)
+class ModelResult:
+    """One model's detections on one frame, boxes in full-frame pixels."""
+
+    model: str
+    classes: tuple[str, ...]
+    detections: Detections
+    plan: TilePlan
+    seconds: float
+    class_map: Mapping[str, str | None] | None = None
+
+    def records(self) -> list[dict[str, Any]]:
+        """JSON-ready rows: class, subtype id, confidence, box, source tile."""
+        d = self.detections
+        rows = []
+        for i in range(len(d)):
+            cls = self.classes[int(d.class_id[i])]
+            rows.append(
+                {
+                    "model": self.model,
+                    "class": cls,
+                    "subtype": (self.class_map or {}).get(cls),
+                    "conf": round(float(d.conf[i]), 4),
+                    "xyxy_px": [round(float(v), 1) for v in d.xyxy_px[i]],
+                    "tile_index": int(d.tile_index[i]),
+                }
+            )
+        return rows
+
+
+def default_models_dir() -> Path:
+    """``models/`` in the working directory, else beside the package."""
+    local = Path("models")
+    return local if local.is_dir() else Path(__file__).resolve().parents[2] / "models"
+
+
+def load_model(
+    name: str,
+    *,
+    models_dir: Path | str | None = None,
+    backend: str = "onnx",
+    batch_size: int = DEFAULT_BATCH,
+    threads: int | None = None,
+    conf: float | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> LoadedModel:
+    """Load ``models_dir/name`` (card checked) with a detector on ``backend``."""
+    from pipeline.detect.backends import load_detector
+
+    card = load_card(models_dir if models_dir is not None else default_models_dir(), name)
+    class_map = taxonomy.class_map(card) if taxonomy is not None else dict(card.class_map)
+    detector = load_detector(card, backend, batch_size=batch_size, threads=threads, conf=conf)
+    return LoadedModel(card, detector, batch_size, class_map)
+
+
+def load_models(
+    taxonomy: Taxonomy,
+    *,
+    models_dir: Path | str | None = None,
+    names: Sequence[str] | None = None,
+    backend: str = "onnx",
+    batch_size: int = DEFAULT_BATCH,
+    threads: int | None = None,
+    skip_missing: bool = False,
+) -> list[LoadedModel]:
+    """The taxonomy's enabled models (or ``names``).
+
+    With ``skip_missing`` a model whose folder does not exist yet is skipped
+    with a warning; a folder with a bad card or weights always raises.
+    """
+    models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
+    loaded = []
+    for name in names or taxonomy.enabled_models():
+        if skip_missing and not (models_dir / name).exists():
+            log.warning(
+                "model %s is enabled in the taxonomy but %s does not exist: skipped",
+                name,
+                models_dir / name,
+            )
+            continue
+        loaded.append(
+            load_model(
+                name,
+                models_dir=models_dir,
+                backend=backend,
+                batch_size=batch_size,
+                threads=threads,
+                taxonomy=taxonomy,
+            )
+        )
+    if not loaded:
+        raise ModelCardError(
+            f"no detector could be loaded from {models_dir}: train one with `hehu train`"
+        )
+    return loaded
+
+
+def model_scale(
+    card: ModelCard, gsd_cm_per_px: float | None, *, max_upscale: float = MAX_UPSCALE
+) -> float:
+    """Rescale factor that makes the frame's GSD the card's training GSD (1.0 when unknown)."""
+    if gsd_cm_per_px is None or card.train_gsd_cm_per_px is None:
+        return 1.0
+    if not gsd_cm_per_px > 0:
+        raise ValueError(f"gsd_cm_per_px must be positive, got {gsd_cm_per_px}")
+    scale = gsd_cm_per_px / card.train_gsd_cm_per_px
+    if scale > max_upscale:
+        log.info(
+            "%s: frame GSD %.2f cm/px is %.1fx coarser than training; upscaling only %.1fx",
+            card.name,
+            gsd_cm_per_px,
+            scale,
+            max_upscale,
+        )
+    return min(scale, max_upscale)
+
+
+def plan_for(
+    card: ModelCard, frame_hw: tuple[int, int], gsd_cm_per_px: float | None = None
+) -> TilePlan:
+    """The tile plan of ``card`` on a frame: tiles of ``tile.size_px`` at the GSD scale,
+    each resized to the network's ``input_size_px`` (folded into one rescale)."""
+    scale = model_scale(card, gsd_cm_per_px) * card.input_size_px / card.tile.size_px
+    return plan_tiles(
+        frame_hw, tile_px=card.input_size_px, overlap_frac=card.tile.overlap_frac, scale=scale
+    )
+
+
+def as_bgr(image: np.ndarray) -> np.ndarray:
+    """A ``(H, W, 3) uint8`` BGR view of a decoded image (grey expanded, alpha dropped)."""
+    if image.dtype != np.uint8:
+        raise ValueError(f"image must be uint8, got {image.dtype}")
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        return image[:, :, :3]
+    raise ValueError(f"image must be (H, W), (H, W, 3) or (H, W, 4), got shape {image.shape}")
+
+
+def detect_frame(
+    image_bgr: np.ndarray, models: Sequence[LoadedModel], *, gsd_cm_per_px: float | None = None
+) -> dict[str, ModelResult]:
+    """Run every model on one decoded frame; ``{model name: ModelResult}``.
+
+    ``image_bgr (H, W, 3) uint8`` as OpenCV decodes it. ``gsd_cm_per_px`` is
+    the frame's ground resolution (None: native scale for every model).
+    """
+    frame = as_bgr(image_bgr)
+    scaled_cache: dict[tuple[int, int], np.ndarray] = {}
+    results = {}
+    for model in models:
+        start = time.perf_counter()
+        plan = plan_for(model.card, frame.shape[:2], gsd_cm_per_px)
+        if plan.scaled_hw not in scaled_cache:
+            scaled_cache[plan.scaled_hw] = scale_frame(frame, plan)
+        dets = detect_scaled(
+            scaled_cache[plan.scaled_hw],
+            model.detector,
+            plan,
+            batch_size=model.batch_size,
+            iou=model.card.thresholds.iou,
+        )
+        seconds = time.perf_counter() - start
+        log.debug("%s: %d tiles, %d boxes, %.2f s", model.name, len(plan), len(dets), seconds)
+        results[model.name] = ModelResult(
+            model.name, tuple(model.card.classes), dets, plan, seconds, model.class_map
+        )
+    return results
+
+
+def decode_frame(path: Path | str) -> np.ndarray:
+    """Decode an image file to BGR with ingest's checked decoder (truncated files raise)."""
+    from pipeline.ingest.checks import decode_image
+
+    return decode_image(path)
+
+
+def detect_file(
+    path: Path | str, models: Sequence[LoadedModel], *, gsd_cm_per_px: float | None = None
+) -> dict[str, ModelResult]:
+    """:func:`detect_frame` on an image file, decoded once."""
+    return detect_frame(decode_frame(path), models, gsd_cm_per_px=gsd_cm_per_px)
