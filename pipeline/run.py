@@ -300,3 +300,30 @@ def summary_dict(summary: RunSummary) -> dict:
     out = dataclasses.asdict(summary)
     out["quarantined"] = [q.to_dict() for q in summary.quarantined]
     return json.loads(json.dumps(out))
+
+
+#: The Prefect deployment ``hehu serve`` registers for on-demand flights.
+DEPLOYMENT = "process-flight/process-flight"
+
+
+def start_flight(flight_dir: Path, *, config_path: str | None = None) -> str:
+    """Ask the Prefect deployment to process ``flight_dir``; returns the flow run's id.
+
+    Does not wait: the run goes to whichever ``hehu serve`` polls the Prefect
+    server (``PREFECT_API_URL``). Raises HehuError when no server or deployment
+    answers, with what to start.
+    """
+    import os
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise HehuError("processing needs a Prefect server: start `prefect server start`, "
+                        "export PREFECT_API_URL, and run `hehu serve`")  # fmt: skip
+    from prefect.deployments import run_deployment
+
+    try:
+        run = run_deployment(DEPLOYMENT, timeout=0,
+                             parameters={"flight_dir": str(flight_dir), "config_path": config_path})  # fmt: skip
+    except Exception as e:  # the Prefect client raises many kinds; all mean "not served"
+        raise HehuError(f"could not start {DEPLOYMENT} for {flight_dir}: {e}; "
+                        "is `hehu serve` running against this Prefect server?") from e
+    return str(run.id)

@@ -1,0 +1,323 @@
+"""What a reviewer can do to an issue, as calls into the ledger workflow.
+
+Each action takes the ``version`` the page was rendered with; the ledger
+raises :class:`~pipeline.ledger.errors.ConflictError` when the issue moved on
+since, and nothing is written. :data:`ACTIONS` lists them with the status
+each starts from. Form values arrive as text and are checked here; a bad
+value raises :class:`~pipeline.errors.BadInputError` with what was expected.
+
+Closing (销号) needs closure evidence: an uploaded after-photo
+(:mod:`.uploads`) or a frame of a later flight that shows the place
+(:func:`later_frames`); either is stored as a ``review_attachment`` and
+written to the audit log in the same transaction as the status change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.errors import BadInputError
+from pipeline.ledger.audit import record
+from pipeline.ledger.models import Evidence, Flight, Frame, Issue
+from pipeline.ledger.vocab import SEVERITY_LABELS, type_of
+from pipeline.ledger.workflow import get_issue, transition, update_issue
+from pipeline.review.i18n import REJECT_REASONS
+from pipeline.review.models import Attachment
+from pipeline.review.uploads import StoredFile
+
+Form = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """Who acts, on which version, with what (form fields, an optional upload)."""
+
+    code: str
+    version: int
+    actor: str
+    form: Form
+    upload: StoredFile | None = None
+    subtypes: frozenset[str] = frozenset()
+
+
+def _text(form: Form, key: str, limit: int = 2000) -> str | None:
+    value = (form.get(key) or "").strip()
+    if len(value) > limit:
+        raise BadInputError(f"{key} is too long ({len(value)} characters, at most {limit})")
+    return value or None
+
+
+def _date(form: Form, key: str) -> dt.date | None:
+    value = _text(form, key, 20)
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as e:
+        raise BadInputError(f"{key} must be a date YYYY-MM-DD, got {value!r}") from e
+
+
+def _subtype(ctx: ActionContext) -> str | None:
+    value = _text(ctx.form, "subtype", 128)
+    if value is None:
+        return None
+    if type_of(value) is None or (ctx.subtypes and value not in ctx.subtypes):
+        raise BadInputError(f"unknown 四乱 subtype {value!r}")
+    return value
+
+
+def _edits(ctx: ActionContext) -> dict[str, Any]:
+    """Optional field edits sent with an action (type, severity, description)."""
+    changes: dict[str, Any] = {}
+    subtype = _subtype(ctx)
+    if subtype:
+        changes["subtype"] = subtype
+    severity = _text(ctx.form, "severity", 16)
+    if severity:
+        if severity not in SEVERITY_LABELS:
+            raise BadInputError(f"severity must be one of {', '.join(SEVERITY_LABELS)}")
+        changes["severity"] = severity
+    if "description" in ctx.form:
+        changes["description"] = _text(ctx.form, "description")
+    return changes
+
+
+def _move(session: Session, ctx: ActionContext, to: str, **kw: Any) -> Issue:
+    return transition(
+        session=session,
+        code=ctx.code,
+        to=to,
+        expected_version=ctx.version,
+        actor=ctx.actor,
+        note=kw.pop("note", _text(ctx.form, "note")),
+        **kw,
+    )
+
+
+def confirm(session: Session, ctx: ActionContext) -> Issue:
+    return _move(session, ctx, "confirmed", changes=_edits(ctx))
+
+
+def reject_note(form: Form) -> str:
+    """The audit note of a rejection: the chosen reason and/or the reviewer's words."""
+    key = _text(form, "reason", 64)
+    other = _text(form, "reason_text", 500)
+    if key is not None and key not in REJECT_REASONS:
+        raise BadInputError(f"unknown reason {key!r}; choose one of {', '.join(REJECT_REASONS)}")
+    if key is None and other is None:
+        raise BadInputError("a rejection (误报) needs a reason: choose one or write one")
+    parts = [f"误报原因：{REJECT_REASONS[key][0]}" if key else None, other]
+    return "；".join(p for p in parts if p)
+
+
+def reject(session: Session, ctx: ActionContext) -> Issue:
+    return _move(session, ctx, "false_positive", note=reject_note(ctx.form))
+
+
+def reopen(session: Session, ctx: ActionContext) -> Issue:
+    return _move(session, ctx, "candidate")
+
+
+def edit(session: Session, ctx: ActionContext) -> Issue:
+    changes = _edits(ctx)
+    if not changes:
+        raise BadInputError("nothing to change")
+    return update_issue(
+        session=session,
+        code=ctx.code,
+        expected_version=ctx.version,
+        actor=ctx.actor,
+        changes=changes,
+        note=_text(ctx.form, "note"),
+    )
+
+
+def assign(session: Session, ctx: ActionContext) -> Issue:
+    changes = {
+        "responsible_unit": _text(ctx.form, "responsible_unit", 255),
+        "responsible_person": _text(ctx.form, "responsible_person", 128),
+        "rectification_measures": _text(ctx.form, "rectification_measures"),
+        "deadline": _date(ctx.form, "deadline"),
+    }
+    if not changes["responsible_unit"] or not changes["deadline"]:
+        raise BadInputError("assigning (交办) needs a responsible unit and a deadline")
+    return _move(session, ctx, "assigned", changes=changes)
+
+
+def start(session: Session, ctx: ActionContext) -> Issue:
+    return _move(session, ctx, "rectifying", changes=_progress(ctx, required=False))
+
+
+def _progress(ctx: ActionContext, *, required: bool) -> dict[str, Any]:
+    progress = _text(ctx.form, "progress")
+    if required and not progress:
+        raise BadInputError("write the rectification progress (整改进展)")
+    return {"progress": progress} if progress else {}
+
+
+def progress(session: Session, ctx: ActionContext) -> Issue:
+    return update_issue(
+        session=session,
+        code=ctx.code,
+        expected_version=ctx.version,
+        actor=ctx.actor,
+        changes=_progress(ctx, required=True),
+    )
+
+
+def rectified(session: Session, ctx: ActionContext) -> Issue:
+    return _move(session, ctx, "rectified", changes=_progress(ctx, required=True))
+
+
+def fail_check(session: Session, ctx: ActionContext) -> Issue:
+    if not _text(ctx.form, "note"):
+        raise BadInputError("say why the check failed (验收不通过) in the note")
+    return _move(session, ctx, "rectifying")
+
+
+def close(session: Session, ctx: ActionContext) -> Issue:
+    frame_id = _text(ctx.form, "later_frame", 20)
+    if ctx.upload is None and frame_id is None:
+        raise BadInputError(
+            "closing (销号) needs evidence: upload an after-photo or pick a later flight's frame"
+        )
+    issue = _move(session, ctx, "closed", on=_date(ctx.form, "closed_on"))
+    if ctx.upload is not None:
+        _attach_upload(session, issue, ctx)
+    if frame_id is not None:
+        _attach_frame(session, issue, ctx, frame_id)
+    return issue
+
+
+def _attach_upload(session: Session, issue: Issue, ctx: ActionContext) -> None:
+    up = ctx.upload
+    assert up is not None
+    session.add(
+        Attachment(
+            issue_id=issue.id,
+            kind="after_photo",
+            sha256=up.sha256,
+            stored_name=up.stored_name,
+            media_type=up.media_type,
+            size_bytes=up.size_bytes,
+            original_name=up.original_name,
+            uploaded_by=ctx.actor,
+        )
+    )
+    record(
+        session=session, actor=ctx.actor, entity="issue", entity_key=issue.code,
+        field="after_photo", old=None, new=up.sha256, note=up.original_name,
+    )  # fmt: skip
+
+
+def _attach_frame(session: Session, issue: Issue, ctx: ActionContext, frame_id: str) -> None:
+    allowed = {f.frame_id: f for f in later_frames(session=session, code=issue.code)}
+    try:
+        chosen = allowed[int(frame_id)]
+    except (ValueError, KeyError) as e:
+        raise BadInputError(f"frame {frame_id!r} is not a later frame of this place") from e
+    session.add(
+        Attachment(
+            issue_id=issue.id, kind="later_frame", sha256=chosen.sha256,
+            frame_id=chosen.frame_id, uploaded_by=ctx.actor,
+        )
+    )  # fmt: skip
+    record(
+        session=session, actor=ctx.actor, entity="issue", entity_key=issue.code,
+        field="later_frame", old=None, new=chosen.sha256, note=chosen.label,
+    )  # fmt: skip
+
+
+#: action name → (function, statuses it starts from). All need the ``review`` permission.
+ACTIONS: Mapping[str, tuple[Callable[[Session, ActionContext], Issue], frozenset[str]]] = {
+    "confirm": (confirm, frozenset({"candidate"})),
+    "reject": (reject, frozenset({"candidate"})),
+    "reopen": (reopen, frozenset({"false_positive"})),
+    "edit": (edit, frozenset({"candidate", "confirmed", "assigned", "rectifying", "rectified"})),
+    "assign": (assign, frozenset({"confirmed"})),
+    "start": (start, frozenset({"assigned"})),
+    "progress": (progress, frozenset({"rectifying"})),
+    "rectified": (rectified, frozenset({"rectifying"})),
+    "fail_check": (fail_check, frozenset({"rectified"})),
+    "close": (close, frozenset({"rectified"})),
+}
+
+
+def apply_action(session: Session, action: str, ctx: ActionContext) -> Issue:
+    """Run ``action``; raises BadInputError for an unknown one, ConflictError on a stale version."""
+    if action not in ACTIONS:
+        raise BadInputError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
+    return ACTIONS[action][0](session, ctx)
+
+
+@dataclass(frozen=True)
+class LaterFrame:
+    frame_id: int
+    sha256: str
+    flight: str
+    captured_at: dt.datetime | None
+    distance_m: float
+    covers: bool
+
+    @property
+    def label(self) -> str:
+        when = f"{self.captured_at:%Y-%m-%d %H:%M}" if self.captured_at else "?"
+        return f"{self.flight} · {when} · {self.distance_m:.0f} m"
+
+
+def _covers(ring: list[list[float]] | None, lat: float, lon: float) -> bool:
+    if not ring or len(ring) < 3:
+        return False
+    inside = False
+    for (a_lat, a_lon), (b_lat, b_lon) in zip(ring, [*ring[1:], ring[0]], strict=True):
+        if (a_lat > lat) != (b_lat > lat) and lon < a_lon + (lat - a_lat) * (b_lon - a_lon) / (
+            b_lat - a_lat
+        ):
+            inside = not inside
+    return inside
+
+
+def later_frames(*, session: Session, code: str, radius_m: float = 150.0) -> list[LaterFrame]:
+    """Frames taken after the discovery, by flights that gave no evidence, showing the place.
+
+    A frame qualifies when its footprint covers the issue's point, or (no
+    footprint recorded) its camera position is within ``radius_m``.
+    """
+    issue = get_issue(session=session, code=code)
+    own = select(Evidence.flight_id).where(Evidence.issue_id == issue.id)
+    dlat = radius_m / 111_320.0 * 4
+    dlon = dlat / max(math.cos(math.radians(issue.lat_deg)), 0.05)
+    query = (
+        select(Frame, Flight.name)
+        .join(Flight, Flight.id == Frame.flight_id)
+        .where(
+            Frame.flight_id.not_in(own),
+            Frame.lat_deg.between(issue.lat_deg - dlat, issue.lat_deg + dlat),
+            Frame.lon_deg.between(issue.lon_deg - dlon, issue.lon_deg + dlon),
+        )
+        .order_by(Frame.captured_at.desc(), Frame.id)
+        .limit(500)
+    )
+    out = []
+    for frame, flight in session.execute(query):
+        d = _distance_m(issue.lat_deg, issue.lon_deg, frame.lat_deg, frame.lon_deg)
+        covers = _covers(frame.footprint, issue.lat_deg, issue.lon_deg)
+        if issue.discovered_at and frame.captured_at and frame.captured_at <= issue.discovered_at:
+            continue
+        if covers or (not frame.footprint and d <= radius_m):
+            out.append(LaterFrame(frame.id, frame.sha256, flight, frame.captured_at, d, covers))
+    return out[:50]
+
+
+def _distance_m(lat0: float, lon0: float, lat1: float | None, lon1: float | None) -> float:
+    if lat1 is None or lon1 is None:
+        return math.inf
+    k = math.pi / 180 * 6_371_008.8
+    return math.hypot((lat1 - lat0) * k, (lon1 - lon0) * k * math.cos(math.radians(lat0)))

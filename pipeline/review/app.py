@@ -1,0 +1,158 @@
+"""The review web app: :func:`create_app` wires the routers to one :class:`AppState`.
+
+Nothing happens at import time: ``hehu review`` loads the config, opens the
+database (:func:`pipeline.review.store.open_db`) and calls
+:func:`create_app`; tests do the same with their own database and a cheap
+password hasher.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from pipeline.review.config import ReviewConfig
+from pipeline.review.deps import AppState, Subtype, current_principal, get_db
+from pipeline.review.render import STATIC_DIR, make_templates, page
+from pipeline.review.store import Db
+
+log = logging.getLogger(__name__)
+
+
+def load_subtypes() -> tuple[Subtype, ...]:
+    """The taxonomy's subtypes, or one generic subtype per 四乱 type when it cannot be read."""
+    try:
+        from pipeline.detect.taxonomy import load_taxonomy
+
+        tax = load_taxonomy()
+        subs = [tax.subtype(sid) for sid in tax.subtype_ids()]
+        return tuple(Subtype(s.id, s.type_id, s.zh, s.en) for s in subs)
+    except Exception as e:  # the app works without the taxonomy
+        log.warning("taxonomy not loaded (%s): offering one subtype per 四乱 type", e)
+        from pipeline.ledger.vocab import TYPE_LABELS
+
+        return tuple(
+            Subtype(f"{t}.other", t, f"{zh}（其他）", "other") for t, zh in TYPE_LABELS.items()
+        )
+
+
+def load_zones_geojson(zones_dir: Path | None) -> dict[str, Any] | None:
+    """The zone outlines to draw on maps, as one FeatureCollection (``None`` when not set)."""
+    if zones_dir is None:
+        return None
+    features: list[Any] = []
+    for path in sorted(Path(zones_dir).glob("*.geojson")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        features += data.get("features", []) if data.get("type") == "FeatureCollection" else [data]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def resolve_start_flight() -> Callable[[Path], Any] | None:
+    """``pipeline.run.start_flight`` when the processing side provides it, else ``None``."""
+    try:
+        from pipeline import run
+    except ImportError:
+        return None
+    hook = getattr(run, "start_flight", None)
+    return hook if callable(hook) else None
+
+
+def create_app(
+    config: ReviewConfig,
+    db: Db,
+    *,
+    hasher: Any = None,
+    start_flight: Callable[[Path], Any] | None = None,
+    subtypes: tuple[Subtype, ...] | None = None,
+) -> FastAPI:
+    """The FastAPI app on ``db``. ``hasher`` defaults to argon2id (RFC 9106 low memory)."""
+    from pipeline.review.routes import ROUTERS
+    from pipeline.review.security import make_hasher
+
+    state_dir = config.resolved_state_dir()
+    app = FastAPI(title="hehu review", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.review = AppState(
+        config=config,
+        db=db,
+        hasher=hasher or make_hasher(),
+        templates=make_templates(),
+        subtypes=subtypes if subtypes is not None else load_subtypes(),
+        zones_geojson=load_zones_geojson(config.zones_dir),
+        start_flight=start_flight,
+        cache_dir=state_dir / "cache",
+        uploads_dir=state_dir / "uploads",
+    )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    app.middleware("http")(_security_headers)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    return app
+
+
+async def _security_headers(request: Request, call_next: Any) -> Response:
+    limit = request.app.state.review.config.upload_max_bytes + 1024 * 1024
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        return JSONResponse({"error": f"request body above {limit} bytes"}, status_code=413)
+    response: Response = await call_next(request)
+    basemap = request.app.state.review.config.basemap_url
+    img = "'self' data: blob:" + (f" {_origin(basemap)}" if basemap else "")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        f"default-src 'self'; img-src {img}; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.replace("{s}", "a"))
+    host = parts.netloc.replace("a.", "*.", 1) if "{s}" in url else parts.netloc
+    return f"{parts.scheme}://{host}"
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(("/api/", "/media/", "/export/")) and (
+        "text/html" in request.headers.get("accept", "")
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 401 and _wants_html(request) and request.method == "GET":
+        from urllib.parse import quote
+
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    if _wants_html(request):
+        state = request.app.state.review
+        me = current_principal(request, get_db(state)) if exc.status_code != 401 else None
+        return page(
+            request, state, "error.html", {"status": exc.status_code, "detail": exc.detail},
+            me=me, status_code=exc.status_code,
+        )  # fmt: skip
+    return JSONResponse(
+        {"error": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+    return await _http_error(request, HTTPException(status_code=400, detail="; ".join(errors)))

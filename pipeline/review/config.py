@@ -1,0 +1,87 @@
+"""Review app settings, loaded once by ``hehu review`` and passed to :func:`create_app`.
+
+A YAML file of :class:`ReviewConfig` fields (``hehu review --config FILE``);
+everything has a default that works offline on one machine:
+
+- no basemap: maps draw points, polygons and footprints on a plain
+  background (and the management zones when ``zones_dir`` is set); set
+  ``basemap_url`` to a tile server you run (``https://tiles.example/{z}/{x}/{y}.png``);
+- cookies without the ``Secure`` flag (plain HTTP on a LAN); set
+  ``secure_cookies`` when serving behind HTTPS;
+- login rate limits of 5 failures per account and 20 per address in 5 minutes
+  (an office behind one NAT address shares the per-address budget).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.errors import ConfigError
+
+Lang = Literal["zh", "en"]
+
+
+class ReviewConfig(BaseModel):
+    """How the review app runs. Times in seconds or hours as named, sizes in bytes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    db_url: str | None = Field(default=None, description="ledger URL; default: hehu's")
+    state_dir: Path | None = Field(
+        default=None, description="uploads and crop cache (default: .hehu/review)"
+    )
+    basemap_url: str | None = Field(default=None, description="XYZ tile URL template")
+    basemap_attribution: str = ""
+    zones_dir: Path | None = Field(default=None, description="zone GeoJSON drawn on maps")
+    flights_root: Path | None = Field(
+        default=None, description="folder whose sub-folders operators may process"
+    )
+    default_lang: Lang = "zh"
+    session_hours: float = Field(default=12.0, gt=0)
+    secure_cookies: bool = False
+    login_window_s: int = Field(default=300, gt=0)
+    login_max_failures_user: int = Field(default=5, gt=0)
+    login_max_failures_ip: int = Field(default=20, gt=0)
+    page_size: int = Field(default=50, gt=0, le=500)
+    upload_max_bytes: int = Field(default=30 * 1024 * 1024, gt=0)
+    crop_context: float = Field(
+        default=1.0, ge=0, description="context around a box, as a fraction of its size"
+    )
+    crop_min_px: int = Field(default=320, gt=0, description="smallest crop side in pixels")
+
+    def resolved_state_dir(self) -> Path:
+        if self.state_dir is not None:
+            return self.state_dir
+        from pipeline.ultra import state_dir
+
+        return state_dir() / "review"
+
+
+def load_review_config(path: Path | str | None, **overrides: object) -> ReviewConfig:
+    """Read a YAML file of :class:`ReviewConfig` fields (``None``: defaults), then apply overrides.
+
+    Overrides whose value is ``None`` are ignored (unset command-line options).
+    """
+    data: dict[str, object] = {}
+    if path is not None:
+        import yaml
+
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise ConfigError(f"{path}: cannot read the review config ({e})") from e
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping of ReviewConfig fields")
+    data |= {k: v for k, v in overrides.items() if v is not None}
+    from pydantic import ValidationError
+
+    try:
+        return ReviewConfig.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(
+            f"{path or 'options'}: not a valid review config ({e}); see pipeline/review/config.py"
+        ) from e

@@ -1,0 +1,132 @@
+"""Everything the candidate page shows about one issue, read in one place.
+
+:func:`candidate_detail` gathers the ledger row (:func:`pipeline.ledger.queries.issue_detail`),
+every sighting with its detection and frame ids (for crops and frame views),
+evidence files recorded for those detections (the crop seam), closure
+attachments, and the map's features as GeoJSON (``[lon, lat]``, WGS-84):
+the issue point, each detection's ground outline and each frame's footprint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.ledger.evidence import evidence_files
+from pipeline.ledger.models import AuditLog, Detection, Evidence, Flight, Frame, Issue
+from pipeline.ledger.queries import IssueView, issue_detail
+from pipeline.review.models import Attachment
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One detection filed as evidence of the issue, with its frame."""
+
+    detection_id: int
+    frame_id: int
+    frame_name: str
+    frame_sha256: str
+    flight: str
+    kind: str
+    class_name: str
+    subtype: str | None
+    type: str | None
+    conf: float
+    xyxy_px: tuple[float, float, float, float]
+    captured_at: dt.datetime | None
+    crop_file_id: int | None
+
+
+@dataclass(frozen=True)
+class CandidateDetail:
+    issue: IssueView
+    sightings: tuple[Sighting, ...]
+    history: tuple[AuditLog, ...]
+    attachments: tuple[Attachment, ...]
+    geojson: dict[str, Any]
+
+
+def _ring(latlon: Any) -> list[list[float]] | None:
+    if not latlon or len(latlon) < 3:
+        return None
+    ring = [[float(p[1]), float(p[0])] for p in latlon]
+    return ring if ring[0] == ring[-1] else [*ring, ring[0]]
+
+
+def _feature(kind: str, geometry: dict[str, Any], **props: Any) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": geometry, "properties": {"kind": kind, **props}}
+
+
+def _features(view: IssueView, rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+    features = []
+    frames_done: set[int] = set()
+    for det, frame, _flight, _kind in rows:
+        if frame.id not in frames_done and (ring := _ring(frame.footprint)):
+            frames_done.add(frame.id)
+            name = frame.path.replace("\\", "/").rsplit("/", 1)[-1]
+            features.append(
+                _feature("frame", {"type": "Polygon", "coordinates": [ring]}, name=name)
+            )
+        if ring := _ring(det.footprint):
+            features.append(
+                _feature("detection", {"type": "Polygon", "coordinates": [ring]}, conf=det.conf)
+            )
+        elif det.lat_deg is not None and det.lon_deg is not None:
+            point = {"type": "Point", "coordinates": [det.lon_deg, det.lat_deg]}
+            features.append(_feature("detection", point, conf=det.conf))
+    point = {"type": "Point", "coordinates": [view.lon, view.lat]}
+    features.append(_feature("issue", point, code=view.code, type=view.type))
+    return {"type": "FeatureCollection", "features": features}
+
+
+def candidate_detail(*, session: Session, code: str) -> CandidateDetail:
+    """The issue ``code`` with its sightings, history, attachments and map features."""
+    detail = issue_detail(session=session, code=code)
+    query = (
+        select(Detection, Frame, Flight.name, Evidence.kind)
+        .join(Evidence, Evidence.detection_id == Detection.id)
+        .join(Issue, Issue.id == Evidence.issue_id)
+        .join(Frame, Frame.id == Detection.frame_id)
+        .join(Flight, Flight.id == Evidence.flight_id)
+        .where(Issue.code == code)
+    )
+    query = query.order_by(Detection.conf.desc(), Detection.id)
+    rows = [tuple(r) for r in session.execute(query)]
+    crops = {
+        f.detection_id: f.id
+        for f in evidence_files(session=session, detection_ids=[d.id for d, *_ in rows])
+        if f.kind == "crop"
+    }
+    sightings = tuple(
+        Sighting(
+            detection_id=det.id,
+            frame_id=frame.id,
+            frame_name=frame.path.replace("\\", "/").rsplit("/", 1)[-1],
+            frame_sha256=frame.sha256,
+            flight=flight,
+            kind=kind,
+            class_name=det.class_name,
+            subtype=det.subtype,
+            type=det.type,
+            conf=det.conf,
+            xyxy_px=(det.x0_px, det.y0_px, det.x1_px, det.y1_px),
+            captured_at=det.captured_at or frame.captured_at,
+            crop_file_id=crops.get(det.id),
+        )
+        for det, frame, flight, kind in rows
+    )
+    attachments = tuple(
+        session.scalars(
+            select(Attachment)
+            .join(Issue, Issue.id == Attachment.issue_id)
+            .where(Issue.code == code)
+            .order_by(Attachment.id)
+        )
+    )
+    return CandidateDetail(
+        detail.issue, sightings, detail.history, attachments, _features(detail.issue, rows)
+    )

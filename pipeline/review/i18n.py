@@ -1,0 +1,244 @@
+"""Interface text in Chinese (default) and English.
+
+:data:`MESSAGES` maps a key to ``(zh, en)``; templates call ``t("key")``.
+Ledger vocabulary (四乱 types, statuses, severities) keeps the 问题台账's
+Chinese labels from :mod:`pipeline.ledger.vocab`, with English beside them here.
+A missing key shows the key itself, so a gap is visible, never fatal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import MappingProxyType
+
+from pipeline.ledger.vocab import SEVERITY_LABELS, STATUS_LABELS, TYPE_LABELS
+
+LANGS = ("zh", "en")
+LANG_COOKIE = "hehu_lang"
+
+_EN_TYPES = {
+    "luanzhan": "Occupation",
+    "luancai": "Extraction",
+    "luandui": "Dumping",
+    "luanjian": "Construction",
+}
+_EN_STATUS = {
+    "candidate": "To review",
+    "confirmed": "Confirmed",
+    "false_positive": "False positive",
+    "assigned": "Assigned",
+    "rectifying": "Rectifying",
+    "rectified": "Rectified",
+    "closed": "Closed",
+}
+_EN_SEVERITY = {"general": "Minor", "serious": "Serious", "major": "Major"}
+_EN_ROLES = {"viewer": "viewer", "reviewer": "reviewer", "operator": "operator", "admin": "admin"}
+_ZH_ROLES = {"viewer": "只读", "reviewer": "审核员", "operator": "操作员", "admin": "管理员"}
+
+#: Reasons offered when rejecting a candidate as 误报 (key → (zh, en)); free text is allowed too.
+REJECT_REASONS = MappingProxyType(
+    {
+        "not_object": ("非四乱对象（误识别）", "not a 四乱 object (misdetection)"),
+        "permitted": ("合法审批项目", "permitted / approved project"),
+        "outside_zone": ("不在管理范围内", "outside the management zone"),
+        "duplicate": ("重复上报", "duplicate of another issue"),
+        "image_quality": ("影像质量差，无法判断", "image too poor to judge"),
+        "historical": ("历史遗留，已另案处理", "historical case handled elsewhere"),
+    }
+)
+
+MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
+    {
+        "app.title": ("河湖四乱审核", "River 四乱 review"),
+        "nav.queue": ("审核队列", "Queue"),
+        "nav.map": ("地图", "Map"),
+        "nav.process": ("处理航次", "Process flight"),
+        "nav.users": ("用户", "Users"),
+        "nav.logout": ("退出", "Log out"),
+        "nav.lang": ("English", "中文"),
+        "login.title": ("登录", "Log in"),
+        "login.username": ("用户名", "User name"),
+        "login.password": ("密码", "Password"),
+        "login.submit": ("登录", "Log in"),
+        "login.failed": ("用户名或密码错误", "Wrong user name or password"),
+        "login.throttled": ("登录失败次数过多，请稍后再试", "Too many failed logins; try later"),
+        "q.status": ("状态", "Status"),
+        "q.type": ("类型", "Type"),
+        "q.river": ("河湖/管理范围", "River / zone"),
+        "q.flight": ("航次", "Flight"),
+        "q.minconf": ("最低置信度", "Min. confidence"),
+        "q.sort": ("排序", "Sort"),
+        "q.sort.conf": ("置信度从高到低", "Confidence, high first"),
+        "q.sort.conf_asc": ("置信度从低到高", "Confidence, low first"),
+        "q.sort.severity": ("严重程度", "Severity"),
+        "q.sort.area": ("面积", "Area"),
+        "q.sort.code": ("编号", "Code"),
+        "q.sort.recent": ("最近发现", "Most recent"),
+        "q.all": ("全部", "All"),
+        "q.open": ("未销号", "Open"),
+        "q.apply": ("筛选", "Filter"),
+        "q.reset": ("重置", "Reset"),
+        "q.count": ("共 {n} 条", "{n} issues"),
+        "q.page": ("第 {p}/{pages} 页", "page {p} of {pages}"),
+        "q.prev": ("上一页", "Previous"),
+        "q.next": ("下一页", "Next"),
+        "q.empty": ("没有符合条件的问题", "No issues match these filters"),
+        "q.keys": (
+            "快捷键：J/K 上下移动 · C 确认 · X 误报 · Enter 打开 · ? 帮助",
+            "Keys: J/K move · C confirm · X reject · Enter open · ? help",
+        ),
+        "col.evidence": ("证据", "Evidence"),
+        "col.code": ("编号", "Code"),
+        "col.type": ("类型", "Type"),
+        "col.conf": ("置信度", "Conf."),
+        "col.severity": ("严重程度", "Severity"),
+        "col.area": ("面积 m²", "Area m²"),
+        "col.river": ("河湖", "River"),
+        "col.frames": ("照片/航次", "Frames/flights"),
+        "col.discovered": ("发现时间", "Discovered"),
+        "col.status": ("状态", "Status"),
+        "col.actions": ("操作", "Actions"),
+        "act.confirm": ("确认问题", "Confirm"),
+        "act.reject": ("误报", "Reject"),
+        "act.reason": ("误报原因", "Reason"),
+        "act.reason_other": ("其他说明", "Other / note"),
+        "act.retype": ("更改类型", "Change type"),
+        "act.edit": ("修改信息", "Edit details"),
+        "act.assign": ("交办", "Assign"),
+        "act.start": ("开始整改", "Start rectification"),
+        "act.progress": ("更新进展", "Update progress"),
+        "act.rectified": ("整改完成", "Mark rectified"),
+        "act.close": ("销号", "Close (销号)"),
+        "act.reopen": ("撤销误报", "Reopen"),
+        "act.fail_check": ("验收不通过", "Check failed"),
+        "act.save": ("保存", "Save"),
+        "act.next": ("下一条", "Next"),
+        "act.back": ("返回队列", "Back to queue"),
+        "act.none": ("当前状态下没有可执行的操作", "No action in this status"),
+        "f.subtype": ("子类", "Subtype"),
+        "f.severity": ("严重程度", "Severity"),
+        "f.description": ("问题描述", "Description"),
+        "f.unit": ("责任单位", "Responsible unit"),
+        "f.person": ("责任人", "Responsible person"),
+        "f.measures": ("整改措施", "Rectification measures"),
+        "f.deadline": ("整改时限", "Deadline"),
+        "f.progress": ("整改进展", "Progress"),
+        "f.note": ("备注", "Note"),
+        "f.after_photo": ("整改后照片", "After photo"),
+        "f.later_frame": ("后续航次照片", "Later flight's frame"),
+        "f.none": ("（无）", "(none)"),
+        "f.code": ("问题编号", "Code"),
+        "f.position": ("位置（WGS-84）", "Position (WGS-84)"),
+        "f.in_zone": ("管理范围内", "Inside zone"),
+        "f.river_chief": ("河长", "River chief"),
+        "f.division": ("行政区划", "Division"),
+        "f.discovered": ("发现时间", "Discovered"),
+        "f.last_seen": ("最近发现", "Last seen"),
+        "f.version": ("版本", "Version"),
+        "f.closed_on": ("销号日期", "Closed on"),
+        "f.rebound": ("反弹", "Rebound"),
+        "yes": ("是", "yes"),
+        "no": ("否", "no"),
+        "i.evidence": ("证据照片", "Evidence"),
+        "i.frames": ("看到它的每一张照片", "Every frame that saw it"),
+        "i.sightings": ("{n} 个检测框 · {f} 张照片", "{n} detections in {f} frames"),
+        "map.ring": ("描边：状态", "ring: status"),
+        "i.map": ("位置", "Map"),
+        "i.details": ("台账信息", "Ledger record"),
+        "i.history": ("审核记录", "History"),
+        "i.attachments": ("销号依据", "Closure evidence"),
+        "i.full_frame": ("原图", "Full frame"),
+        "i.no_crop": ("原始照片不可用", "Original frame not available"),
+        "i.amap": ("高德地图", "Amap"),
+        "h.when": ("时间（UTC）", "When (UTC)"),
+        "h.who": ("操作人", "Who"),
+        "h.field": ("字段", "Field"),
+        "h.change": ("变更", "Change"),
+        "h.note": ("备注", "Note"),
+        "conflict.title": ("修改冲突", "Edit conflict"),
+        "conflict.body": (
+            "在您打开此页面之后，{who} 于 {when}（UTC）修改了该问题（版本 {old} → {new}）。"
+            "您的操作「{action}」没有保存。下面显示的是当前状态，请核对后再操作。",
+            "{who} changed this issue at {when} UTC after you opened it (version {old} → {new}). "
+            "Your action “{action}” was NOT saved. The current state is shown below; "
+            "check it and act again.",
+        ),
+        "conflict.changed": ("对方的修改", "Their changes"),
+        "err.title": ("出错了", "Something went wrong"),
+        "err.forbidden": ("您的账户没有此权限", "Your account may not do this"),
+        "err.csrf": (
+            "页面已过期或请求来源无效，请刷新页面后重试",
+            "This page has expired or the request did not come from it; reload and try again",
+        ),
+        "err.notfound": ("找不到该问题", "No such issue"),
+        "ok.saved": ("已保存", "Saved"),
+        "ok.confirmed": ("已确认 {code}", "Confirmed {code}"),
+        "ok.rejected": ("已标记误报 {code}", "Rejected {code}"),
+        "map.title": ("未销号问题分布", "Open issues"),
+        "map.nobasemap": (
+            "未配置底图：显示点位、管理范围与照片覆盖范围",
+            "No basemap configured: points, zones and footprints only",
+        ),
+        "export.title": ("导出", "Export"),
+        "p.title": ("处理航次文件夹", "Process a flight folder"),
+        "p.folder": ("航次文件夹", "Flight folder"),
+        "p.start": ("开始处理", "Start processing"),
+        "p.not_configured": (
+            "本服务器未配置处理功能（缺少 pipeline.run.start_flight）",
+            "Processing is not configured on this server (pipeline.run.start_flight is missing)",
+        ),
+        "p.started": ("已开始处理：{path}", "Processing started: {path}"),
+        "u.title": ("用户管理", "Users"),
+        "u.add": ("添加用户", "Add user"),
+        "u.role": ("角色", "Role"),
+        "u.active": ("启用", "Active"),
+        "u.disable": ("停用", "Disable"),
+        "u.enable": ("启用", "Enable"),
+        "u.set_role": ("设置角色", "Set role"),
+        "u.reset": ("重置密码", "Reset password"),
+        "u.display": ("显示名", "Display name"),
+    }
+)
+
+
+def type_label(code: str | None, lang: str) -> str:
+    if not code:
+        return ""
+    return _EN_TYPES.get(code, code) if lang == "en" else TYPE_LABELS.get(code, code)
+
+
+def status_label(code: str | None, lang: str) -> str:
+    if not code:
+        return ""
+    return _EN_STATUS.get(code, code) if lang == "en" else STATUS_LABELS.get(code, code)
+
+
+def severity_label(code: str | None, lang: str) -> str:
+    if not code:
+        return ""
+    return _EN_SEVERITY.get(code, code) if lang == "en" else SEVERITY_LABELS.get(code, code)
+
+
+def role_label(code: str, lang: str) -> str:
+    return (_EN_ROLES if lang == "en" else _ZH_ROLES).get(code, code)
+
+
+def reason_label(key: str, lang: str) -> str:
+    pair = REJECT_REASONS.get(key)
+    return key if pair is None else pair[LANGS.index(lang)]
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """``t(key, **values)`` in ``lang`` (``zh`` or ``en``)."""
+    index = LANGS.index(lang) if lang in LANGS else 0
+
+    def t(key: str, **values: object) -> str:
+        pair = MESSAGES.get(key)
+        text = key if pair is None else pair[index]
+        return text.format(**values) if values else text
+
+    return t
+
+
+def pick_lang(cookie: str | None, default: str) -> str:
+    return cookie if cookie in LANGS else default

@@ -1,0 +1,57 @@
+"""Exports of the issues the queue's filters select: xlsx 问题台账, GeoJSON, KML, CSV.
+
+The files are written by :mod:`pipeline.ledger.export` into a temporary
+folder and streamed back; nothing is kept on the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import Response
+
+from pipeline.ledger.export import FORMATS, export_issues
+from pipeline.ledger.queries import list_issues
+from pipeline.review.deps import CanRead, StateDep
+from pipeline.review.queue import QueueFilter, matching_codes
+from pipeline.review.routes.queue import queue_filter
+
+router = APIRouter(prefix="/export")
+MEDIA_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "geojson": "application/geo+json",
+    "kml": "application/vnd.google-earth.kml+xml",
+}
+
+
+@router.get("/issues.{fmt}")
+def export(
+    fmt: str,
+    filt: Annotated[QueueFilter, Depends(queue_filter)],
+    state: StateDep,
+    me: CanRead,
+) -> Response:
+    if fmt not in FORMATS:
+        raise HTTPException(status_code=404, detail=f"unknown format {fmt!r}; one of {FORMATS}")
+    with state.db.read() as session:
+        codes = matching_codes(session=session, filt=filt)
+        wanted = set(codes)
+        rows = [v for v in list_issues(session=session) if v.code in wanted]
+    order = {c: i for i, c in enumerate(codes)}
+    rows.sort(key=lambda v: order[v.code])
+    labels = {s.id: s.zh for s in state.subtypes}
+    with tempfile.TemporaryDirectory(prefix="hehu-export-") as tmp:
+        out = export_issues(rows, fmt, Path(tmp) / f"issues.{fmt}", labels=labels)
+        data = out.read_bytes()
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
+    name = f"hehu-issues-{stamp}.{fmt}"
+    return Response(
+        data,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,219 @@
+"""The candidate page and its actions (HTML forms, post-redirect-get).
+
+Every action form carries the issue ``version`` the page showed and the time
+it was rendered. When someone else changed the issue since, the ledger
+refuses the edit (:class:`ConflictError`) and the page is shown again with
+status 409, the current state, a banner saying who changed what, and the
+changes made since it was loaded highlighted in the history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from pipeline.errors import BadInputError
+from pipeline.ledger.errors import ConflictError, IllegalTransitionError, IssueNotFoundError
+from pipeline.ledger.models import utc_now
+from pipeline.review.actions import ACTIONS, ActionContext, apply_action, later_frames
+from pipeline.review.deps import AppState, CanRead, CanReview, StateDep
+from pipeline.review.detail import candidate_detail
+from pipeline.review.queue import QueueFilter, neighbour_code
+from pipeline.review.render import page
+from pipeline.review.routes.queue import filter_query, queue_filter
+from pipeline.review.sessions import Principal
+from pipeline.review.uploads import store_upload
+
+router = APIRouter()
+#: After these actions the reviewer goes on to the next candidate of the queue.
+ADVANCING = frozenset({"confirm", "reject"})
+
+
+def render_issue(
+    request: Request,
+    state: AppState,
+    me: Principal,
+    code: str,
+    filt: QueueFilter,
+    *,
+    status_code: int = 200,
+    banner: dict[str, Any] | None = None,
+) -> Response:
+    with state.db.read() as session:
+        try:
+            detail = candidate_detail(session=session, code=code)
+        except IssueNotFoundError as e:
+            raise HTTPException(status_code=404, detail=str(e)) from e
+        later = (
+            later_frames(session=session, code=code) if detail.issue.status == "rectified" else []
+        )
+        prev_code = neighbour_code(session=session, filt=filt, code=code, step=-1)
+        next_code = neighbour_code(session=session, filt=filt, code=code, step=1)
+    context = {
+        "d": detail,
+        "v": detail.issue,
+        "later": later,
+        "actions": [a for a, (_, starts) in ACTIONS.items() if detail.issue.status in starts],
+        "filt": filt,
+        "query": filter_query(filt),
+        "prev_code": prev_code,
+        "next_code": next_code,
+        "loaded_at": utc_now().isoformat(),
+        "banner": banner,
+        "amap": _amap(detail.issue.lat, detail.issue.lon, code),
+    }
+    return page(request, state, "issue.html", context, me=me, status_code=status_code)
+
+
+def _amap(lat: float, lon: float, code: str) -> str | None:
+    from pipeline.ledger.queries import amap_link
+
+    return amap_link(lat, lon, code)
+
+
+@router.get("/issues/{code}")
+def issue_view(
+    request: Request,
+    code: str,
+    filt: Annotated[QueueFilter, Depends(queue_filter)],
+    state: StateDep,
+    me: CanRead,
+    done: str | None = None,
+    from_code: Annotated[str | None, Query(alias="from")] = None,
+) -> Response:
+    banner = None
+    if done:
+        key = {"confirm": "ok.confirmed", "reject": "ok.rejected"}.get(done, "ok.saved")
+        banner = {"kind": "ok", "key": key, "code": from_code or code}
+    return render_issue(request, state, me, code, filt, banner=banner)
+
+
+@router.get("/issues/{code}/step")
+def issue_step(
+    code: str,
+    filt: Annotated[QueueFilter, Depends(queue_filter)],
+    state: StateDep,
+    me: CanRead,
+    dir: int = 1,
+) -> Response:
+    """Go to the next (``dir=1``) or previous (``dir=-1``) issue of the queue."""
+    with state.db.read() as session:
+        target = neighbour_code(session=session, filt=filt, code=code, step=1 if dir >= 0 else -1)
+    query = filter_query(filt)
+    if target is None:
+        return RedirectResponse(f"/queue?{query}", status_code=303)
+    return RedirectResponse(f"/issues/{target}?{query}", status_code=303)
+
+
+def _conflict_banner(session: Any, code: str, sent: int, loaded_at: str, action: str) -> dict:
+    from pipeline.ledger.audit import history
+    from pipeline.ledger.workflow import get_issue
+
+    issue = get_issue(session=session, code=code)
+    entries = history(session=session, entity="issue", entity_key=code)
+    try:
+        since = dt.datetime.fromisoformat(loaded_at)
+    except ValueError:
+        since = None
+    newer = [e for e in entries if since is None or e.at_utc > since]
+    last = entries[-1] if entries else None
+    return {
+        "kind": "conflict",
+        "who": last.actor if last else "?",
+        "when": last.at_utc if last else None,
+        "old": sent,
+        "new": issue.version,
+        "action": action,
+        "changes": newer,
+        "since": since,
+    }
+
+
+@router.post("/issues/{code}/{action}")
+async def issue_action(
+    request: Request,
+    code: str,
+    action: str,
+    state: StateDep,
+    me: CanReview,
+) -> Response:
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    filt = queue_filter(**_filter_fields(fields))
+    if action not in ACTIONS:
+        raise HTTPException(status_code=404, detail=f"unknown action {action!r}")
+    try:
+        version = int(fields.get("version", ""))
+    except ValueError as e:
+        raise HTTPException(status_code=400, detail="the form lacks the issue version") from e
+    upload = form.get("after_photo")
+    try:
+        stored = await _store(state, upload) if action == "close" else None
+        ctx = ActionContext(
+            code, version, me.username, fields, stored, frozenset(s.id for s in state.subtypes)
+        )
+        await run_in_threadpool(_apply, state, action, ctx)
+    except ConflictError:
+        banner = await run_in_threadpool(
+            _conflict_in_session, state, code, version, fields.get("loaded_at", ""), action
+        )
+        return await run_in_threadpool(
+            render_issue, request, state, me, code, filt, status_code=409, banner=banner
+        )
+    except (BadInputError, IllegalTransitionError) as e:
+        banner = {"kind": "error", "text": str(e)}
+        return await run_in_threadpool(
+            render_issue, request, state, me, code, filt, status_code=400, banner=banner
+        )
+    except IssueNotFoundError as e:
+        raise HTTPException(status_code=404, detail=str(e)) from e
+    return await run_in_threadpool(_after, state, action, code, filt)
+
+
+def _filter_fields(fields: dict[str, str]) -> dict[str, str]:
+    keys = ("status", "type", "place", "river", "zone", "flight", "min_conf", "sort")
+    return {k: fields[k] for k in keys if fields.get(k)}
+
+
+async def _store(state: AppState, upload: Any) -> Any:
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    data = await upload.read(state.config.upload_max_bytes + 1)
+    return await run_in_threadpool(
+        lambda: store_upload(
+            data,
+            original_name=upload.filename,
+            uploads_dir=state.uploads_dir,
+            max_bytes=state.config.upload_max_bytes,
+        )
+    )
+
+
+def _apply(state: AppState, action: str, ctx: ActionContext) -> None:
+    with state.db.write() as session:
+        apply_action(session, action, ctx)
+
+
+def _conflict_in_session(
+    state: AppState, code: str, sent: int, loaded_at: str, action: str
+) -> dict:
+    with state.db.read() as session:
+        return _conflict_banner(session, code, sent, loaded_at, action)
+
+
+def _after(state: AppState, action: str, code: str, filt: QueueFilter) -> Response:
+    query = filter_query(filt)
+    if action in ADVANCING:
+        with state.db.read() as session:
+            target = neighbour_code(session=session, filt=filt, code=code)
+        if target is not None:
+            return RedirectResponse(
+                f"/issues/{target}?{query}&done={action}&from={code}", status_code=303
+            )
+        return RedirectResponse(f"/queue?{query}", status_code=303)
+    return RedirectResponse(f"/issues/{code}?{query}&done={action}", status_code=303)

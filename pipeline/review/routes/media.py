@@ -1,0 +1,137 @@
+"""Evidence images: crops, frame views, closure attachments. Originals are only read.
+
+A crop comes from the evidence-file seam (:mod:`pipeline.ledger.evidence`,
+kind ``crop``) when one is recorded and readable, else it is cut from the
+original frame on the fly (:mod:`pipeline.review.crops`). When the original
+is missing or changed, a placeholder image says so (header
+``X-Hehu-Placeholder``) instead of an error, so the page still works.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse, Response
+from sqlalchemy import select
+
+from pipeline.ledger.models import Detection, Evidence, EvidenceFile, Frame, Issue
+from pipeline.review.crops import Box, FrameUnavailableError, crop_jpeg, frame_jpeg, placeholder_svg
+from pipeline.review.deps import CanRead, StateDep
+from pipeline.review.models import Attachment
+from pipeline.review.uploads import stored_path
+
+router = APIRouter(prefix="/media")
+CACHE = {"Cache-Control": "private, max-age=86400"}
+
+
+def _jpeg(data: bytes) -> Response:
+    return Response(data, media_type="image/jpeg", headers=CACHE)
+
+
+def _placeholder(reason: str, text: str) -> Response:
+    return Response(
+        placeholder_svg(text),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "no-store", "X-Hehu-Placeholder": reason},
+    )
+
+
+@router.get("/crop/{detection_id}.jpg")
+def crop(
+    detection_id: int,
+    state: StateDep,
+    me: CanRead,
+) -> Response:
+    with state.db.read() as session:
+        found = session.execute(
+            select(Detection, Frame).join(Frame).where(Detection.id == detection_id)
+        ).first()
+        recorded = session.scalars(
+            select(EvidenceFile.path)
+            .where(EvidenceFile.detection_id == detection_id, EvidenceFile.kind == "crop")
+            .order_by(EvidenceFile.id.desc())
+        ).all()
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no detection {detection_id}")
+    existing = next((p for p in recorded if Path(p).is_file()), None)
+    if existing is not None:
+        return FileResponse(existing, headers=CACHE)
+    det, frame = found
+    box = Box((det.x0_px, det.y0_px, det.x1_px, det.y1_px), det.type)
+    cfg = state.config
+    try:
+        data = crop_jpeg(
+            frame_path=frame.path, frame_sha256=frame.sha256, box=box, cache_dir=state.cache_dir,
+            context=cfg.crop_context, min_px=cfg.crop_min_px,
+        )  # fmt: skip
+    except FrameUnavailableError as e:
+        return _placeholder("frame-unavailable", _short(e))
+    return _jpeg(data)
+
+
+def _short(error: Exception) -> str:
+    text = str(error)
+    return "original frame not available" if len(text) > 60 else text
+
+
+@router.get("/frame/{frame_id}.jpg")
+def frame_view(
+    frame_id: int,
+    state: StateDep,
+    me: CanRead,
+    issue: str | None = None,
+) -> Response:
+    """The whole frame, scaled, with its boxes; those of ``issue`` highlighted."""
+    with state.db.read() as session:
+        frame = session.get(Frame, frame_id)
+        if frame is None:
+            raise HTTPException(status_code=404, detail=f"no frame {frame_id}")
+        rows = session.execute(
+            select(Detection, Issue.code)
+            .outerjoin(Evidence, Evidence.detection_id == Detection.id)
+            .outerjoin(Issue, Issue.id == Evidence.issue_id)
+            .where(Detection.frame_id == frame_id, Detection.type.is_not(None))
+            .order_by(Detection.id)
+        ).all()
+    boxes = [
+        Box(
+            (d.x0_px, d.y0_px, d.x1_px, d.y1_px), d.type, highlight=issue is not None and c == issue
+        )
+        for d, c in rows
+    ]
+    boxes.sort(key=lambda b: b.highlight)  # highlighted ones drawn last, on top
+    try:
+        data = frame_jpeg(
+            frame_path=frame.path, frame_sha256=frame.sha256, boxes=boxes, cache_dir=state.cache_dir
+        )
+    except FrameUnavailableError as e:
+        return _placeholder("frame-unavailable", _short(e))
+    return _jpeg(data)
+
+
+@router.get("/attachment/{attachment_id}")
+def attachment(
+    attachment_id: int,
+    state: StateDep,
+    me: CanRead,
+) -> Response:
+    with state.db.read() as session:
+        att = session.get(Attachment, attachment_id)
+        frame = session.get(Frame, att.frame_id) if att and att.frame_id else None
+    if att is None:
+        raise HTTPException(status_code=404, detail=f"no attachment {attachment_id}")
+    if att.stored_name:
+        path = stored_path(state.uploads_dir, att.stored_name)
+        if not path.is_file():
+            return _placeholder("upload-missing", "uploaded file missing")
+        return FileResponse(path, media_type=att.media_type or "image/jpeg", headers=CACHE)
+    if frame is None:
+        raise HTTPException(status_code=404, detail="attachment has no file")
+    try:
+        data = frame_jpeg(
+            frame_path=frame.path, frame_sha256=frame.sha256, boxes=(), cache_dir=state.cache_dir
+        )
+    except FrameUnavailableError as e:
+        return _placeholder("frame-unavailable", _short(e))
+    return _jpeg(data)

@@ -1,0 +1,98 @@
+"""The review queue page."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from pipeline.review.deps import CanRead, StateDep
+from pipeline.review.queue import QueueFilter, count_by_status, filter_options, queue_page
+from pipeline.review.render import page
+
+router = APIRouter()
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        return float(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def queue_filter(
+    status: str = "candidate",
+    type: str | None = None,
+    place: str | None = None,
+    river: str | None = None,
+    zone: str | None = None,
+    flight: str | None = None,
+    min_conf: str | None = None,
+    sort: str = "conf",
+) -> QueueFilter:
+    """The filter from query parameters; ``place`` is ``r:RIVER`` or ``z:ZONE`` (one select)."""
+    if place and place.startswith("r:"):
+        river, zone = place[2:], None
+    elif place and place.startswith("z:"):
+        river, zone = None, place[2:]
+    return QueueFilter(
+        status=status,
+        type=type or None,
+        river=river or None,
+        zone=zone or None,
+        flight=_int(flight),
+        min_conf=_float(min_conf),
+        sort=sort,
+    ).normalised()
+
+
+def filter_query(filt: QueueFilter, **extra: object) -> str:
+    params = filt.query_params()
+    params |= {k: str(v) for k, v in extra.items() if v is not None}
+    return urlencode(params)
+
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/queue", status_code=303)
+
+
+@router.get("/queue")
+def queue_view(
+    request: Request,
+    filt: Annotated[QueueFilter, Depends(queue_filter)],
+    state: StateDep,
+    me: CanRead,
+    page_no: int = 1,
+) -> Response:
+    with state.db.read() as session:
+        result = queue_page(session=session, filt=filt, page=page_no, size=state.config.page_size)
+        options = filter_options(session=session)
+        counts = count_by_status(session=session)
+    place = f"z:{filt.zone}" if filt.zone else f"r:{filt.river}" if filt.river else ""
+    return page(
+        request,
+        state,
+        "queue.html",
+        {
+            "result": result,
+            "filt": filt,
+            "place": place,
+            "options": options,
+            "counts": counts,
+            "query": filter_query(filt),
+            "page_query": lambda n: filter_query(filt, page_no=n),
+            "status_query": lambda st: filter_query(replace(filt, status=st)),
+        },
+        me=me,
+    )

@@ -1,0 +1,100 @@
+"""Passwords, tokens and permissions.
+
+- Passwords are hashed with argon2id (argon2-cffi's ``PasswordHasher``, its
+  RFC 9106 low-memory profile by default); a hash made with weaker parameters
+  is replaced at the next successful login.
+- Session and CSRF tokens are 32 random bytes (``secrets``); the database keeps
+  the sha256 of a session token, never the token.
+- Roles are ordered: each has every permission of the roles before it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from types import MappingProxyType
+from typing import Any
+
+from pipeline.errors import BadInputError, MissingDependencyError
+from pipeline.review.models import ROLES
+
+#: Permission → the weakest role that has it.
+PERMISSIONS = MappingProxyType(
+    {
+        "read": "viewer",
+        "review": "reviewer",
+        "process": "operator",
+        "admin": "admin",
+    }
+)
+MIN_PASSWORD_LENGTH = 8
+USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def role_allows(role: str, permission: str) -> bool:
+    """Whether ``role`` has ``permission`` (unknown roles and permissions have nothing)."""
+    need = PERMISSIONS.get(permission)
+    if need is None or role not in ROLES:
+        return False
+    return ROLES.index(role) >= ROLES.index(need)
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise BadInputError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    return role
+
+
+def normalise_username(name: str) -> str:
+    """Lower-cased ``name``; raises :class:`BadInputError` unless it is 1–64 of ``a-z0-9._-``."""
+    clean = name.strip().lower()
+    if not clean or len(clean) > 64 or not set(clean) <= USERNAME_CHARS:
+        raise BadInputError(
+            f"user name {name!r} must be 1-64 characters of a-z, 0-9, '.', '_' or '-'"
+        )
+    return clean
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadInputError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def make_hasher(profile: str = "default") -> Any:
+    """An argon2 ``PasswordHasher``: ``default`` (RFC 9106 low memory) or ``test`` (cheapest)."""
+    try:
+        from argon2 import PasswordHasher, profiles
+    except ImportError as e:
+        raise MissingDependencyError(
+            "accounts need argon2-cffi: pip install 'argon2-cffi>=23.1'"
+        ) from e
+    if profile == "test":
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    return PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
+
+
+def verify_password(hasher: Any, password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches ``password_hash`` (any argon2 error is a mismatch)."""
+    from argon2.exceptions import Argon2Error, InvalidHashError
+
+    try:
+        return bool(hasher.verify(password_hash, password))
+    except (Argon2Error, InvalidHashError):
+        return False
+
+
+def new_token() -> str:
+    """43 URL-safe characters carrying 256 random bits."""
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def same_token(a: str | None, b: str | None) -> bool:
+    """Constant-time comparison; ``None`` or empty never matches."""
+    if not a or not b:
+        return False
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))

@@ -1,0 +1,74 @@
+// Candidate page: map of the issue, full-frame viewer, keyboard shortcuts.
+(function () {
+  "use strict";
+  const M = window.hehuMaps;
+  const el = document.getElementById("issue-map");
+  if (el && M) {
+    const map = M.makeMap(el);
+    const data = JSON.parse(document.getElementById("issue-geo").textContent);
+    M.zones(map);
+    const issue = data.features.find((f) => f.properties.kind === "issue");
+    const colour = (issue && M.TYPE_COLOURS[issue.properties.type]) || "#dc2626";
+    const layer = L.geoJSON(data, {
+      style: (f) => f.properties.kind === "frame"
+        ? { color: "#64748b", weight: 1, dashArray: "4 3", fillOpacity: 0.04 }
+        : { color: colour, weight: 2, fillOpacity: 0.15 },
+      pointToLayer: (f, latlng) => f.properties.kind === "issue"
+        ? L.circleMarker(latlng, { radius: 8, weight: 3, color: "#fff",
+            fillColor: M.TYPE_COLOURS[f.properties.type] || "#1d4ed8", fillOpacity: 1 })
+        : L.circleMarker(latlng, { radius: 3, weight: 1, color: colour, fillOpacity: 0.6 }),
+      onEachFeature: (f, l) => { if (f.properties.name) l.bindTooltip(f.properties.name); },
+    }).addTo(map);
+    M.fit(map, layer, issue ? [issue.geometry.coordinates[1], issue.geometry.coordinates[0]] : null);
+  }
+
+  const viewer = document.getElementById("viewer");
+  document.querySelectorAll("img[data-full]").forEach((img) => {
+    img.addEventListener("click", () => {
+      viewer.querySelector("img").src = img.dataset.full;
+      viewer.querySelector(".cap").textContent = img.dataset.caption || "";
+      viewer.showModal();
+    });
+  });
+  if (viewer) viewer.addEventListener("click", () => viewer.close());
+
+  const reject = document.getElementById("form-reject");
+  let armed = false;  // X pressed: the next digit picks a reason and rejects
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const tag = (e.target.tagName || "").toLowerCase();
+    const typing = tag === "select" || tag === "textarea" ||
+      (tag === "input" && !["radio", "checkbox", "submit", "button"].includes(e.target.type));
+    if (typing) {
+      if (e.key === "Escape") e.target.blur();
+      return;
+    }
+    if (viewer && viewer.open) return;
+    const click = (id) => { const n = document.getElementById(id); if (n) { e.preventDefault(); n.click(); } };
+    const n = parseInt(e.key, 10);
+    if (reject && n >= 1) {
+      const radios = reject.querySelectorAll("input[name=reason]");
+      if (n <= radios.length) {
+        e.preventDefault();
+        radios[n - 1].checked = true;
+        if (armed) document.getElementById("do-reject").click();
+        return;
+      }
+    }
+    switch (e.key) {
+      case "c": case "C": click("do-confirm"); break;
+      case "x": case "X":
+        if (reject && (reject.querySelector("input[name=reason]:checked") ||
+            reject.querySelector("input[name=reason_text]").value.trim())) click("do-reject");
+        else if (reject) { e.preventDefault(); armed = true; reject.classList.add("armed"); }
+        break;
+      case "j": case "n": click("next"); break;
+      case "k": case "p": click("prev"); break;
+      case "e": { const d = document.querySelector(".actions details"); if (d) { e.preventDefault(); d.open = true; d.querySelector("select, input, textarea").focus(); } break; }
+      case "Escape":
+        if (armed) { armed = false; reject.classList.remove("armed"); } else click("back");
+        break;
+      default: break;
+    }
+  });
+})();

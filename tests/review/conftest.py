@@ -1,0 +1,223 @@
+"""Review app fixtures: a ledger holding the processed sample flight, accounts, clients.
+
+``sample_ledger`` (session) runs the real processing on the embedded sample
+flight once (``pipeline.run.run_flight``; see ``review_helpers``) and adds
+one account per role (``admin``, ``rev``, ``rev2``, ``op``, ``view``; the
+password of NAME is ``password_of(NAME)``), hashed with argon2's cheapest
+profile. Each test gets a copy of that SQLite file. PostgreSQL tests get a
+schema of their own on ``$HEHU_TEST_PG_URL`` with the hand-labelled flight.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from review_helpers import (
+    add_users,
+    build_sample_ledger,
+    password_of,
+    push_hand_labelled_sample_flight,
+)
+
+PG_URL = os.environ.get("HEHU_TEST_PG_URL")
+CSRF = re.compile(r'data-csrf="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class SampleLedger:
+    path: Path
+    source: str  # run_flight or hand-labelled
+    state_dir: Path
+
+
+@pytest.fixture(scope="session")
+def hasher() -> Any:
+    from pipeline.review.security import make_hasher
+
+    return make_hasher("test")
+
+
+@pytest.fixture(scope="session")
+def sample_ledger(tmp_path_factory: pytest.TempPathFactory, hasher: Any) -> SampleLedger:
+    folder = tmp_path_factory.mktemp("review-ledger")
+    path = folder / "ledger.sqlite"
+    url = f"sqlite:///{path}"
+    source = build_sample_ledger(url, folder / "hehu-home")
+    add_users(url, hasher)
+    return SampleLedger(path, source, folder / "hehu-home")
+
+
+@pytest.fixture
+def db_url(sample_ledger: SampleLedger, tmp_path: Path) -> str:
+    path = tmp_path / "ledger.sqlite"
+    shutil.copyfile(sample_ledger.path, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def make_app(db_url: str, tmp_path: Path, hasher: Any) -> Iterator[Callable[..., Any]]:
+    """``make(db_url=None, start_flight=None, **config)``: an app on the test's ledger."""
+    from pipeline.review.app import create_app
+    from pipeline.review.config import ReviewConfig
+    from pipeline.review.store import open_db
+
+    opened: list[Any] = []
+
+    def make(url: str | None = None, start_flight: Any = None, **config: Any) -> Any:
+        db = open_db(url or db_url)
+        opened.append(db)
+        cfg = ReviewConfig(state_dir=tmp_path / "review-state", **config)
+        return create_app(cfg, db, hasher=hasher, start_flight=start_flight)
+
+    yield make
+    for db in opened:
+        db.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Any]) -> Any:
+    return make_app()
+
+
+def csrf_of(client: Any) -> str:
+    """The CSRF token of the client's session, read from a page like a browser would."""
+    match = CSRF.search(client.get("/queue").text)
+    assert match, "no CSRF token on the queue page"
+    return match.group(1)
+
+
+def log_in(client: Any, username: str, password: str | None = None) -> Any:
+    page = client.get("/login")
+    token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+    return client.post(
+        "/login",
+        data={"username": username, "password": password or password_of(username),
+              "csrf_token": token, "next": "/queue"},
+        follow_redirects=False,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def client_for(app: Any) -> Iterator[Callable[[str | None], Any]]:
+    """``client_for(username)``: a TestClient logged in as that account (``None``: anonymous)."""
+    from fastapi.testclient import TestClient
+
+    clients: list[Any] = []
+
+    def make(username: str | None) -> Any:
+        client = TestClient(app, headers={"accept": "text/html"})
+        clients.append(client)
+        if username is not None:
+            response = log_in(client, username)
+            assert response.status_code == 303, response.text
+            client.csrf = csrf_of(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def candidate_codes(db_url: str) -> list[str]:
+    from sqlalchemy import select
+
+    from pipeline.ledger.models import Issue
+    from pipeline.review.store import open_db
+
+    db = open_db(db_url)
+    try:
+        with db.read() as session:
+            return list(
+                session.scalars(
+                    select(Issue.code).where(Issue.status == "candidate").order_by(Issue.code)
+                )
+            )
+    finally:
+        db.dispose()
+
+
+def issue_version(db_url: str, code: str) -> int:
+    from pipeline.ledger.workflow import get_issue
+    from pipeline.review.store import open_db
+
+    db = open_db(db_url)
+    try:
+        with db.read() as session:
+            return get_issue(session=session, code=code).version
+    finally:
+        db.dispose()
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+
+def _pg_admin(sql: str, database: str | None = None) -> None:
+    from sqlalchemy.engine import make_url
+
+    from pipeline.ledger.db import make_engine
+
+    url = (
+        PG_URL
+        if database is None
+        else make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
+    )
+    engine = make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(sql)
+    finally:
+        engine.dispose()
+
+
+def require_pg() -> None:
+    if not PG_URL:
+        if os.environ.get("HEHU_TEST_PG_REQUIRED") == "1":
+            pytest.fail("HEHU_TEST_PG_REQUIRED=1 but HEHU_TEST_PG_URL is not set")
+        pytest.skip("HEHU_TEST_PG_URL is not set: PostgreSQL review tests did not run")
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A database of its own for this session's PostgreSQL review tests (dropped after)."""
+    require_pg()
+    name = f"hehu_review_test_{uuid.uuid4().hex[:10]}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    yield name
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_schema_url(pg_database: str) -> Iterator[str]:
+    """URL of an empty schema of its own (``search_path`` set in the URL)."""
+    from sqlalchemy.engine import make_url
+
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    _pg_admin(f"CREATE SCHEMA {schema}", pg_database)
+    url = make_url(PG_URL).set(database=pg_database)
+    url = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        _pg_admin(f"DROP SCHEMA {schema} CASCADE", pg_database)
+
+
+@pytest.fixture
+def pg_url(pg_schema_url: str, hasher: Any) -> str:
+    """A migrated schema with the hand-labelled sample flight and the accounts."""
+    import pipeline.review.models  # noqa: F401
+    from pipeline.ledger.db import make_engine, upgrade
+
+    engine = make_engine(pg_schema_url)
+    upgrade(engine)
+    engine.dispose()
+    push_hand_labelled_sample_flight(pg_schema_url)
+    add_users(pg_schema_url, hasher)
+    return pg_schema_url

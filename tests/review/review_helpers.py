@@ -1,0 +1,187 @@
+"""Builders shared by the review tests: a ledger from the embedded sample flight, accounts.
+
+:func:`build_sample_ledger` fills a ledger with really processed candidates:
+``pipeline.run.run_flight`` on the five real frames of the embedded sample
+flight (ingest, yaw check, the shipped detectors, georeference, push,
+evidence crops). Where the processing side or its models are missing it
+falls back to :func:`push_hand_labelled_sample_flight`, which reads the same
+frames (real sha256, EXIF/XMP, georeference and footprints), places
+hand-drawn boxes on things really in them (the round shelter, the parked
+cars, the shore rocks, a bench, a tree shadow) and pushes them with the
+example Brighton Beach zone, as ``push_flight`` would get them from a detector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE_FRAMES = REPO / "pipeline" / "data" / "sample_flight" / "brighton-beach"
+ZONES_DIR = REPO / "configs" / "zones"
+MODEL_SHA = hashlib.sha256(b"hand-labelled-sample").hexdigest()
+
+#: (frame, box x0 y0 x1 y1 in stored pixels of the 1600×900 frames, class, subtype, conf)
+SAMPLE_BOXES = (
+    ("DJI_0030.JPG", (796, 20, 900, 200), "shed", "luanjian.shed", 0.82),
+    ("DJI_0031.JPG", (800, 400, 900, 570), "shed", "luanjian.shed", 0.79),
+    ("DJI_0032.JPG", (770, 730, 870, 900), "shed", "luanjian.shed", 0.74),
+    ("DJI_0030.JPG", (980, 560, 1180, 900), "rubble", "luandui.construction_waste", 0.64),
+    ("DJI_0031.JPG", (1240, 320, 1600, 600), "rubble", "luandui.construction_waste", 0.57),
+    ("DJI_0031.JPG", (960, 160, 1140, 380), "truck", "luancai.heavy_vehicle", 0.61),
+    ("DJI_0032.JPG", (930, 480, 1110, 700), "truck", "luancai.heavy_vehicle", 0.58),
+    ("DJI_0030.JPG", (340, 624, 380, 684), "scrap", "luandui.scrap", 0.31),
+    ("DJI_0032.JPG", (680, 380, 880, 600), "garbage", "luandui.garbage", 0.45),
+    ("DJI_0034.JPG", (1160, 370, 1290, 610), "truck", "luancai.heavy_vehicle", 0.52),
+)
+USERS = {
+    "admin": "admin",
+    "rev": "reviewer",
+    "rev2": "reviewer",
+    "op": "operator",
+    "view": "viewer",
+}
+
+
+def password_of(username: str) -> str:
+    return f"pw-{username}-12345"
+
+
+def _ground(georef: Any, box: tuple[float, float, float, float]) -> tuple[Any, ...]:
+    """Centre (lat, lon), outline ring ((lat, lon), …) and area m² of a box, or Nones."""
+    import numpy as np
+
+    from pipeline.geo.coords import geodetic_to_enu
+
+    x0, y0, x1, y1 = box
+    corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    pts = georef.locate(np.array([*corners, ((x0 + x1) / 2, (y0 + y1) / 2)], dtype=float))
+    if not pts.hit.all():
+        return None, None, None, None
+    ring = [(float(a), float(b)) for a, b in zip(pts.lat_deg[:4], pts.lon_deg[:4], strict=True)]
+    e, n, _ = geodetic_to_enu(
+        np.array(pts.lat_deg[:4]), np.array(pts.lon_deg[:4]), np.zeros(4),
+        lat0_deg=ring[0][0], lon0_deg=ring[0][1], h0_m=0.0,
+    )  # fmt: skip
+    area = 0.5 * abs(float(np.sum(e * np.roll(n, -1) - np.roll(e, -1) * n)))
+    return float(pts.lat_deg[4]), float(pts.lon_deg[4]), (*ring, ring[0]), area
+
+
+def push_hand_labelled_sample_flight(db_url: str, frames_dir: Path = SAMPLE_FRAMES) -> Any:
+    """Push the sample flight with :data:`SAMPLE_BOXES` into the ledger at ``db_url``."""
+    from pipeline.geo.georef import georeference
+    from pipeline.ingest import read_frame
+    from pipeline.ledger.db import make_engine, make_session_factory
+    from pipeline.ledger.push import push_flight
+    from pipeline.ledger.store import FlightRef
+    from pipeline.ledger.zones import load_zones
+    from pipeline.records import GroundDetection
+
+    metas = {p.name: read_frame(p) for p in sorted(frames_dir.glob("*.JPG"))}
+    georefs = {name: georeference(m) for name, m in metas.items()}
+    detections = []
+    for name, box, cls, subtype, conf in SAMPLE_BOXES:
+        meta = metas[name]
+        lat, lon, ring, area = _ground(georefs[name], box)
+        detections.append(
+            GroundDetection(
+                frame_sha256=meta.sha256,
+                frame_path=str(meta.path),
+                model="hand-labelled",
+                model_sha256=MODEL_SHA,
+                class_name=cls,
+                subtype=subtype,
+                conf=conf,
+                xyxy_px=box,
+                lat_deg=lat,
+                lon_deg=lon,
+                footprint=ring,
+                area_m2=area,
+                captured_at=meta.captured_at,
+            )
+        )
+    footprints = {m.sha256: georefs[n].footprint() for n, m in metas.items()}
+    engine = make_engine(db_url)
+    try:
+        return push_flight(
+            session_factory=make_session_factory(engine),
+            flight=FlightRef(key="sample-brighton-2016-06-23", name="Brighton 2016-06-23"),
+            frames=list(metas.values()),
+            detections=detections,
+            zones=load_zones(ZONES_DIR),
+            footprints=footprints,
+        )
+    finally:
+        engine.dispose()
+
+
+def add_users(db_url: str, hasher: Any) -> None:
+    from pipeline.review.accounts import create_user
+    from pipeline.review.store import open_db
+
+    db = open_db(db_url)
+    try:
+        with db.write() as session:
+            for name, role in USERS.items():
+                create_user(
+                    session=session, hasher=hasher, username=name, role=role,
+                    password=password_of(name), actor="test",
+                )  # fmt: skip
+    finally:
+        db.dispose()
+
+
+def run_flight_available() -> bool:
+    """Whether the processing side (``pipeline.run.run_flight``) and its models are here."""
+    try:
+        from pipeline.run import run_flight  # noqa: F401
+    except ImportError:
+        return False
+    return (REPO / "models").is_dir() and any((REPO / "models").glob("*/card.yaml"))
+
+
+def run_sample_flight(db_url: str, state_dir: Path, frames_dir: Path = SAMPLE_FRAMES) -> Any:
+    """``pipeline.run.run_flight`` on the sample flight into ``db_url``; state under ``state_dir``.
+
+    Evidence crops and the report land in ``state_dir`` (``$HEHU_HOME`` is set
+    for the call and restored after).
+    """
+    import os
+
+    from pipeline.config import load_config
+    from pipeline.run import run_flight
+
+    overrides = {
+        "ledger": {"url": db_url, "zones": str(ZONES_DIR)},
+        "report": {"out_dir": str(state_dir / "reports")},
+    }
+    before = os.environ.get("HEHU_HOME")
+    os.environ["HEHU_HOME"] = str(state_dir)
+    try:
+        return run_flight(frames_dir, load_config(None, overrides))
+    finally:
+        if before is None:
+            os.environ.pop("HEHU_HOME", None)
+        else:
+            os.environ["HEHU_HOME"] = before
+
+
+def build_sample_ledger(db_url: str, state_dir: Path) -> str:
+    """A migrated ledger at ``db_url`` holding the processed sample flight; returns how it was made.
+
+    ``"run_flight"`` (the real processing) when available, else ``"hand-labelled"``.
+    """
+    import pipeline.review.models  # noqa: F401  (the review tables are part of the schema)
+    from pipeline.ledger.db import make_engine, upgrade
+
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    if run_flight_available():
+        run_sample_flight(db_url, state_dir)
+        return "run_flight"
+    push_hand_labelled_sample_flight(db_url)
+    return "hand-labelled"

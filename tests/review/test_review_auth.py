@@ -1,0 +1,270 @@
+"""Accounts, sessions, CSRF and login rate limiting, through the app (TestClient)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import csrf_of, log_in
+from review_helpers import password_of
+from sqlalchemy import select
+
+
+def _rows(db_url, model):
+    from pipeline.review.store import open_db
+
+    db = open_db(db_url)
+    try:
+        with db.read() as session:
+            return list(session.scalars(select(model)))
+    finally:
+        db.dispose()
+
+
+def test_login_sets_a_server_side_session_cookie(client_for, db_url) -> None:
+    from pipeline.review.models import User, WebSession
+
+    client = client_for(None)
+    response = log_in(client, "rev")
+    assert response.status_code == 303 and response.headers["location"] == "/queue"
+    cookie = next(h for h in response.headers.get_list("set-cookie") if "hehu_session=" in h)
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    token = cookie.split("hehu_session=", 1)[1].split(";", 1)[0]
+    assert len(token) >= 43
+    (session,) = _rows(db_url, WebSession)
+    from pipeline.review.security import token_digest
+
+    assert session.token_sha256 == token_digest(token) != token  # only the hash is stored
+    users = {u.username: u for u in _rows(db_url, User)}
+    assert users["rev"].password_hash.startswith("$argon2id$")
+    assert password_of("rev") not in users["rev"].password_hash
+    assert client.get("/queue").status_code == 200
+
+
+def test_wrong_password_and_unknown_user_look_the_same(client_for) -> None:
+    client = client_for(None)
+    wrong = log_in(client, "rev", "not-the-password")
+    unknown = log_in(client, "nobody", "not-the-password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "用户名或密码错误" in wrong.text and "用户名或密码错误" in unknown.text
+    assert "hehu_session" not in client.cookies
+
+
+def test_anonymous_pages_redirect_to_login_and_api_says_401(client_for) -> None:
+    client = client_for(None)
+    page = client.get("/queue?status=all", follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"] == "/login?next=/queue%3Fstatus%3Dall"
+    api = client.get("/api/issues.geojson", headers={"accept": "application/json"})
+    assert api.status_code == 401
+
+
+def test_tampered_or_forged_cookie_is_not_a_session(client_for) -> None:
+    good = client_for("rev")
+    token = good.cookies["hehu_session"]
+    for forged in (token[:-1] + ("A" if token[-1] != "A" else "B"), "x" * 43, "", token + "x"):
+        client = client_for(None)
+        client.cookies.set("hehu_session", forged)
+        assert client.get("/queue", follow_redirects=False).status_code == 303
+        assert client.get("/api/issues.geojson", headers={"accept": "*/*"}).status_code == 401
+
+
+def test_logout_revokes_the_session_server_side(client_for) -> None:
+    client = client_for("rev")
+    token = client.cookies["hehu_session"]
+    response = client.post("/logout", data={"csrf_token": client.csrf}, follow_redirects=False)
+    assert response.status_code == 303
+    replay = client_for(None)
+    replay.cookies.set("hehu_session", token)  # a copy of the cookie taken before logout
+    assert replay.get("/queue", follow_redirects=False).status_code == 303
+
+
+def test_logout_needs_the_csrf_token(client_for) -> None:
+    client = client_for("rev")
+    assert client.post("/logout", data={}).status_code == 403
+    assert client.get("/queue", follow_redirects=False).status_code == 200  # still logged in
+
+
+def test_expired_session_is_refused(client_for, db_url) -> None:
+    from sqlalchemy import update
+
+    from pipeline.review.models import WebSession
+    from pipeline.review.store import open_db
+
+    client = client_for("rev")
+    db = open_db(db_url)
+    with db.write() as session:
+        past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        session.execute(update(WebSession).values(expires_at_utc=past))
+    db.dispose()
+    assert client.get("/queue", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("header", "field", "expected"),
+    [
+        (None, None, 403),  # missing
+        ("forged-token", None, 403),  # forged header
+        (None, "forged-token", 403),  # forged form field
+        ("session", None, 200),  # the session's own token
+        (None, "session", 200),
+    ],
+)
+def test_csrf_token_is_required_on_state_changes(
+    client_for, db_url, header, field, expected
+) -> None:
+    from conftest import candidate_codes, issue_version
+
+    client = client_for("rev")
+    code = candidate_codes(db_url)[0]
+    body = {"version": issue_version(db_url, code)}
+    token = client.csrf
+    headers = {"accept": "application/json"}
+    if header:
+        headers["x-csrf-token"] = token if header == "session" else header
+    if field:  # an HTML form posts the token as a field
+        response = client.post(
+            f"/issues/{code}/confirm",
+            data={**body, "csrf_token": token if field == "session" else field},
+            headers=headers,
+            follow_redirects=False,
+        )
+        if expected == 200:
+            assert response.status_code == 303, response.text
+            assert issue_version(db_url, code) == body["version"] + 1
+            return
+    else:
+        response = client.post(f"/api/issues/{code}/confirm", json=body, headers=headers)
+    assert response.status_code == expected, response.text
+    after = issue_version(db_url, code)
+    assert (after == body["version"]) == (expected != 200)
+
+
+def test_another_sessions_csrf_token_is_refused(client_for, db_url) -> None:
+    from conftest import candidate_codes, issue_version
+
+    mine, other = client_for("rev"), client_for("rev2")
+    code = candidate_codes(db_url)[0]
+    response = mine.post(
+        f"/api/issues/{code}/confirm",
+        json={"version": issue_version(db_url, code)},
+        headers={"x-csrf-token": other.csrf},
+    )
+    assert response.status_code == 403
+
+
+def test_cross_origin_post_is_refused_even_with_the_token(client_for, db_url) -> None:
+    from conftest import candidate_codes, issue_version
+
+    client = client_for("rev")
+    code = candidate_codes(db_url)[0]
+    response = client.post(
+        f"/api/issues/{code}/confirm",
+        json={"version": issue_version(db_url, code)},
+        headers={"x-csrf-token": client.csrf, "origin": "http://evil.example"},
+    )
+    assert response.status_code == 403
+
+
+def test_login_form_has_its_own_csrf_check(client_for) -> None:
+    client = client_for(None)
+    client.get("/login")
+    response = client.post(
+        "/login", data={"username": "rev", "password": password_of("rev")}, follow_redirects=False
+    )
+    assert response.status_code == 403
+    assert "hehu_session" not in client.cookies
+
+
+def test_login_is_rate_limited_per_account(client_for, db_url) -> None:
+    client = client_for(None)
+    for _ in range(5):
+        assert log_in(client, "rev", "wrong-password").status_code == 401
+    blocked = log_in(client, "rev")  # even the right password is refused now
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) > 0
+    assert "登录失败次数过多" in blocked.text
+    assert log_in(client_for(None), "rev2").status_code == 303  # other accounts unaffected
+
+
+def test_login_is_rate_limited_per_address(make_app) -> None:
+    from fastapi.testclient import TestClient
+
+    app = make_app(login_max_failures_ip=3, login_max_failures_user=100)
+    client = TestClient(app)
+    for name in ("a1", "a2", "a3"):  # different names, one address
+        assert log_in(client, name, "wrong-password").status_code == 401
+    assert log_in(client, "rev").status_code == 429
+
+
+def test_throttle_window_ends(client_for, db_url) -> None:
+    from sqlalchemy import update
+
+    from pipeline.review.models import LoginAttempt
+    from pipeline.review.store import open_db
+
+    client = client_for(None)
+    for _ in range(5):
+        log_in(client, "rev", "wrong-password")
+    assert log_in(client, "rev").status_code == 429
+    db = open_db(db_url)
+    with db.write() as session:  # the failures age out of the 5-minute window
+        old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=6)
+        session.execute(update(LoginAttempt).values(at_utc=old))
+    db.dispose()
+    assert log_in(client, "rev").status_code == 303
+
+
+def test_success_restarts_the_account_count(client_for) -> None:
+    client = client_for(None)
+    for _ in range(4):
+        log_in(client, "rev", "wrong-password")
+    assert log_in(client, "rev").status_code == 303
+    for _ in range(4):
+        assert log_in(client_for(None), "rev", "wrong-password").status_code == 401
+
+
+def test_disabling_an_account_ends_its_sessions(client_for) -> None:
+    reviewer = client_for("rev")
+    admin = client_for("admin")
+    response = admin.post(
+        "/users/rev/disable", data={"csrf_token": admin.csrf}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert reviewer.get("/queue", follow_redirects=False).status_code == 303
+    assert log_in(client_for(None), "rev").status_code == 401
+
+
+def test_the_last_admin_cannot_be_demoted(client_for) -> None:
+    admin = client_for("admin")
+    response = admin.post("/users/admin/role", data={"csrf_token": admin.csrf, "role": "viewer"})
+    assert response.status_code == 400 and "last active admin" in response.text
+
+
+def test_csrf_token_differs_per_session(client_for) -> None:
+    assert client_for("rev").csrf != client_for("rev").csrf
+
+
+def test_language_switch_sets_a_cookie(client_for) -> None:
+    client = client_for("rev")
+    assert "审核队列" in client.get("/queue").text
+    response = client.post(
+        "/lang", data={"lang": "en", "next": "/queue", "csrf_token": csrf_of(client)}
+    )
+    assert (
+        response.status_code == 200 and "Queue" in response.text and "审核队列" not in response.text
+    )
+    assert client.post("/lang", data={"lang": "en", "next": "/queue"}).status_code == 403
+
+
+def test_redirect_after_login_stays_on_this_site(client_for) -> None:
+    client = client_for(None)
+    page = client.get("/login?next=//evil.example/x")
+    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    response = client.post(
+        "/login",
+        data={"username": "rev", "password": password_of("rev"), "csrf_token": token,
+              "next": "https://evil.example/"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.headers["location"] == "/queue"

@@ -1,0 +1,138 @@
+"""The review app in Debian's chromium (Playwright), on a live server with the processed flight.
+
+Run with ``pytest --all`` (``browser`` tests are skipped by default). Needs
+``apt-get install chromium`` and ``pip install playwright`` (no browser download).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import candidate_codes
+from live import chromium, chromium_available, log_in, serve
+from review_helpers import password_of
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not chromium_available(), reason="needs /usr/bin/chromium and playwright"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def base(make_app):
+    with serve(make_app()) as url:
+        yield url
+
+
+@pytest.fixture
+def page_for(browser, base):
+    contexts = []
+
+    def make(username):
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        log_in(page, base, username, password_of(username))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def history_rows(page):
+    return page.locator("#history tbody tr").all_inner_texts()
+
+
+def test_confirm_and_reject_from_the_queue_with_the_keyboard(page_for, base, db_url) -> None:
+    page = page_for("rev")
+    rows = page.locator("table.queue tbody tr")
+    first, second = rows.nth(0).get_attribute("data-code"), rows.nth(1).get_attribute("data-code")
+    page.keyboard.press("c")  # confirm the selected (first) row
+    page.wait_for_selector(f'tr[data-code="{first}"] [data-status="confirmed"]')
+    assert "sel" in (rows.nth(1).get_attribute("class") or "")  # moved on to the next
+    page.keyboard.press("x")
+    page.wait_for_selector(".popover")
+    page.keyboard.press("1")  # first reason: not a 四乱 object
+    page.wait_for_selector(f'tr[data-code="{second}"] [data-status="false_positive"]')
+    page.goto(f"{base}/issues/{first}")
+    assert any("rev" in r and "已确认" in r for r in history_rows(page))
+    page.goto(f"{base}/issues/{second}")
+    assert any("rev" in r and "误报" in r and "非四乱对象" in r for r in history_rows(page))
+    assert set(candidate_codes(db_url)).isdisjoint({first, second})
+
+
+def test_candidate_page_shows_evidence_map_and_acts(page_for, base, db_url) -> None:
+    page = page_for("rev")
+    code = page.locator("table.queue tbody tr").nth(0).get_attribute("data-code")
+    page.click(f'tr[data-code="{code}"] a.mono')
+    page.wait_for_load_state("networkidle")
+    sizes = page.eval_on_selector_all(".crops img", "imgs => imgs.map(i => i.naturalWidth)")
+    assert sizes and all(w > 0 for w in sizes)
+    assert page.locator("#issue-map.leaflet-container").count() == 1
+    assert page.locator("#issue-map path.leaflet-interactive, #issue-map canvas").count() > 0
+    page.click(".crops img >> nth=0")  # the full frame opens in the viewer
+    page.wait_for_selector("dialog.viewer[open]")
+    page.keyboard.press("Escape")
+    page.locator("#form-reject input[name=reason]").nth(0).check()
+    page.click("#do-reject")
+    page.wait_for_url(re.compile(r".*done=reject.*"))
+    assert "已标记误报" in page.inner_text(".banner.ok")
+    assert code not in candidate_codes(db_url)
+
+
+def test_conflict_between_two_reviewers(page_for, base, db_url) -> None:
+    code = candidate_codes(db_url)[0]
+    first, second = page_for("rev"), page_for("rev2")
+    first.goto(f"{base}/issues/{code}")
+    second.goto(f"{base}/issues/{code}")
+    second.click("#do-confirm")  # rev2 confirms first
+    second.wait_for_url(re.compile(r".*done=confirm.*"))
+    first.locator("#form-reject input[name=reason]").nth(1).check()
+    first.click("#do-reject")  # rev rejects the version they saw
+    banner = first.wait_for_selector("#conflict")
+    text = banner.inner_text()
+    assert "rev2" in text and "没有保存" in text
+    assert first.locator(".head [data-status]").get_attribute("data-status") == "confirmed"
+    assert first.locator("#form-reject").count() == 0  # the page shows the current state
+    assert first.locator("#history tr.new").count() >= 1
+    rows = history_rows(first)
+    assert not any(r.split("\t")[1:2] == ["rev"] for r in rows)  # nothing of rev's was written
+
+
+def test_viewer_sees_but_cannot_act(page_for, base, db_url) -> None:
+    page = page_for("view")
+    assert page.locator("table.queue button[data-act]").count() == 0
+    code = page.locator("table.queue tbody tr").nth(0).get_attribute("data-code")
+    page.keyboard.press("c")
+    page.goto(f"{base}/issues/{code}")
+    assert page.locator("#actions").count() == 0
+    page.keyboard.press("c")
+    status = page.evaluate(
+        """async (code) => {
+            const r = await fetch('/api/issues/' + code + '/confirm', {method: 'POST',
+              headers: {'Content-Type': 'application/json',
+                        'X-CSRF-Token': document.body.dataset.csrf},
+              body: JSON.stringify({version: 1})});
+            return r.status; }""",
+        code,
+    )
+    assert status == 403
+    assert code in candidate_codes(db_url)
+
+
+def test_language_switch(page_for, base) -> None:
+    page = page_for("rev")
+    assert page.inner_text("header nav a.on") == "审核队列"
+    page.click("#lang-switch")
+    page.wait_for_load_state("networkidle")
+    assert page.inner_text("header nav a.on") == "Queue"
+    assert page.evaluate("document.documentElement.lang") == "en"

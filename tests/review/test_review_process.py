@@ -1,0 +1,77 @@
+"""Operators start processing through ``pipeline.run.start_flight`` (a seam; faked here)."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+
+def _client(app, username="op"):
+    from conftest import csrf_of, log_in
+
+    client = TestClient(app, headers={"accept": "text/html"})
+    assert log_in(client, username).status_code == 303
+    client.csrf = csrf_of(client)
+    return client
+
+
+def test_without_the_hook_the_page_says_so(client_for) -> None:
+    op = client_for("op")
+    page = op.get("/process")
+    assert page.status_code == 200 and 'id="not-configured"' in page.text
+    response = op.post("/process", data={"csrf_token": op.csrf, "folder": "/tmp"})
+    assert response.status_code == 503
+
+
+def test_the_hook_gets_the_chosen_folder_under_the_root(make_app, tmp_path) -> None:
+    calls = []
+    root = tmp_path / "flights"
+    (root / "2024-05-01_reach3").mkdir(parents=True)
+    (root / ".hidden").mkdir()
+    app = make_app(start_flight=lambda path: calls.append(path) or "run 42 queued",
+                   flights_root=root)  # fmt: skip
+    op = _client(app)
+    page = op.get("/process").text
+    assert re.findall(r"<option>([^<]+)</option>", page) == ["2024-05-01_reach3"]
+    ok = op.post("/process", data={"csrf_token": op.csrf, "folder": "2024-05-01_reach3"})
+    assert ok.status_code == 200 and "run 42 queued" in ok.text
+    assert calls == [(root / "2024-05-01_reach3").resolve()]
+    for bad in ("../flights", "/etc", ".hidden", "2024-05-01_reach3/.."):
+        refused = op.post("/process", data={"csrf_token": op.csrf, "folder": bad})
+        assert refused.status_code == 400
+    assert len(calls) == 1
+
+
+def test_without_a_root_an_absolute_folder_is_needed(make_app, tmp_path) -> None:
+    calls = []
+    app = make_app(start_flight=calls.append)
+    op = _client(app)
+    assert (
+        op.post("/process", data={"csrf_token": op.csrf, "folder": "relative/x"}).status_code == 400
+    )
+    assert (
+        op.post("/process", data={"csrf_token": op.csrf, "folder": str(tmp_path)}).status_code
+        == 200
+    )
+    assert calls == [tmp_path.resolve()]
+
+
+def test_a_failing_hook_is_reported(make_app, tmp_path) -> None:
+    def boom(path):
+        raise RuntimeError("prefect is down")
+
+    op = _client(make_app(start_flight=boom))
+    response = op.post("/process", data={"csrf_token": op.csrf, "folder": str(tmp_path)})
+    assert response.status_code == 500 and "prefect is down" in response.text
+
+
+def test_reviewer_cannot_start_processing(make_app, tmp_path) -> None:
+    calls = []
+    rev = _client(make_app(start_flight=calls.append), "rev")
+    assert rev.get("/process").status_code == 403
+    assert (
+        rev.post("/process", data={"csrf_token": rev.csrf, "folder": str(tmp_path)}).status_code
+        == 403
+    )
+    assert calls == []
