@@ -55,7 +55,8 @@ def process(flight_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
         pf.PROGRESS = None
 
 
-def print_summary(summary: dict[str, Any], out=sys.stdout) -> None:
+def print_summary(summary: dict[str, Any], out=None) -> None:
+    out = out or sys.stdout  # looked up at call time: tests and shells replace sys.stdout
     print(f"\nframes processed: {summary['frames']}", file=out)
     for q in summary["quarantined"]:
         print(f"set aside  {q['path']}: {q['reason']}", file=out)
