@@ -7,8 +7,9 @@ Not a test: it prints figures. Run from the repository root:
 Same weights, same tiles (``tile.size_px`` with ``tile.overlap_frac`` at native
 scale) for every row:
 
-  (a) SAHI ``get_sliced_prediction`` with the PyTorch weights (one slice per
-      forward, its default; no extra full-frame pass: ``perform_standard_pred=False``);
+  (a) SAHI ``get_sliced_prediction`` with the PyTorch weights, as a user runs
+      it: its own process, one slice per forward (its default), no extra
+      full-frame pass (``perform_standard_pred=False``);
   (b) hehu ``detect_frame`` on the PyTorch backend;
   (c) hehu ``detect_frame`` on the ONNX Runtime backend;
   (d) bare ``session.run`` over the same tiles, already cut and normalised:
@@ -16,8 +17,9 @@ scale) for every row:
 
 Threads: ONNX Runtime and hehu's PyTorch backend use every CPU; SAHI runs
 ultralytics' predictor, which sets torch to ``cpu_count - 1`` threads (one on a
-2-core machine) on every call. On a machine shared with other work, read the
-"min" table and the within-round ratios; the load average is printed.
+2-core machine). Rows take turns, round after round, so the load of other
+processes falls on all alike; on a shared machine read the "min" table and the
+within-round ratios. The load average is printed.
 
 Frames: ../shared/data/brighton_beach/DJI_0018.JPG (4000×2250) and the same
 frame upscaled to 5472×3648 (a 20 MP frame). Decode time is shown apart; it is
@@ -68,7 +70,8 @@ def interleaved(
     Taking turns spreads the load of other processes on a shared machine over
     every row alike: the minimum is the least disturbed run, and ratios taken
     within a round compare runs that met the same load. CPU seconds (all
-    threads of this process) barely depend on that load.
+    threads of this process) barely depend on that load. A function that runs
+    elsewhere returns its own ``(wall_s, cpu_s)``.
     """
     for fn in fns.values():
         fn()
@@ -77,9 +80,13 @@ def interleaved(
     for _ in range(rounds):
         for key, fn in fns.items():
             start, start_cpu = time.perf_counter(), time.process_time()
-            fn()
-            wall[key].append(time.perf_counter() - start)
-            cpu[key].append(time.process_time() - start_cpu)
+            measured = fn()
+            if isinstance(measured, tuple):
+                wall[key].append(measured[0])
+                cpu[key].append(measured[1])
+            else:
+                wall[key].append(time.perf_counter() - start)
+                cpu[key].append(time.process_time() - start_cpu)
     return wall, cpu
 
 
@@ -97,7 +104,24 @@ def find_card(name: str | None, models_dir: Path) -> ModelCard:
     return load_card(cache, "untrained")
 
 
-def sahi_runner(card: ModelCard, frame_rgb: np.ndarray) -> Callable[[], object]:
+def frames() -> dict[str, np.ndarray]:
+    """The two benchmark frames, BGR: the real 4000×2250 one and its 5472×3648 upscale."""
+    import cv2
+
+    frame = cv2.imread(str(FRAME))
+    return {
+        "4000x2250": frame,
+        "5472x3648": cv2.resize(frame, (5472, 3648), interpolation=cv2.INTER_CUBIC),
+    }
+
+
+def sahi_worker(pt_path: str, conf: float, size: int, overlap: float) -> int:
+    """Child process: SAHI as a user runs it (its own process, ultralytics' thread choice).
+
+    Reads a frame label per line on stdin, answers "wall_s cpu_s" on stdout.
+    """
+    import cv2
+
     from pipeline.ultra import import_ultralytics
 
     import_ultralytics()
@@ -105,14 +129,54 @@ def sahi_runner(card: ModelCard, frame_rgb: np.ndarray) -> Callable[[], object]:
     from sahi.predict import get_sliced_prediction
 
     model = AutoDetectionModel.from_pretrained(
-        model_type="ultralytics", model_path=str(card.weights_path("pt")),
-        confidence_threshold=card.thresholds.conf, device="cpu", image_size=card.input_size_px,
+        model_type="ultralytics", model_path=pt_path, confidence_threshold=conf, device="cpu",
+        image_size=size,
     )  # fmt: skip
-    size, overlap = card.tile.size_px, card.tile.overlap_frac
-    return lambda: get_sliced_prediction(
-        frame_rgb, model, slice_height=size, slice_width=size, overlap_height_ratio=overlap,
-        overlap_width_ratio=overlap, perform_standard_pred=False, verbose=0,
-    )  # fmt: skip
+    rgb = {k: cv2.cvtColor(v, cv2.COLOR_BGR2RGB) for k, v in frames().items()}
+    print("ready", flush=True)
+    for line in sys.stdin:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        get_sliced_prediction(
+            rgb[line.strip()], model, slice_height=size, slice_width=size,
+            overlap_height_ratio=overlap, overlap_width_ratio=overlap,
+            perform_standard_pred=False, verbose=0,
+        )  # fmt: skip
+        print(f"{time.perf_counter() - start} {time.process_time() - start_cpu}", flush=True)
+    return 0
+
+
+class SahiProcess:
+    """A running :func:`sahi_worker`; calling it times one frame there: ``(wall_s, cpu_s)``."""
+
+    def __init__(self, card: ModelCard, env: dict[str, str]) -> None:
+        import subprocess
+
+        cmd = [
+            sys.executable, __file__, "--sahi-worker", str(card.weights_path("pt")),
+            str(card.thresholds.conf), str(card.tile.size_px), str(card.tile.overlap_frac),
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO
+        )
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        while self.proc.stdout.readline().strip() != "ready":
+            if self.proc.poll() is not None:
+                raise RuntimeError("the SAHI worker died (is sahi installed? pip install sahi)")
+
+    def runner(self, label: str) -> Callable[[], tuple[float, float]]:
+        def run() -> tuple[float, float]:
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            self.proc.stdin.write(label + "\n")
+            self.proc.stdin.flush()
+            wall, cpu = self.proc.stdout.readline().split()
+            return float(wall), float(cpu)
+
+        return run
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=30)
 
 
 def floor_runner(
@@ -128,13 +192,11 @@ def floor_runner(
 
 
 def bench_frame(label: str, frame: np.ndarray, card: ModelCard, runners: dict, args) -> dict:
-    import cv2
-
     onnx_model, torch_model = runners["onnx"], runners["torch"]
     floor, n_tiles = floor_runner(card, frame, onnx_model.detector.session, args.batch)
-    fns = {}
-    if not args.no_sahi:
-        fns["a"] = sahi_runner(card, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    fns: dict[str, Callable[[], object]] = {}
+    if runners.get("sahi") is not None:
+        fns["a"] = runners["sahi"].runner(label)
     fns["b"] = lambda: detect_frame(frame, [torch_model])
     fns["c"] = lambda: detect_frame(frame, [onnx_model])
     fns["d"] = floor
@@ -175,6 +237,9 @@ def print_table(rows: dict[str, dict], decode_s: dict[str, float], stat: str) ->
 
 
 def main() -> int:
+    if len(sys.argv) == 6 and sys.argv[1] == "--sahi-worker":
+        pt, conf, size, overlap = sys.argv[2:]
+        return sahi_worker(pt, float(conf), int(size), float(overlap))
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -197,23 +262,31 @@ def main() -> int:
         f"model {card.name} v{card.version}, tile {card.tile.size_px} px, "
         f"overlap {card.tile.overlap_frac}, batch {args.batch}, conf {card.thresholds.conf}"
     )
-    runners = {
+    # SAHI first, in its own process with the caller's environment (hehu's torch
+    # backend sets OMP_WAIT_POLICY and torch threads, which SAHI users do not get).
+    sahi = None if args.no_sahi else SahiProcess(card, dict(os.environ))
+    runners: dict = {
         be: LoadedModel(
             card, load_detector(card, be, batch_size=args.batch, threads=args.threads), args.batch
         )
         for be in ("onnx", "torch")
     }
-    decode_s = {"4000x2250": timed(lambda: cv2.imread(str(FRAME)), args.repeat)}
-    frame = cv2.imread(str(FRAME))
-    big = cv2.resize(frame, (5472, 3648), interpolation=cv2.INTER_CUBIC)
-    _, jpeg = cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 92])
-    decode_s["5472x3648"] = timed(lambda: cv2.imdecode(jpeg, cv2.IMREAD_COLOR), args.repeat)
-    rows = {}
-    for label, img in (("4000x2250", frame), ("5472x3648", big)):
-        rows[label] = bench_frame(label, img, card, runners, args)
-    print_table(rows, decode_s, "min")
-    print_table(rows, decode_s, "median")
-    print_table(rows, decode_s, "cpu")
+    runners["sahi"] = sahi
+    images = frames()
+    _, jpeg = cv2.imencode(".jpg", images["5472x3648"], [cv2.IMWRITE_JPEG_QUALITY, 92])
+    decode_s = {
+        "4000x2250": timed(lambda: cv2.imread(str(FRAME)), args.repeat),
+        "5472x3648": timed(lambda: cv2.imdecode(jpeg, cv2.IMREAD_COLOR), args.repeat),
+    }
+    try:
+        rows = {
+            label: bench_frame(label, img, card, runners, args) for label, img in images.items()
+        }
+    finally:
+        if sahi is not None:
+            sahi.close()
+    for stat in ("min", "median", "cpu"):
+        print_table(rows, decode_s, stat)
     print("\nratios within a round (median over rounds)")
     for label, row in rows.items():
         print(f"{label:<12}" + "  ".join(f"{k} {v:.2f}x" for k, v in row["paired"].items()))
