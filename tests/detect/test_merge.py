@@ -98,3 +98,17 @@ def test_many_boxes_merge_without_blowing_up() -> None:
     out = merge_detections(d, plan)
     assert 0 < len(out) <= n
     assert (np.diff(out.conf) <= 0).all()
+
+
+def test_a_fragment_inside_a_whole_box_is_dropped_not_merged() -> None:
+    # Tiles x 0-256, 122-378, 244-500. Tile 1 sees a whole object (236-330,
+    # conf 0.4); tile 0 sees a piece of it cut at its right edge (240-256,
+    # conf 0.9). The piece goes; the whole box keeps its own box and confidence
+    # (merging into the union would have promoted a weak box to 0.9).
+    plan = plan_tiles((256, 500), tile_px=256, overlap_frac=0.2)
+    assert plan.tile_rects_px()[:2, 0].tolist() == [0, 122]
+    dets = Detections.from_arrays(np.array([[240, 40, 256, 80], [236, 38, 330, 82]]),
+                                  [0.9, 0.4], [0, 0], tile_index=[0, 1])  # fmt: skip
+    got = merge_detections(dets, plan)
+    np.testing.assert_allclose(got.xyxy_px, [[236, 38, 330, 82]])
+    np.testing.assert_allclose(got.conf, [0.4])
