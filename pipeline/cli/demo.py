@@ -28,7 +28,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nledger: {db_url}")
     print("list it:      hehu ledger list" + (f" --db {args.db}" if args.db else ""))
     print("export it:    hehu export --format xlsx ledger.xlsx")
-    print("review it:    hehu users add NAME --role reviewer && hehu review   (then open http://127.0.0.1:8000)")
+    db = f" --db {args.db}" if args.db else ""
+    print(f"review it:    hehu users add NAME --role reviewer{db} && hehu review{db}")
+    print("              then open http://127.0.0.1:8765 and log in")
     return 0
 
 
