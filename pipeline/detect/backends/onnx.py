@@ -10,17 +10,13 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from pipeline.detect.backends import default_threads, yolo
-from pipeline.detect.detections import Detections
 from pipeline.detect.tiling import DEFAULT_BATCH
 from pipeline.errors import MissingDependencyError
-
-if TYPE_CHECKING:
-    from pipeline.detect.card import ModelCard
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +57,15 @@ def make_session(
     return ort.InferenceSession(str(path), opts, providers=providers or ["CPUExecutionProvider"])
 
 
-class OnnxDetector:
+class OnnxDetector(yolo.YoloBackend):
     """``__call__(tiles (B, S, S, 3) uint8 BGR) -> list[Detections]`` in tile pixels.
 
     Runs the network ``batch_size`` tiles at a time (fewer when the model's
     batch axis is fixed). Boxes with confidence ``> conf`` survive class-wise
     NMS at ``iou``.
     """
+
+    weights_format = "onnx"
 
     def __init__(
         self,
@@ -93,24 +91,6 @@ class OnnxDetector:
             )
         self.input_hw = tuple(d if isinstance(d, int) else None for d in inp.shape[2:4])
 
-    @classmethod
-    def from_card(
-        cls,
-        card: ModelCard,
-        *,
-        batch_size: int = DEFAULT_BATCH,
-        threads: int | None = None,
-        conf: float | None = None,
-    ) -> OnnxDetector:
-        """The card's ONNX weights with its thresholds (``conf`` overrides the card's)."""
-        return cls(
-            card.weights_path("onnx"),
-            conf=card.thresholds.conf if conf is None else conf,
-            iou=card.thresholds.iou,
-            batch_size=batch_size,
-            threads=threads,
-        )
-
     def forward(self, tiles: np.ndarray) -> np.ndarray:
         """Raw network output ``(B, 4 + nc, A) float32`` for a batch of tiles."""
         if any(
@@ -126,11 +106,3 @@ class OnnxDetector:
             for i in range(0, len(tiles), self.batch_size)
         ]
         return outs[0] if len(outs) == 1 else np.concatenate(outs)
-
-    def __call__(self, tiles: np.ndarray) -> list[Detections]:
-        if len(tiles) == 0:
-            return []
-        hw = (tiles.shape[1], tiles.shape[2])
-        return yolo.decode(
-            self.forward(tiles), conf=self.conf, iou=self.iou, input_hw=hw, max_det=self.max_det
-        )

@@ -11,22 +11,20 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from pipeline.detect.backends import default_threads, yolo
-from pipeline.detect.detections import Detections
 from pipeline.detect.tiling import DEFAULT_BATCH
 
-if TYPE_CHECKING:
-    from pipeline.detect.card import ModelCard
 
-
-class UltralyticsDetector:
+class UltralyticsDetector(yolo.YoloBackend):
     """``__call__(tiles (B, S, S, 3) uint8 BGR) -> list[Detections]`` in tile pixels,
     running the card's ``.pt`` weights with PyTorch (fused, eval mode, float32,
     channels-last memory layout)."""
+
+    weights_format = "pt"
 
     def __init__(
         self,
@@ -62,24 +60,6 @@ class UltralyticsDetector:
         self.model = model.to(memory_format=torch.channels_last)
         self.names: dict[int, str] = dict(model.names)
 
-    @classmethod
-    def from_card(
-        cls,
-        card: ModelCard,
-        *,
-        batch_size: int = DEFAULT_BATCH,
-        threads: int | None = None,
-        conf: float | None = None,
-    ) -> UltralyticsDetector:
-        """The card's ``.pt`` weights with its thresholds (``conf`` overrides the card's)."""
-        return cls(
-            card.weights_path("pt"),
-            conf=card.thresholds.conf if conf is None else conf,
-            iou=card.thresholds.iou,
-            batch_size=batch_size,
-            threads=threads,
-        )
-
     def forward(self, tiles: np.ndarray) -> np.ndarray:
         """Raw network output ``(B, 4 + nc, A) float32`` for a batch of tiles."""
         torch = self._torch
@@ -97,11 +77,3 @@ class UltralyticsDetector:
                 y = y[0] if isinstance(y, (list, tuple)) else y
                 outs.append(y.float().cpu().numpy())
         return outs[0] if len(outs) == 1 else np.concatenate(outs)
-
-    def __call__(self, tiles: np.ndarray) -> list[Detections]:
-        if len(tiles) == 0:
-            return []
-        hw = (tiles.shape[1], tiles.shape[2])
-        return yolo.decode(
-            self.forward(tiles), conf=self.conf, iou=self.iou, input_hw=hw, max_det=self.max_det
-        )

@@ -10,10 +10,17 @@ anchor's best class above ``conf`` and runs class-wise NMS, like ultralytics'
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar, Literal
+
 import numpy as np
 
 from pipeline.detect.detections import Detections
 from pipeline.detect.merge import nms_indices
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from pipeline.detect.card import ModelCard
 
 #: Boxes kept per tile after NMS (ultralytics' ``max_det``).
 MAX_DET = 300
@@ -72,3 +79,37 @@ def _decode_one(
     xyxy[:, [0, 2]] = xyxy[:, [0, 2]].clip(0, input_hw[1])
     xyxy[:, [1, 3]] = xyxy[:, [1, 3]].clip(0, input_hw[0])
     return Detections.from_arrays(xyxy, score[idx], cls[idx])
+
+
+class YoloBackend:
+    """What every backend shares: loading from a card, and ``__call__`` =
+    ``forward`` then :func:`decode`. Subclasses set ``weights_format`` and take
+    ``(path, *, conf, iou, batch_size, threads)`` in ``__init__``."""
+
+    weights_format: ClassVar[Literal["pt", "onnx"]]
+    conf: float
+    iou: float
+    max_det: int
+
+    @classmethod
+    def from_card(cls, card: ModelCard, *, batch_size: int, threads: int | None = None,
+                  conf: float | None = None) -> Self:  # fmt: skip
+        """The card's weights of this backend's format with its thresholds
+        (``conf`` overrides the card's)."""
+        return cls(  # type: ignore[call-arg]
+            card.weights_path(cls.weights_format),
+            conf=card.thresholds.conf if conf is None else conf,
+            iou=card.thresholds.iou,
+            batch_size=batch_size,
+            threads=threads,
+        )
+
+    def forward(self, tiles: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, tiles: np.ndarray) -> list[Detections]:
+        if len(tiles) == 0:
+            return []
+        hw = (tiles.shape[1], tiles.shape[2])
+        return decode(self.forward(tiles), conf=self.conf, iou=self.iou, input_hw=hw,
+                      max_det=self.max_det)  # fmt: skip
