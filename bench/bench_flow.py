@@ -84,13 +84,19 @@ def prefect_server(home: Path, port: int = 4299) -> tuple[subprocess.Popen, str]
 
 def timed_run(flight: Path, workdir: Path, api_url: str | None = None) -> tuple[float, float]:
     """Wall seconds and peak tree RSS (MiB) of `hehu run` on ``flight``."""
-    env = {**os.environ, "HEHU_HOME": str(workdir / "hehu"), "PREFECT_HOME": str(workdir / "prefect")}
+    env = {
+        **os.environ,
+        "HEHU_HOME": str(workdir / "hehu"),
+        "PREFECT_HOME": str(workdir / "prefect"),
+    }
     if api_url:
         env["PREFECT_API_URL"] = api_url
     db = f"sqlite:///{workdir / 'ledger.sqlite'}"
     cmd = [sys.executable, "-m", "pipeline.cli", "run", str(flight), "--db", db]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     peak = 0.0
     while proc.poll() is None:
         peak = max(peak, tree_rss_mb(proc.pid))

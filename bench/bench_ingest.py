@@ -61,6 +61,7 @@ def main() -> int:
     print(f"{n} frames, {mb:.1f} MB, from {args.flight}\n")
 
     rows = []
+
     def read_metadata() -> None:
         for path, data in blobs:
             frame_from_bytes(path, data, "", max_pixels=DEFAULT_MAX_PIXELS, require_gps=True)
@@ -69,7 +70,9 @@ def main() -> int:
     exiftool = shutil.which("exiftool")
     if exiftool:
         cmd = [exiftool, "-n", "-json", *map(str, files)]
-        t_exiftool = best_of(args.repeat, lambda: subprocess.run(cmd, capture_output=True, check=True))
+        t_exiftool = best_of(
+            args.repeat, lambda: subprocess.run(cmd, capture_output=True, check=True)
+        )
         rows.append(("metadata: hehu EXIF+XMP", t_meta, "exiftool -n -json", t_exiftool, ">= 10x"))
     else:
         print("exiftool not found: apt-get install libimage-exiftool-perl (metadata row skipped)\n")
@@ -79,7 +82,9 @@ def main() -> int:
     t_sha = best_of(args.repeat, lambda: subprocess.run(sha, capture_output=True, check=True))
     rows.append(("ingest: hehu scan_flight", t_scan, "sha256sum", t_sha, "<= 1.2x time"))
 
-    print(f"{'measure':<26} {'img/s':>9} {'peer':<18} {'img/s':>9} {'speed-up':>9} {'time ratio':>10}  target")
+    print(
+        f"{'measure':<26} {'img/s':>9} {'peer':<18} {'img/s':>9} {'speed-up':>9} {'time ratio':>10}  target"
+    )
     for name, t, peer, t_peer, target in rows:
         print(
             f"{name:<26} {n / t:>9.1f} {peer:<18} {n / t_peer:>9.1f} "

@@ -67,7 +67,9 @@ def push(plan: stages.FlightPlan, result: stages.BatchResult, config: HehuConfig
 
 
 @task(name="evidence-and-report", cache_policy=NO_CACHE)
-def finish(plan: stages.FlightPlan, result: stages.BatchResult, pushed, config: HehuConfig) -> tuple[int, str]:
+def finish(
+    plan: stages.FlightPlan, result: stages.BatchResult, pushed, config: HehuConfig
+) -> tuple[int, str]:
     from pipeline.evidence import write_evidence
     from pipeline.report import write_report
 

@@ -28,6 +28,10 @@ def task_runner_for(config: HehuConfig) -> Any:
         return DaskTaskRunner(address=config.flow.dask_address)
     return DaskTaskRunner(
         cluster_class="distributed.LocalCluster",
-        cluster_kwargs={"n_workers": config.flow.dask_workers, "threads_per_worker": 1,
-                        "processes": True, "dashboard_address": None},  # fmt: skip
+        cluster_kwargs={
+            "n_workers": config.flow.dask_workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,
+        },  # fmt: skip
     )

@@ -93,7 +93,9 @@ def resolve(path: str | os.PathLike[str]) -> Path:
     return REPO_ROOT / p
 
 
-def load_config(path: Path | str | None = None, overrides: dict[str, Any] | None = None) -> HehuConfig:
+def load_config(
+    path: Path | str | None = None, overrides: dict[str, Any] | None = None
+) -> HehuConfig:
     """Read ``path`` (default ``configs/hehu.yaml``), with ``overrides`` merged per section.
 
     ``overrides`` looks like the YAML: ``{"ledger": {"url": "sqlite:///x.db"}}``.

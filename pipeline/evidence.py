@@ -34,7 +34,9 @@ MIN_MARGIN_PX = 48
 LINE_PX = 18
 
 
-def crop_box(image: np.ndarray, xyxy_px: tuple[float, float, float, float]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+def crop_box(
+    image: np.ndarray, xyxy_px: tuple[float, float, float, float]
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """A crop of ``image`` around the box with context, and the box in crop pixels."""
     h, w = image.shape[:2]
     x0, y0, x1, y1 = xyxy_px
@@ -66,10 +68,16 @@ def render_crop(image: np.ndarray, xyxy_px, watermark: str) -> np.ndarray:
     return np.vstack([crop, bar])
 
 
-def watermark_text(captured_at, lat: float | None, lon: float | None, flight: str, code: str) -> str:
+def watermark_text(
+    captured_at, lat: float | None, lon: float | None, flight: str, code: str
+) -> str:
     """Capture time, WGS-84 position, flight and issue code, in ASCII (OpenCV fonts)."""
-    where = "no position" if lat is None or lon is None else (
-        f"{abs(lat):.6f}{'N' if lat >= 0 else 'S'} {abs(lon):.6f}{'E' if lon >= 0 else 'W'} WGS-84"
+    where = (
+        "no position"
+        if lat is None or lon is None
+        else (
+            f"{abs(lat):.6f}{'N' if lat >= 0 else 'S'} {abs(lon):.6f}{'E' if lon >= 0 else 'W'} WGS-84"
+        )
     )
     when = captured_at.isoformat(sep=" ") if captured_at else "time unknown"
     return f"{when} | {where} | flight {flight[:24]} | {code}"

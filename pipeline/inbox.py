@@ -72,7 +72,9 @@ def pending_flights(drop_dir: Path, *, settle_s: float = 60.0, now: float | None
     now = time.time() if now is None else now
     processed = load_processed() if processed is None else processed
     out = []
-    for folder in sorted(p for p in Path(drop_dir).iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for folder in sorted(
+        p for p in Path(drop_dir).iterdir() if p.is_dir() and not p.name.startswith(".")
+    ):
         m = manifest(folder)
         if m.files and processed.get(m.path) != m.digest and now - m.newest_mtime >= settle_s:
             out.append(m)

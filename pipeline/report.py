@@ -25,7 +25,12 @@ if TYPE_CHECKING:
 
 MAP_WIDTH_PX = 900
 TILE_PX = 256
-TYPE_COLOURS = {"luanzhan": "#8e44ad", "luancai": "#d35400", "luandui": "#c0392b", "luanjian": "#2c3e50"}
+TYPE_COLOURS = {
+    "luanzhan": "#8e44ad",
+    "luancai": "#d35400",
+    "luandui": "#c0392b",
+    "luanjian": "#2c3e50",
+}
 
 
 def mercator_px(lat: float, lon: float, zoom: float) -> tuple[float, float]:
@@ -177,7 +182,9 @@ def render_html(plan: FlightPlan, result: BatchResult, pushed, issues, crops, zo
     for d in result.detections:
         counts[d.class_name] = counts.get(d.class_name, 0) + 1
     per_class = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
-    legend = "".join(f'<span><i style="background:{c}"></i>{k}</span>' for k, c in TYPE_COLOURS.items())
+    legend = "".join(
+        f'<span><i style="background:{c}"></i>{k}</span>' for k, c in TYPE_COLOURS.items()
+    )
     return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>hehu 飞检报告 {html.escape(plan.name)}</title><style>{STYLE}</style></head><body>
 <h1>无人机飞检报告 · Flight report: {html.escape(plan.name)}</h1>

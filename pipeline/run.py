@@ -186,7 +186,9 @@ def _weights_sha(model) -> str:
     return (weights.pt or weights.onnx).sha256
 
 
-def ground_detections(meta: FrameMeta, result, georef, weights_sha256: str) -> list[GroundDetection]:
+def ground_detections(
+    meta: FrameMeta, result, georef, weights_sha256: str
+) -> list[GroundDetection]:
     """One model's detections on one frame as :class:`GroundDetection` records."""
     from pipeline.detect.georef import locate_detections
 
@@ -261,12 +263,12 @@ def run_flight(
     t0 = time.perf_counter()
     plan = plan_flight(flight_dir, config)
     timings["ingest"] = time.perf_counter() - t0
-    batches = []
+    batches, done = [], 0
     for batch in plan.batches(config.flow.frames_per_task):
         batches.append(detect_frames(batch, config))
+        done += len(batch)
         if progress:
-            progress(sum(len(b) for b in plan.batches(config.flow.frames_per_task)[: len(batches)]),
-                     len(plan.frames))  # fmt: skip
+            progress(done, len(plan.frames))
     result = merge_batches(batches)
     timings["detect"] = result.detect_seconds
     t1 = time.perf_counter()
@@ -324,6 +326,8 @@ def start_flight(flight_dir: Path, *, config_path: str | None = None) -> str:
         run = run_deployment(DEPLOYMENT, timeout=0,
                              parameters={"flight_dir": str(flight_dir), "config_path": config_path})  # fmt: skip
     except Exception as e:  # the Prefect client raises many kinds; all mean "not served"
-        raise HehuError(f"could not start {DEPLOYMENT} for {flight_dir}: {e}; "
-                        "is `hehu serve` running against this Prefect server?") from e
+        raise HehuError(
+            f"could not start {DEPLOYMENT} for {flight_dir}: {e}; "
+            "is `hehu serve` running against this Prefect server?"
+        ) from e
     return str(run.id)

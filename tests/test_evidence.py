@@ -28,7 +28,9 @@ def test_crop_holds_the_box_with_context(xyxy, shape) -> None:
 
 def test_render_draws_the_box_and_adds_the_watermark_bar() -> None:
     image = np.full((900, 1600, 3), 90, np.uint8)
-    text = watermark_text(dt.datetime(2016, 6, 23, 16, 33, 41), 46.842256, -91.993762, "brighton", "X-1")
+    text = watermark_text(
+        dt.datetime(2016, 6, 23, 16, 33, 41), 46.842256, -91.993762, "brighton", "X-1"
+    )
     picture = render_crop(image, (700, 400, 760, 450), text)
     assert picture.shape[0] > 450 - 400 + 2 * 48  # crop plus the bar
     red = (picture[..., 2] == 255) & (picture[..., 0] == 0)
@@ -37,6 +39,8 @@ def test_render_draws_the_box_and_adds_the_watermark_bar() -> None:
 
 
 def test_watermark_says_when_where_which_flight_and_issue() -> None:
-    text = watermark_text(dt.datetime(2016, 6, 23, 16, 33, 41), 46.842256, -91.993762, "brighton", "X-1")
+    text = watermark_text(
+        dt.datetime(2016, 6, 23, 16, 33, 41), 46.842256, -91.993762, "brighton", "X-1"
+    )
     assert text == "2016-06-23 16:33:41 | 46.842256N 91.993762W WGS-84 | flight brighton | X-1"
     assert "no position" in watermark_text(None, None, None, "f", "c")

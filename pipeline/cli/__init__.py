@@ -58,4 +58,3 @@ def main(argv: list[str] | None = None) -> int:
     except HehuError as e:
         print(f"hehu: error: {e}", file=sys.stderr)
         return 1
-

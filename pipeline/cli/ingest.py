@@ -41,7 +41,9 @@ if TYPE_CHECKING:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ingest", help="read a flight folder's geotags; set bad files aside")
-    p.add_argument("flight_dir", type=Path, help="folder of a flight's photos (searched recursively)")
+    p.add_argument(
+        "flight_dir", type=Path, help="folder of a flight's photos (searched recursively)"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument(
         "--max-offset-m",
@@ -113,7 +115,9 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.ingest import scan_flight
 
     if not args.flight_dir.is_dir():
-        raise BadInputError(f"{args.flight_dir}: not a folder; give the folder of a flight's photos")
+        raise BadInputError(
+            f"{args.flight_dir}: not a folder; give the folder of a flight's photos"
+        )
     result = scan_flight(args.flight_dir, max_offset_m=args.max_offset_m)
     records = frame_records(result.frames, yaw_check=not args.no_yaw_check)
     if args.json:
@@ -159,4 +163,6 @@ def print_table(records: list[dict[str, Any]], quarantined: tuple[Quarantined, .
     for q in quarantined:
         print(f"set aside  {q.path}: {q.reason}", file=out)
     total = len(records) + len(quarantined)
-    print(f"{len(records)} frames ingested, {len(quarantined)} of {total} files set aside", file=out)
+    print(
+        f"{len(records)} frames ingested, {len(quarantined)} of {total} files set aside", file=out
+    )

@@ -70,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(record))
         elif hit:
-            print(f"({u:g}, {v:g}) -> {record['lat']:.7f}, {record['lon']:.7f}  range {record['range_m']:.1f} m")
+            print(
+                f"({u:g}, {v:g}) -> {record['lat']:.7f}, {record['lon']:.7f}  range {record['range_m']:.1f} m"
+            )
         else:
             print(f"({u:g}, {v:g}) -> no ground point: {record['reason']}")
     return 0

@@ -10,7 +10,9 @@ from typing import TextIO
 class ProgressBar:
     """Call with ``(done, total)``; redraws one line on a terminal, prints lines otherwise."""
 
-    def __init__(self, label: str = "frames", stream: TextIO | None = None, width: int = 28) -> None:
+    def __init__(
+        self, label: str = "frames", stream: TextIO | None = None, width: int = 28
+    ) -> None:
         self.label, self.stream, self.width = label, stream or sys.stderr, width
         self.start = time.perf_counter()
 

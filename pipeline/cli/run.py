@@ -23,7 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="run configuration (default: configs/hehu.yaml)")
-    p.add_argument("--db", help="ledger database URL (default: the config's, else .hehu/ledger.sqlite)")
+    p.add_argument(
+        "--db", help="ledger database URL (default: the config's, else .hehu/ledger.sqlite)"
+    )
     p.add_argument("--no-prefect", action="store_true", help="run the stages without Prefect")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -63,7 +65,10 @@ def print_summary(summary: dict[str, Any], out=None) -> None:
     print(f"detections: {summary['detections']}", file=out)
     for label, key in (("new", "created"), ("recurring", "recurred"), ("rebound", "rebounded")):
         codes = summary[key]
-        print(f"{label} candidates: {len(codes)}" + (f"  {', '.join(codes)}" if codes else ""), file=out)
+        print(
+            f"{label} candidates: {len(codes)}" + (f"  {', '.join(codes)}" if codes else ""),
+            file=out,
+        )
     if summary.get("report"):
         print(f"report: {summary['report']}", file=out)
 

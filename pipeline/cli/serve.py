@@ -14,7 +14,9 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("serve", help="serve the Prefect deployments (on-demand flight, nightly inbox)")
+    p = sub.add_parser(
+        "serve", help="serve the Prefect deployments (on-demand flight, nightly inbox)"
+    )
     p.add_argument("--config", help="run configuration (default: configs/hehu.yaml)")
     p.set_defaults(func=run)
 
@@ -28,8 +30,11 @@ def deployments(config_path: str | None = None) -> list:
 
     config = load_config(config_path)
     return [
-        process_flight.to_deployment(name="process-flight", parameters={"config_path": config_path},
-                                     description="Process one flight folder into the ledger"),  # fmt: skip
+        process_flight.to_deployment(
+            name="process-flight",
+            parameters={"config_path": config_path},
+            description="Process one flight folder into the ledger",
+        ),  # fmt: skip
         sweep_inbox.to_deployment(
             name="sweep-inbox",
             schedule=Cron(config.inbox.cron, timezone=config.inbox.timezone),

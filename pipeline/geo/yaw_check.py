@@ -132,8 +132,12 @@ def verdict(meta: FrameMeta, votes: list[float]) -> YawVerdict:
     if len(set(votes)) > 1:
         return YawVerdict(meta.sha256, 0.0, "ambiguous", f"neighbours disagree: {votes}")
     if votes[0] == 0.0:
-        return YawVerdict(meta.sha256, 0.0, "consistent", f"{len(votes)} overlapping neighbour(s) agree")
-    detail = f"recorded yaw is turned by 180°: image motion against the GPS track ({len(votes)} pair(s))"
+        return YawVerdict(
+            meta.sha256, 0.0, "consistent", f"{len(votes)} overlapping neighbour(s) agree"
+        )
+    detail = (
+        f"recorded yaw is turned by 180°: image motion against the GPS track ({len(votes)} pair(s))"
+    )
     return YawVerdict(meta.sha256, 180.0, "flipped", detail)
 
 

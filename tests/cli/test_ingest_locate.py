@@ -56,7 +56,9 @@ def test_locate_every_brighton_frame(capsys, shared_data) -> None:
 
 
 def test_locate_resized_sample_matches_original(capsys, shared_data, sample_flight) -> None:
-    (small,) = run_json(capsys, "locate", str(sample_flight / "DJI_0031.JPG"), "--px", "400,300", "--json")
+    (small,) = run_json(
+        capsys, "locate", str(sample_flight / "DJI_0031.JPG"), "--px", "400,300", "--json"
+    )
     (full,) = run_json(capsys, "locate", str(shared_data / "brighton_beach" / "DJI_0031.JPG"),
                        "--px", "1000,750", "--json")  # fmt: skip
     assert small["lat"] == pytest.approx(full["lat"], abs=1e-7)
@@ -65,7 +67,9 @@ def test_locate_resized_sample_matches_original(capsys, shared_data, sample_flig
 
 def test_locate_above_the_horizon_gives_null_with_reason(capsys, tmp_path) -> None:
     image = write_jpeg(tmp_path / "oblique.JPG", 400, 300, gimbal_pitch=-10.0)
-    top, bottom = run_json(capsys, "locate", str(image), "--px", "200,0", "--px", "200,300", "--json")
+    top, bottom = run_json(
+        capsys, "locate", str(image), "--px", "200,0", "--px", "200,300", "--json"
+    )
     assert top["lat"] is None and top["lon"] is None and top["reason"]
     assert bottom["lat"] is not None and bottom["range_m"] > 40
 

@@ -12,13 +12,14 @@ import pytest
 def prefect_api(tmp_path_factory) -> str:
     """A temporary Prefect API for the whole session; returns its URL."""
     os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))
-    import flows  # noqa: F401  (sets PREFECT_HOME before prefect loads)
     from prefect.settings import (
         PREFECT_API_URL,
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
         temporary_settings,
     )
     from prefect.testing.utilities import prefect_test_harness
+
+    import flows  # noqa: F401  (sets PREFECT_HOME before prefect loads)
 
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), prefect_test_harness():
         yield PREFECT_API_URL.value()

@@ -25,7 +25,11 @@ def hehu_run(flight: Path, config: Path, env: dict[str, str]) -> subprocess.Pope
 
 def stored_results(home: Path) -> dict[str, float]:
     folder = home / "storage"
-    return {p.name: p.stat().st_mtime for p in folder.glob("*") if p.is_file()} if folder.is_dir() else {}
+    return (
+        {p.name: p.stat().st_mtime for p in folder.glob("*") if p.is_file()}
+        if folder.is_dir()
+        else {}
+    )
 
 
 @pytest.mark.slow
@@ -43,7 +47,9 @@ def test_sigkill_then_rerun_resumes(prefect_api, sample_flight, tmp_path) -> Non
     deadline = time.monotonic() + 240
     while len(stored_results(home)) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert proc.poll() is None, "the run ended before it could be killed:\n" + proc.stdout.read().decode()
+    assert proc.poll() is None, (
+        "the run ended before it could be killed:\n" + proc.stdout.read().decode()
+    )
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     survived = stored_results(home)
@@ -62,6 +68,8 @@ def test_sigkill_then_rerun_resumes(prefect_api, sample_flight, tmp_path) -> Non
     clean = f"sqlite:///{tmp_path / 'clean.sqlite'}"
     from flows.process_flight import run_process_flight
 
-    run_process_flight(str(sample_flight), None, {"ledger": {"url": clean}, "flow": {"frames_per_task": 1}})
+    run_process_flight(
+        str(sample_flight), None, {"ledger": {"url": clean}, "flow": {"frames_per_task": 1}}
+    )
     assert rows == ledger_rows(clean)
     assert tree_digest(sample_flight) == before

@@ -49,7 +49,9 @@ def test_ingest_task_plans_the_sample_flight(sample_flight) -> None:
 def test_frame_keys_follow_content_and_yaw_correction(sample_flight) -> None:
     config = load_config(overrides={"ingest": {"yaw_check": False}})
     frame = pf.ingest.fn(str(sample_flight), config).frames[0]
-    moved = dataclasses.replace(frame, meta=dataclasses.replace(frame.meta, path="/elsewhere/x.JPG"))
+    moved = dataclasses.replace(
+        frame, meta=dataclasses.replace(frame.meta, path="/elsewhere/x.JPG")
+    )
     turned = PlannedFrame(frame.meta, 180.0, "flipped")
     assert pf.frame_keys((frame,)) == pf.frame_keys((moved,))
     assert pf.frame_keys((frame,)) != pf.frame_keys((turned,))
@@ -85,7 +87,9 @@ def test_sample_flight_twice_leaves_the_same_ledger(prefect_api, sample_flight, 
 
 
 @pytest.mark.slow
-def test_dask_local_cluster_gives_the_same_ledger_rows(prefect_api, sample_flight, tmp_path) -> None:
+def test_dask_local_cluster_gives_the_same_ledger_rows(
+    prefect_api, sample_flight, tmp_path
+) -> None:
     urls = {r: f"sqlite:///{tmp_path / (r + '.sqlite')}" for r in ("thread", "dask")}
     for runner, url in urls.items():
         overrides = {"ledger": {"url": url},

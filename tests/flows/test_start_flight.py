@@ -14,7 +14,9 @@ def test_without_a_prefect_server_it_says_what_to_start(monkeypatch, tmp_path) -
         start_flight(tmp_path)
 
 
-def test_without_the_deployment_it_says_to_run_hehu_serve(prefect_api, monkeypatch, tmp_path) -> None:
+def test_without_the_deployment_it_says_to_run_hehu_serve(
+    prefect_api, monkeypatch, tmp_path
+) -> None:
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
     with pytest.raises(HehuError, match="hehu serve"):
         start_flight(tmp_path)

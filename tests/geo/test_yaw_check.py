@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.geo.yaw_check import decide, verdict
-from pipeline.geo.coords import enu_to_geodetic
 from pipeline.geo.camera import camera_from_meta
-from pipeline.geo.yaw_check import pair_disagreement_m
+from pipeline.geo.coords import enu_to_geodetic
+from pipeline.geo.yaw_check import decide, pair_disagreement_m, verdict
 from tests.geo.frames import make_meta
 
 NONE = (0.0, 0.0)

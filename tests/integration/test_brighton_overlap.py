@@ -10,8 +10,8 @@ gimbal yaw, intrinsics and the ground plane.
 
 from __future__ import annotations
 
-from pathlib import Path
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,7 +53,9 @@ def turned(meta, degrees: float):
     """The same frame with its gimbal and flight yaw turned by ``degrees``."""
     xmp = meta.xmp
     xmp = dataclasses.replace(
-        xmp, gimbal_yaw_deg=xmp.gimbal_yaw_deg + degrees, flight_yaw_deg=xmp.flight_yaw_deg + degrees
+        xmp,
+        gimbal_yaw_deg=xmp.gimbal_yaw_deg + degrees,
+        flight_yaw_deg=xmp.flight_yaw_deg + degrees,
     )
     return dataclasses.replace(meta, xmp=xmp)
 
