@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline.fileio import write_atomic
 from pipeline.ultra import state_dir
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def crop_box(
     left = min(max(0.0, (x0 + x1) / 2 - half), max(0.0, w - 2 * half))  # slide inside the frame
     cx0, cx1 = int(left), int(min(w, left + 2 * half))
     cy0, cy1 = int(max(0, y0 - margin)), int(min(h, y1 + margin))
-    box = (int(x0) - cx0, int(y0) - cy0, int(round(x1)) - cx0, int(round(y1)) - cy0)
+    box = (int(x0) - cx0, int(y0) - cy0, round(x1) - cx0, round(y1) - cy0)
     return image[cy0:cy1, cx0:cx1].copy(), box
 
 
@@ -159,6 +160,5 @@ def _crop_file(out_dir: Path, code: str, det, frame, flight_name: str, image: np
         return None
     data = encoded.tobytes()
     path = out_dir / code / f"{frame.sha256[:12]}_{det.id}.jpg"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_atomic(path, data)
     return path, hashlib.sha256(data).hexdigest(), text

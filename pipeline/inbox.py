@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.fileio import write_atomic
 from pipeline.ultra import state_dir
 
 
@@ -58,12 +58,9 @@ def load_processed(path: Path | None = None) -> dict[str, str]:
 def mark_processed(m: FolderManifest, path: Path | None = None) -> None:
     """Record ``m`` as processed (atomic replace, so a crash never leaves half a file)."""
     path = path or state_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
     done = load_processed(path)
     done[m.path] = m.digest
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(done, indent=1, sort_keys=True), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(done, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def pending_flights(drop_dir: Path, *, settle_s: float = 60.0, now: float | None = None,

@@ -181,7 +181,8 @@ def detect_tiled(
     ``frame (H, W, 3) uint8`` in the channel order the detector expects (BGR
     for hehu's backends). ``iou`` is the class-wise NMS threshold across tiles,
     ``contain`` the share of a border-cut box that must lie inside a
-    same-class box of a neighbouring tile for the two to merge.
+    same-class box of a neighbouring tile for it to count as a fragment of
+    that box (see :mod:`pipeline.detect.merge`).
     """
     return detect_scaled(
         scale_frame(frame, plan), detector, plan, batch_size=batch_size, iou=iou, contain=contain

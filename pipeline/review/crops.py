@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import UnreadableFileError
+from pipeline.fileio import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -75,18 +74,6 @@ def read_original(path: str, sha256: str) -> np.ndarray:
     if image is None:
         raise FrameUnavailableError(f"{path} cannot be decoded as an image")
     return image
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _encode(image: np.ndarray, quality: int = 85) -> bytes:
@@ -171,7 +158,7 @@ def crop_jpeg(
     piece, scale = _scaled(image[y0:y1, x0:x1].copy(), max_side)
     _draw(piece, [*others, box], (x0, y0), scale)
     data = _encode(piece)
-    _write_atomic(path, data)
+    write_atomic(path, data)
     return data
 
 
@@ -190,7 +177,7 @@ def frame_jpeg(
     image, scale = _scaled(read_original(frame_path, frame_sha256), max_side)
     _draw(image, boxes, (0, 0), scale)
     data = _encode(image, quality=82)
-    _write_atomic(path, data)
+    write_atomic(path, data)
     return data
 
 

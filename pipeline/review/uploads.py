@@ -9,13 +9,12 @@ name the browser sent is kept only as text to show people.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import BadInputError
+from pipeline.fileio import write_atomic
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
 STORED_NAME = re.compile(r"^[0-9a-f]{64}\.(jpg|png)$")
@@ -66,13 +65,5 @@ def store_upload(
     name = f"{sha}.{EXTENSIONS[media_type]}"
     path = stored_path(uploads_dir, name)
     if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, data)
     return StoredFile(sha, name, media_type, len(data), display_name(original_name))
