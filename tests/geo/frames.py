@@ -82,3 +82,18 @@ def resized(meta: FrameMeta, width_px: int) -> FrameMeta:
     """The same frame stored at another width (EXIF/XMP copied unchanged)."""
     scale = width_px / meta.width_px
     return dataclasses.replace(meta, width_px=width_px, height_px=round(meta.height_px * scale))
+
+
+#: One frame description per intrinsics source (``make_meta`` keywords), from
+#: the first source in priority order to the last. The calibrated principal
+#: point is off-centre on purpose: resizing must keep its offset.
+INTRINSICS_SOURCES = {
+    "xmp-calibrated": {"model": "FC300S", "calibrated_focal_px": 2900.0,
+                       "optical_center_x_px": 2010.0, "optical_center_y_px": 1490.0},
+    "xmp-unknown-model": {"calibrated_focal_px": 2900.0, "optical_center_x_px": 2010.0,
+                          "optical_center_y_px": 1490.0},
+    "sensor-table": {"model": "FC300S", "focal_mm": 3.61},
+    "focal-plane-resolution": {"focal_mm": 3.61, "focal_plane_x_res": 4000 / 6.17,
+                               "focal_plane_res_unit": 4, "exif_width_px": 4000},
+    "35mm-equivalent": {"focal_35mm": 20.0},
+}  # fmt: skip

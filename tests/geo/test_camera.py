@@ -10,7 +10,7 @@ import pytest
 from pipeline.errors import BadInputError, MissingGeotagError
 from pipeline.geo.camera import CameraModel, camera_from_meta, sensor_spec
 
-from .frames import BRIGHTON, make_meta, resized
+from .frames import BRIGHTON, INTRINSICS_SOURCES, make_meta, resized
 
 F_FC300S_4000 = 3.61 / 6.17 * 4000  # 2340.36 px: Phantom 3 focal on a 6.17 mm, 4000 px sensor
 
@@ -116,22 +116,11 @@ def test_xmp_ignores_a_table_width_that_disagrees_with_the_optical_centre() -> N
     assert camera.fx_px == pytest.approx(2800.0 * 4000 / 4006)
 
 
-SOURCES = {
-    "xmp-calibrated": {"model": "FC300S", "calibrated_focal_px": 2900.0,
-                       "optical_center_x_px": 2010.0, "optical_center_y_px": 1490.0},
-    "xmp-unknown-model": {"calibrated_focal_px": 2900.0, "optical_center_x_px": 2010.0,
-                          "optical_center_y_px": 1490.0},
-    "sensor-table": {"model": "FC300S", "focal_mm": 3.61},
-    "focal-plane-resolution": {"focal_mm": 3.61, "focal_plane_x_res": 4000 / 6.17,
-                               "focal_plane_res_unit": 4, "exif_width_px": 4000},
-    "35mm-equivalent": {"focal_35mm": 20.0},
-}  # fmt: skip
 
-
-@pytest.mark.parametrize("name", sorted(SOURCES))
+@pytest.mark.parametrize("name", sorted(INTRINSICS_SOURCES))
 @pytest.mark.parametrize("size", [(4000, 3000), (4000, 2250)])
 def test_resizing_scales_intrinsics_exactly(name, size) -> None:
-    original = make_meta(width_px=size[0], height_px=size[1], **SOURCES[name])
+    original = make_meta(width_px=size[0], height_px=size[1], **INTRINSICS_SOURCES[name])
     small = resized(original, 1600)
     a, b = camera_from_meta(original), camera_from_meta(small)
     assert a.source == b.source

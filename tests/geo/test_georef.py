@@ -18,7 +18,7 @@ from pipeline.geo.coords import geodetic_to_enu, haversine_m
 from pipeline.geo.georef import MISS_HORIZON, GroundPoints, georeference
 from pipeline.geo.ground import FlatGround
 
-from .frames import BRIGHTON, make_meta, resized
+from .frames import BRIGHTON, INTRINSICS_SOURCES, make_meta, resized
 
 F, CX, CY, H = 3000.0, 2000.0, 1500.0, 100.0
 CAL = {"calibrated_focal_px": F, "optical_center_x_px": CX, "optical_center_y_px": CY}
@@ -141,22 +141,12 @@ def test_lat_lon_agree_with_east_north() -> None:
     np.testing.assert_allclose(np.column_stack([e, n]), en(p), atol=0.01)
 
 
-SOURCES = {
-    "xmp-calibrated": {"model": "FC300S", **CAL},
-    "xmp-unknown-model": {"calibrated_focal_px": 2900.0, "optical_center_x_px": 2010.0,
-                          "optical_center_y_px": 1490.0},
-    "sensor-table": {"model": "FC300S", "focal_mm": 3.61},
-    "focal-plane-resolution": {"focal_mm": 3.61, "focal_plane_x_res": 4000 / 6.17,
-                               "focal_plane_res_unit": 4, "exif_width_px": 4000},
-    "35mm-equivalent": {"focal_35mm": 20.0},
-}  # fmt: skip
 
-
-@pytest.mark.parametrize("name", sorted(SOURCES))
+@pytest.mark.parametrize("name", sorted(INTRINSICS_SOURCES))
 @pytest.mark.parametrize("size", [(4000, 3000), (4000, 2250)])
 def test_a_resized_frame_places_scaled_pixels_on_the_same_ground(name, size) -> None:
     original = make_meta(width_px=size[0], height_px=size[1], rel_alt_m=80.0, gimbal_yaw_deg=30.0,
-                         gimbal_pitch_deg=-50.0, gimbal_roll_deg=2.0, **SOURCES[name])  # fmt: skip
+                         gimbal_pitch_deg=-50.0, gimbal_roll_deg=2.0, **INTRINSICS_SOURCES[name])  # fmt: skip
     small = resized(original, 1600)
     s = 1600 / size[0]
     uv = np.array([(size[0] / 2, size[1] / 2), (100.0, size[1] - 10), (size[0] - 1, size[1] * 0.6),
