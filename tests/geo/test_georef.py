@@ -145,8 +145,9 @@ def test_lat_lon_agree_with_east_north() -> None:
 @pytest.mark.parametrize("name", sorted(INTRINSICS_SOURCES))
 @pytest.mark.parametrize("size", [(4000, 3000), (4000, 2250)])
 def test_a_resized_frame_places_scaled_pixels_on_the_same_ground(name, size) -> None:
-    original = make_meta(width_px=size[0], height_px=size[1], rel_alt_m=80.0, gimbal_yaw_deg=30.0,
-                         gimbal_pitch_deg=-50.0, gimbal_roll_deg=2.0, **INTRINSICS_SOURCES[name])  # fmt: skip
+    pose = {"rel_alt_m": 80.0, "gimbal_yaw_deg": 30.0, "gimbal_pitch_deg": -50.0,
+            "gimbal_roll_deg": 2.0}  # fmt: skip
+    original = make_meta(width_px=size[0], height_px=size[1], **pose, **INTRINSICS_SOURCES[name])
     small = resized(original, 1600)
     s = 1600 / size[0]
     uv = np.array([(size[0] / 2, size[1] / 2), (100.0, size[1] - 10), (size[0] - 1, size[1] * 0.6),
