@@ -13,10 +13,11 @@ chains them without Prefect, for tests and the shell.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,6 +140,7 @@ def detect_frames(frames: Sequence[PlannedFrame], config: HehuConfig) -> BatchRe
     from pipeline.detect.engine import decode_frame, detect_frame
 
     models = load_detectors(config)
+    weights = {m.name: _weights_sha(m) for m in models}
     detections: list[GroundDetection] = []
     footprints: dict[str, LatLonRing] = {}
     set_aside: list[Quarantined] = []
@@ -154,9 +156,7 @@ def detect_frames(frames: Sequence[PlannedFrame], config: HehuConfig) -> BatchRe
         georef = _georef(frame)
         if georef is not None:
             footprints[meta.sha256] = tuple(georef.footprint())
-        gsd = _gsd(georef)
-        results = detect_frame(image, models, gsd_cm_per_px=gsd)
-        weights = {m.name: _weights_sha(m) for m in models}
+        results = detect_frame(image, models, gsd_cm_per_px=_gsd(georef))
         for result in results.values():
             detections.extend(ground_detections(meta, result, georef, weights[result.model]))
     seconds = time.perf_counter() - start
@@ -259,26 +259,40 @@ def run_flight(
     from pipeline.evidence import write_evidence
     from pipeline.report import write_report
 
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    plan = plan_flight(flight_dir, config)
-    timings["ingest"] = time.perf_counter() - t0
-    batches, done = [], 0
-    for batch in plan.batches(config.flow.frames_per_task):
-        batches.append(detect_frames(batch, config))
-        done += len(batch)
-        if progress:
-            progress(done, len(plan.frames))
-    result = merge_batches(batches)
-    timings["detect"] = result.detect_seconds
-    t1 = time.perf_counter()
-    pushed = push_to_ledger(plan, result, config)
-    timings["ledger"] = time.perf_counter() - t1
-    t2 = time.perf_counter()
-    evidence = write_evidence(plan, pushed, config)
-    report = write_report(plan, result, pushed, config)
-    timings["evidence+report"] = time.perf_counter() - t2
-    return summarize(plan, result, pushed, report=str(report), evidence=evidence, seconds=timings)
+    clock = StageClock()
+    with clock("ingest"):
+        plan = plan_flight(flight_dir, config)
+    with clock("detect"):
+        batches, done = [], 0
+        for batch in plan.batches(config.flow.frames_per_task):
+            batches.append(detect_frames(batch, config))
+            done += len(batch)
+            if progress:
+                progress(done, len(plan.frames))
+        result = merge_batches(batches)
+    with clock("ledger"):
+        pushed = push_to_ledger(plan, result, config)
+    with clock("evidence+report"):
+        evidence = write_evidence(plan, pushed, config)
+        report = write_report(plan, result, pushed, config)
+    return summarize(plan, result, pushed, report=str(report), evidence=evidence,
+                     seconds=clock.seconds)  # fmt: skip
+
+
+class StageClock:
+    """Wall seconds per named stage: ``with clock("detect"): …``; read ``clock.seconds``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - start
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + spent, 3)
 
 
 def summarize(plan: FlightPlan, result: BatchResult, pushed, **extra) -> RunSummary:

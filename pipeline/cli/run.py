@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -41,20 +42,29 @@ def process(flight_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
 
     if not flight_dir.is_dir():
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
-    bar = ProgressBar()
     if args.no_prefect:
-        from pipeline import run as stages
-        from pipeline.config import load_config
+        api = None
+    else:  # first, so that the server starts while the rest loads
+        from flows.server import prefect_api
 
-        config = load_config(args.config, overrides_from(args))
+        api = prefect_api()
+    from pipeline import run as stages
+    from pipeline.config import load_config
+
+    bar = ProgressBar()
+    config = load_config(args.config, overrides_from(args))
+    if args.no_prefect:
         return stages.summary_dict(stages.run_flight(flight_dir, config, progress=bar))
     import flows.process_flight as pf
 
-    pf.PROGRESS = bar
-    try:
-        return pf.run_process_flight(str(flight_dir), args.config, overrides_from(args))
-    finally:
-        pf.PROGRESS = None
+    if config.flow.task_runner == "thread":
+        stages.load_detectors(config)  # in this process: the detection task reuses them
+    with api.connect() if api is not None else nullcontext():
+        pf.PROGRESS = bar
+        try:
+            return pf.run_process_flight(str(flight_dir), args.config, overrides_from(args))
+        finally:
+            pf.PROGRESS = None
 
 
 def print_summary(summary: dict[str, Any], out=None) -> None:
@@ -71,6 +81,9 @@ def print_summary(summary: dict[str, Any], out=None) -> None:
         )
     if summary.get("report"):
         print(f"report: {summary['report']}", file=out)
+    if summary.get("seconds"):
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in summary["seconds"].items())
+        print(f"time: {stages}", file=out)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,4 +14,5 @@ def test_demo_runs_the_flow_and_prints_where_things_are(prefect_api, capsys, led
     assert "frames processed: 5" in out
     assert "candidates in the ledger:" in out
     assert "report: " in out and ".html" in out
+    assert "time: ingest" in out
     assert "hehu review" in out

@@ -80,6 +80,7 @@ def test_sample_flight_twice_leaves_the_same_ledger(prefect_api, sample_flight, 
     second = pf.run_process_flight(str(sample_flight), None, overrides)
     assert ledger_rows(ledger_url) == rows
     assert first["frames"] == second["frames"] == 5
+    assert set(first["seconds"]) == {"ingest", "detect", "ledger", "evidence+report"}
     assert second["created"] == []
     assert Path(first["report"]).is_file()
     assert tree_digest(sample_flight) == before
