@@ -8,6 +8,8 @@ column/row, (0, 0) the top-left corner of the top-left pixel).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -17,6 +19,59 @@ FloatArray = NDArray[np.float64]
 RATIO = 0.75
 #: RANSAC reprojection threshold in reduced-image pixels.
 RANSAC_PX = 3.0
+
+
+@dataclass(frozen=True, eq=False)
+class Features:
+    """ORB keypoints of one image, in its full-resolution pixels, with their descriptors.
+
+    ``scale`` is full width / the width the features were found at: the
+    RANSAC threshold is applied in those reduced pixels.
+    """
+
+    uv: FloatArray
+    descriptors: NDArray[np.uint8] | None
+    scale: float = 1.0
+
+    def __len__(self) -> int:
+        return len(self.uv)
+
+
+def orb_features(
+    gray: NDArray[np.uint8], *, scale: float = 1.0, n_features: int = 4000
+) -> Features:
+    """ORB features of a grayscale image; ``scale`` maps its pixels to full resolution."""
+    import cv2
+
+    keypoints, descriptors = cv2.ORB_create(nfeatures=n_features).detectAndCompute(gray, None)
+    # OpenCV keypoints sit at pixel centres on integer coordinates: shift by half a pixel.
+    uv = (np.float64([k.pt for k in keypoints]).reshape(-1, 2) + 0.5) * scale
+    return Features(uv, descriptors, scale)
+
+
+def match_features(a: Features, b: Features) -> tuple[FloatArray, FloatArray]:
+    """Matched full-resolution pixels ``(uv_a, uv_b)``, each (N, 2), of two feature sets.
+
+    Matches pass a ratio test and a RANSAC homography (nadir frames over
+    roughly flat ground; for oblique views the homography still holds for
+    ground points). Returns empty arrays when fewer than 8 matches survive.
+    """
+    import cv2
+
+    empty = np.empty((0, 2)), np.empty((0, 2))
+    if a.descriptors is None or b.descriptors is None or len(a) < 8 or len(b) < 8:
+        return empty
+    knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(a.descriptors, b.descriptors, k=2)
+    good = [p[0] for p in knn if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
+    if len(good) < 8:
+        return empty
+    pts_a = a.uv[[m.queryIdx for m in good]]
+    pts_b = b.uv[[m.trainIdx for m in good]]
+    _, inliers = cv2.findHomography(pts_a, pts_b, cv2.RANSAC, RANSAC_PX * b.scale)
+    if inliers is None:
+        return empty
+    keep = inliers.ravel().astype(bool)
+    return pts_a[keep], pts_b[keep]
 
 
 def tie_points(
@@ -30,28 +85,7 @@ def tie_points(
     """Matched pixels ``(uv_a, uv_b)``, each (N, 2), of two grayscale images.
 
     ``scale_a``/``scale_b`` multiply the matched coordinates back to each
-    frame's full resolution (full width / reduced width). Matches pass a ratio
-    test and a RANSAC homography (nadir frames over roughly flat ground; for
-    oblique views the homography still holds for ground points). Returns empty
-    arrays when fewer than 8 matches survive.
+    frame's full resolution (full width / reduced width); see :func:`match_features`.
     """
-    import cv2
-
-    orb = cv2.ORB_create(nfeatures=n_features)
-    kp_a, des_a = orb.detectAndCompute(gray_a, None)
-    kp_b, des_b = orb.detectAndCompute(gray_b, None)
-    empty = np.empty((0, 2)), np.empty((0, 2))
-    if des_a is None or des_b is None or len(kp_a) < 8 or len(kp_b) < 8:
-        return empty
-    knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(des_a, des_b, k=2)
-    good = [p[0] for p in knn if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
-    if len(good) < 8:
-        return empty
-    pts_a = np.float64([kp_a[m.queryIdx].pt for m in good])
-    pts_b = np.float64([kp_b[m.trainIdx].pt for m in good])
-    _, inliers = cv2.findHomography(pts_a, pts_b, cv2.RANSAC, RANSAC_PX)
-    if inliers is None:
-        return empty
-    keep = inliers.ravel().astype(bool)
-    # OpenCV keypoints sit at pixel centres on integer coordinates: shift by half a pixel.
-    return (pts_a[keep] + 0.5) * scale_a, (pts_b[keep] + 0.5) * scale_b
+    return match_features(orb_features(gray_a, scale=scale_a, n_features=n_features),
+                          orb_features(gray_b, scale=scale_b, n_features=n_features))  # fmt: skip
