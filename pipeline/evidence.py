@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -118,17 +120,25 @@ def write_evidence(plan: FlightPlan, pushed, config: HehuConfig) -> int:
     written = 0
     try:
         with make_session_factory(engine).begin() as session:
-            sightings = sorted(best_sightings(session, plan.key, codes), key=lambda s: s[2].sha256)
-            frame_sha, image = None, None
-            for code, det, frame in sightings:
-                if frame.sha256 != frame_sha:  # decode each original frame once
-                    frame_sha, image = frame.sha256, _decode(frame.path, code)
-                crop = _crop_file(out_dir, code, det, frame, plan.name, image)
+            by_frame: dict[str, list[tuple]] = {}
+            for sighting in best_sightings(session, plan.key, codes):
+                by_frame.setdefault(sighting[2].sha256, []).append(sighting)
+
+            def crops_of(sightings: list[tuple]) -> list[tuple]:  # one decode per frame
+                image = _decode(sightings[0][2].path, sightings[0][0])
+                return [(det, frame, _crop_file(out_dir, code, det, frame, plan.name, image))
+                        for code, det, frame in sightings]  # fmt: skip
+
+            # OpenCV decodes and encodes without the GIL: frames in parallel.
+            with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+                done = [c for crops in pool.map(crops_of, by_frame.values()) for c in crops]
+            for det, frame, crop in done:
                 if crop is None:
                     continue
                 path, digest, text = crop
-                add_evidence_file(session=session, detection_id=det.id, kind="crop", path=str(path),
-                                  sha256=digest, source_sha256=frame.sha256, watermark=text)  # fmt: skip
+                add_evidence_file(session=session, detection_id=det.id, kind="crop",
+                                  path=str(path), sha256=digest, source_sha256=frame.sha256,
+                                  watermark=text)  # fmt: skip
                 written += 1
     finally:
         engine.dispose()
