@@ -1,14 +1,16 @@
 """``process_flight``: one flight folder from photos to ledger, report and artifacts.
 
-ingest → (geotag + yaw check) → detect in batches → georeference → cluster and
-push to the ledger → evidence crops → report, then Prefect artifacts.
+ingest → detect in batches, with the yaw check alongside → place on the ground
+→ cluster and push to the ledger → evidence crops → report, then Prefect
+artifacts.
 
 Detection batches (``flow.frames_per_task`` frames each) are cached on
-content, not paths: frame sha256s and yaw corrections, the weights' sha256s
-and the detection settings' hash, plus the task's source (Prefect's INPUTS +
-TASK_SOURCE with persisted results). A rerun after a crash recomputes only
-the batches that had not finished; the ledger push is idempotent. Transient
-errors are retried; bad input is set aside by the library and never retried.
+content, not paths: frame sha256s, the weights' sha256s and the detection
+settings' hash, plus the task's source (Prefect's INPUTS + TASK_SOURCE with
+persisted results). Detections are kept in pixels, so a different yaw
+correction does not invalidate them. A rerun after a crash recomputes only the
+batches that had not finished; the ledger push is idempotent. Transient errors
+are retried; bad input is set aside by the library and never retried.
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ def ingest(flight_dir: str, config: HehuConfig) -> stages.FlightPlan:
     return stages.plan_flight(Path(flight_dir), config)
 
 
+@task(name="yaw-check", cache_policy=NO_CACHE)
+def yaw_check(plan: stages.FlightPlan, config: HehuConfig) -> stages.FlightPlan:
+    return stages.check_flight_yaw(plan, config)
+
+
 @task(name="detect-batch", cache_policy=DETECT_CACHE, persist_result=True,
       retry_condition_fn=transient)  # fmt: skip
 def detect_batch(
@@ -60,6 +67,11 @@ def detect_batch(
     config: HehuConfig,
 ) -> stages.BatchResult:
     return stages.detect_frames(frames, config)
+
+
+@task(name="place-on-ground", cache_policy=NO_CACHE)
+def place(plan: stages.FlightPlan, result: stages.BatchResult) -> stages.BatchResult:
+    return stages.place_on_ground(plan, result)
 
 
 @task(name="push-to-ledger", cache_policy=NO_CACHE, retry_condition_fn=transient)
@@ -78,19 +90,28 @@ def finish(
 
 
 def frame_keys(batch: tuple[stages.PlannedFrame, ...]) -> tuple[str, ...]:
-    """Content keys of a batch: sha256 and the yaw correction of each frame."""
-    return tuple(f"{f.meta.sha256}:{f.yaw_offset_deg:g}" for f in batch)
+    """Content keys of a batch: each frame's sha256 (detections do not depend on yaw)."""
+    return tuple(f.meta.sha256 for f in batch)
 
 
 def detect_all(plan: stages.FlightPlan, config: HehuConfig) -> stages.BatchResult:
-    """Submit every batch to the flow's task runner and merge the results in order."""
+    """Submit every batch to the flow's task runner and merge the results in order.
+
+    On the thread runner batches run one after another (ONNX Runtime already
+    uses every core), leaving the runner's second thread to the yaw check; on
+    Dask they run side by side.
+    """
     weights_key = stages.weights_fingerprint(config)
     config_key = config.detection_hash()
     retrying = detect_batch.with_options(retries=config.flow.retries,
                                          retry_delay_seconds=config.flow.retry_delay_s)  # fmt: skip
+    one_at_a_time = config.flow.task_runner == "thread"
     batches = plan.batches(config.flow.frames_per_task)
-    futures = [retrying.submit(frame_keys(b), weights_key, config_key, quote(b), config)
-               for b in batches]  # fmt: skip
+    futures: list = []
+    for b in batches:
+        after = futures[-1:] if one_at_a_time else None
+        futures.append(retrying.submit(frame_keys(b), weights_key, config_key, b, config,
+                                       wait_for=after))  # fmt: skip
     results, done = [], 0
     for batch, future in zip(batches, futures, strict=True):
         results.append(future.result())
@@ -115,10 +136,14 @@ def process_flight(
     with clock("ingest"):
         plan = ingest(flight_dir, config)
     log.info("%s: %d frames, %d set aside", plan.name, len(plan.frames), len(plan.quarantined))
-    with clock("detect"):
-        result = detect_all(plan, config)
     # quote(): the task gets the object itself; Prefect does not walk its thousands of
     # records looking for futures (~1.8 s on an 18-frame flight with 1189 detections).
+    # Only for tasks called here: a quoted argument submitted to Dask arrives as a tuple.
+    with clock("detect"):
+        checked = yaw_check.submit(plan, config)  # runs while the batches detect
+        detected = detect_all(plan, config)
+        plan = checked.result()
+        result = place(quote(plan), quote(detected))
     with clock("ledger"):
         pushed = push.with_options(retries=config.flow.retries)(quote(plan), quote(result), config)
     with clock("evidence+report"):

@@ -18,8 +18,9 @@ def task_runner_for(config: HehuConfig) -> Any:
     if config.flow.task_runner == "thread":
         from prefect.task_runners import ThreadPoolTaskRunner
 
-        # ONNX Runtime already uses every core for one batch; more threads only contend.
-        return ThreadPoolTaskRunner(max_workers=1)
+        # One thread for detection batches (ONNX Runtime already uses every core; the
+        # flow runs them one at a time) and one for the yaw check beside them.
+        return ThreadPoolTaskRunner(max_workers=2)
     try:
         from prefect_dask import DaskTaskRunner
     except ImportError as e:

@@ -75,8 +75,7 @@ class HehuConfig(_Section):
 
     def detection_hash(self) -> str:
         """Digest of the settings that change detections (part of the cache key)."""
-        relevant = {"detect": self.detect.model_dump(mode="json"),
-                    "yaw_check": self.ingest.yaw_check}  # fmt: skip
+        relevant = {"detect": self.detect.model_dump(mode="json")}
         return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
     def db_url(self) -> str:

@@ -1,10 +1,13 @@
 """Process one flight, stage by stage: the library the Prefect flows wrap.
 
-1. :func:`plan_flight` ingests the folder, checks yaw, and returns records.
+1. :func:`plan_flight` ingests the folder and returns records.
 2. :func:`detect_frames` runs every enabled model once per decoded frame on
-   a batch of frames and places the boxes on the ground.
-3. :func:`push_to_ledger` files the detections as candidate issues.
-4. :func:`pipeline.evidence.write_evidence` and :func:`pipeline.report.write_report`
+   a batch of frames, in pixels; meanwhile :func:`check_flight_yaw` checks
+   the recorded yaw from image overlap (it does not change detections, only
+   where they land, so the two run side by side).
+3. :func:`place_on_ground` georeferences the detections with the corrected yaw.
+4. :func:`push_to_ledger` files them as candidate issues.
+5. :func:`pipeline.evidence.write_evidence` and :func:`pipeline.report.write_report`
    finish the flight.
 
 Stages exchange records and paths only, never image arrays. :func:`run_flight`
@@ -14,10 +17,12 @@ chains them without Prefect, for tests and the shell.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,7 +60,11 @@ class FlightPlan:
 
 @dataclass(frozen=True)
 class BatchResult:
-    """Detections of a batch of frames, their ground outlines and frames that failed."""
+    """Detections of a batch of frames, their ground outlines and frames that failed.
+
+    As :func:`detect_frames` returns it, detections are in pixels only (no
+    ground fields) and ``footprints`` is empty; :func:`place_on_ground` fills both.
+    """
 
     detections: tuple[GroundDetection, ...]
     footprints: dict[str, LatLonRing]
@@ -81,8 +90,7 @@ class RunSummary:
 
 
 def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
-    """Ingest ``flight_dir`` and check its yaw: the records every later stage uses."""
-    from pipeline.geo.yaw_check import check_yaw, load_gray_reduced
+    """Ingest ``flight_dir``: the records every later stage uses (yaw as recorded)."""
     from pipeline.ingest import scan_flight
     from pipeline.ledger.store import FlightRef
 
@@ -90,14 +98,22 @@ def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
     if not flight_dir.is_dir():
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
     scanned = scan_flight(flight_dir, max_offset_m=config.ingest.max_offset_m)
-    if config.ingest.yaw_check:
-        verdicts = check_yaw(scanned.frames, load_gray_reduced)
-        frames = tuple(PlannedFrame(m, v.yaw_offset_deg, v.status)
-                       for m, v in zip(scanned.frames, verdicts, strict=True))  # fmt: skip
-    else:
-        frames = tuple(PlannedFrame(m) for m in scanned.frames)
+    frames = tuple(PlannedFrame(m) for m in scanned.frames)
     ref = FlightRef.from_frames(scanned.frames, name=flight_dir.resolve().name)
     return FlightPlan(ref.key, ref.name, str(flight_dir.resolve()), frames, scanned.quarantined)
+
+
+def check_flight_yaw(plan: FlightPlan, config: HehuConfig) -> FlightPlan:
+    """The plan with each frame's yaw correction and check status (as is when switched off)."""
+    from pipeline.geo.yaw_check import check_yaw, load_gray_reduced
+
+    if not config.ingest.yaw_check:
+        return plan
+    metas = [f.meta for f in plan.frames]
+    verdicts = check_yaw(metas, load_gray_reduced)
+    frames = tuple(PlannedFrame(m, v.yaw_offset_deg, v.status)
+                   for m, v in zip(metas, verdicts, strict=True))  # fmt: skip
+    return dataclasses.replace(plan, frames=frames)
 
 
 @functools.lru_cache(maxsize=4)
@@ -133,16 +149,17 @@ def weights_fingerprint(config: HehuConfig) -> str:
 
 
 def detect_frames(frames: Sequence[PlannedFrame], config: HehuConfig) -> BatchResult:
-    """Every enabled model on each frame, decoded once; boxes placed on the ground.
+    """Every enabled model on each frame, decoded once; boxes in pixels.
 
-    A frame that cannot be decoded is set aside with its reason; the batch goes on.
+    The ground resolution that scales each model comes from the frame's
+    geotag (yaw does not change it). A frame that cannot be decoded is set
+    aside with its reason; the batch goes on.
     """
     from pipeline.detect.engine import decode_frame, detect_frame
 
     models = load_detectors(config)
     weights = {m.name: _weights_sha(m) for m in models}
     detections: list[GroundDetection] = []
-    footprints: dict[str, LatLonRing] = {}
     set_aside: list[Quarantined] = []
     start = time.perf_counter()
     for frame in frames:
@@ -153,15 +170,63 @@ def detect_frames(frames: Sequence[PlannedFrame], config: HehuConfig) -> BatchRe
             log.warning("set aside %s: %s", meta.path, e)
             set_aside.append(Quarantined(meta.path, str(e), meta.sha256, meta.size_bytes))
             continue
-        georef = _georef(frame)
-        if georef is not None:
-            footprints[meta.sha256] = tuple(georef.footprint())
-        results = detect_frame(image, models, gsd_cm_per_px=_gsd(georef))
-        for result in results.values():
-            detections.extend(ground_detections(meta, result, georef, weights[result.model]))
+        for result in detect_frame(image, models, gsd_cm_per_px=_gsd(meta)).values():
+            detections.extend(pixel_detections(meta, result, weights[result.model]))
     seconds = time.perf_counter() - start
     done = len(frames) - len(set_aside)
-    return BatchResult(tuple(detections), footprints, tuple(set_aside), done, seconds)
+    return BatchResult(tuple(detections), {}, tuple(set_aside), done, seconds)
+
+
+def pixel_detections(meta: FrameMeta, result, weights_sha256: str) -> list[GroundDetection]:
+    """One model's detections on one frame as records, not yet placed on the ground."""
+    dets = result.detections
+    out = []
+    for i in range(len(dets)):
+        name = result.classes[int(dets.class_id[i])]
+        out.append(GroundDetection(
+            frame_sha256=meta.sha256, frame_path=meta.path, model=result.model,
+            model_sha256=weights_sha256, class_name=name,
+            subtype=(result.class_map or {}).get(name), conf=float(dets.conf[i]),
+            xyxy_px=tuple(float(v) for v in dets.xyxy_px[i]), captured_at=meta.captured_at,
+        ))  # fmt: skip
+    return out
+
+
+def place_on_ground(plan: FlightPlan, result: BatchResult) -> BatchResult:
+    """Each processed frame's ground outline and its detections' positions, with the
+    plan's yaw corrections; frames that cannot be georeferenced keep pixel-only detections."""
+    import numpy as np
+
+    from pipeline.detect.georef import locate_boxes
+
+    by_frame: dict[str, list[GroundDetection]] = {}
+    for d in result.detections:
+        by_frame.setdefault(d.frame_sha256, []).append(d)
+    failed = {q.sha256 for q in result.set_aside}
+    footprints: dict[str, LatLonRing] = {}
+    placed: dict[str, list[GroundDetection]] = {}
+    for frame in plan.frames:
+        sha = frame.meta.sha256
+        georef = None if sha in failed else _georef(frame)
+        if georef is None:
+            continue
+        footprints[sha] = tuple(georef.footprint())
+        dets = by_frame.get(sha)
+        if dets:
+            placed[sha] = _placed(dets, locate_boxes(np.array([d.xyxy_px for d in dets]), georef))
+    detections = tuple(d for sha, dets in by_frame.items() for d in placed.get(sha, dets))
+    return dataclasses.replace(result, detections=detections, footprints=footprints)
+
+
+def _placed(dets: list[GroundDetection], ground) -> list[GroundDetection]:
+    return [
+        dataclasses.replace(d, lat_deg=float(ground.center_lat_deg[i]),
+                            lon_deg=float(ground.center_lon_deg[i]),
+                            footprint=tuple(ground.ring_latlon(i)),
+                            area_m2=float(ground.area_m2[i]))
+        if ground.hit[i] else d
+        for i, d in enumerate(dets)
+    ]  # fmt: skip
 
 
 def _georef(frame: PlannedFrame):
@@ -175,41 +240,19 @@ def _georef(frame: PlannedFrame):
         return None
 
 
-def _gsd(georef) -> float | None:
+def _gsd(meta: FrameMeta) -> float | None:
     from pipeline.detect.georef import frame_gsd_cm_per_px
+    from pipeline.geo.georef import georeference
 
-    return frame_gsd_cm_per_px(georef)
+    try:
+        return frame_gsd_cm_per_px(georeference(meta))
+    except HehuError:  # no usable geotag: the models run at native scale
+        return None
 
 
 def _weights_sha(model) -> str:
     weights = model.card.weights
     return (weights.pt or weights.onnx).sha256
-
-
-def ground_detections(
-    meta: FrameMeta, result, georef, weights_sha256: str
-) -> list[GroundDetection]:
-    """One model's detections on one frame as :class:`GroundDetection` records."""
-    from pipeline.detect.georef import locate_detections
-
-    dets = result.detections
-    ground = locate_detections(dets, georef) if georef is not None and len(dets) else None
-    out = []
-    for i in range(len(dets)):
-        name = result.classes[int(dets.class_id[i])]
-        hit = ground is not None and bool(ground.hit[i])
-        out.append(GroundDetection(
-            frame_sha256=meta.sha256, frame_path=meta.path, model=result.model,
-            model_sha256=weights_sha256, class_name=name,
-            subtype=(result.class_map or {}).get(name), conf=float(dets.conf[i]),
-            xyxy_px=tuple(float(v) for v in dets.xyxy_px[i]),
-            lat_deg=float(ground.center_lat_deg[i]) if hit else None,
-            lon_deg=float(ground.center_lon_deg[i]) if hit else None,
-            footprint=tuple(ground.ring_latlon(i)) if hit else None,
-            area_m2=float(ground.area_m2[i]) if hit else None,
-            captured_at=meta.captured_at,
-        ))  # fmt: skip
-    return out
 
 
 def merge_batches(batches: Sequence[BatchResult]) -> BatchResult:
@@ -262,14 +305,16 @@ def run_flight(
     clock = StageClock()
     with clock("ingest"):
         plan = plan_flight(flight_dir, config)
-    with clock("detect"):
+    with clock("detect"), ThreadPoolExecutor(max_workers=1) as pool:
+        yaw_checked = pool.submit(check_flight_yaw, plan, config)  # alongside detection
         batches, done = [], 0
         for batch in plan.batches(config.flow.frames_per_task):
             batches.append(detect_frames(batch, config))
             done += len(batch)
             if progress:
                 progress(done, len(plan.frames))
-        result = merge_batches(batches)
+        plan = yaw_checked.result()
+        result = place_on_ground(plan, merge_batches(batches))
     with clock("ledger"):
         pushed = push_to_ledger(plan, result, config)
     with clock("evidence+report"):
@@ -337,8 +382,8 @@ def start_flight(flight_dir: Path, *, config_path: str | None = None) -> str:
     from prefect.deployments import run_deployment
 
     try:
-        run = run_deployment(DEPLOYMENT, timeout=0,
-                             parameters={"flight_dir": str(flight_dir), "config_path": config_path})  # fmt: skip
+        parameters = {"flight_dir": str(flight_dir), "config_path": config_path}
+        run = run_deployment(DEPLOYMENT, timeout=0, parameters=parameters)
     except Exception as e:  # the Prefect client raises many kinds; all mean "not served"
         raise HehuError(
             f"could not start {DEPLOYMENT} for {flight_dir}: {e}; "

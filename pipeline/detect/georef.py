@@ -81,9 +81,15 @@ def polygon_area(xy: np.ndarray) -> np.ndarray:
 
 def locate_detections(dets: Detections, georef: Georef) -> GroundDetections:
     """Place full-frame detections on the ground with one vectorised ``locate``."""
-    n = len(dets)
-    outline = box_outline_px(dets.xyxy_px)
-    centre = (dets.xyxy_px[:, :2].astype(np.float64) + dets.xyxy_px[:, 2:]) / 2
+    return locate_boxes(dets.xyxy_px, georef)
+
+
+def locate_boxes(xyxy_px: np.ndarray, georef: Georef) -> GroundDetections:
+    """Place ``(N, 4)`` full-frame pixel boxes on the ground with one vectorised ``locate``."""
+    xyxy_px = np.asarray(xyxy_px, np.float64).reshape(-1, 4)
+    n = len(xyxy_px)
+    outline = box_outline_px(xyxy_px)
+    centre = (xyxy_px[:, :2] + xyxy_px[:, 2:]) / 2
     uv = np.concatenate([outline.reshape(-1, 2), centre]) if n else np.zeros((0, 2))
     pts = georef.locate(uv)
     k = n * OUTLINE_POINTS

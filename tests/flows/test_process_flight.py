@@ -46,15 +46,16 @@ def test_ingest_task_plans_the_sample_flight(sample_flight) -> None:
     assert [len(b) for b in plan.batches(2)] == [2, 2, 1]
 
 
-def test_frame_keys_follow_content_and_yaw_correction(sample_flight) -> None:
+def test_frame_keys_follow_content_not_path_or_yaw(sample_flight) -> None:
     config = load_config(overrides={"ingest": {"yaw_check": False}})
     frame = pf.ingest.fn(str(sample_flight), config).frames[0]
     moved = dataclasses.replace(
         frame, meta=dataclasses.replace(frame.meta, path="/elsewhere/x.JPG")
     )
-    turned = PlannedFrame(frame.meta, 180.0, "flipped")
-    assert pf.frame_keys((frame,)) == pf.frame_keys((moved,))
-    assert pf.frame_keys((frame,)) != pf.frame_keys((turned,))
+    turned = PlannedFrame(frame.meta, 180.0, "flipped")  # detections are in pixels
+    other = dataclasses.replace(frame, meta=dataclasses.replace(frame.meta, sha256="0" * 64))
+    assert pf.frame_keys((frame,)) == pf.frame_keys((moved,)) == pf.frame_keys((turned,))
+    assert pf.frame_keys((frame,)) != pf.frame_keys((other,))
 
 
 class _State:

@@ -1,0 +1,63 @@
+"""Detections are found in pixels and placed on the ground afterwards, with the yaw check's
+correction: the detection stage never needs to know the yaw."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pipeline.geo.georef import georeference
+from pipeline.records import GroundDetection, Quarantined
+from pipeline.run import BatchResult, FlightPlan, PlannedFrame, place_on_ground
+from tests.geo.frames import make_meta
+
+
+@pytest.mark.parametrize("pitch", [-90.0, -60.0])
+def test_ground_resolution_does_not_depend_on_yaw(pitch) -> None:
+    meta = make_meta(focal_35mm=24.0, gimbal_pitch_deg=pitch, gimbal_yaw_deg=30.0)
+    gsd = [georeference(meta, yaw_offset_deg=o).gsd_cm_per_px() for o in (0.0, 180.0)]
+    assert gsd[0] == pytest.approx(gsd[1], rel=1e-9)
+
+
+def pixel(meta, box=(100.0, 200.0, 300.0, 260.0), conf=0.9) -> GroundDetection:
+    return GroundDetection(frame_sha256=meta.sha256, frame_path=meta.path, model="m",
+                           model_sha256="w", class_name="car", subtype=None, conf=conf,
+                           xyxy_px=box)  # fmt: skip
+
+
+def plan_of(*frames: PlannedFrame) -> FlightPlan:
+    return FlightPlan("sha256:x", "f", "/f", frames, ())
+
+
+def test_placing_uses_the_corrected_yaw() -> None:
+    meta = make_meta(focal_35mm=24.0, gimbal_pitch_deg=-60.0)
+    det = pixel(meta)
+    result = BatchResult((det,), {}, (), 1)
+    recorded = place_on_ground(plan_of(PlannedFrame(meta)), result)
+    turned = place_on_ground(plan_of(PlannedFrame(meta, 180.0, "flipped")), result)
+    centre = georeference(meta, yaw_offset_deg=180.0).locate([[200.0, 230.0]])
+    placed = turned.detections[0]
+    assert (placed.lat_deg, placed.lon_deg) == pytest.approx(
+        (float(centre.lat_deg[0]), float(centre.lon_deg[0])), abs=1e-9
+    )
+    assert placed.lat_deg != pytest.approx(recorded.detections[0].lat_deg, abs=1e-6)
+    assert dataclasses.replace(placed, lat_deg=None, lon_deg=None, footprint=None,
+                               area_m2=None) == det  # fmt: skip
+    assert placed.area_m2 > 0 and len(placed.footprint) == 9
+    assert set(turned.footprints) == {meta.sha256}
+
+
+def test_frames_without_geotag_or_set_aside_keep_pixel_detections() -> None:
+    untagged = dataclasses.replace(make_meta(focal_35mm=24.0, gps=False), sha256="1" * 64)
+    broken = dataclasses.replace(make_meta(focal_35mm=24.0), sha256="2" * 64)
+    good = dataclasses.replace(make_meta(focal_35mm=24.0), sha256="3" * 64)
+    dets = (pixel(untagged), pixel(good, conf=0.5), pixel(good, conf=0.7))
+    failed = Quarantined(broken.path, "truncated", broken.sha256, 1)
+    result = BatchResult(dets, {}, (failed,), 2)
+    placed = place_on_ground(plan_of(*(PlannedFrame(m) for m in (untagged, broken, good))), result)
+    assert [d.conf for d in placed.detections] == [0.9, 0.5, 0.7]  # order kept
+    assert placed.detections[0] == dets[0]
+    assert all(d.lat_deg is not None for d in placed.detections[1:])
+    assert set(placed.footprints) == {good.sha256}
+    assert placed.set_aside == (failed,)
