@@ -97,23 +97,35 @@ class TemporaryApi:
         if not self.wait_ready():
             self.stop()
             return nullcontext()
-        from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
+        from prefect.settings import (
+            PREFECT_API_URL,
+            PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+            PREFECT_UI_URL,
+            temporary_settings,
+        )
 
         os.environ["PREFECT_API_URL"] = self.url
-        # No UI is served and the server stops with the command: no "View at" links.
-        return temporary_settings(updates={PREFECT_API_URL: self.url, PREFECT_UI_URL: ""})
+        # No UI is served and the server stops with the command: no "View at" links,
+        # and no heartbeats (they tell a lasting server that a run died; ending a
+        # flow run also waits up to 1 s for the heartbeat thread).
+        updates = {PREFECT_API_URL: self.url, PREFECT_UI_URL: "",
+                   PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}  # fmt: skip
+        return temporary_settings(updates=updates)
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """Ask the server to shut down; ``wait`` for it (~0.4 s here) unless this process
+        is exiting anyway."""
         if os.environ.get("PREFECT_API_URL") == self.url:
             del os.environ["PREFECT_API_URL"]
         if self.process is None:
             return
         self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if wait:
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
         self.process = None
 
 
@@ -135,5 +147,5 @@ def prefect_api() -> TemporaryApi | None:
     api = TemporaryApi()
     # atexit hooks run after Prefect's log and event workers have drained (they
     # hook the earlier threading shutdown), so no log is left without a server.
-    atexit.register(api.stop)
+    atexit.register(api.stop, wait=False)
     return api
