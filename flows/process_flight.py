@@ -1,8 +1,8 @@
 """``process_flight``: one flight folder from photos to ledger, report and artifacts.
 
-ingest → detect in batches, with the yaw check alongside → place on the ground
-→ cluster and push to the ledger → evidence crops → report, then Prefect
-artifacts.
+ingest → yaw check → detect in batches (on Dask the check runs beside them)
+→ place on the ground → cluster and push to the ledger → evidence crops →
+report, then Prefect artifacts.
 
 Detection batches (``flow.frames_per_task`` frames each) are cached on
 content, not paths: frame sha256s, the weights' sha256s and the detection
@@ -95,23 +95,13 @@ def frame_keys(batch: tuple[stages.PlannedFrame, ...]) -> tuple[str, ...]:
 
 
 def detect_all(plan: stages.FlightPlan, config: HehuConfig) -> stages.BatchResult:
-    """Submit every batch to the flow's task runner and merge the results in order.
-
-    On the thread runner batches run one after another (ONNX Runtime already
-    uses every core), leaving the runner's second thread to the yaw check; on
-    Dask they run side by side.
-    """
+    """Submit every batch to the flow's task runner and merge the results in order."""
     weights_key = stages.weights_fingerprint(config)
     config_key = config.detection_hash()
     retrying = detect_batch.with_options(retries=config.flow.retries,
                                          retry_delay_seconds=config.flow.retry_delay_s)  # fmt: skip
-    one_at_a_time = config.flow.task_runner == "thread"
     batches = plan.batches(config.flow.frames_per_task)
-    futures: list = []
-    for b in batches:
-        after = futures[-1:] if one_at_a_time else None
-        futures.append(retrying.submit(frame_keys(b), weights_key, config_key, b, config,
-                                       wait_for=after))  # fmt: skip
+    futures = [retrying.submit(frame_keys(b), weights_key, config_key, b, config) for b in batches]
     results, done = [], 0
     for batch, future in zip(batches, futures, strict=True):
         results.append(future.result())
@@ -140,7 +130,8 @@ def process_flight(
     # records looking for futures (~1.8 s on an 18-frame flight with 1189 detections).
     # Only for tasks called here: a quoted argument submitted to Dask arrives as a tuple.
     with clock("detect"):
-        checked = yaw_check.submit(plan, config)  # runs while the batches detect
+        # Submitted first: on the thread runner it runs before the batches, on Dask beside them.
+        checked = yaw_check.submit(plan, config)
         detected = detect_all(plan, config)
         plan = checked.result()
         result = place(quote(plan), quote(detected))

@@ -1,10 +1,10 @@
 """Process one flight, stage by stage: the library the Prefect flows wrap.
 
 1. :func:`plan_flight` ingests the folder and returns records.
-2. :func:`detect_frames` runs every enabled model once per decoded frame on
-   a batch of frames, in pixels; meanwhile :func:`check_flight_yaw` checks
-   the recorded yaw from image overlap (it does not change detections, only
-   where they land, so the two run side by side).
+2. :func:`check_flight_yaw` checks the recorded yaw from image overlap, and
+   :func:`detect_frames` runs every enabled model once per decoded frame on a
+   batch of frames, in pixels. Yaw does not change detections, only where they
+   land: the two are independent (on a Dask cluster they run side by side).
 3. :func:`place_on_ground` georeferences the detections with the corrected yaw.
 4. :func:`push_to_ledger` files them as candidate issues.
 5. :func:`pipeline.evidence.write_evidence` and :func:`pipeline.report.write_report`
@@ -22,7 +22,6 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -305,15 +304,14 @@ def run_flight(
     clock = StageClock()
     with clock("ingest"):
         plan = plan_flight(flight_dir, config)
-    with clock("detect"), ThreadPoolExecutor(max_workers=1) as pool:
-        yaw_checked = pool.submit(check_flight_yaw, plan, config)  # alongside detection
+    with clock("detect"):
+        plan = check_flight_yaw(plan, config)
         batches, done = [], 0
         for batch in plan.batches(config.flow.frames_per_task):
             batches.append(detect_frames(batch, config))
             done += len(batch)
             if progress:
                 progress(done, len(plan.frames))
-        plan = yaw_checked.result()
         result = place_on_ground(plan, merge_batches(batches))
     with clock("ledger"):
         pushed = push_to_ledger(plan, result, config)
