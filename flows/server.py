@@ -64,7 +64,8 @@ class TemporaryApi:
         cmd = [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
                "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error",
                "--lifespan", "on"]  # fmt: skip
-        return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)  # fmt: skip
 
     def wait_ready(self, timeout_s: float = STARTUP_TIMEOUT_S) -> bool:
         """Wait until the server answers its health check; False if it never does."""
@@ -127,6 +128,16 @@ class TemporaryApi:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+def _die_with_parent() -> None:
+    """In the server process before it starts (Linux): end when hehu does, even if hehu is
+    killed with SIGKILL and its exit hooks never run."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def api_configured() -> bool:

@@ -59,3 +59,29 @@ def test_the_server_answers_and_stops(monkeypatch, tmp_path) -> None:
         api.stop()
     assert process.poll() is not None
     assert api.process is None
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="parent-death signal is Linux only")
+def test_the_server_ends_when_hehu_is_killed(tmp_path) -> None:
+    import os
+    import signal
+    import time
+
+    script = ("import time\nfrom flows.server import TemporaryApi\n"
+              "print(TemporaryApi().process.pid, flush=True)\ntime.sleep(120)\n")  # fmt: skip
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env.pop("PREFECT_API_URL", None)
+    parent = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
+                              cwd=server.__file__.rsplit("/flows/", 1)[0])  # fmt: skip
+    child = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(child, signal.SIGKILL)
+    pytest.fail("the temporary Prefect server outlived the killed hehu process")
