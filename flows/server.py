@@ -64,8 +64,9 @@ class TemporaryApi:
         cmd = [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
                "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error",
                "--lifespan", "on"]  # fmt: skip
+        before_exec = _die_with_parent if sys.platform == "linux" else None
         return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)  # fmt: skip
+                                preexec_fn=before_exec)  # fmt: skip
 
     def wait_ready(self, timeout_s: float = STARTUP_TIMEOUT_S) -> bool:
         """Wait until the server answers its health check; False if it never does."""
