@@ -6,7 +6,8 @@ Prints images/s and ratios, each against a peer measured in the same run
 (these machines are shared and noisy, so only ratios mean much):
 
 - metadata: hehu's EXIF + XMP reading into geotag records (sniffing and the
-  structural checks included, hashing not), from bytes in memory, against ``exiftool -n -json`` over the same files in one batch
+  structural checks included, hashing not), from bytes in memory, against
+  ``exiftool -n -json`` over the same files in one batch
   (Debian package ``libimage-exiftool-perl``). Target: >= 10x exiftool's rate.
 - ingest: ``scan_flight`` (read each file once, sha256, sniff, EXIF/XMP,
   integrity checks, duplicates, outliers) against ``sha256sum`` over the same
@@ -82,9 +83,8 @@ def main() -> int:
     t_sha = best_of(args.repeat, lambda: subprocess.run(sha, capture_output=True, check=True))
     rows.append(("ingest: hehu scan_flight", t_scan, "sha256sum", t_sha, "<= 1.2x time"))
 
-    print(
-        f"{'measure':<26} {'img/s':>9} {'peer':<18} {'img/s':>9} {'speed-up':>9} {'time ratio':>10}  target"
-    )
+    print(f"{'measure':<26} {'img/s':>9} {'peer':<18} {'img/s':>9} {'speed-up':>9} "
+          f"{'time ratio':>10}  target")  # fmt: skip
     for name, t, peer, t_peer, target in rows:
         print(
             f"{name:<26} {n / t:>9.1f} {peer:<18} {n / t_peer:>9.1f} "

@@ -19,8 +19,12 @@ from pipeline.inbox import mark_processed, pending_flights
 
 
 @flow(name="sweep-inbox")
-def sweep_inbox(drop_dir: str | None = None, config_path: str | None = None,
-                settle_s: float = 60.0, overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def sweep_inbox(
+    drop_dir: str | None = None,
+    config_path: str | None = None,
+    settle_s: float = 60.0,
+    overrides: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
     """Process each new or changed flight folder under ``drop_dir`` (default: the config's)."""
     config = load_config(config_path, overrides)
     folder = Path(drop_dir) if drop_dir else resolve(config.inbox.drop_dir)

@@ -35,5 +35,5 @@ def task_runner_for(config: HehuConfig) -> Any:
             "threads_per_worker": 1,
             "processes": True,
             "dashboard_address": None,
-        },  # fmt: skip
+        },
     )

@@ -75,13 +75,11 @@ def watermark_text(
     captured_at, lat: float | None, lon: float | None, flight: str, code: str
 ) -> str:
     """Capture time, WGS-84 position, flight and issue code, in ASCII (OpenCV fonts)."""
-    where = (
-        "no position"
-        if lat is None or lon is None
-        else (
-            f"{abs(lat):.6f}{'N' if lat >= 0 else 'S'} {abs(lon):.6f}{'E' if lon >= 0 else 'W'} WGS-84"
-        )
-    )
+    if lat is None or lon is None:
+        where = "no position"
+    else:
+        ns, ew = "N" if lat >= 0 else "S", "E" if lon >= 0 else "W"
+        where = f"{abs(lat):.6f}{ns} {abs(lon):.6f}{ew} WGS-84"
     when = captured_at.isoformat(sep=" ") if captured_at else "time unknown"
     return f"{when} | {where} | flight {flight[:24]} | {code}"
 

@@ -109,13 +109,17 @@ def svg_map(plan: FlightPlan, result: BatchResult, issues, zones, basemap_url: s
     for d in result.detections:
         if d.lat_deg is not None:
             x, y = m.xy(d.lat_deg, d.lon_deg)
-            parts.append(f'<circle class="det" cx="{x}" cy="{y}" r="3"><title>'
-                         f'{html.escape(d.model)}: {html.escape(d.class_name)} {d.conf:.2f}</title></circle>')  # fmt: skip
+            title = f"{html.escape(d.model)}: {html.escape(d.class_name)} {d.conf:.2f}"
+            parts.append(
+                f'<circle class="det" cx="{x}" cy="{y}" r="3"><title>{title}</title></circle>'
+            )
     for issue in issues:
         x, y = m.xy(issue.lat, issue.lon)
         colour = TYPE_COLOURS.get(issue.type, "#c0392b")
-        parts.append(f'<g class="issue"><circle cx="{x}" cy="{y}" r="8" fill="{colour}"/>'
-                     f'<text x="{x + 11}" y="{y + 4}">{html.escape(issue.code)}</text></g>')  # fmt: skip
+        label = f'<text x="{x + 11}" y="{y + 4}">{html.escape(issue.code)}</text>'
+        parts.append(
+            f'<g class="issue"><circle cx="{x}" cy="{y}" r="8" fill="{colour}"/>{label}</g>'
+        )
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -126,16 +130,21 @@ def zone_rings(zone) -> list[list[tuple[float, float]]]:
 
 
 STYLE = """
-body{font:14px/1.45 system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:24px;color:#1d2733}
+body{font:14px/1.45 system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;
+     margin:24px;color:#1d2733}
 h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:24px 0 8px}
 .meta{color:#5b6b7b} .map{border:1px solid #c8d3dc;border-radius:4px;max-width:100%;height:auto}
 .zone{fill:#3498db22;stroke:#2980b9;stroke-width:1.5;stroke-dasharray:6 3}
-.footprint{fill:#f1c40f14;stroke:#b7950b;stroke-width:.8} .track{fill:none;stroke:#34495e;stroke-width:1.2}
+.footprint{fill:#f1c40f14;stroke:#b7950b;stroke-width:.8}
+.track{fill:none;stroke:#34495e;stroke-width:1.2}
 .shot{fill:#34495e} .det{fill:#16a085;stroke:#fff;stroke-width:.8}
-.issue circle{stroke:#fff;stroke-width:2} .issue text{font-size:12px;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px}
-table{border-collapse:collapse;width:100%} th,td{border-bottom:1px solid #e3e8ec;padding:6px 8px;text-align:left;vertical-align:top}
+.issue circle{stroke:#fff;stroke-width:2}
+.issue text{font-size:12px;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px}
+table{border-collapse:collapse;width:100%}
+th,td{border-bottom:1px solid #e3e8ec;padding:6px 8px;text-align:left;vertical-align:top}
 th{background:#f5f7f9;font-weight:600} img.ev{max-width:320px;border-radius:3px}
-.legend span{margin-right:14px} .legend i{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:4px}
+.legend span{margin-right:14px}
+.legend i{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:4px}
 """
 
 
@@ -156,22 +165,27 @@ def issue_rows(issues, crops: dict[str, str]) -> str:
         image = f'<img class="ev" src="{uri}" alt="evidence {html.escape(i.code)}">' if uri else "—"
         zone = html.escape(i.river_name or "") if i.in_zone else "管理范围外 outside zones"
         area = f"{i.area_m2:.1f}" if i.area_m2 is not None else "—"
+        severity = SEVERITY_LABELS.get(i.severity or "", "—")
         rows.append(
             f"<tr><td><b>{html.escape(i.code)}</b><br>{TYPE_LABELS.get(i.type, i.type)} "
             f"{html.escape(i.subtype or '')}</td><td>{STATUS_LABELS.get(i.status, i.status)}</td>"
             f"<td>{i.lat:.6f}, {i.lon:.6f}</td><td>{area}</td>"
-            f"<td>{SEVERITY_LABELS.get(i.severity or '', '—')}</td><td>{zone}</td><td>{image}</td></tr>"
+            f"<td>{severity}</td><td>{zone}</td><td>{image}</td></tr>"
         )
-    head = ("<tr><th>编号 code / 类型 type</th><th>状态 status</th><th>位置 WGS-84</th>"
-            "<th>面积 m²</th><th>严重程度</th><th>河湖 zone</th><th>证据 evidence</th></tr>")  # fmt: skip
+    head = (
+        "<tr><th>编号 code / 类型 type</th><th>状态 status</th><th>位置 WGS-84</th>"
+        "<th>面积 m²</th><th>严重程度</th><th>河湖 zone</th><th>证据 evidence</th></tr>"
+    )
     return f"<table>{head}{''.join(rows)}</table>" if rows else "<p>No candidate issues.</p>"
 
 
 def set_aside_rows(quarantined) -> str:
     if not quarantined:
         return "<p>None.</p>"
-    rows = "".join(f"<tr><td>{html.escape(Path(q.path).name)}</td><td>{html.escape(q.reason)}</td></tr>"
-                   for q in quarantined)  # fmt: skip
+    rows = "".join(
+        f"<tr><td>{html.escape(Path(q.path).name)}</td><td>{html.escape(q.reason)}</td></tr>"
+        for q in quarantined
+    )
     return f"<table><tr><th>file</th><th>reason</th></tr>{rows}</table>"
 
 
@@ -185,10 +199,11 @@ def render_html(plan: FlightPlan, result: BatchResult, pushed, issues, crops, zo
     legend = "".join(
         f'<span><i style="background:{c}"></i>{k}</span>' for k, c in TYPE_COLOURS.items()
     )
+    set_aside = len(plan.quarantined) + len(result.set_aside)
     return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>hehu 飞检报告 {html.escape(plan.name)}</title><style>{STYLE}</style></head><body>
 <h1>无人机飞检报告 · Flight report: {html.escape(plan.name)}</h1>
-<p class="meta">{len(plan.frames)} frames · {len(plan.quarantined) + len(result.set_aside)} files set aside ·
+<p class="meta">{len(plan.frames)} frames · {set_aside} files set aside ·
 {len(result.detections)} detections ({html.escape(per_class)}) · {len(pushed.created)} new,
 {len(pushed.recurred)} recurring, {len(pushed.rebounded)} rebound candidates ·
 generated {dt.datetime.now().astimezone().isoformat(timespec="seconds")}<br>

@@ -1,6 +1,7 @@
 """Write hehu's embedded sample flight: reduced Brighton Beach frames, metadata kept.
 
-Usage: python scripts/make_sample_flight.py ../shared/data/brighton_beach pipeline/data/sample_flight
+Usage:
+    python scripts/make_sample_flight.py ../shared/data/brighton_beach pipeline/data/sample_flight
 
 Frames go to DST/brighton-beach/, the licence to DST/.
 

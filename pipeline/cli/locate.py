@@ -70,9 +70,8 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(record))
         elif hit:
-            print(
-                f"({u:g}, {v:g}) -> {record['lat']:.7f}, {record['lon']:.7f}  range {record['range_m']:.1f} m"
-            )
+            where = f"{record['lat']:.7f}, {record['lon']:.7f}"
+            print(f"({u:g}, {v:g}) -> {where}  range {record['range_m']:.1f} m")
         else:
             print(f"({u:g}, {v:g}) -> no ground point: {record['reason']}")
     return 0

@@ -34,7 +34,7 @@ def deployments(config_path: str | None = None) -> list:
             name="process-flight",
             parameters={"config_path": config_path},
             description="Process one flight folder into the ledger",
-        ),  # fmt: skip
+        ),
         sweep_inbox.to_deployment(
             name="sweep-inbox",
             schedule=Cron(config.inbox.cron, timezone=config.inbox.timezone),

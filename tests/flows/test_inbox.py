@@ -1,4 +1,4 @@
-"""Drop-folder sweeps: which flight folders are pending, and the deployments ``hehu serve`` registers."""
+"""Drop-folder sweeps: which flight folders are pending; what ``hehu serve`` registers."""
 
 from __future__ import annotations
 

@@ -17,8 +17,11 @@ from pipeline.run import PlannedFrame
 
 def tree_digest(folder: Path) -> dict[str, tuple[str, float]]:
     """sha256 and mtime of every file under ``folder`` (to prove it was not touched)."""
-    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime)
-            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+    return {
+        str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def ledger_rows(url: str) -> list[dict]:
@@ -94,7 +97,7 @@ def test_dask_local_cluster_gives_the_same_ledger_rows(
 ) -> None:
     urls = {r: f"sqlite:///{tmp_path / (r + '.sqlite')}" for r in ("thread", "dask")}
     for runner, url in urls.items():
-        overrides = {"ledger": {"url": url},
-                     "flow": {"frames_per_task": 2, "task_runner": runner, "dask_workers": 2}}  # fmt: skip
+        flow = {"frames_per_task": 2, "task_runner": runner, "dask_workers": 2}
+        overrides = {"ledger": {"url": url}, "flow": flow}
         pf.run_process_flight(str(sample_flight), None, overrides)
     assert ledger_rows(urls["dask"]) == ledger_rows(urls["thread"])

@@ -116,7 +116,6 @@ def test_xmp_ignores_a_table_width_that_disagrees_with_the_optical_centre() -> N
     assert camera.fx_px == pytest.approx(2800.0 * 4000 / 4006)
 
 
-
 @pytest.mark.parametrize("name", sorted(INTRINSICS_SOURCES))
 @pytest.mark.parametrize("size", [(4000, 3000), (4000, 2250)])
 def test_resizing_scales_intrinsics_exactly(name, size) -> None:

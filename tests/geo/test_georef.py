@@ -141,7 +141,6 @@ def test_lat_lon_agree_with_east_north() -> None:
     np.testing.assert_allclose(np.column_stack([e, n]), en(p), atol=0.01)
 
 
-
 @pytest.mark.parametrize("name", sorted(INTRINSICS_SOURCES))
 @pytest.mark.parametrize("size", [(4000, 3000), (4000, 2250)])
 def test_a_resized_frame_places_scaled_pixels_on_the_same_ground(name, size) -> None:

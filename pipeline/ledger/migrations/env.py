@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from alembic import context
 
+import pipeline.review.models  # noqa: F401  (review tables and queue indexes join Base.metadata)
 from pipeline.ledger.db import default_url, make_engine
 from pipeline.ledger.models import Base
-import pipeline.review.models  # noqa: F401  (review tables and queue indexes join Base.metadata)
 
 config = context.config
 target_metadata = Base.metadata
