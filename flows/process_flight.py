@@ -15,6 +15,7 @@ are retried; bad input is set aside by the library and never retried.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,49 @@ from pipeline.errors import BadInputError
 
 DETECT_CACHE = (INPUTS - "frames" - "config") + TASK_SOURCE
 
-#: Called as ``progress(frames_done, frames_total)`` while batches finish, in
-#: this process only (the shell's progress bar); never sent to workers.
+#: Called as ``progress(frames_done, frames_total)`` as frames finish, in this
+#: process only (the shell's progress bar); never sent to workers.
 PROGRESS: Callable[[int, int], None] | None = None
+
+
+class FrameCount:
+    """Frames detected so far in this run, reported to :data:`PROGRESS`.
+
+    Batches on the thread runner run in this process and count each frame as it
+    finishes; batches elsewhere (Dask workers, whose copy of this module has no
+    total) or answered from the cache count when their result arrives.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.done = self.total = 0
+
+    def start(self, total: int) -> None:
+        with self._lock:
+            self.done, self.total = 0, total
+            self._report()
+
+    def frame_done(self) -> None:
+        with self._lock:
+            if self.total:
+                self.done = min(self.done + 1, self.total)
+                self._report()
+
+    def at_least(self, done: int) -> None:
+        with self._lock:
+            if done > self.done:
+                self.done = done
+                self._report()
+
+    def _report(self) -> None:
+        if PROGRESS is not None and self.total:
+            PROGRESS(self.done, self.total)
+
+    def __reduce__(self):  # sent to a Dask worker with the task: a fresh, silent count there
+        return (FrameCount, ())
+
+
+FRAMES = FrameCount()
 
 
 def transient(task, task_run, state) -> bool:
@@ -66,7 +107,7 @@ def detect_batch(
     frames: tuple[stages.PlannedFrame, ...],
     config: HehuConfig,
 ) -> stages.BatchResult:
-    return stages.detect_frames(frames, config)
+    return stages.detect_frames(frames, config, on_frame=FRAMES.frame_done)
 
 
 @task(name="place-on-ground", cache_policy=NO_CACHE)
@@ -101,13 +142,13 @@ def detect_all(plan: stages.FlightPlan, config: HehuConfig) -> stages.BatchResul
     retrying = detect_batch.with_options(retries=config.flow.retries,
                                          retry_delay_seconds=config.flow.retry_delay_s)  # fmt: skip
     batches = plan.batches(config.flow.frames_per_task)
+    FRAMES.start(len(plan.frames))
     futures = [retrying.submit(frame_keys(b), weights_key, config_key, b, config) for b in batches]
     results, done = [], 0
     for batch, future in zip(batches, futures, strict=True):
         results.append(future.result())
         done += len(batch)
-        if PROGRESS is not None:
-            PROGRESS(done, len(plan.frames))
+        FRAMES.at_least(done)
     return stages.merge_batches(results)
 
 

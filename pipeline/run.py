@@ -147,12 +147,18 @@ def weights_fingerprint(config: HehuConfig) -> str:
     return ";".join(parts)
 
 
-def detect_frames(frames: Sequence[PlannedFrame], config: HehuConfig) -> BatchResult:
+def detect_frames(
+    frames: Sequence[PlannedFrame],
+    config: HehuConfig,
+    *,
+    on_frame: Callable[[], None] | None = None,
+) -> BatchResult:
     """Every enabled model on each frame, decoded once; boxes in pixels.
 
     The ground resolution that scales each model comes from the frame's
     geotag (yaw does not change it). A frame that cannot be decoded is set
-    aside with its reason; the batch goes on.
+    aside with its reason; the batch goes on. ``on_frame()`` is called after
+    each frame, set aside or not.
     """
     from pipeline.detect.engine import decode_frame, detect_frame
 
@@ -168,9 +174,11 @@ def detect_frames(frames: Sequence[PlannedFrame], config: HehuConfig) -> BatchRe
         except BadInputError as e:
             log.warning("set aside %s: %s", meta.path, e)
             set_aside.append(Quarantined(meta.path, str(e), meta.sha256, meta.size_bytes))
-            continue
-        for result in detect_frame(image, models, gsd_cm_per_px=_gsd(meta)).values():
-            detections.extend(pixel_detections(meta, result, weights[result.model]))
+        else:
+            for result in detect_frame(image, models, gsd_cm_per_px=_gsd(meta)).values():
+                detections.extend(pixel_detections(meta, result, weights[result.model]))
+        if on_frame is not None:
+            on_frame()
     seconds = time.perf_counter() - start
     done = len(frames) - len(set_aside)
     return BatchResult(tuple(detections), {}, tuple(set_aside), done, seconds)
@@ -306,12 +314,16 @@ def run_flight(
         plan = plan_flight(flight_dir, config)
     with clock("detect"):
         plan = check_flight_yaw(plan, config)
-        batches, done = [], 0
-        for batch in plan.batches(config.flow.frames_per_task):
-            batches.append(detect_frames(batch, config))
-            done += len(batch)
+        done = 0
+
+        def frame_done() -> None:
+            nonlocal done
+            done += 1
             if progress:
                 progress(done, len(plan.frames))
+
+        batches = [detect_frames(batch, config, on_frame=frame_done)
+                   for batch in plan.batches(config.flow.frames_per_task)]  # fmt: skip
         result = place_on_ground(plan, merge_batches(batches))
     with clock("ledger"):
         pushed = push_to_ledger(plan, result, config)

@@ -76,12 +76,19 @@ def test_bad_input_is_never_retried(error, retry) -> None:
 
 
 @pytest.mark.slow
-def test_sample_flight_twice_leaves_the_same_ledger(prefect_api, sample_flight, ledger_url) -> None:
+def test_sample_flight_twice_leaves_the_same_ledger(
+    prefect_api, sample_flight, ledger_url, monkeypatch
+) -> None:
     before = tree_digest(sample_flight)
     overrides = {"ledger": {"url": ledger_url}, "flow": {"frames_per_task": 2}}
+    progress: list[int] = []
+    monkeypatch.setattr(pf, "PROGRESS", lambda done, total: progress.append(done))
     first = pf.run_process_flight(str(sample_flight), None, overrides)
+    assert progress == [0, 1, 2, 3, 4, 5]  # frame by frame on the thread runner
     rows = ledger_rows(ledger_url)
+    progress.clear()
     second = pf.run_process_flight(str(sample_flight), None, overrides)
+    assert progress == [0, 2, 4, 5]  # cached batches count when they answer
     assert ledger_rows(ledger_url) == rows
     assert first["frames"] == second["frames"] == 5
     assert set(first["seconds"]) == {"ingest", "detect", "ledger", "evidence+report"}

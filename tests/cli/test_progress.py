@@ -1,0 +1,50 @@
+"""The shell's progress bar and the flow's frame count behind it."""
+
+from __future__ import annotations
+
+import io
+
+from flows import process_flight as pf
+from pipeline.cli.progress import ProgressBar
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_logs_get_a_line_every_few_seconds_and_the_last(monkeypatch) -> None:
+    clock = Clock()
+    monkeypatch.setattr("pipeline.cli.progress.time.perf_counter", clock)
+    out = io.StringIO()
+    bar = ProgressBar(stream=out, every_s=10.0)
+    for done in range(0, 31):
+        clock.now = 100.0 + done  # one frame a second
+        bar(done, 30)
+    lines = out.getvalue().splitlines()
+    assert [line.split()[1] for line in lines] == ["0/30", "10/30", "20/30", "30/30"]
+    assert "1.00/s" in lines[-1] and "ETA 0 s" in lines[-1]  # rate counted from the first call
+
+
+def test_frame_count_reports_each_frame_then_batches_without_going_back(monkeypatch) -> None:
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(pf, "PROGRESS", lambda done, total: calls.append((done, total)))
+    count = pf.FrameCount()
+    count.frame_done()  # before start (a Dask worker's copy): nothing to report
+    count.start(3)
+    count.frame_done()
+    count.at_least(1)  # a batch already counted frame by frame
+    count.at_least(3)  # a cached batch
+    count.frame_done()  # a retried frame does not pass the total
+    assert calls == [(0, 3), (1, 3), (3, 3), (3, 3)]
+
+
+def test_frame_count_without_a_bar_is_silent(monkeypatch) -> None:
+    monkeypatch.setattr(pf, "PROGRESS", None)
+    count = pf.FrameCount()
+    count.start(2)
+    count.frame_done()
+    assert count.done == 1
