@@ -113,15 +113,50 @@ def svg_map(plan: FlightPlan, result: BatchResult, issues, zones, basemap_url: s
             parts.append(
                 f'<circle class="det" cx="{x}" cy="{y}" r="3"><title>{title}</title></circle>'
             )
-    for issue in issues:
-        x, y = m.xy(issue.lat, issue.lon)
+    marks = [m.xy(issue.lat, issue.lon) for issue in issues]
+    labels = short_codes([issue.code for issue in issues])
+    shown = free_labels(marks, labels)
+    for issue, (x, y), label, show in zip(issues, marks, labels, shown, strict=True):
         colour = TYPE_COLOURS.get(issue.type, "#c0392b")
-        label = f'<text x="{x + 11}" y="{y + 4}">{html.escape(issue.code)}</text>'
-        parts.append(
-            f'<g class="issue"><circle cx="{x}" cy="{y}" r="8" fill="{colour}"/>{label}</g>'
-        )
+        text = f'<text x="{x + 11}" y="{y + 4}">{html.escape(label)}</text>' if show else ""
+        parts.append(f'<g class="issue"><title>{html.escape(issue.code)}</title>'
+                     f'<circle cx="{x}" cy="{y}" r="8" fill="{colour}"/>{text}</g>')  # fmt: skip
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def short_codes(codes: list[str]) -> list[str]:
+    """Map labels: the sequence numbers when every code shares its division and year."""
+    prefixes = {code.rpartition("-")[0] for code in codes}
+    if len(prefixes) == 1 and all("-" in code for code in codes):
+        return [code.rpartition("-")[2] for code in codes]
+    return list(codes)
+
+
+#: Approximate label box of the map's 12 px bold text, and a marker's radius.
+LABEL_CHAR_PX, LABEL_HEIGHT_PX, MARK_R_PX = 7.5, 14.0, 8.0
+
+
+def free_labels(marks: list[tuple[float, float]], labels: list[str]) -> list[bool]:
+    """Which labels to draw: in order, each one that overlaps no label drawn before it
+    and no other marker (every marker keeps its full code as a tooltip)."""
+    boxes: list[tuple[float, float, float, float]] = []
+    shown = []
+    for i, ((x, y), label) in enumerate(zip(marks, labels, strict=True)):
+        box = (x + 10, y - 10, x + 12 + LABEL_CHAR_PX * len(label), y + LABEL_HEIGHT_PX - 10)
+        clear = not any(_overlap(box, b) for b in boxes) and not any(
+            _overlap(box, (mx - MARK_R_PX, my - MARK_R_PX, mx + MARK_R_PX, my + MARK_R_PX))
+            for j, (mx, my) in enumerate(marks)
+            if j != i
+        )
+        if clear:
+            boxes.append(box)
+        shown.append(clear)
+    return shown
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def zone_rings(zone) -> list[list[tuple[float, float]]]:
@@ -210,7 +245,8 @@ generated {dt.datetime.now().astimezone().isoformat(timespec="seconds")}<br>
 flight key <code>{html.escape(plan.key)}</code> · source {html.escape(plan.source_dir)}</p>
 {svg_map(plan, result, issues, zones, basemap_url)}
 <p class="legend meta">{legend}<span><i style="background:#16a085"></i>detection</span>
-<span>dashed blue: management zone · yellow: frame footprints · line: flight path</span></p>
+<span>dashed blue: management zone · yellow: frame footprints · line: flight path ·
+labels: issue numbers where they fit (hover a marker for its code)</span></p>
 <h2>候选问题 Candidate issues</h2>{issue_rows(issues, crops)}
 <h2>已剔除文件 Files set aside</h2>{set_aside_rows(plan.quarantined + result.set_aside)}
 </body></html>"""

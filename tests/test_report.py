@@ -30,3 +30,15 @@ def test_basemap_tiles_cover_the_canvas() -> None:
     m = MapFrame([(46.8422, -91.9946), (46.8436, -91.9935)])
     tiles = m.tiles("https://tiles.example/{z}/{x}/{y}.png")
     assert tiles and all("tiles.example/" in t for t in tiles)
+
+
+def test_map_labels_are_short_and_never_overlap() -> None:
+    from pipeline.report import LABEL_CHAR_PX, free_labels, short_codes
+
+    codes = ["990101-2016-0001", "990101-2016-0002", "990101-2016-0003"]
+    assert short_codes(codes) == ["0001", "0002", "0003"]
+    assert short_codes([*codes, "420102-2026-0001"]) == [*codes, "420102-2026-0001"]
+    marks = [(100.0, 100.0), (104.0, 102.0), (100.0, 300.0), (100.0 + 11 + LABEL_CHAR_PX, 300.0)]
+    # the 2nd marker sits on the 1st's label, the 4th inside the 3rd's: those two stay bare
+    assert free_labels(marks, ["0001", "0002", "0003", "0004"]) == [False, True, False, True]
+    assert free_labels([(0.0, 0.0), (500.0, 500.0)], ["a", "b"]) == [True, True]
