@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from pipeline.ledger.audit import record
 from pipeline.ledger.cluster import (
@@ -98,6 +98,7 @@ def _unfiled(session: Session, detection_ids: Sequence[int]) -> list[Row]:
     for i in range(0, len(ids), 500):
         query = (
             select(Detection, Frame)
+            .options(defer(Detection.footprint), defer(Frame.footprint))  # unused here
             .join(Frame, Detection.frame_id == Frame.id)
             .where(Detection.id.in_(ids[i : i + 500]), Detection.type.is_not(None))
             .where(Detection.lat_deg.is_not(None), Detection.lon_deg.is_not(None), ~filed)
