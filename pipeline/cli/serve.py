@@ -45,13 +45,17 @@ def deployments(config_path: str | None = None) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
+    from contextlib import nullcontext
 
+    from flows.server import prefect_api
+
+    api = prefect_api()  # starts now, while Prefect and the flows load
     from prefect import serve
 
-    if not os.environ.get("PREFECT_API_URL"):
+    if api is not None:
         print("PREFECT_API_URL is not set: serving against a temporary Prefect server that stops "
               "with this command. For a lasting setup run `prefect server start` and export "
               "PREFECT_API_URL (see the README).")  # fmt: skip
-    serve(*deployments(args.config))
+    with api.connect() if api is not None else nullcontext():
+        serve(*deployments(args.config))
     return 0
