@@ -231,8 +231,11 @@ def render_html(plan: FlightPlan, result: BatchResult, pushed, issues, crops, zo
     for d in result.detections:
         counts[d.class_name] = counts.get(d.class_name, 0) + 1
     per_class = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+    from pipeline.ledger.vocab import TYPE_LABELS
+
     legend = "".join(
-        f'<span><i style="background:{c}"></i>{k}</span>' for k, c in TYPE_COLOURS.items()
+        f'<span><i style="background:{c}"></i>{TYPE_LABELS.get(k, k)} {k}</span>'
+        for k, c in TYPE_COLOURS.items()
     )
     set_aside = len(plan.quarantined) + len(result.set_aside)
     return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">

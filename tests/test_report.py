@@ -42,3 +42,17 @@ def test_map_labels_are_short_and_never_overlap() -> None:
     # the 2nd marker sits on the 1st's label, the 4th inside the 3rd's: those two stay bare
     assert free_labels(marks, ["0001", "0002", "0003", "0004"]) == [False, True, False, True]
     assert free_labels([(0.0, 0.0), (500.0, 500.0)], ["a", "b"]) == [True, True]
+
+
+def test_legend_names_the_four_disorders_in_chinese() -> None:
+    from types import SimpleNamespace
+
+    from pipeline.report import render_html
+    from pipeline.run import BatchResult, FlightPlan
+
+    plan = FlightPlan("sha256:x", "empty", "/flights/empty", (), ())
+    pushed = SimpleNamespace(created=(), recurred=(), rebounded=())
+    page = render_html(plan, BatchResult((), {}), pushed, [], {}, [])
+    for label in ("乱占 luanzhan", "乱采 luancai", "乱堆 luandui", "乱建 luanjian"):
+        assert label in page
+    assert "No georeferenced frame" in page and "No candidate issues." in page
