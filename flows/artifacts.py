@@ -48,7 +48,7 @@ def new_candidate_rows(summary: RunSummary, config: HehuConfig) -> list[dict]:
     engine = make_engine(config.db_url())
     try:
         with make_session_factory(engine)() as session:
-            issues = [i for i in list_issues(session=session) if i.code in set(summary.created)]
+            issues = list_issues(session=session, codes=summary.created)
     finally:
         engine.dispose()
     return [{"code": i.code, "type": i.type, "subtype": i.subtype or "", "lat": round(i.lat, 6),

@@ -282,7 +282,7 @@ def _ledger_view(plan: FlightPlan, pushed, config: HehuConfig):
     engine = make_engine(config.db_url())
     try:
         with make_session_factory(engine)() as session:
-            issues = [i for i in list_issues(session=session) if i.code in codes]
+            issues = list_issues(session=session, codes=codes)
             query = (select(Issue.code, EvidenceFile.path)
                      .join(Evidence, Evidence.issue_id == Issue.id)
                      .join(EvidenceFile, EvidenceFile.detection_id == Evidence.detection_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -198,14 +198,25 @@ def list_issues(
     session: Session,
     status: str | None = None,
     since: dt.date | None = None,
+    codes: Collection[str] | None = None,
 ) -> list[IssueView]:
-    """Ledger rows by code; ``status``: only that status; ``since``: discovered on or after it."""
+    """Ledger rows by code; ``status``: only that status; ``since``: discovered on or after
+    it; ``codes``: only those issues (looked up by code, not by reading the whole ledger)."""
     query = select(Issue).order_by(Issue.code)
     if status is not None:
         query = query.where(Issue.status == status)
     if since is not None:
         query = query.where(Issue.discovered_at >= dt.datetime.combine(since, dt.time()))
-    issues = list(session.scalars(query))
+    if codes is None:
+        issues = list(session.scalars(query))
+    else:
+        wanted = sorted(set(codes))
+        issues = [
+            issue
+            for i in range(0, len(wanted), 500)
+            for issue in session.scalars(query.where(Issue.code.in_(wanted[i : i + 500])))
+        ]
+        issues.sort(key=lambda issue: issue.code)
     summary: dict[int, Any] = {}
     for i in range(0, len(issues), 500):
         summary |= _evidence_summary(session, [x.id for x in issues[i : i + 500]])

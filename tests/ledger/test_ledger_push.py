@@ -310,3 +310,12 @@ def test_nan_positions_count_as_not_georeferenced(session_factory, zones) -> Non
     assert (result.created, result.not_georeferenced) == ((), 1)
     with session_factory() as session:
         assert session.execute(select(Detection.lat_deg, Detection.area_m2)).one() == (None, None)
+
+
+def test_issues_can_be_listed_by_code(session_factory, zones) -> None:
+    created = push(session_factory, zones, "R1").created
+    with session_factory() as session:
+        everything = list_issues(session=session)
+        some = list_issues(session=session, codes=[created[2], created[0], "000000-2000-9999"])
+        assert list_issues(session=session, codes=[]) == []
+    assert some == [v for v in everything if v.code in {created[0], created[2]}]

@@ -40,8 +40,7 @@ def export(
         raise HTTPException(status_code=404, detail=f"unknown format {fmt!r}; one of {FORMATS}")
     with state.db.read() as session:
         codes = matching_codes(session=session, filt=filt)
-        wanted = set(codes)
-        rows = [v for v in list_issues(session=session) if v.code in wanted]
+        rows = list_issues(session=session, codes=codes)
     order = {c: i for i, c in enumerate(codes)}
     rows.sort(key=lambda v: order[v.code])
     labels = {s.id: s.zh for s in state.subtypes}
