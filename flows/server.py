@@ -3,10 +3,11 @@
 Without ``PREFECT_API_URL`` Prefect starts a temporary server itself when the
 first flow runs: it imports the whole server package into this process (~2 s
 here), then waits ~3 s for the server subprocess to answer, all before the
-first task. ``hehu run`` and ``hehu demo`` instead launch the same server
-(Prefect's app factory in ephemeral mode, UI off, no telemetry) as their very
-first step, so its start-up runs on another core while this process imports
-the pipeline and loads the detectors, and then point Prefect at it. Like
+first task. ``hehu run``, ``hehu demo`` and ``hehu serve`` instead launch the
+same server (Prefect's app factory in ephemeral mode, UI off, no telemetry)
+as their very first step, so its start-up runs on another core while this
+process imports the pipeline and loads the detectors, and then point Prefect
+at it. Like
 Prefect's own, it stops when the process exits, after Prefect has sent its
 last logs and events. If it does not answer, Prefect's own temporary server
 takes over, as before.
@@ -57,7 +58,9 @@ class TemporaryApi:
         env = {
             **os.environ,
             "PREFECT_UI_ENABLED": "0",
-            "PREFECT__SERVER_EPHEMERAL": "1",  # only the services a temporary server needs
+            # Prefect's own temporary server sets these (internal names): only the services
+            # a temporary server needs. A Prefect that ignored them would run them all.
+            "PREFECT__SERVER_EPHEMERAL": "1",
             "PREFECT__SERVER_FINAL": "1",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         }
