@@ -7,10 +7,9 @@ first task. ``hehu run``, ``hehu demo`` and ``hehu serve`` instead launch the
 same server (Prefect's app factory in ephemeral mode, UI off, no telemetry)
 as their very first step, so its start-up runs on another core while this
 process imports the pipeline and loads the detectors, and then point Prefect
-at it. Like
-Prefect's own, it stops when the process exits, after Prefect has sent its
-last logs and events. If it does not answer, Prefect's own temporary server
-takes over, as before.
+at it. Like Prefect's own, it stops when the process exits, after Prefect has
+sent its last logs and events. If it does not answer, Prefect's own temporary
+server takes over, as before.
 
 With an API URL configured (``PREFECT_API_URL``, a running ``prefect server
 start``, or a test harness) nothing is launched.
@@ -164,3 +163,9 @@ def prefect_api() -> TemporaryApi | None:
     # hook the earlier threading shutdown), so no log is left without a server.
     atexit.register(api.stop, wait=False)
     return api
+
+
+def connect(api: TemporaryApi | None) -> AbstractContextManager:
+    """The settings to run flows in: ``api``'s (:meth:`TemporaryApi.connect`), or as
+    configured when :func:`prefect_api` launched nothing."""
+    return api.connect() if api is not None else nullcontext()

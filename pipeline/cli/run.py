@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,7 @@ def process(flight_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     if args.no_prefect:
         api = None
     else:  # first, so that the server starts while the rest loads
-        from flows.server import prefect_api
+        from flows.server import connect, prefect_api
 
         api = prefect_api()
     from pipeline import run as stages
@@ -59,7 +58,7 @@ def process(flight_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
 
     if config.flow.task_runner == "thread":
         stages.load_detectors(config)  # in this process: the detection task reuses them
-    with api.connect() if api is not None else nullcontext():
+    with connect(api):
         pf.PROGRESS = bar
         try:
             return pf.run_process_flight(str(flight_dir), args.config, overrides_from(args))

@@ -45,9 +45,7 @@ def deployments(config_path: str | None = None) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
-    from contextlib import nullcontext
-
-    from flows.server import prefect_api
+    from flows.server import connect, prefect_api
 
     api = prefect_api()  # starts now, while Prefect and the flows load
     from prefect import serve
@@ -56,6 +54,6 @@ def run(args: argparse.Namespace) -> int:
         print("PREFECT_API_URL is not set: serving against a temporary Prefect server that stops "
               "with this command. For a lasting setup run `prefect server start` and export "
               "PREFECT_API_URL (see the README).")  # fmt: skip
-    with api.connect() if api is not None else nullcontext():
+    with connect(api):
         serve(*deployments(args.config))
     return 0
