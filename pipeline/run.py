@@ -115,9 +115,28 @@ def check_flight_yaw(plan: FlightPlan, config: HehuConfig) -> FlightPlan:
     return dataclasses.replace(plan, frames=frames)
 
 
+def models_stamp(config: HehuConfig) -> tuple:
+    """``(path, mtime_ns, size)`` of the taxonomy and of every file under the models folder.
+
+    A long-running process (``hehu serve``) keys what it keeps of the models on
+    this: a retrained or replaced model is loaded and hashed again, an
+    unchanged one costs a few ``stat`` calls.
+    """
+    taxonomy, models_dir = resolve(config.detect.taxonomy), resolve(config.detect.models_dir)
+    files = [taxonomy, *sorted(p for p in models_dir.rglob("*") if p.is_file())]
+    stamp = []
+    for path in files:
+        try:
+            st = path.stat()
+        except OSError:
+            continue  # missing: loading the models names it
+        stamp.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(stamp)
+
+
 @functools.lru_cache(maxsize=4)
 def _models(models_dir: Path, names: tuple[str, ...] | None, taxonomy_path: Path,
-            backend: str, batch: int, threads: int | None) -> tuple:  # fmt: skip
+            backend: str, batch: int, threads: int | None, stamp: tuple) -> tuple:  # fmt: skip
     from pipeline.detect.engine import load_models
     from pipeline.detect.taxonomy import load_taxonomy
 
@@ -127,21 +146,27 @@ def _models(models_dir: Path, names: tuple[str, ...] | None, taxonomy_path: Path
 
 
 def load_detectors(config: HehuConfig) -> tuple:
-    """The enabled models, loaded once per process (cards and hashes checked)."""
+    """The enabled models (cards and hashes checked), loaded again only when their files change."""
     d = config.detect
     return _models(resolve(d.models_dir), d.models, resolve(d.taxonomy), d.backend,
-                   d.batch_tiles, d.threads)  # fmt: skip
+                   d.batch_tiles, d.threads, models_stamp(config))  # fmt: skip
 
 
 def weights_fingerprint(config: HehuConfig) -> str:
     """The enabled models' names and weight sha256s, checked against the files (cache key)."""
+    d = config.detect
+    return _fingerprint(resolve(d.models_dir), d.models, resolve(d.taxonomy), models_stamp(config))
+
+
+@functools.lru_cache(maxsize=4)
+def _fingerprint(
+    models_dir: Path, names: tuple[str, ...] | None, taxonomy_path: Path, stamp: tuple
+) -> str:
     from pipeline.detect.card import load_card
     from pipeline.detect.taxonomy import load_taxonomy
 
-    names = config.detect.models or load_taxonomy(resolve(config.detect.taxonomy)).enabled_models()
-    models_dir = resolve(config.detect.models_dir)
     parts = []
-    for name in sorted(names):
+    for name in sorted(names or load_taxonomy(taxonomy_path).enabled_models()):
         weights = load_card(models_dir, name).weights
         parts.append(f"{name}={(weights.pt or weights.onnx).sha256}")
     return ";".join(parts)
