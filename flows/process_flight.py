@@ -16,38 +16,52 @@ are retried; bad input is set aside by the library and never retried.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE
+from prefect.states import Cancelled
 from prefect.utilities.annotations import quote
 
 from flows.artifacts import publish_artifacts
 from flows.runners import task_runner_for
 from pipeline import run as stages
 from pipeline.config import HehuConfig, load_config
-from pipeline.errors import BadInputError
+from pipeline.errors import BadInputError, RunStopped
 
 DETECT_CACHE = (INPUTS - "frames" - "config") + TASK_SOURCE
 
-#: Called as ``progress(frames_done, frames_total)`` as frames finish, in this
-#: process only (the shell's progress bar); never sent to workers.
-PROGRESS: Callable[[int, int], None] | None = None
-
 
 class FrameCount:
-    """Frames detected so far in this run, reported to :data:`PROGRESS`.
+    """Frames detected so far in this run, reported to :attr:`progress`.
 
+    ``progress(frames_done, frames_total)`` is called in this process only (the
+    shell's progress bar, or a run handed to ``hehu serve``); never on workers.
     Batches on the thread runner run in this process and count each frame as it
-    finishes; batches elsewhere (Dask workers, whose copy of this module has no
-    total) or answered from the cache count when their result arrives.
+    finishes; batches elsewhere (Dask workers, whose copy has no total) or
+    answered from the cache count when their result arrives. Once :attr:`stop`
+    is set, the next frame raises :class:`RunStopped` (not retried).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.done = self.total = 0
+        self.progress: Callable[[int, int], None] | None = None
+        self.stop: threading.Event | None = None
+
+    @contextmanager
+    def watching(
+        self, progress: Callable[[int, int], None] | None, stop: threading.Event | None = None
+    ) -> Iterator[None]:
+        """Report this process's runs to ``progress`` and stop them when ``stop`` is set."""
+        self.progress, self.stop = progress, stop
+        try:
+            yield
+        finally:
+            self.progress = self.stop = None
 
     def start(self, total: int) -> None:
         with self._lock:
@@ -67,8 +81,10 @@ class FrameCount:
                 self._report()
 
     def _report(self) -> None:
-        if PROGRESS is not None and self.total:
-            PROGRESS(self.done, self.total)
+        if self.progress is not None and self.total:
+            self.progress(self.done, self.total)
+        if self.stop is not None and self.stop.is_set():
+            raise RunStopped(f"stopped on request after {self.done} of {self.total} frames")
 
     def __reduce__(self):  # sent to a Dask worker with the task: a fresh, silent count there
         return (FrameCount, ())
@@ -78,10 +94,10 @@ FRAMES = FrameCount()
 
 
 def transient(task, task_run, state) -> bool:
-    """Retry unless the failure is bad input (retrying cannot fix a user's file)."""
+    """Retry unless the failure is bad input (retrying cannot fix a user's file) or a stop."""
     try:
         state.result(raise_on_failure=True)
-    except BadInputError:
+    except (BadInputError, RunStopped):
         return False
     except Exception:
         return True
@@ -173,7 +189,11 @@ def process_flight(
     with clock("detect"):
         # Submitted first: on the thread runner it runs before the batches, on Dask beside them.
         checked = yaw_check.submit(plan, config)
-        detected = detect_all(plan, config)
+        try:
+            detected = detect_all(plan, config)
+        except RunStopped as e:  # before the ledger is touched; finished batches stay cached
+            log.info("%s", e)
+            return Cancelled(message=str(e))
         plan = checked.result()
         result = place(quote(plan), quote(detected))
     with clock("ledger"):

@@ -30,3 +30,7 @@ class ConfigError(HehuError, ValueError):
 
 class MissingDependencyError(HehuError, ImportError):
     """An optional dependency is not installed; the message names the pip command."""
+
+
+class RunStopped(HehuError):
+    """A run was stopped on request (its ``hehu run`` was interrupted); never retried."""

@@ -5,7 +5,9 @@
 - ``sweep-inbox``: on the cron of ``inbox.cron`` in the configuration.
 
 It keeps running and executes the runs itself; start it on each machine that
-should take work (see the README for a cluster).
+should take work (see the README for a cluster). It also takes flights from
+``hehu run`` on this machine (:mod:`flows.handoff`) and runs them in its own
+process, where Prefect and the detectors are already loaded.
 """
 
 from __future__ import annotations
@@ -55,5 +57,25 @@ def run(args: argparse.Namespace) -> int:
               "with this command. For a lasting setup run `prefect server start` and export "
               "PREFECT_API_URL (see the README).")  # fmt: skip
     with connect(api):
-        serve(*deployments(args.config))
+        desk = flight_desk(args.config)
+        try:
+            serve(*deployments(args.config))
+        finally:
+            desk.close()
     return 0
+
+
+def flight_desk(config_path: str | None):
+    """Start taking flights from ``hehu run``, with this configuration's detectors loaded."""
+    from flows.handoff import FlightDesk, run_handed_flight
+    from pipeline import run as stages
+    from pipeline.config import load_config
+
+    config = load_config(config_path)
+    if config.flow.task_runner == "thread":
+        stages.load_detectors(config)  # once: every handed flight reuses them
+    desk = FlightDesk(run_handed_flight)
+    if desk.start():
+        print(f"hehu run on this machine (in {desk.cwd}) hands its flights to this serve "
+              "(--local runs them in their own process)")  # fmt: skip
+    return desk

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import threading
+
+import pytest
 
 from flows import process_flight as pf
 from pipeline.cli.progress import ProgressBar
+from pipeline.errors import RunStopped
 
 
 class Clock:
@@ -29,10 +33,10 @@ def test_logs_get_a_line_every_few_seconds_and_the_last(monkeypatch) -> None:
     assert "1.00/s" in lines[-1] and "ETA 0 s" in lines[-1]  # rate counted from the first call
 
 
-def test_frame_count_reports_each_frame_then_batches_without_going_back(monkeypatch) -> None:
+def test_frame_count_reports_each_frame_then_batches_without_going_back() -> None:
     calls: list[tuple[int, int]] = []
-    monkeypatch.setattr(pf, "PROGRESS", lambda done, total: calls.append((done, total)))
     count = pf.FrameCount()
+    count.progress = lambda done, total: calls.append((done, total))
     count.frame_done()  # before start (a Dask worker's copy): nothing to report
     count.start(3)
     count.frame_done()
@@ -42,9 +46,22 @@ def test_frame_count_reports_each_frame_then_batches_without_going_back(monkeypa
     assert calls == [(0, 3), (1, 3), (3, 3), (3, 3)]
 
 
-def test_frame_count_without_a_bar_is_silent(monkeypatch) -> None:
-    monkeypatch.setattr(pf, "PROGRESS", None)
+def test_frame_count_without_a_bar_is_silent() -> None:
     count = pf.FrameCount()
     count.start(2)
     count.frame_done()
     assert count.done == 1
+
+
+def test_frame_count_stops_at_the_next_frame_once_asked() -> None:
+    calls: list[int] = []
+    stop = threading.Event()
+    count = pf.FrameCount()
+    with count.watching(lambda done, total: calls.append(done), stop):
+        count.start(3)
+        count.frame_done()
+        stop.set()
+        with pytest.raises(RunStopped, match="after 2 of 3 frames"):
+            count.frame_done()
+    assert calls == [0, 1, 2]  # the frame that finished is still reported
+    assert count.progress is None and count.stop is None  # only for the run it watched

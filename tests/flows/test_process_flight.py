@@ -11,7 +11,7 @@ import pytest
 
 from flows import process_flight as pf
 from pipeline.config import load_config
-from pipeline.errors import BadInputError
+from pipeline.errors import BadInputError, RunStopped
 from pipeline.run import PlannedFrame
 
 
@@ -70,8 +70,9 @@ class _State:
 
 
 @pytest.mark.parametrize(("error", "retry"), [(BadInputError("bad frame"), False),
+                                              (RunStopped("stopped on request"), False),
                                               (OSError("disk busy"), True)])  # fmt: skip
-def test_bad_input_is_never_retried(error, retry) -> None:
+def test_bad_input_and_stops_are_never_retried(error, retry) -> None:
     assert pf.transient(None, None, _State(error)) is retry
 
 
@@ -82,7 +83,7 @@ def test_sample_flight_twice_leaves_the_same_ledger(
     before = tree_digest(sample_flight)
     overrides = {"ledger": {"url": ledger_url}, "flow": {"frames_per_task": 2}}
     progress: list[int] = []
-    monkeypatch.setattr(pf, "PROGRESS", lambda done, total: progress.append(done))
+    monkeypatch.setattr(pf.FRAMES, "progress", lambda done, total: progress.append(done))
     first = pf.run_process_flight(str(sample_flight), None, overrides)
     assert progress == [0, 1, 2, 3, 4, 5]  # frame by frame on the thread runner
     rows = ledger_rows(ledger_url)
