@@ -11,7 +11,10 @@ Run:  .venv/bin/python bench/bench_flow.py [FLIGHT_DIR] [--copies 10]
    result storage (no cache hits), with the stage times it reports:
    - first run on a machine (Prefect's database is created and migrated);
    - later runs (the usual case: a temporary server on the existing database);
-   - against a running Prefect server (PREFECT_API_URL), as `hehu serve` setups run.
+   - against a running Prefect server (PREFECT_API_URL), as `hehu serve` setups run;
+   - handed to a warm `hehu serve` on the same machine (against that server), each
+     run on a distinct copy of the flight so no batch comes from the cache; the
+     serve's memory after each run shows whether it grows.
    Overhead = (end-to-end − bare detection) / bare detection. Target: ≤ 10 %.
 3. Peak memory (RSS of the whole process tree, sampled every 0.1 s) of
    `hehu run` on the flight and on a flight of ``--copies`` copies of it
@@ -98,13 +101,14 @@ def prefect_server(home: Path, port: int = 4299) -> tuple[subprocess.Popen, str]
     raise SystemExit("the Prefect server did not start within 60 s")
 
 
-def timed_run(flight: Path, workdir: Path, prefect_home: Path, api_url: str | None = None
-              ) -> tuple[float, float, dict]:  # fmt: skip
-    """Wall seconds, peak tree RSS (MiB) and stage seconds of `hehu run` on ``flight``."""
+def timed_run(flight: Path, workdir: Path, prefect_home: Path, api_url: str | None = None,
+              hehu_home: Path | None = None) -> tuple[float, float, dict]:  # fmt: skip
+    """Wall seconds, peak tree RSS (MiB) and stage seconds of `hehu run` on ``flight``
+    (handed to the `hehu serve` of ``hehu_home`` when one runs there)."""
     workdir.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
-        "HEHU_HOME": str(workdir / "hehu"),
+        "HEHU_HOME": str(hehu_home or workdir / "hehu"),
         "PREFECT_HOME": str(prefect_home),
         "PREFECT_LOCAL_STORAGE_PATH": str(workdir / "results"),  # no cache hits from earlier runs
     }
@@ -127,9 +131,31 @@ def timed_run(flight: Path, workdir: Path, prefect_home: Path, api_url: str | No
     return seconds, peak, summary.get("seconds", {})
 
 
-def copies_of(flight: Path, copies: int, out: Path) -> Path:
+def hehu_serve(hehu_home: Path, prefect_home: Path, api_url: str) -> subprocess.Popen:
+    """`hehu serve` against the running Prefect server, ready to take flights from `hehu run`."""
+    import socket
+
+    env = {**os.environ, "HEHU_HOME": str(hehu_home), "PREFECT_HOME": str(prefect_home),
+           "PREFECT_API_URL": api_url}  # fmt: skip
+    hehu_home.mkdir(parents=True, exist_ok=True)
+    log = (hehu_home.parent / "serve.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve"], cwd=REPO, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    path = hehu_home / "serve.sock"
+    for _ in range(600):
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as probe:
+            probe.connect(str(path))
+            return proc
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"hehu serve did not take flights within 60 s; see {log.name}")
+
+
+def copies_of(flight: Path, copies: int, out: Path, pad_from: int = 0) -> Path:
     """``copies`` copies of the flight's JPEGs, each made distinct by trailing zero bytes."""
-    for k in range(copies):
+    for k in range(pad_from, pad_from + copies):
         folder = out / f"copy{k:02d}"
         folder.mkdir(parents=True)
         for src in sorted(flight.glob("*.JPG")):
@@ -168,13 +194,23 @@ def main() -> int:
             REPO / "pipeline" / "data" / "sample_flight" / "brighton-beach", tmp / "warm", home
         )  # fmt: skip  (an earlier flight: Prefect's database exists)
         server, api_url = prefect_server(tmp / "server")
-        bares, laters, serveds = [], [], []
-        try:
+        bares, laters, serveds, handeds, serve_rss = [], [], [], [], []
+        flights = copies_of(args.flight, args.repeat + 1, tmp / "handed", pad_from=args.copies)
+        serve_home = tmp / "serve" / "hehu"
+        serve = hehu_serve(serve_home, home, api_url)
+        try:  # a first flight warms the serve up, as a station's earlier flights would have
+            timed_run(flights / f"copy{args.copies:02d}", tmp / "handed-warm", home, api_url,
+                      serve_home)  # fmt: skip
             for r in range(args.repeat):
                 bares.append(bare_script(args.flight))
                 laters.append(timed_run(args.flight, tmp / f"later{r}", home))
                 serveds.append(timed_run(args.flight, tmp / f"served{r}", home, api_url))
+                flight = flights / f"copy{args.copies + 1 + r:02d}"
+                handeds.append(timed_run(flight, tmp / f"handed{r}", home, api_url, serve_home))
+                serve_rss.append(tree_rss_mb(serve.pid))
         finally:
+            serve.terminate()
+            serve.wait()
             server.terminate()
             server.wait()
         if args.copies:
@@ -186,6 +222,7 @@ def main() -> int:
         ("hehu run, first run (creates Prefect's database)", *first[::2]),
         ("hehu run, later runs (temporary Prefect server)", later, later_stages),
         ("hehu run, running Prefect server (PREFECT_API_URL)", *best(serveds)[::2]),
+        ("hehu run, handed to a warm hehu serve", *best(handeds)[::2]),
     ]
     print(f"{n} frames from {args.flight}; best of {args.repeat} (first run: 1)\n")
     print(f"{'measure':<54} {'s/frame':>8} {'total s':>8} {'overhead':>9}  stages (s)")
@@ -196,7 +233,9 @@ def main() -> int:
     for label, t, stages in rows:
         print(f"{label:<54} {t / n:>8.2f} {t:>8.1f} {(t - bare) / bare * 100:>8.1f}%  "
               f"{stages_text(stages)}")  # fmt: skip
-    print("target: overhead <= 10 % of bare detection\n")
+    print("target: overhead <= 10 % of bare detection")
+    print("hehu serve's memory after each handed flight (MiB): "
+          + ", ".join(f"{m:.0f}" for m in serve_rss) + "\n")  # fmt: skip
     if not args.copies:
         return 0
     big_n = n * args.copies
