@@ -16,7 +16,7 @@ batches stay cached, so running it again goes on from there).
 The protocol is one JSON object a line. The request::
 
     {"flight_dir": "/abs/path", "config_path": "/abs/hehu.yaml" | null,
-     "overrides": {...}, "cwd": "/abs/workdir"}
+     "overrides": {...}, "cwd": "/abs/workdir", "prefect_api_url": "http://…/api" | null}
 
 and the replies, in order: ``{"refused": reason}`` alone, or
 ``{"accepted": pid, "waiting": bool}``, any number of ``{"progress": [done,
@@ -107,6 +107,7 @@ def hand_off(
         "config_path": str(Path(config_path).resolve()) if config_path else None,
         "overrides": overrides,
         "cwd": os.getcwd(),
+        "prefect_api_url": os.environ.get("PREFECT_API_URL"),
     }
     with sock, sock.makefile("rb") as stream:
         send(sock, request)
@@ -152,6 +153,7 @@ class FlightDesk:
         self.run = run
         self.path = path or socket_path()
         self.cwd = os.getcwd()
+        self.api_url = os.environ.get("PREFECT_API_URL")  # where its runs are recorded
         self._busy = threading.Lock()
         self._sock: socket.socket | None = None
         self._context = contextvars.copy_context()
@@ -171,6 +173,7 @@ class FlightDesk:
         sock.listen()
         self._sock = sock
         self._context = contextvars.copy_context()
+        self.api_url = os.environ.get("PREFECT_API_URL")
         threading.Thread(target=self._accept, name="hehu-flight-desk", daemon=True).start()
         log.info("taking flights from hehu run at %s", self.path)
         return True
@@ -242,6 +245,10 @@ class FlightDesk:
         if request.get("cwd") != self.cwd:
             # Relative paths in the configuration and the ledger URL would point elsewhere.
             return f"it works in {self.cwd}, this command in {request.get('cwd')}"
+        wanted = request.get("prefect_api_url")
+        if wanted and wanted != self.api_url:
+            # The run would be recorded on another Prefect server than the one asked for.
+            return f"it reports to the Prefect API {self.api_url or '(temporary)'}, not {wanted}"
         return None
 
     def _outcome(

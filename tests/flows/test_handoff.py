@@ -83,6 +83,14 @@ def test_a_serve_working_elsewhere_refuses_and_says_why(desk, sock_path, tmp_pat
     assert "works in /somewhere/else" in said[0] and "running it here" in said[0]
 
 
+def test_a_serve_on_another_prefect_api_refuses(desk, sock_path, tmp_path, monkeypatch) -> None:
+    desk()
+    said: list[str] = []
+    monkeypatch.setenv("PREFECT_API_URL", "http://team-server:4200/api")  # this command's
+    assert hand_off(tmp_path, None, {}, print, path=sock_path, say=said.append) is None
+    assert "not http://team-server:4200/api" in said[0]
+
+
 @pytest.mark.parametrize(
     ("raised", "expected", "match"),
     [
