@@ -49,6 +49,8 @@ Progress = Callable[[int, int], None]
 #: ``run(request, progress, stop) -> summary``: how the serve runs a handed flight.
 RunFlight = Callable[[dict[str, Any], Progress, threading.Event], dict[str, Any]]
 
+#: Seconds a serve has to accept or refuse a flight before the run goes on here.
+ANSWER_TIMEOUT_S = 10.0
 #: Unix socket paths are limited to ~108 bytes; longer ones go to the temp folder.
 MAX_SOCKET_PATH = 100
 
@@ -110,17 +112,23 @@ def hand_off(
         "prefect_api_url": os.environ.get("PREFECT_API_URL"),
     }
     with sock, sock.makefile("rb") as stream:
-        send(sock, request)
-        reply = receive(stream)
+        sock.settimeout(ANSWER_TIMEOUT_S)
+        try:
+            send(sock, request)
+            reply = receive(stream)
+        except (OSError, ValueError) as e:  # TimeoutError is an OSError
+            say(f"hehu serve at {path} did not answer ({e or type(e).__name__}); running it here")
+            return None
         if reply is None or "refused" in reply:
             if reply is not None:
                 say(f"hehu serve is running but cannot take this run ({reply['refused']}); "
                     "running it here")  # fmt: skip
             return None
+        sock.settimeout(None)  # a flight takes as long as it takes, queued ones longer
         waiting = " (after the flight it is running now)" if reply.get("waiting") else ""
         say(f"handed to hehu serve (pid {reply['accepted']}){waiting}; "
             "Ctrl-C stops the run, --local runs it here")  # fmt: skip
-        while (reply := receive(stream)) is not None:
+        while (reply := _next_reply(stream)) is not None:
             if "progress" in reply:
                 progress(*reply["progress"])
             elif "summary" in reply:
@@ -129,6 +137,13 @@ def hand_off(
                 raise error_of(reply)
     raise errors.HehuError(f"hehu serve ({path}) closed the connection before the run ended; "
                            "see its log, or run with --local")  # fmt: skip
+
+
+def _next_reply(stream: BinaryIO) -> dict[str, Any] | None:
+    try:
+        return receive(stream)
+    except (OSError, ValueError):  # the serve died mid-line: as if it had closed
+        return None
 
 
 def error_of(reply: dict[str, Any]) -> errors.HehuError:

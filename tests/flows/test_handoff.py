@@ -65,6 +65,21 @@ def test_without_a_serve_the_run_stays_here(desk, sock_path, tmp_path) -> None:
     assert hand_off(tmp_path, None, {}, lambda d, t: None, path=sock_path)["frames"] == 2
 
 
+def test_a_serve_that_does_not_answer_leaves_the_run_here(sock_path, tmp_path, monkeypatch):
+    import flows.handoff
+
+    monkeypatch.setattr(flows.handoff, "ANSWER_TIMEOUT_S", 0.2)
+    hung = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    hung.bind(str(sock_path))
+    hung.listen()  # accepts connections, never reads or answers
+    said: list[str] = []
+    try:
+        assert hand_off(tmp_path, None, {}, print, path=sock_path, say=said.append) is None
+    finally:
+        hung.close()
+    assert "did not answer" in said[0] and "running it here" in said[0]
+
+
 def test_a_second_serve_leaves_the_first_one_listening(desk, sock_path, tmp_path) -> None:
     first = desk()
     second = FlightDesk(counting_run, path=sock_path)
