@@ -170,6 +170,7 @@ class FlightDesk:
         self.cwd = os.getcwd()
         self.api_url = os.environ.get("PREFECT_API_URL")  # where its runs are recorded
         self._busy = threading.Lock()
+        self._stops: set[threading.Event] = set()  # of the flights taken and not yet answered
         self._sock: socket.socket | None = None
         self._context = contextvars.copy_context()
 
@@ -205,13 +206,21 @@ class FlightDesk:
             sock.bind(str(self.path))
         os.chmod(self.path, 0o600)  # this user's runs only
 
-    def close(self) -> None:
+    def close(self, wait_s: float = 30.0) -> None:
+        """Stop listening; stop the flights taken (a running one after its current frame)
+        and wait up to ``wait_s`` for it to end, so that no run is cut off mid-write."""
         if self._sock is None:
             return
         self._sock.close()
         self._sock = None
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+        for stop in list(self._stops):
+            stop.set()
+        if self._busy.acquire(timeout=wait_s):
+            self._busy.release()
+        else:
+            log.warning("a handed flight was still running %.0f s after the serve stopped", wait_s)
 
     def _accept(self) -> None:
         while (sock := self._sock) is not None:
@@ -232,12 +241,14 @@ class FlightDesk:
             conn.close()
 
     def _answer(self, conn: socket.socket, stream: BinaryIO) -> None:
+        conn.settimeout(ANSWER_TIMEOUT_S)  # a client that connects and says nothing
         try:
             request = receive(stream)
         except (OSError, ValueError):
             return
         if request is None:
             return
+        conn.settimeout(None)
         refusal = self.refusal(request)
         if refusal:
             _try_send(conn, {"refused": refusal})
@@ -246,10 +257,16 @@ class FlightDesk:
         if not _try_send(conn, {"accepted": os.getpid(), "waiting": self._busy.locked()}):
             return
         threading.Thread(target=_wait_for_hangup, args=(conn, stop), daemon=True).start()
-        with self._busy:
-            if stop.is_set():
-                return
-            _try_send(conn, self._outcome(request, conn, stop))
+        self._stops.add(stop)
+        try:
+            with self._busy:
+                if stop.is_set():
+                    _try_send(conn, {"error": "hehu serve stopped before the flight's turn",
+                                     "kind": "RunStopped"})  # fmt: skip
+                    return
+                _try_send(conn, self._outcome(request, conn, stop))
+        finally:
+            self._stops.discard(stop)
 
     def refusal(self, request: dict[str, Any]) -> str | None:
         """Why this serve cannot run ``request`` as the shell would have, if it cannot."""

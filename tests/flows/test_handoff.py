@@ -143,6 +143,33 @@ def test_a_hehu_run_that_goes_away_stops_its_run(desk, sock_path, tmp_path) -> N
     assert stopped.wait(5)
 
 
+def test_a_serve_that_stops_stops_its_flights_first(desk, sock_path, tmp_path) -> None:
+    started, ended = threading.Event(), threading.Event()
+
+    def until_stopped(request, progress, stop):
+        started.set()
+        stop.wait(10)
+        ended.set()
+        raise RunStopped("stopped on request after 3 of 18 frames")
+
+    serve = desk(until_stopped)
+    errors: list[Exception] = []
+
+    def client() -> None:
+        try:
+            hand_off(tmp_path, None, {}, print, path=sock_path, say=lambda text: None)
+        except RunStopped as e:
+            errors.append(e)
+
+    running = threading.Thread(target=client)
+    running.start()
+    assert started.wait(5)
+    serve.close()  # as when hehu serve gets SIGTERM or Ctrl-C
+    assert ended.is_set()  # close() waited for the run to end
+    running.join(5)
+    assert "after 3 of 18 frames" in str(errors[0])
+
+
 def test_flights_wait_for_the_one_running(desk, sock_path, tmp_path) -> None:
     release, started = threading.Event(), threading.Event()
     order: list[str] = []
