@@ -169,7 +169,7 @@ class FlightDesk:
         self.path = path or socket_path()
         self.cwd = os.getcwd()
         self.api_url = os.environ.get("PREFECT_API_URL")  # where its runs are recorded
-        self._busy = threading.Lock()
+        self.busy = threading.Lock()  # one flight at a time (deployment runs share it)
         self._stops: set[threading.Event] = set()  # of the flights taken and not yet answered
         self._sock: socket.socket | None = None
         self._context = contextvars.copy_context()
@@ -217,8 +217,8 @@ class FlightDesk:
             self.path.unlink()
         for stop in list(self._stops):
             stop.set()
-        if self._busy.acquire(timeout=wait_s):
-            self._busy.release()
+        if self.busy.acquire(timeout=wait_s):
+            self.busy.release()
         else:
             log.warning("a handed flight was still running %.0f s after the serve stopped", wait_s)
 
@@ -254,12 +254,12 @@ class FlightDesk:
             _try_send(conn, {"refused": refusal})
             return
         stop = threading.Event()
-        if not _try_send(conn, {"accepted": os.getpid(), "waiting": self._busy.locked()}):
+        if not _try_send(conn, {"accepted": os.getpid(), "waiting": self.busy.locked()}):
             return
         threading.Thread(target=_wait_for_hangup, args=(conn, stop), daemon=True).start()
         self._stops.add(stop)
         try:
-            with self._busy:
+            with self.busy:
                 if stop.is_set():
                     _try_send(conn, {"error": "hehu serve stopped before the flight's turn",
                                      "kind": "RunStopped"})  # fmt: skip

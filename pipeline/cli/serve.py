@@ -5,9 +5,11 @@
 - ``sweep-inbox``: on the cron of ``inbox.cron`` in the configuration.
 
 It keeps running and executes the runs itself; start it on each machine that
-should take work (see the README for a cluster). It also takes flights from
-``hehu run`` on this machine (:mod:`flows.handoff`) and runs them in its own
-process, where Prefect and the detectors are already loaded.
+should take work (see the README for a cluster). ``process-flight`` runs, and
+the flights ``hehu run`` on this machine hands over (:mod:`flows.handoff`),
+run in this process, where Prefect and the detectors are already loaded
+(:mod:`flows.warm_runs`), one at a time; the sweep runs in a process of its own
+through Prefect's runner.
 """
 
 from __future__ import annotations
@@ -56,13 +58,27 @@ def run(args: argparse.Namespace) -> int:
         print("PREFECT_API_URL is not set: serving against a temporary Prefect server that stops "
               "with this command. For a lasting setup run `prefect server start` and export "
               "PREFECT_API_URL (see the README).")  # fmt: skip
+    on_demand, inbox = deployments(args.config)
     with connect(api):
         desk = flight_desk(args.config)
+        warm = warm_runs(on_demand, desk)
         try:
-            serve(*deployments(args.config))
+            serve(inbox)  # Prefect's runner: the nightly sweep, in a process of its own
         finally:
+            warm.close()
             desk.close()
     return 0
+
+
+def warm_runs(on_demand, desk):
+    """Register ``process-flight`` and run its deployment runs in this process."""
+    from flows.warm_runs import WarmRuns
+
+    warm = WarmRuns(on_demand.apply(), desk.busy)
+    warm.start()
+    print(f"runs of {on_demand.flow_name}/{on_demand.name} (prefect deployment run, the UI) "
+          "run in this process")  # fmt: skip
+    return warm
 
 
 def flight_desk(config_path: str | None):

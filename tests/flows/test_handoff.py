@@ -274,3 +274,54 @@ def test_hehu_serve_takes_flights_with_the_detectors_loaded(capsys) -> None:
     finally:
         desk.close()
     assert not socket_path().exists()
+
+
+@pytest.mark.slow
+def test_deployment_runs_run_warm_in_the_serve_once(prefect_api, two_frames, tmp_path):
+    from prefect import get_client
+
+    from flows.warm_runs import WarmRuns
+    from pipeline.cli.serve import deployments
+
+    on_demand, _ = deployments()
+    deployment_id = on_demand.apply()
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    params = {"flight_dir": str(two_frames), "overrides": {"ledger": {"url": url}}}
+    with get_client(sync_client=True) as client:
+        try:
+            flow_run = client.create_flow_run_from_deployment(deployment_id, parameters=params)
+            warm = WarmRuns(deployment_id, threading.Lock())
+            assert warm.poll_once(client) == 1
+            assert client.read_flow_run(flow_run.id).state.is_completed()
+            assert warm.poll_once(client) == 0  # taken once
+            broken = {**params, "config_path": str(tmp_path / "missing.yaml")}
+            failed = client.create_flow_run_from_deployment(deployment_id, parameters=broken)
+            assert warm.poll_once(client) == 1
+            state = client.read_flow_run(failed.id).state
+        finally:  # other tests expect a session without the deployment
+            client.delete_deployment(deployment_id)
+    assert state.is_failed() and "missing.yaml" in state.message  # not left Pending
+    assert [r for r in ledger_rows(url) if "code" in r]
+
+
+class _Run:
+    def __init__(self, *states: str) -> None:
+        self.states = list(states)
+
+    def read(self):
+        from prefect.client.schemas.objects import StateType
+        from prefect.states import State
+
+        return State(type=StateType(self.states.pop(0) if len(self.states) > 1 else self.states[0]))
+
+
+def test_a_run_cancelled_in_prefect_is_stopped() -> None:
+    from flows.warm_runs import watch_cancellation
+
+    stop, done = threading.Event(), threading.Event()
+    watch_cancellation(_Run("RUNNING", "RUNNING", "CANCELLING").read, stop, done, 0.01)
+    assert stop.is_set()
+    stop.clear()
+    done.set()  # the run ended by itself
+    watch_cancellation(_Run("RUNNING").read, stop, done, 0.01)
+    assert not stop.is_set()
