@@ -133,7 +133,7 @@ def timed_run(flight: Path, workdir: Path, prefect_home: Path, api_url: str | No
 
 def hehu_serve(hehu_home: Path, prefect_home: Path, api_url: str) -> subprocess.Popen:
     """`hehu serve` against the running Prefect server, ready to take flights from `hehu run`."""
-    import socket
+    from flows.handoff import listening
 
     env = {**os.environ, "HEHU_HOME": str(hehu_home), "PREFECT_HOME": str(prefect_home),
            "PREFECT_API_URL": api_url}  # fmt: skip
@@ -143,8 +143,7 @@ def hehu_serve(hehu_home: Path, prefect_home: Path, api_url: str) -> subprocess.
                             stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     path = hehu_home / "serve.sock"
     for _ in range(600):
-        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as probe:
-            probe.connect(str(path))
+        if listening(path):
             return proc
         if proc.poll() is not None:
             break

@@ -172,7 +172,7 @@ class FlightDesk:
         self.busy = threading.Lock()  # one flight at a time (deployment runs share it)
         self._stops: set[threading.Event] = set()  # of the flights taken and not yet answered
         self._sock: socket.socket | None = None
-        self._context = contextvars.copy_context()
+        self._context = contextvars.copy_context()  # Prefect's settings for the run threads
 
     def start(self) -> bool:
         """Listen; False (with a warning) when another serve already listens here."""
@@ -188,8 +188,6 @@ class FlightDesk:
             return False
         sock.listen()
         self._sock = sock
-        self._context = contextvars.copy_context()
-        self.api_url = os.environ.get("PREFECT_API_URL")
         threading.Thread(target=self._accept, name="hehu-flight-desk", daemon=True).start()
         log.info("taking flights from hehu run at %s", self.path)
         return True
@@ -200,7 +198,7 @@ class FlightDesk:
         except OSError as e:
             if e.errno != errno.EADDRINUSE:
                 raise
-            if _listening(self.path):
+            if listening(self.path):
                 raise OSError(f"another hehu serve listens at {self.path}") from e
             self.path.unlink()  # left by a serve that was killed
             sock.bind(str(self.path))
@@ -301,7 +299,8 @@ class FlightDesk:
                     "kind": "HehuError"}  # fmt: skip
 
 
-def _listening(path: Path) -> bool:
+def listening(path: Path) -> bool:
+    """Whether a process accepts connections on the Unix socket at ``path``."""
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(str(path))

@@ -206,9 +206,16 @@ def process_flight(
     return stages.summary_dict(summary)
 
 
+def configured_flow(config_path: str | None = None, overrides: dict[str, Any] | None = None):
+    """The flow with the task runner its configuration asks for (thread pool or Dask);
+    raises :class:`~pipeline.errors.ConfigError` when the configuration is wrong."""
+    return process_flight.with_options(
+        task_runner=task_runner_for(load_config(config_path, overrides))
+    )
+
+
 def run_process_flight(
     flight_dir: str, config_path: str | None = None, overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Run the flow with the task runner its configuration asks for (thread pool or Dask)."""
-    runner = task_runner_for(load_config(config_path, overrides))
-    return process_flight.with_options(task_runner=runner)(flight_dir, config_path, overrides)
+    """Run the flow with the task runner its configuration asks for."""
+    return configured_flow(config_path, overrides)(flight_dir, config_path, overrides)

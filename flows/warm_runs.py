@@ -109,9 +109,7 @@ class WarmRuns:
         from prefect.flow_engine import run_flow
         from prefect.states import Failed
 
-        from flows.process_flight import FRAMES, process_flight
-        from flows.runners import task_runner_for
-        from pipeline.config import load_config
+        from flows.process_flight import FRAMES, configured_flow
         from pipeline.errors import HehuError
 
         params = dict(flow_run.parameters)
@@ -128,12 +126,11 @@ class WarmRuns:
         )
         try:
             try:
-                config = load_config(params.get("config_path"), params.get("overrides"))
+                flow = configured_flow(params.get("config_path"), params.get("overrides"))
             except HehuError as e:  # the run never starts: say why in Prefect
                 client.set_flow_run_state(flow_run.id, Failed(message=str(e)), force=True)
                 log.warning("flow run %s: %s", flow_run.name, e)
                 return
-            flow = process_flight.with_options(task_runner=task_runner_for(config))
             with FRAMES.watching(None, stop):
                 state = run_flow(flow, flow_run=flow_run, parameters=params, return_type="state")
             log.info("flow run %s: %s", flow_run.name, getattr(state, "type", state))
