@@ -55,7 +55,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(cursor)
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -65,6 +65,32 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL, waiting out other connections doing the same.
+
+    The switch needs an exclusive lock, and when another connection holds or
+    wants one SQLite answers "database is locked" at once instead of calling
+    the busy handler (its deadlock avoidance), so the connection's busy
+    timeout does not cover it. Several processes opening a new ledger at
+    once meet exactly that; they retry here for up to the busy timeout.
+    WAL is kept in the file, so once one has switched the rest find it set.
+    """
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
