@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -72,3 +74,25 @@ def test_gps_baseline_fixes_the_absolute_yaw(recorded_yaw, expected) -> None:
     medians = pair_disagreement_m(a, b, seen_from(a, 0.0, GROUND), seen_from(b, 12.0, GROUND))
     assert medians[expected] < 0.05
     assert decide(medians) == expected
+
+
+def test_pictures_come_from_the_embedded_preview_when_it_fits(shared_data, sample_flight) -> None:
+    from pipeline.geo.yaw_check import load_gray_reduced
+    from pipeline.ingest.scan import read_frame
+
+    dji = read_frame(shared_data / "brighton_beach" / "DJI_0018.JPG")  # 4000×2250, 960 px preview
+    assert load_gray_reduced(dji).shape == (540, 960)
+    reduced = read_frame(next(sample_flight.glob("*.JPG")))  # 1600×900, preview not kept
+    assert load_gray_reduced(reduced).shape == (900, 1600)
+
+
+def test_an_unreadable_frame_is_a_clear_error(tmp_path) -> None:
+    from pipeline.errors import HehuError
+    from pipeline.geo.yaw_check import load_gray_reduced
+
+    meta = make_meta()
+    bad = tmp_path / "cut.JPG"
+    bad.write_bytes(b"\xff\xd8\xff\xe0garbage")
+    for path in (bad, tmp_path / "gone.JPG"):
+        with pytest.raises(HehuError, match="yaw check"):
+            load_gray_reduced(dataclasses.replace(meta, path=str(path)))
