@@ -19,6 +19,11 @@ FloatArray = NDArray[np.float64]
 RATIO = 0.75
 #: RANSAC reprojection threshold in reduced-image pixels.
 RANSAC_PX = 3.0
+#: FLANN's locality-sensitive hashing for binary descriptors (OpenCV's suggested
+#: parameters). On Brighton's 17 pairs of 3000 ORB features it matches in 0.21 s
+#: where brute force took 0.69 s (one thread), with the same tie points give or take
+#: a few per cent and the same decisions at the same margins.
+LSH_INDEX = {"algorithm": 6, "table_number": 6, "key_size": 12, "multi_probe_level": 1}
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,13 +60,19 @@ def match_features(a: Features, b: Features) -> tuple[FloatArray, FloatArray]:
     Matches pass a ratio test and a RANSAC homography (nadir frames over
     roughly flat ground; for oblique views the homography still holds for
     ground points). Returns empty arrays when fewer than 8 matches survive.
+
+    The LSH index draws its hash functions from OpenCV's random generator,
+    which is seeded here (it is per thread), so the same frames always give
+    the same tie points.
     """
     import cv2
 
     empty = np.empty((0, 2)), np.empty((0, 2))
     if a.descriptors is None or b.descriptors is None or len(a) < 8 or len(b) < 8:
         return empty
-    knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(a.descriptors, b.descriptors, k=2)
+    cv2.setRNGSeed(0)
+    matcher = cv2.FlannBasedMatcher(LSH_INDEX, {"checks": 50})
+    knn = matcher.knnMatch(a.descriptors, b.descriptors, k=2)
     good = [p[0] for p in knn if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
     if len(good) < 8:
         return empty

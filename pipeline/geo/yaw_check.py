@@ -47,8 +47,8 @@ MIN_TIE_POINTS = 20
 #: ~90 ms a frame here; 4000 took ~127 ms, 2000 left forest pairs unchecked.
 N_FEATURES = 3000
 #: Frames read and pairs matched at once (OpenCV releases the GIL): Brighton's
-#: 18 frames take 0.60 s with 2 threads on 2 cores, 0.75 s with one (from the
-#: embedded previews; 0.74 and 1.24 s when each frame was decoded reduced).
+#: 18 frames take 0.30–0.38 s with 2 threads on 2 cores, 0.56 s with one (embedded
+#: previews, LSH matching; 0.74 and 1.24 s with reduced decodes and brute force).
 THREADS = 2
 
 LoadGray = Callable[[FrameMeta], NDArray[np.uint8]]
