@@ -46,8 +46,12 @@ from pipeline.ultra import state_dir
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-#: ``run(request, progress, stop) -> summary``: how the serve runs a handed flight.
-RunFlight = Callable[[dict[str, Any], Progress, threading.Event], dict[str, Any]]
+#: ``finished(summary)``: the run's outcome is final; answer the client now.
+Finished = Callable[[dict[str, Any]], None]
+#: ``run(request, progress, stop, finished) -> summary``: how the serve runs a handed
+#: flight. It may call ``finished`` before it returns (when what is left is tidying up:
+#: the client is answered then, and the next flight still waits for the return).
+RunFlight = Callable[[dict[str, Any], Progress, threading.Event, Finished], dict[str, Any]]
 
 #: Seconds a serve has to accept or refuse a flight before the run goes on here.
 ANSWER_TIMEOUT_S = 10.0
@@ -262,7 +266,16 @@ class FlightDesk:
                     _try_send(conn, {"error": "hehu serve stopped before the flight's turn",
                                      "kind": "RunStopped"})  # fmt: skip
                     return
-                _try_send(conn, self._outcome(request, conn, stop))
+                answered = threading.Event()
+
+                def finished(summary: dict[str, Any]) -> None:
+                    if not answered.is_set():
+                        answered.set()
+                        _try_send(conn, {"summary": summary})
+
+                outcome = self._outcome(request, conn, stop, finished)
+                if not answered.is_set():
+                    _try_send(conn, outcome)
         finally:
             self._stops.discard(stop)
 
@@ -282,14 +295,15 @@ class FlightDesk:
         return None
 
     def _outcome(
-        self, request: dict[str, Any], conn: socket.socket, stop: threading.Event
-    ) -> dict[str, Any]:
+        self, request: dict[str, Any], conn: socket.socket, stop: threading.Event,
+        finished: Finished,
+    ) -> dict[str, Any]:  # fmt: skip
         def progress(done: int, total: int) -> None:
             if not _try_send(conn, {"progress": [done, total]}):
                 stop.set()
 
         try:
-            return {"summary": self.run(request, progress, stop)}
+            return {"summary": self.run(request, progress, stop, finished)}
         except errors.HehuError as e:
             log.warning("handed flight %s: %s", request["flight_dir"], e)
             return {"error": str(e), "kind": type(e).__name__}
@@ -330,17 +344,27 @@ def _wait_for_hangup(conn: socket.socket, stop: threading.Event) -> None:
 
 
 def run_handed_flight(
-    request: dict[str, Any], progress: Progress, stop: threading.Event
+    request: dict[str, Any], progress: Progress, stop: threading.Event, finished: Finished
 ) -> dict[str, Any]:
-    """The serve's :data:`RunFlight`: the process-flight flow in this process."""
+    """The serve's :data:`RunFlight`: the process-flight flow in this process.
+
+    The client is answered from the flow's completion hook, which Prefect calls
+    once the API has recorded the run Completed. What follows is Prefect's
+    teardown, which can take up to 1 s because it waits for the heartbeat
+    thread to wake from its 1 s sleep. The client does not wait for it.
+    """
     from prefect.exceptions import CancelledRun
 
-    from flows.process_flight import FRAMES, run_process_flight
+    from flows.process_flight import FRAMES, configured_flow
 
+    def answer(_flow, _flow_run, state) -> None:
+        finished(state.result())
+
+    flight_dir, config_path = request["flight_dir"], request.get("config_path")
+    overrides = request.get("overrides") or {}
+    flow = configured_flow(config_path, overrides).with_options(on_completion=[answer])
     with FRAMES.watching(progress, stop):
         try:
-            return run_process_flight(
-                request["flight_dir"], request.get("config_path"), request.get("overrides") or {}
-            )
+            return flow(flight_dir, config_path, overrides)
         except CancelledRun as e:  # the flow ends Cancelled when it was stopped
             raise errors.RunStopped(str(e)) from None

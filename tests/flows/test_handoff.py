@@ -14,7 +14,7 @@ from pipeline.errors import BadInputError, HehuError, RunStopped
 from tests.flows.test_process_flight import ledger_rows
 
 
-def counting_run(request, progress, stop):
+def counting_run(request, progress, stop, finished):
     for done in range(3):
         progress(done, 2)
     return {"frames": 2, "request": request}
@@ -114,7 +114,7 @@ def test_a_serve_on_another_prefect_api_refuses(desk, sock_path, tmp_path, monke
     ],
 )
 def test_errors_come_back_as_hehu_errors(desk, sock_path, tmp_path, raised, expected, match):
-    def failing(request, progress, stop):
+    def failing(request, progress, stop, finished):
         raise raised
 
     desk(failing)
@@ -125,7 +125,7 @@ def test_errors_come_back_as_hehu_errors(desk, sock_path, tmp_path, raised, expe
 def test_a_hehu_run_that_goes_away_stops_its_run(desk, sock_path, tmp_path) -> None:
     started, stopped = threading.Event(), threading.Event()
 
-    def waiting(request, progress, stop):
+    def waiting(request, progress, stop, finished):
         started.set()
         if stop.wait(10):
             stopped.set()
@@ -146,7 +146,7 @@ def test_a_hehu_run_that_goes_away_stops_its_run(desk, sock_path, tmp_path) -> N
 def test_a_serve_that_stops_stops_its_flights_first(desk, sock_path, tmp_path) -> None:
     started, ended = threading.Event(), threading.Event()
 
-    def until_stopped(request, progress, stop):
+    def until_stopped(request, progress, stop, finished):
         started.set()
         stop.wait(10)
         ended.set()
@@ -174,7 +174,7 @@ def test_flights_wait_for_the_one_running(desk, sock_path, tmp_path) -> None:
     release, started = threading.Event(), threading.Event()
     order: list[str] = []
 
-    def one_at_a_time(request, progress, stop):
+    def one_at_a_time(request, progress, stop, finished):
         order.append("start " + Path(request["flight_dir"]).name)
         started.set()
         release.wait(10)
@@ -194,6 +194,24 @@ def test_flights_wait_for_the_one_running(desk, sock_path, tmp_path) -> None:
     assert "after the flight it is running now" in said[0]
 
 
+def test_the_client_is_answered_when_the_run_says_finished(desk, sock_path, tmp_path) -> None:
+    """What the run does after ``finished`` (Prefect's teardown) holds the next flight,
+    not the client."""
+    tidying, release = threading.Event(), threading.Event()
+
+    def finishes_then_tidies(request, progress, stop, finished):
+        finished({"frames": 1})
+        tidying.set()
+        release.wait(10)
+        return {"frames": 999}  # never sent: the client has its answer
+
+    d = desk(finishes_then_tidies)
+    summary = hand_off(tmp_path / "a", None, {}, print, path=sock_path, say=lambda text: None)
+    assert summary == {"frames": 1}
+    assert tidying.wait(5) and d.busy.locked()  # the run has not returned
+    release.set()
+
+
 @pytest.fixture
 def two_frames(sample_flight, tmp_path) -> Path:
     flight = tmp_path / "two-frames"
@@ -210,7 +228,15 @@ def test_a_handed_flight_fills_the_ledger_as_a_local_run(
 ) -> None:
     from flows.process_flight import run_process_flight
 
-    desk(run_handed_flight)
+    calls: list[str] = []
+
+    def noting(request, progress, stop, finished):
+        summary = run_handed_flight(request, progress, stop,
+                                    lambda s: calls.append("answered") or finished(s))  # fmt: skip
+        calls.append("returned")
+        return summary
+
+    desk(noting)
     urls = {k: f"sqlite:///{tmp_path / (k + '.sqlite')}" for k in ("handed", "local")}
     progress: list[int] = []
     handed = hand_off(two_frames, None, {"ledger": {"url": urls["handed"]}},
@@ -218,6 +244,7 @@ def test_a_handed_flight_fills_the_ledger_as_a_local_run(
                       say=lambda text: None)  # fmt: skip
     local = run_process_flight(str(two_frames), None, {"ledger": {"url": urls["local"]}})
     assert progress == [0, 1, 2]
+    assert calls == ["answered", "returned"]  # from the completion hook, before Prefect's teardown
     assert handed["frames"] == local["frames"] == 2
     assert handed["created"] == local["created"] != []
     assert ledger_rows(urls["handed"]) == ledger_rows(urls["local"])
@@ -234,9 +261,12 @@ def test_a_stopped_run_ends_cancelled_before_the_ledger(prefect_api, two_frames,
     stop = threading.Event()
     request = {"flight_dir": str(two_frames), "overrides": {"ledger": {"url": f"sqlite:///{db}"}}}
     started = time.time()
+    finished: list[dict] = []
     with pytest.raises(RunStopped, match="after 1 of 2 frames"):
-        run_handed_flight(request, lambda done, total: stop.set() if done else None, stop)
+        run_handed_flight(request, lambda done, total: stop.set() if done else None, stop,
+                          finished.append)  # fmt: skip
     assert not db.exists()  # the ledger was never opened
+    assert finished == []  # a Cancelled run is not answered as a summary
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1)
     assert runs[0].state.is_cancelled() and runs[0].start_time.timestamp() >= started - 1
@@ -252,7 +282,8 @@ def test_hehu_run_prints_the_summary_of_the_run_it_handed_over(capsys, tmp_path)
                "recurred": [], "rebounded": [], "report": "/r.html"}  # fmt: skip
     requests: list[dict] = []
     desk = FlightDesk(
-        lambda request, progress, stop: requests.append(request) or summary, path=socket_path()
+        lambda request, progress, stop, finished: requests.append(request) or summary,
+        path=socket_path(),
     )  # fmt: skip  (the session's HEHU_HOME)
     assert desk.start()
     try:
