@@ -54,12 +54,10 @@ def run(args: argparse.Namespace) -> int:
     api = prefect_api()  # starts now, while Prefect and the flows load
     from prefect import serve
 
-    if api is not None:
-        print("PREFECT_API_URL is not set: serving against a temporary Prefect server that stops "
-              "with this command. For a lasting setup run `prefect server start` and export "
-              "PREFECT_API_URL (see the README).")  # fmt: skip
     on_demand, inbox = deployments(args.config)
     with connect(api):
+        if api is not None:
+            temporary_api_note(api.url)
         desk = flight_desk(args.config)
         warm = warm_runs(on_demand, desk)
         try:
@@ -68,6 +66,20 @@ def run(args: argparse.Namespace) -> int:
             warm.close()
             desk.close()
     return 0
+
+
+def temporary_api_note(url: str) -> None:
+    """Say that runs are recorded on a temporary API, and where it is while it lasts."""
+    import os
+
+    if os.environ.get("PREFECT_API_URL") == url:  # it answered: Prefect reports to it
+        where = (f" at {url}; reach it while this runs with PREFECT_API_URL={url} "
+                 "(e.g. for `prefect deployment run`)")  # fmt: skip
+    else:
+        where = ""  # it did not answer: Prefect runs its own temporary server
+    print(f"PREFECT_API_URL is not set: serving against a temporary Prefect server{where}. It "
+          "stops with this command; for a lasting setup run `prefect server start` and export "
+          "PREFECT_API_URL (see the README).")  # fmt: skip
 
 
 def warm_runs(on_demand, desk):

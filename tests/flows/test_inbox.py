@@ -46,3 +46,17 @@ def test_serve_registers_both_deployments() -> None:
     (schedule,) = inbox.schedules
     assert schedule.schedule.cron == "0 2 * * *"
     assert schedule.schedule.timezone == "Asia/Shanghai"
+
+
+def test_serve_says_where_its_temporary_api_is(capsys, monkeypatch) -> None:
+    from pipeline.cli.serve import temporary_api_note
+
+    url = "http://127.0.0.1:4567/api"
+    monkeypatch.setenv("PREFECT_API_URL", url)  # the temporary server answered
+    temporary_api_note(url)
+    said = capsys.readouterr().out
+    assert f"at {url}" in said and f"PREFECT_API_URL={url}" in said
+    monkeypatch.delenv("PREFECT_API_URL")  # it did not: Prefect starts its own, URL unknown
+    temporary_api_note(url)
+    said = capsys.readouterr().out
+    assert url not in said and "temporary Prefect server" in said
