@@ -19,6 +19,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -153,7 +155,8 @@ def load_detectors(config: HehuConfig) -> tuple:
 
 
 def weights_fingerprint(config: HehuConfig) -> str:
-    """The enabled models' names and weight sha256s, checked against the files (cache key)."""
+    """The enabled models as they will detect: names, weight sha256s (checked against the
+    files), card and per-deployment digests. Part of the detection cache key."""
     d = config.detect
     return _fingerprint(resolve(d.models_dir), d.models, resolve(d.taxonomy), models_stamp(config))
 
@@ -162,13 +165,21 @@ def weights_fingerprint(config: HehuConfig) -> str:
 def _fingerprint(
     models_dir: Path, names: tuple[str, ...] | None, taxonomy_path: Path, stamp: tuple
 ) -> str:
-    from pipeline.detect.card import load_card
+    """Per model: weights sha256, and digests of what else decides its detections: the
+    card (thresholds, tiling, scale), and the class map and confidence after the
+    taxonomy's per-deployment changes."""
+    from pipeline.detect.card import CARD_FILE, load_card
     from pipeline.detect.taxonomy import load_taxonomy
 
+    taxonomy = load_taxonomy(taxonomy_path)
     parts = []
-    for name in sorted(names or load_taxonomy(taxonomy_path).enabled_models()):
-        weights = load_card(models_dir, name).weights
-        parts.append(f"{name}={(weights.pt or weights.onnx).sha256}")
+    for name in sorted(names or taxonomy.enabled_models()):
+        card = load_card(models_dir, name)
+        weights = (card.weights.pt or card.weights.onnx).sha256
+        card_sha = hashlib.sha256((models_dir / name / CARD_FILE).read_bytes()).hexdigest()
+        deployed = json.dumps([taxonomy.class_map(card), taxonomy.conf(name)], sort_keys=True)
+        deployed_sha = hashlib.sha256(deployed.encode()).hexdigest()
+        parts.append(f"{name}={weights},card={card_sha[:16]},deployed={deployed_sha[:16]}")
     return ";".join(parts)
 
 

@@ -10,6 +10,17 @@ from typing import Any
 from pipeline.cli.detect import add_model_options
 
 
+def confidence(text: str) -> float:
+    """A confidence threshold strictly between 0 and 1 (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {text!r}")
+    return value
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "eval",
@@ -17,7 +28,8 @@ def register(subparsers: Any) -> None:
         description="Run the full tiled engine (native scale) over a YOLO-format folder "
         "(images, .txt labels, a .names/classes.txt file) and print precision, recall, "
         "mAP50 and mAP50-95 overall and per class. AP uses COCO 101-point interpolation; "
-        "P/R are at IoU 0.5 and the card's confidence threshold.",
+        "P/R are at IoU 0.5 and the confidence threshold in use (the taxonomy's conf for "
+        "the model, else its card's; --conf to try another).",
     )
     p.add_argument(
         "--model", metavar="NAME", help="model to measure (default: the taxonomy's default_model)"
@@ -29,6 +41,10 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--gsd", type=float, default=None, metavar="CM_PER_PX",
         help="the folder's ground resolution, when known (default: native scale)",
+    )  # fmt: skip
+    p.add_argument(
+        "--conf", type=confidence, default=None, metavar="C",
+        help="report precision and recall at this confidence (default: the one in use)",
     )  # fmt: skip
     add_model_options(p)
     p.set_defaults(func=run)
@@ -48,8 +64,9 @@ def run(args: argparse.Namespace) -> int:
         name, models_dir=args.models_dir, backend=args.backend, batch_size=args.batch,
         conf=EVAL_CONF, taxonomy=taxonomy,
     )  # fmt: skip
+    conf = args.conf if args.conf is not None else taxonomy.conf(name)
     result = evaluate_folder(
-        model, folder, limit=args.limit, method=args.ap, gsd_cm_per_px=args.gsd
+        model, folder, limit=args.limit, method=args.ap, gsd_cm_per_px=args.gsd, conf=conf
     )
     if args.json:
         print(

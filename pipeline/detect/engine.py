@@ -100,11 +100,17 @@ def load_model(
     conf: float | None = None,
     taxonomy: Taxonomy | None = None,
 ) -> LoadedModel:
-    """Load ``models_dir/name`` (card checked) with a detector on ``backend``."""
+    """Load ``models_dir/name`` (card checked) with a detector on ``backend``.
+
+    ``conf`` overrides the confidence threshold; without it, the taxonomy's
+    ``conf`` for the model, else the card's.
+    """
     from pipeline.detect.backends import load_detector
 
     card = load_card(models_dir if models_dir is not None else default_models_dir(), name)
     class_map = taxonomy.class_map(card) if taxonomy is not None else dict(card.class_map)
+    if conf is None and taxonomy is not None:
+        conf = taxonomy.conf(name)
     detector = load_detector(card, backend, batch_size=batch_size, threads=threads, conf=conf)
     return LoadedModel(card, detector, batch_size, class_map)
 

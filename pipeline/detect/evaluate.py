@@ -45,10 +45,12 @@ def evaluate_folder(
     limit: int | None = None,
     method: ApMethod = "coco101",
     gsd_cm_per_px: float | None = None,
+    conf: float | None = None,
 ) -> EvalResult:
     """Run ``model`` (load it with ``conf=EVAL_CONF``) over ``folder``'s images and score it.
 
     Native scale unless ``gsd_cm_per_px`` gives the folder's (single) ground resolution.
+    Precision and recall are at ``conf`` (default: the card's threshold).
     """
     from pipeline.ingest.checks import decode_image
 
@@ -78,4 +80,5 @@ def evaluate_folder(
         log.debug(
             "%s: %d boxes, %d labelled", image_path.name, int(keep_p.sum()), int(keep_g.sum())
         )
-    return evaluator.result(conf=model.card.thresholds.conf, method=method)
+    threshold = model.card.thresholds.conf if conf is None else conf
+    return evaluator.result(conf=threshold, method=method)

@@ -4,7 +4,8 @@
 :func:`load_taxonomy` and the typed :class:`Taxonomy` is passed down. A subtype
 id is ``"<type>.<subtype>"``, e.g. ``"luandui.floating_garbage"``. A model
 class maps to a subtype through its card's ``class_map``; the taxonomy's
-``overrides`` (``"MODEL/CLASS": id or null``) change that per deployment.
+``overrides`` (``"MODEL/CLASS": id or null``) change that per deployment, and
+a model's ``conf`` replaces its card's confidence threshold.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipeline.errors import ConfigError
 
@@ -46,6 +47,8 @@ class TypeSpec(_Strict):
 
 class ModelEntry(_Strict):
     enabled: bool = True
+    #: This deployment's confidence threshold for the model (None: the card's).
+    conf: float | None = Field(default=None, gt=0.0, lt=1.0)
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,11 @@ class Taxonomy(_Strict):
         """Names of the models that run on every frame, default first."""
         names = [n for n, m in self.models.items() if m.enabled]
         return tuple(sorted(names, key=lambda n: n != self.default_model))
+
+    def conf(self, model: str) -> float | None:
+        """The confidence threshold this deployment sets for ``model`` (None: the card's)."""
+        entry = self.models.get(model)
+        return entry.conf if entry is not None else None
 
     def class_map(self, card: ModelCard) -> dict[str, str | None]:
         """Model class name -> subtype id (or None) for ``card``, overrides applied.

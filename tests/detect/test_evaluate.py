@@ -133,3 +133,32 @@ def test_hehu_eval_uses_the_default_model(models_dir: Path, tmp_path: Path, caps
         == 0
     )
     assert "per_class" in json.loads(capsys.readouterr().out)
+
+
+def test_precision_and_recall_at_another_confidence(tmp_path: Path) -> None:
+    card = make_card(tile={"size_px": 128, "overlap_frac": 0.25}, input_size_px=128)
+    model = LoadedModel(card, paint_detector(class_id=1), batch_size=4)
+    folder = open_folder(write_folder(tmp_path))
+    above = evaluate_folder(model, folder, conf=0.5)
+    beyond = evaluate_folder(model, folder, conf=0.999)  # above every painted box's confidence
+    assert (above.conf, above.recall) == (0.5, 1.0)
+    assert (beyond.conf, beyond.recall) == (0.999, 0.0)
+    assert beyond.map50 == above.map50 == 1.0  # AP does not depend on the operating point
+
+
+def test_hehu_eval_reports_at_the_confidence_in_use(models_dir: Path, tmp_path: Path, capsys):
+    from .test_taxonomy import TAXONOMY
+
+    tax = tmp_path / "taxonomy.yaml"
+    tax.write_text(TAXONOMY.read_text(encoding="utf-8").replace(
+        "models:\n", "models:\n  untrained:\n    enabled: false\n    conf: 0.4\n", 1))  # fmt: skip
+    data = write_folder(tmp_path / "data")
+    argv = ["eval", "--model", "untrained", "--data", str(data), "--models-dir", str(models_dir),
+            "--taxonomy", str(tax), "--json"]  # fmt: skip
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["conf"] == 0.4  # the deployment's
+    assert main([*argv, "--conf", "0.6"]) == 0
+    assert json.loads(capsys.readouterr().out)["conf"] == 0.6
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--conf", "1.5"])
+    assert exit_.value.code == 2 and "between 0 and 1" in capsys.readouterr().err

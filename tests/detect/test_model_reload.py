@@ -36,3 +36,51 @@ def test_changed_model_files_are_loaded_and_checked_again(config) -> None:
         stages.load_detectors(config)
     with pytest.raises(WeightsMismatchError):
         stages.weights_fingerprint(config)
+
+
+def _with_taxonomy(config, folder: Path, edit):
+    """``config`` reading a copy of the taxonomy changed by ``edit(text) -> text``."""
+    folder.mkdir()
+    taxonomy = folder / "taxonomy.yaml"
+    text = (REPO_ROOT / "configs" / "taxonomy.yaml").read_text()
+    changed = edit(text)
+    assert changed != text or edit("") == ""  # the edit found what it changes
+    taxonomy.write_text(changed)
+    return config.model_copy(
+        update={"detect": config.detect.model_copy(update={"taxonomy": str(taxonomy)})}
+    )
+
+
+def _stricter(conf: float):
+    return lambda text: text.replace(
+        "  vehicles:\n    enabled: true", f"  vehicles:\n    enabled: true\n    conf: {conf}"
+    )
+
+
+def _remapped(text: str) -> str:
+    return text.replace(
+        "overrides: {}", "overrides: {vehicles/bus: luanzhan.floodplain_occupation}"
+    )
+
+
+def test_what_decides_detections_is_in_the_cache_key(config, tmp_path) -> None:
+    """A card's thresholds, the taxonomy's overrides or conf change the detections a
+    frame gets, so cached batches must not answer for them (same weights throughout)."""
+    as_shipped = _with_taxonomy(config, tmp_path / "shipped", lambda text: text)
+    keys = [stages.weights_fingerprint(as_shipped)]
+    keys.append(stages.weights_fingerprint(_with_taxonomy(config, tmp_path / "map", _remapped)))
+    keys.append(
+        stages.weights_fingerprint(_with_taxonomy(config, tmp_path / "conf", _stricter(0.5)))
+    )
+    card = Path(config.detect.models_dir) / "vehicles" / "card.yaml"
+    card.write_text(card.read_text().replace("  conf: 0.25", "  conf: 0.3", 1))
+    keys.append(stages.weights_fingerprint(as_shipped))
+    assert len(set(keys)) == 4
+    assert all(k.startswith(keys[0].split(",")[0]) for k in keys)  # the same weights
+
+
+def test_a_deployment_sets_a_model_confidence(config, tmp_path) -> None:
+    (model,) = stages.load_detectors(_with_taxonomy(config, tmp_path / "t", _stricter(0.55)))
+    assert model.detector.conf == 0.55
+    (model,) = stages.load_detectors(config)
+    assert model.detector.conf == model.card.thresholds.conf == 0.25

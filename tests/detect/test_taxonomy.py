@@ -45,6 +45,8 @@ def test_repo_taxonomy_loads_with_the_ids_the_ledger_uses() -> None:
         (lambda d: d["types"].pop("luanjian"), "types must be exactly"),
         (lambda d: d.update(overrides={"vehicles/truck": "luancai.nope"}), "is not a subtype id"),
         (lambda d: d.update(overrides={"truck": None}), "must look like 'MODEL/CLASS'"),
+        (lambda d: d["models"]["vehicles"].update(conf=1.5), r"models\.vehicles\.conf"),
+        (lambda d: d["models"]["vehicles"].update(conf=0), r"models\.vehicles\.conf"),
         (
             lambda d: d["types"]["luandui"]["subtypes"].update({"Bad-Key": {"zh": "x", "en": "x"}}),
             "lower_snake_case",
@@ -58,6 +60,17 @@ def test_bad_taxonomies_are_refused(raw: dict, change, message: str) -> None:
     change(data)
     with pytest.raises(ConfigError, match=message):
         parse_taxonomy(data)
+
+
+def test_a_deployment_confidence_per_model(raw: dict) -> None:
+    import copy
+
+    data = copy.deepcopy(raw)
+    data["models"]["vehicles"]["conf"] = 0.4
+    tax = parse_taxonomy(data)
+    assert tax.conf("vehicles") == 0.4
+    assert tax.conf("river-debris") is None  # the card's
+    assert tax.conf("not-listed") is None
 
 
 def test_class_map_from_card_with_overrides(raw: dict) -> None:
