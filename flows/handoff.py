@@ -355,16 +355,18 @@ def run_handed_flight(
     """
     from prefect.exceptions import CancelledRun
 
-    from flows.process_flight import FRAMES, configured_flow
+    from flows.process_flight import FRAMES, run_process_flight
 
     def answer(_flow, _flow_run, state) -> None:
         finished(state.result())
 
-    flight_dir, config_path = request["flight_dir"], request.get("config_path")
-    overrides = request.get("overrides") or {}
-    flow = configured_flow(config_path, overrides).with_options(on_completion=[answer])
     with FRAMES.watching(progress, stop):
         try:
-            return flow(flight_dir, config_path, overrides)
+            return run_process_flight(
+                request["flight_dir"],
+                request.get("config_path"),
+                request.get("overrides") or {},
+                on_completion=[answer],
+            )
         except CancelledRun as e:  # the flow ends Cancelled when it was stopped
             raise errors.RunStopped(str(e)) from None

@@ -16,7 +16,7 @@ are retried; bad input is set aside by the library and never retried.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -215,7 +215,18 @@ def configured_flow(config_path: str | None = None, overrides: dict[str, Any] | 
 
 
 def run_process_flight(
-    flight_dir: str, config_path: str | None = None, overrides: dict[str, Any] | None = None
+    flight_dir: str,
+    config_path: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    on_completion: Sequence[Callable[..., None]] = (),
 ) -> dict[str, Any]:
-    """Run the flow with the task runner its configuration asks for."""
-    return configured_flow(config_path, overrides)(flight_dir, config_path, overrides)
+    """Run the flow with the task runner its configuration asks for.
+
+    ``on_completion`` hooks (``hook(flow, flow_run, state)``) run once Prefect has
+    recorded the run Completed, before its teardown.
+    """
+    flow = configured_flow(config_path, overrides)
+    if on_completion:
+        flow = flow.with_options(on_completion=list(on_completion))
+    return flow(flight_dir, config_path, overrides)

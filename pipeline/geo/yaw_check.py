@@ -50,6 +50,8 @@ N_FEATURES = 3000
 #: 18 frames take 0.30–0.38 s with 2 threads on 2 cores, 0.56 s with one (embedded
 #: previews, LSH matching; 0.74 and 1.24 s with reduced decodes and brute force).
 THREADS = 2
+#: The yaw check's pictures are at least this wide (~1000 px decides every Brighton pair).
+MIN_WIDTH_PX = 900
 
 LoadGray = Callable[[FrameMeta], NDArray[np.uint8]]
 
@@ -171,10 +173,6 @@ def verdict(meta: FrameMeta, votes: list[float]) -> YawVerdict:
         f"recorded yaw is turned by 180°: image motion against the GPS track ({len(votes)} pair(s))"
     )
     return YawVerdict(meta.sha256, 180.0, "flipped", detail)
-
-
-#: The yaw check's pictures are at least this wide (~1000 px decides every Brighton pair).
-MIN_WIDTH_PX = 900
 
 
 def load_gray_reduced(meta: FrameMeta) -> NDArray[np.uint8]:
