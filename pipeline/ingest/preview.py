@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 _APP2 = 0xE2
 _MPF = b"MPF\x00"
 _MP_ENTRY = 0xB002  # MPEntry: 16 bytes per image
-_ENTRY = struct.Struct("IIIHH")  # attribute, size, offset, dependent images 1 and 2
+_ENTRY_FORMAT = "IIIHH"  # attribute, size, offset, dependent images 1 and 2
 #: Widths within this fraction of the main image's aspect ratio count as the same view.
 ASPECT_TOLERANCE = 0.01
 
@@ -64,7 +64,7 @@ def _entries(data: bytes, base: int, end: int) -> list[EmbeddedImage]:
         if base + value + n > end:
             return []
         images = []
-        entry = struct.Struct(order + _ENTRY.format)
+        entry = struct.Struct(order + _ENTRY_FORMAT)
         for i in range(1, n // entry.size):  # entry 0 is the primary image itself
             attribute, size, offset, _, _ = entry.unpack_from(data, base + value + i * entry.size)
             at = base + offset
