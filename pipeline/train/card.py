@@ -18,6 +18,8 @@ from pipeline.train.recipe import Recipe
 log = logging.getLogger(__name__)
 
 CARD_FILE = "card.yaml"
+#: Recipe keys copied to the card as they are, when the recipe sets them.
+PASSED_KEYS = ("band", "surface")
 
 
 def sha256_file(path: Path) -> str:
@@ -57,6 +59,7 @@ def build_card(
         "class_map": class_map,
         "input_size_px": input_size_px,
         "train_gsd_cm_per_px": recipe.train_gsd_cm_per_px,
+        **{key: getattr(recipe, key) for key in PASSED_KEYS if getattr(recipe, key) is not None},
         "tile": {"size_px": recipe.tile.size_px, "overlap_frac": recipe.tile.overlap_frac},
         "thresholds": {"conf": recipe.thresholds.conf, "iou": recipe.thresholds.iou},
         "weights": {

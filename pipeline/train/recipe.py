@@ -43,6 +43,20 @@ class Thresholds(_Strict):
     iou: float = Field(default=0.5, gt=0.0, le=1.0)
 
 
+class Negatives(_Strict):
+    """Frames of another labelled dataset used only as background (hard negatives).
+
+    ``data``: the folder, relative to the training data's parent folder (or
+    absolute); ``sources``: which of its sources (by :func:`source_key`);
+    their boxes are dropped, and at most ``max_per_source`` tiles of each are drawn.
+    """
+
+    data: str
+    sources: list[str] = Field(min_length=1)
+    max_per_source: int = Field(default=50, ge=1)
+    why: str = ""
+
+
 class Recipe(_Strict):
     """See ``models/vehicles/train.yaml`` for a commented example."""
 
@@ -53,6 +67,10 @@ class Recipe(_Strict):
     train_gsd_cm_per_px: float | None = Field(default=None, gt=0.0)
     reference_len_m: dict[str, float] = {}
     source_gsd_cm_per_px: dict[str, float] = {}
+    #: source name -> file-name globs (``DJI_031[4-9]*``); frames matching none keep their
+    #: guessed source. For frames whose names carry no source (e.g. exported stills)
+    source_patterns: dict[str, list[str]] = {}
+    negatives: list[Negatives] = []
     held_out_sources: list[str] | None = None
     held_out_why: str = ""
     val_frac: float = Field(default=0.15, ge=0.0, lt=1.0)
@@ -61,6 +79,10 @@ class Recipe(_Strict):
     thresholds: Thresholds = Thresholds()
     train_args: dict[str, Any] = {}
     notes: str = ""
+    #: passed to the card when given (see docs/MODEL_CARD.md): the light band the model was
+    #: trained on (visible, thermal) and where its objects lie (water, any)
+    band: str | None = None
+    surface: str | None = None
 
 
 def load_recipe(path: Path | str) -> Recipe:
