@@ -35,7 +35,9 @@ class DjiXmp:
 
     Gimbal angles are absolute: yaw from true north clockwise, pitch -90 is
     straight down. ``calibrated_focal_px`` and the optical centre are pixels
-    at the sensor's full native resolution, not the file's.
+    at the sensor's full native resolution, not the file's. ``image_source``
+    names the lens on multi-sensor payloads (``WideCamera``, ``ZoomCamera``,
+    ``InfraredCamera`` …).
     """
 
     rel_alt_m: float | None = None
@@ -57,6 +59,7 @@ class DjiXmp:
     lrf_target_lon_deg: float | None = None
     lrf_target_abs_alt_m: float | None = None
     lrf_target_distance_m: float | None = None
+    image_source: str | None = None
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,44 @@ class FlightPlan:
 
 
 @dataclass(frozen=True)
+class GateCounts:
+    """What the band and water gates kept from the models, over some frames.
+
+    ``skipped`` counts frames per model and reason the model did not run on;
+    ``dropped_off_water`` boxes of water-only models found off water, per model;
+    ``water`` each frame's water share (sha256 → 0–1) where a water-only model ran.
+    """
+
+    skipped: dict[str, dict[str, int]] = field(default_factory=dict)
+    dropped_off_water: dict[str, int] = field(default_factory=dict)
+    water: dict[str, float] = field(default_factory=dict)
+
+    def add(self, sha256: str, result) -> None:
+        """Count one model's :class:`~pipeline.detect.engine.ModelResult` on one frame."""
+        if result.skipped:
+            reasons = self.skipped.setdefault(result.model, {})
+            reasons[result.skipped] = reasons.get(result.skipped, 0) + 1
+        if result.dropped_on_land:
+            n = self.dropped_off_water.get(result.model, 0)
+            self.dropped_off_water[result.model] = n + result.dropped_on_land
+        if result.water_fraction is not None:
+            self.water[sha256] = round(result.water_fraction, 3)
+
+    @classmethod
+    def merged(cls, parts: Sequence[GateCounts]) -> GateCounts:
+        out = cls()
+        for part in parts:
+            for model, reasons in part.skipped.items():
+                mine = out.skipped.setdefault(model, {})
+                for reason, n in reasons.items():
+                    mine[reason] = mine.get(reason, 0) + n
+            for model, n in part.dropped_off_water.items():
+                out.dropped_off_water[model] = out.dropped_off_water.get(model, 0) + n
+            out.water.update(part.water)
+        return out
+
+
+@dataclass(frozen=True)
 class BatchResult:
     """Detections of a batch of frames, their ground outlines and frames that failed.
 
@@ -72,6 +110,7 @@ class BatchResult:
     set_aside: tuple[Quarantined, ...] = ()
     frames_done: int = 0
     detect_seconds: float = 0.0
+    gates: GateCounts = field(default_factory=lambda: GateCounts())
 
 
 @dataclass(frozen=True)
@@ -88,6 +127,8 @@ class RunSummary:
     report: str | None = None
     evidence: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    gates: GateCounts = field(default_factory=lambda: GateCounts())
+    context: dict[str, int] = field(default_factory=dict)
 
 
 def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
@@ -179,7 +220,11 @@ def _fingerprint(
         card_sha = hashlib.sha256((models_dir / name / CARD_FILE).read_bytes()).hexdigest()
         deployed = json.dumps([taxonomy.class_map(card), taxonomy.conf(name)], sort_keys=True)
         deployed_sha = hashlib.sha256(deployed.encode()).hexdigest()
-        parts.append(f"{name}={weights},card={card_sha[:16]},deployed={deployed_sha[:16]}")
+        part = f"{name}={weights},card={card_sha[:16]},deployed={deployed_sha[:16]}"
+        if card.surface == "water":
+            water = models_dir / "water" / "water.npz"
+            part += f",water={hashlib.sha256(water.read_bytes()).hexdigest()[:16]}"
+        parts.append(part)
     return ";".join(parts)
 
 
@@ -197,11 +242,13 @@ def detect_frames(
     each frame, set aside or not.
     """
     from pipeline.detect.engine import decode_frame, detect_frame
+    from pipeline.ingest.band import frame_band
 
     models = load_detectors(config)
     weights = {m.name: _weights_sha(m) for m in models}
     detections: list[GroundDetection] = []
     set_aside: list[Quarantined] = []
+    gates = GateCounts()
     start = time.perf_counter()
     for frame in frames:
         meta = frame.meta
@@ -211,13 +258,17 @@ def detect_frames(
             log.warning("set aside %s: %s", meta.path, e)
             set_aside.append(Quarantined(meta.path, str(e), meta.sha256, meta.size_bytes))
         else:
-            for result in detect_frame(image, models, gsd_cm_per_px=_gsd(meta)).values():
+            band = frame_band(meta)
+            results = detect_frame(image, models, gsd_cm_per_px=_gsd(meta), band=band.band,
+                                   band_why=band.why)  # fmt: skip
+            for result in results.values():
+                gates.add(meta.sha256, result)
                 detections.extend(pixel_detections(meta, result, weights[result.model]))
         if on_frame is not None:
             on_frame()
     seconds = time.perf_counter() - start
     done = len(frames) - len(set_aside)
-    return BatchResult(tuple(detections), {}, tuple(set_aside), done, seconds)
+    return BatchResult(tuple(detections), {}, tuple(set_aside), done, seconds, gates)
 
 
 def pixel_detections(meta: FrameMeta, result, weights_sha256: str) -> list[GroundDetection]:
@@ -306,6 +357,7 @@ def merge_batches(batches: Sequence[BatchResult]) -> BatchResult:
         set_aside=tuple(q for b in batches for q in b.set_aside),
         frames_done=sum(b.frames_done for b in batches),
         detect_seconds=sum(b.detect_seconds for b in batches),
+        gates=GateCounts.merged([b.gates for b in batches]),
     )
 
 
@@ -395,8 +447,20 @@ def summarize(plan: FlightPlan, result: BatchResult, pushed, **extra) -> RunSumm
         created=pushed.created,
         recurred=pushed.recurred,
         rebounded=pushed.rebounded,
+        gates=result.gates,
+        context=context_counts(result.detections),
         **extra,
     )
+
+
+def context_counts(detections: Sequence[GroundDetection]) -> dict[str, int]:
+    """Detections of context-only classes (no 四乱 subtype), ``"model/class" → count``."""
+    counts: dict[str, int] = {}
+    for d in detections:
+        if d.subtype is None:
+            key = f"{d.model}/{d.class_name}"
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def summary_dict(summary: RunSummary) -> dict:

@@ -57,6 +57,8 @@ def build_card(
         "class_map": class_map,
         "input_size_px": input_size_px,
         "train_gsd_cm_per_px": recipe.train_gsd_cm_per_px,
+        "band": recipe.band,
+        "surface": recipe.surface,
         "tile": {"size_px": recipe.tile.size_px, "overlap_frac": recipe.tile.overlap_frac},
         "thresholds": {"conf": recipe.thresholds.conf, "iou": recipe.thresholds.iou},
         "weights": {

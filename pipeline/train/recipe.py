@@ -10,7 +10,7 @@ model without a recipe trains at native scale with every class mapped to
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -51,6 +51,8 @@ class Recipe(_Strict):
     classes: list[str] | None = None
     class_map: dict[str, str | None] = {}
     train_gsd_cm_per_px: float | None = Field(default=None, gt=0.0)
+    band: Literal["visible", "thermal"] = "visible"
+    surface: Literal["any", "water"] = "any"
     reference_len_m: dict[str, float] = {}
     source_gsd_cm_per_px: dict[str, float] = {}
     held_out_sources: list[str] | None = None
