@@ -39,7 +39,8 @@ def print_verdict(summary: dict) -> None:
     """Say in plain words what the sample shows, before the ledger's rows."""
     new = len(summary["created"]) + len(summary["recurred"]) + len(summary["rebounded"])
     context = summary.get("context") or {}
-    seen = ", ".join(f"{v} {k.split('/', 1)[1]}" for k, v in context.items()) or "nothing"
+    seen = ", ".join(f"{k.split('/', 1)[1]} ×{v}" for k, v in context.items()) or "nothing"
+    seen += " (boxes over all frames: one object is seen in several)" if context else ""
     if new == 0:
         print(
             "\nThe sample flight (a lakeside park) shows no 四乱 problem, and hehu opened no "
