@@ -14,8 +14,8 @@ Each positional argument is a frame; ``--group NAME`` starts a new group.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
+import sys
 import time
 from pathlib import Path
 
@@ -35,16 +35,16 @@ def groups(argv: list[str]) -> dict[str, list[Path]]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("frames", nargs=argparse.REMAINDER)
-    args = p.parse_args()
+    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
+        print(__doc__)
+        return
     gated = load_model("river-debris", models_dir=Path("models"))
     card = gated.card.model_copy(update={"surface": "any"})
     card._dir = gated.card.dir
     ungated = dataclasses.replace(gated, card=card, water=None)
     print(f"{'group':<22}{'frames':>7}{'boxes/frame gated':>19}{'ungated':>9}"
           f"{'s/frame gated':>15}{'ungated':>9}{'ratio':>7}")  # fmt: skip
-    for name, paths in groups(args.frames).items():
+    for name, paths in groups(sys.argv[1:]).items():
         boxes = {"gated": 0, "ungated": 0}
         secs = {"gated": 0.0, "ungated": 0.0}
         for path in paths:

@@ -30,8 +30,9 @@ WORK_LONG_PX = 1024
 CELL_PX = 32
 #: Neighbourhoods (in cells) whose means are appended as context features.
 CONTEXT_CELLS = (3, 9)
-#: Features per cell before context: Lab mean (3), Lab std (3), local contrast, gradient.
-BASE_FEATURES = 8
+#: Features per cell before context: Lab mean (3), Lab std (3), local contrast,
+#: gradient, edge density, orientation coherence of the gradients.
+BASE_FEATURES = 10
 N_FEATURES = BASE_FEATURES * (1 + len(CONTEXT_CELLS))
 #: Probability at or above which a cell counts as water.
 WATER_THRESHOLD = 0.5
@@ -79,10 +80,14 @@ def cell_features(image_bgr: np.ndarray) -> np.ndarray:
     gx = cv2.Sobel(lightness, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(lightness, cv2.CV_32F, 0, 1, ksize=3)
     gradient = np.sqrt(gx * gx + gy * gy)
+    edges = cv2.Canny(small[:, :, 1], 60, 150).astype(np.float32) / 255.0
     mean = _cell_means(lab)
     spread = np.sqrt(np.maximum(_cell_means(lab * lab) - mean * mean, 0.0))
-    texture = _cell_means(np.stack([contrast, gradient], axis=2))
-    base = np.concatenate([mean, spread, texture], axis=2).astype(np.float32)
+    texture = _cell_means(np.stack([contrast, gradient, edges, gx * gx, gy * gy, gx * gy], axis=2))
+    jxx, jyy, jxy = texture[:, :, 3], texture[:, :, 4], texture[:, :, 5]
+    coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / (jxx + jyy + 1e-6)
+    base = np.concatenate([mean, spread, texture[:, :, :3], coherence[:, :, None]], axis=2)
+    base = base.astype(np.float32)
     context = [
         cv2.blur(base, (k, k), borderType=cv2.BORDER_REFLECT)[:, :, :BASE_FEATURES]
         if min(base.shape[:2]) > 1
