@@ -240,7 +240,7 @@ def place_on_ground(plan: FlightPlan, result: BatchResult) -> BatchResult:
     plan's yaw corrections; frames that cannot be georeferenced keep pixel-only detections."""
     import numpy as np
 
-    from pipeline.detect.georef import locate_boxes
+    from pipeline.detect.georef import box_uncertainty, locate_boxes
 
     by_frame: dict[str, list[GroundDetection]] = {}
     for d in result.detections:
@@ -256,17 +256,19 @@ def place_on_ground(plan: FlightPlan, result: BatchResult) -> BatchResult:
         footprints[sha] = tuple(georef.footprint())
         dets = by_frame.get(sha)
         if dets:
-            placed[sha] = _placed(dets, locate_boxes(np.array([d.xyxy_px for d in dets]), georef))
+            boxes = np.array([d.xyxy_px for d in dets])
+            placed[sha] = _placed(dets, locate_boxes(boxes, georef),
+                                  box_uncertainty(boxes, georef, frame.meta))  # fmt: skip
     detections = tuple(d for sha, dets in by_frame.items() for d in placed.get(sha, dets))
     return dataclasses.replace(result, detections=detections, footprints=footprints)
 
 
-def _placed(dets: list[GroundDetection], ground) -> list[GroundDetection]:
+def _placed(dets: list[GroundDetection], ground, unc) -> list[GroundDetection]:
     return [
         dataclasses.replace(d, lat_deg=float(ground.center_lat_deg[i]),
                             lon_deg=float(ground.center_lon_deg[i]),
                             footprint=tuple(ground.ring_latlon(i)),
-                            area_m2=float(ground.area_m2[i]))
+                            area_m2=float(ground.area_m2[i]), **unc.row(i))
         if ground.hit[i] else d
         for i, d in enumerate(dets)
     ]  # fmt: skip

@@ -1,48 +1,68 @@
-"""One candidate per real object: grouping sightings by ground position (no database).
+"""One candidate per real object: associating sightings by ground position (no database).
 
-Within a flight, detections of one 四乱 type are grouped by **leader
-clustering**: take sightings by falling confidence (ties by their natural
-key, so the result never depends on input order); each one not yet taken
-leads a group and takes every untaken sighting within the link distance of
-it. Unlike single linkage this cannot chain a row of separate piles along a
-bank into one issue: a group spans at most twice the link distance.
+Sightings of one 四乱 type are taken **frame by frame** (by capture time,
+then frame sha256), and each frame's sightings are *assigned* to tracks —
+existing issues (:class:`Site`) and the objects this push has started:
 
-The link distance of two sightings is ``gate_m + r_a + r_b`` where ``r`` is
-the radius of a disc with the sighting's ground area (``0`` when unknown or
-``use_extent`` is off): two boxes on one large spoil heap have centres far
-apart. Distances are metres on a local tangent plane, fine at these scales.
+1. **One frame, distinct objects.** Two sightings of one frame are one object
+   only when their boxes overlap (intersection ≥ ``SAME_OBJECT_OVERLAP`` of
+   the smaller box) or when one object was cut by a tile seam (boxes touching
+   within ``SEAM_GAP_PX`` along one axis and overlapping ≥ ``SEAM_SPAN`` along
+   the other). Otherwise they never share a track, however close on the ground.
+2. **Gates from the error.** A sighting may join a track when their distance
+   is within ``gate_sigmas`` × the pair's combined 1σ plus both extents'
+   radii (:func:`pair_sigma_m`). Against a track already seen in this push the
+   pair shares the flight's GPS and height biases, so only the per-frame
+   attitude noise and the difference of the height terms count; against an
+   existing issue the full errors of both add.
+3. **Assignment.** Each unit of a frame joins at most one track and each track
+   takes at most one unit per frame: the pairs within their gates are taken
+   greedily by (issue rank, ground distance, keys) — the nearest first, so a
+   row of parked cars maps car to car — and units left over start new tracks.
+   A track's position is the inverse-variance weighted mean of its sightings,
+   so it tightens as sightings add up and cannot drift along a row.
+
+Distances are metres on a local tangent plane, fine at these scales.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
-
-import numpy as np
+from dataclasses import dataclass, field
 
 EARTH_RADIUS_M = 6_371_008.8
+#: Same-frame boxes overlapping by this share of the smaller box are one object.
+SAME_OBJECT_OVERLAP = 0.5
+#: A tile seam: boxes whose facing edges are within this many pixels …
+SEAM_GAP_PX = 1.5
+#: … and that overlap by this share of the shorter extent along the seam.
+SEAM_SPAN = 0.8
+
+Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
 class Sighting:
-    """A position to group (WGS-84): ``radius_m`` its extent, ``key`` breaks ties when sorting."""
+    """A position to associate (WGS-84), with its 1σ errors in metres.
+
+    ``sigma_m`` absolute; ``sigma_rel_m`` against another frame of the same
+    flight; ``sigma_hgt_m`` the size of the height-error term (shared within a
+    flight, but of different size at different obliquity). ``frame`` says
+    which frame it comes from and ``order`` where that frame comes in the push;
+    ``key`` breaks ties; ``box_px`` is the box in the frame's pixels.
+    """
 
     key: Hashable
+    frame: Hashable
+    order: tuple
     lat_deg: float
     lon_deg: float
-    conf: float
+    sigma_m: float
+    sigma_rel_m: float
+    sigma_hgt_m: float = 0.0
     radius_m: float = 0.0
-
-
-@dataclass(frozen=True)
-class Group:
-    """Indexes of grouped sightings (leader first), their mean position and largest radius."""
-
-    members: tuple[int, ...]
-    lat_deg: float
-    lon_deg: float
-    radius_m: float
+    box_px: Box | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,42 @@ class Site:
     lon_deg: float
     radius_m: float
     rank: int
+    sigma_m: float
+
+
+@dataclass(frozen=True)
+class Link:
+    """How a sighting joined its track: ground distance and the gate it was within (metres).
+
+    Both are ``None`` for the sighting that started a new track.
+    """
+
+    index: int
+    distance_m: float | None
+    gate_m: float | None
+
+
+@dataclass
+class Track:
+    """An object: an existing issue (``site`` its index) or one this push starts."""
+
+    site: int | None
+    rank: int
+    x: float
+    y: float
+    weight: float  # Σ 1/σ² of the absolute position
+    radius_m: float
+    frames: set[Hashable] = field(default_factory=set)
+    links: list[Link] = field(default_factory=list)
+    # this push's sightings only: position, Σ 1/σ_rel², weighted height term
+    fx: float = 0.0
+    fy: float = 0.0
+    fw: float = 0.0
+    fhgt: float = 0.0
+
+    @property
+    def members(self) -> tuple[int, ...]:
+        return tuple(link.index for link in self.links)
 
 
 def extent_radius_m(area_m2: float | None) -> float:
@@ -69,49 +125,151 @@ def distance_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
     return math.hypot(dx, dy)
 
 
-def _local_xy(
-    lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float
-) -> tuple[np.ndarray, np.ndarray]:
-    x = np.radians(lon - lon0) * EARTH_RADIUS_M * math.cos(math.radians(lat0))
-    y = np.radians(lat - lat0) * EARTH_RADIUS_M
-    return x, y
+def same_object(a: Box, b: Box) -> bool:
+    """Whether two boxes of one frame show one object (overlap or a tile-seam cut)."""
+    ix = min(a[2], b[2]) - max(a[0], b[0])
+    iy = min(a[3], b[3]) - max(a[1], b[1])
+    area_a = max(a[2] - a[0], 0.0) * max(a[3] - a[1], 0.0)
+    area_b = max(b[2] - b[0], 0.0) * max(b[3] - b[1], 0.0)
+    if ix > 0 and iy > 0 and ix * iy >= SAME_OBJECT_OVERLAP * max(min(area_a, area_b), 1e-9):
+        return True
+    span_y = min(a[3] - a[1], b[3] - b[1])
+    span_x = min(a[2] - a[0], b[2] - b[0])
+    seam_x = -SEAM_GAP_PX <= ix <= SEAM_GAP_PX and iy >= SEAM_SPAN * span_y
+    seam_y = -SEAM_GAP_PX <= iy <= SEAM_GAP_PX and ix >= SEAM_SPAN * span_x
+    return seam_x or seam_y
 
 
-def group_sightings(sightings: Sequence[Sighting], *, gate_m: float) -> list[Group]:
-    """Leader clustering (see the module docstring). Groups come in leader order."""
-    n = len(sightings)
-    if n == 0:
-        return []
-    lat = np.array([s.lat_deg for s in sightings], dtype=float)
-    lon = np.array([s.lon_deg for s in sightings], dtype=float)
-    radius = np.array([s.radius_m for s in sightings], dtype=float)
-    x, y = _local_xy(lat, lon, float(lat.mean()), float(lon.mean()))
-    order = sorted(range(n), key=lambda i: (-sightings[i].conf, sightings[i].key))
-    taken = np.zeros(n, dtype=bool)
-    groups = []
-    for leader in order:
-        if taken[leader]:
-            continue
-        near = np.hypot(x - x[leader], y - y[leader]) <= gate_m + radius + radius[leader]
-        near &= ~taken
-        members = (leader, *(i for i in order if near[i] and i != leader))
-        taken[list(members)] = True
-        idx = list(members)
-        groups.append(
-            Group(members, float(lat[idx].mean()), float(lon[idx].mean()), float(radius[idx].max()))
-        )
-    return groups
+def pair_sigma_m(unit: Sighting, track: Track, *, same_flight: bool) -> float:
+    """The combined 1σ of a sighting and a track (see the module docstring)."""
+    if same_flight:
+        rel = 1.0 / math.sqrt(track.fw)
+        hgt = track.fhgt - unit.sigma_hgt_m
+        return math.sqrt(unit.sigma_rel_m**2 + rel**2 + hgt**2)
+    track_sigma = 1.0 / math.sqrt(track.weight)
+    return math.sqrt(unit.sigma_m**2 + track_sigma**2)
 
 
-def match_site(group: Group, sites: Sequence[Site], *, gate_m: float) -> int | None:
-    """Index of the site a group belongs to: within ``gate_m`` + radii, lowest rank, nearest."""
-    best: tuple[int, float, Hashable] | None = None
-    best_index = None
+class _Plane:
+    """WGS-84 ↔ local metres around one origin."""
+
+    def __init__(self, lat0: float, lon0: float) -> None:
+        self.lat0, self.lon0 = lat0, lon0
+        self.kx = math.radians(1.0) * EARTH_RADIUS_M * math.cos(math.radians(lat0))
+        self.ky = math.radians(1.0) * EARTH_RADIUS_M
+
+    def xy(self, lat: float, lon: float) -> tuple[float, float]:
+        return (lon - self.lon0) * self.kx, (lat - self.lat0) * self.ky
+
+    def latlon(self, x: float, y: float) -> tuple[float, float]:
+        return self.lat0 + y / self.ky, self.lon0 + x / self.kx
+
+
+def _units(sightings: Sequence[Sighting], idx: list[int]) -> list[list[int]]:
+    """Same-frame sightings grouped into objects (connected by :func:`same_object`)."""
+    parent = {i: i for i in idx}
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for n, i in enumerate(idx):
+        for j in idx[n + 1 :]:
+            a, b = sightings[i].box_px, sightings[j].box_px
+            if a is not None and b is not None and same_object(a, b):
+                parent[find(j)] = find(i)
+    groups: dict[int, list[int]] = {}
+    for i in idx:
+        groups.setdefault(find(i), []).append(i)
+    return sorted(groups.values(), key=lambda g: sightings[g[0]].key)
+
+
+def _unit_sighting(sightings: Sequence[Sighting], members: list[int]) -> Sighting:
+    """One sighting standing for a same-frame unit: the most precise member, widest extent."""
+    best = min(members, key=lambda i: (sightings[i].sigma_m, sightings[i].key))
+    radius = max(sightings[i].radius_m for i in members)
+    s = sightings[best]
+    return Sighting(s.key, s.frame, s.order, s.lat_deg, s.lon_deg, s.sigma_m, s.sigma_rel_m,
+                    s.sigma_hgt_m, radius, s.box_px)  # fmt: skip
+
+
+def _add(track: Track, s: Sighting, xy: tuple[float, float], members: list[int]) -> None:
+    w = 1.0 / s.sigma_m**2
+    track.x = (track.x * track.weight + xy[0] * w) / (track.weight + w)
+    track.y = (track.y * track.weight + xy[1] * w) / (track.weight + w)
+    track.weight += w
+    fw = 1.0 / s.sigma_rel_m**2
+    total = track.fw + fw
+    track.fx = (track.fx * track.fw + xy[0] * fw) / total
+    track.fy = (track.fy * track.fw + xy[1] * fw) / total
+    track.fhgt = (track.fhgt * track.fw + s.sigma_hgt_m * fw) / total
+    track.fw = total
+    track.radius_m = max(track.radius_m, s.radius_m)
+    track.frames.add(s.frame)
+
+
+def associate(
+    sightings: Sequence[Sighting], sites: Sequence[Site], *, gate_sigmas: float
+) -> list[Track]:
+    """Tracks (sites first, in order, then new ones) with the sightings that joined them."""
+    if not sightings:
+        return [Track(i, s.rank, 0, 0, 1, s.radius_m) for i, s in enumerate(sites)]
+    plane = _Plane(sightings[0].lat_deg, sightings[0].lon_deg)
+    tracks = []
     for i, site in enumerate(sites):
-        d = distance_m(group.lat_deg, group.lon_deg, site.lat_deg, site.lon_deg)
-        if d > gate_m + group.radius_m + site.radius_m:
+        x, y = plane.xy(site.lat_deg, site.lon_deg)
+        tracks.append(Track(i, site.rank, x, y, 1.0 / site.sigma_m**2, site.radius_m))
+    frames: dict[Hashable, list[int]] = {}
+    for i, s in enumerate(sightings):
+        frames.setdefault(s.frame, []).append(i)
+    for frame in sorted(frames, key=lambda f: (sightings[frames[f][0]].order, str(f))):
+        units = [(m, _unit_sighting(sightings, m)) for m in _units(sightings, frames[frame])]
+        _assign_frame(units, tracks, plane, gate_sigmas)
+    return tracks
+
+
+def _assign_frame(
+    units: list[tuple[list[int], Sighting]],
+    tracks: list[Track],
+    plane: _Plane,
+    gate_sigmas: float,
+) -> None:
+    pairs = []
+    xys = [plane.xy(u.lat_deg, u.lon_deg) for _, u in units]
+    for ui, (_, unit) in enumerate(units):
+        ux, uy = xys[ui]
+        for ti, track in enumerate(tracks):
+            if unit.frame in track.frames:
+                continue
+            same_flight = track.fw > 0
+            tx, ty = (track.fx, track.fy) if same_flight else (track.x, track.y)
+            d = math.hypot(ux - tx, uy - ty)
+            sigma = pair_sigma_m(unit, track, same_flight=same_flight)
+            gate = gate_sigmas * sigma + unit.radius_m + track.radius_m
+            if d <= gate:
+                pairs.append((track.rank, d, unit.key, ti, ui, gate))
+    pairs.sort(key=lambda p: (p[0], p[1], str(p[2]), p[3]))
+    taken_units: set[int] = set()
+    taken_tracks: set[int] = set()
+    for _rank, d, _key, ti, ui, gate in pairs:
+        if ui in taken_units or ti in taken_tracks:
             continue
-        score = (site.rank, d, site.key)
-        if best is None or score < best:
-            best, best_index = score, i
-    return best_index
+        taken_units.add(ui)
+        taken_tracks.add(ti)
+        members, unit = units[ui]
+        _add(tracks[ti], unit, xys[ui], members)
+        tracks[ti].links.extend(Link(i, round(d, 2), round(gate, 2)) for i in members)
+    for ui, (members, unit) in enumerate(units):
+        if ui in taken_units:
+            continue
+        track = Track(None, 0, *xys[ui], 0.0, 0.0)
+        _add(track, unit, xys[ui], members)
+        track.links.extend(Link(i, None, None) for i in members)
+        tracks.append(track)
+
+
+def track_latlon(track: Track, sightings: Sequence[Sighting]) -> tuple[float, float]:
+    """A new track's position (WGS-84): its sightings' inverse-variance weighted mean."""
+    plane = _Plane(sightings[0].lat_deg, sightings[0].lon_deg)
+    return plane.latlon(track.x, track.y)
