@@ -40,8 +40,11 @@ def hold_reason(
         return "too_far"
     limits = cfg.area_range(det.subtype)
     area = det.area_m2
-    if limits and area is not None and math.isfinite(area) and not (
-        limits.min_m2 <= area <= limits.max_m2
+    if (
+        limits
+        and area is not None
+        and math.isfinite(area)
+        and not (limits.min_m2 <= area <= limits.max_m2)
     ):
         return "implausible_area"
     return None

@@ -80,4 +80,3 @@ def refine_issue(
                new=f"{lat:.7f},{lon:.7f}", note=why)  # fmt: skip
     issue.lat_deg, issue.lon_deg, issue.sigma_m = lat, lon, round(sigma, 3)
     issue.updated_at_utc = utc_now()
-

@@ -120,8 +120,8 @@ def test_large_objects_link_by_extent() -> None:
 
 
 def test_association_does_not_depend_on_input_order() -> None:
-    base = [sighting(f"k{i}", f"f{i % 3}", e, n)
-            for i, (e, n) in enumerate([(0, 0), (6, 0), (12, 0), (18, 0), (40, 1), (3, 1)])]  # fmt: skip
+    points = [(0, 0), (6, 0), (12, 0), (18, 0), (40, 1), (3, 1)]
+    base = [sighting(f"k{i}", f"f{i % 3}", e, n) for i, (e, n) in enumerate(points)]
     results = set()
     for perm in itertools.permutations(base):
         tracks = associate(list(perm), [], gate_sigmas=2.0)
