@@ -122,7 +122,7 @@ class GroundDetection:
 
     The position's uncertainty (:mod:`pipeline.geo.uncertainty`, 1σ metres):
     ``sigma_m`` in all, ``sigma_rel_m`` against another frame of the same
-    flight, ``sigma_hgt_m`` the part a height error adds; ``range_m`` from the
+    flight, ``sigma_bias_m`` the part a height error adds; ``range_m`` from the
     camera and ``depression_deg`` below the horizon of the box centre's ray.
     """
 
@@ -141,7 +141,7 @@ class GroundDetection:
     captured_at: str | None = None
     sigma_m: float | None = None
     sigma_rel_m: float | None = None
-    sigma_hgt_m: float | None = None
+    sigma_bias_m: float | None = None
     range_m: float | None = None
     depression_deg: float | None = None
 

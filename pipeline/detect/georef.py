@@ -132,7 +132,7 @@ class BoxUncertainty:
         values = {
             "sigma_m": p.sigma_m[i],
             "sigma_rel_m": p.sigma_rel_m[i],
-            "sigma_hgt_m": p.sigma_hgt_m[i],
+            "sigma_bias_m": p.sigma_bias_m[i],
             "range_m": p.range_m[i],
             "depression_deg": p.depression_deg[i],
         }

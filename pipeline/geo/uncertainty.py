@@ -22,13 +22,17 @@ Jacobian, metres east/north) is scaled by that input's standard deviation:
 
 The result per point is the 2×2 covariance's major semi-axis (``sigma_m``,
 1σ, metres) and two parts of it that matter when two sightings come from
-**one flight**: GPS and height errors are shared biases there (the drone's
+**one flight**. Most of the error is a bias the flight's frames share: the
 GPS drifts slowly, the terrain offset is the same for frames seen from one
-place), so the difference of two sightings of one object only contains the
-per-frame attitude noise (``sigma_rel_m``, with ``gps_jitter_m`` of GPS
-noise between frames) and the difference of their height terms (a point at
-19° below the horizon moves 3·δh, one at 77° 0.2·δh: ``sigma_hgt_m`` is that
-term's size). :func:`pipeline.ledger.cluster.pair_sigma_m` combines them.
+place, and the gimbal's attitude error is mostly an offset, with only
+``attitude_noise_deg`` of it changing from frame to frame. So the difference
+of two sightings of one object holds the per-frame noise (``sigma_rel_m``:
+attitude noise and ``gps_jitter_m``) and the difference of how strongly the
+shared bias moves each: a height error moves a point at 19° below the
+horizon by 3·δh, one at 77° by 0.2·δh. ``sigma_bias_m`` is the size of that
+bias term at this point (height and the attitude offset);
+:func:`pipeline.ledger.cluster.pair_sigma_m` combines them as
+``sqrt(rel_a² + rel_b² + (bias_a − bias_b)²)``.
 """
 
 from __future__ import annotations
@@ -57,10 +61,13 @@ class PositionErrors:
     banks, bridges and beds lie metres above or below the take-off spot, so
     5 % of the height (6 m at 120 m) covers real terrain better than the
     barometer's figure; single-point GPS 1–3 m; GPS noise between frames of
-    one flight a few decimetres.
+    one flight a few decimetres; a stabilised gimbal holds its angles to a few
+    tenths of a degree between frames of a hover (``attitude_noise_deg``, part
+    of ``attitude_sigma_deg``).
     """
 
     attitude_sigma_deg: float = 1.0
+    attitude_noise_deg: float = 0.3
     height_sigma_fraction: float = 0.05
     height_sigma_min_m: float = 1.0
     height_sigma_lrf_m: float = 0.5
@@ -82,7 +89,7 @@ class PointUncertainty:
 
     sigma_m: NDArray[np.float64]
     sigma_rel_m: NDArray[np.float64]
-    sigma_hgt_m: NDArray[np.float64]
+    sigma_bias_m: NDArray[np.float64]
     range_m: NDArray[np.float64]
     depression_deg: NDArray[np.float64]
 
@@ -119,6 +126,17 @@ def _shifted(georef, uv: np.ndarray, **pose_changes: float) -> np.ndarray:
     return np.stack([pts.east_m, pts.north_m], axis=1)
 
 
+def _major(cov: np.ndarray) -> np.ndarray:
+    """Largest eigenvalue of (N, 2, 2) covariances (NaN where undefined)."""
+    if not len(cov):
+        return np.zeros(0)
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(cov).all(axis=(1, 2))
+        out = np.full(len(cov), np.nan)
+        out[finite] = np.linalg.eigvalsh(cov[finite])[:, -1]
+    return out
+
+
 def locate_uncertainty(
     georef, uv_px: ArrayLike, meta: FrameMeta, errors: PositionErrors | None = None
 ) -> PointUncertainty:
@@ -133,16 +151,17 @@ def locate_uncertainty(
     att_cov = np.zeros((len(uv), 2, 2))
     for name in ("yaw_deg", "pitch_deg", "roll_deg"):
         j = (_shifted(georef, uv, **{name: getattr(pose, name) + _STEP_DEG}) - base) / _STEP_DEG
-        att_cov += np.einsum("ni,nj->nij", j, j) * errors.attitude_sigma_deg**2
+        att_cov += np.einsum("ni,nj->nij", j, j)
     j_h = (_shifted(georef, uv, height_m=pose.height_m + _STEP_M) - base) / _STEP_M
     sig_h = height_sigma_m(meta, pose.height_m, errors)
-    hgt = np.linalg.norm(j_h, axis=1) * sig_h
+    hgt_cov = np.einsum("ni,nj->nij", j_h, j_h) * sig_h**2
     gps = gps_sigma_m(meta, errors)
-    cov = att_cov + np.einsum("ni,nj->nij", j_h, j_h) * sig_h**2 + np.eye(2) * gps**2
-    with np.errstate(invalid="ignore"):
-        sigma = np.sqrt(np.linalg.eigvalsh(cov)[:, -1]) if len(uv) else np.zeros(0)
-        att = np.sqrt(np.linalg.eigvalsh(att_cov)[:, -1]) if len(uv) else np.zeros(0)
-    rel = np.sqrt(att**2 + errors.gps_jitter_m**2)
+    noise = min(errors.attitude_noise_deg, errors.attitude_sigma_deg)
+    offset_var = errors.attitude_sigma_deg**2 - noise**2
+    cov = att_cov * errors.attitude_sigma_deg**2 + hgt_cov + np.eye(2) * gps**2
+    rel = np.sqrt(_major(att_cov * noise**2) + errors.gps_jitter_m**2)
+    bias = np.sqrt(_major(att_cov * offset_var + hgt_cov))
+    sigma = np.sqrt(_major(cov))
     dirs = georef.rays_enu(uv)
     depression = np.degrees(np.arcsin(np.clip(-dirs[:, 2], -1.0, 1.0)))
     bad = ~np.isfinite(sigma) | ~base_pts.hit
@@ -150,7 +169,7 @@ def locate_uncertainty(
     return PointUncertainty(
         sigma_m=np.where(bad, nan, sigma),
         sigma_rel_m=np.where(bad, nan, rel),
-        sigma_hgt_m=np.where(bad, nan, hgt),
+        sigma_bias_m=np.where(bad, nan, bias),
         range_m=np.asarray(base_pts.range_m, dtype=float),
         depression_deg=depression,
     )

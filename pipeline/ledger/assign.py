@@ -166,7 +166,7 @@ def _site(issue: Issue, cfg: LedgerConfig) -> Site:
 
 def _sighting(det: Detection, frame: Frame, cfg: LedgerConfig) -> Sighting:
     sigma, rel = _sigmas(cfg, det.sigma_m, det.sigma_rel_m)
-    hgt = det.sigma_hgt_m or 0.0 if cfg.gate_m is None else 0.0
+    hgt = det.sigma_bias_m or 0.0 if cfg.gate_m is None else 0.0
     when = det.captured_at or frame.captured_at
     order = (when is None, when or dt.datetime.min, frame.sha256)
     radius = extent_radius_m(det.area_m2) if cfg.use_extent else 0.0

@@ -5,10 +5,13 @@ then frame sha256), and each frame's sightings are *assigned* to tracks —
 existing issues (:class:`Site`) and the objects this push has started:
 
 1. **One frame, distinct objects.** Two sightings of one frame are one object
-   only when their boxes overlap (intersection ≥ ``SAME_OBJECT_OVERLAP`` of
-   the smaller box) or when one object was cut by a tile seam (boxes touching
-   within ``SEAM_GAP_PX`` along one axis and overlapping ≥ ``SEAM_SPAN`` along
-   the other). Otherwise they never share a track, however close on the ground.
+   only when their boxes overlap: IoU ≥ ``SAME_OBJECT_IOU`` (one vehicle boxed
+   as car and as truck: NMS is per class) or one lies within the other
+   (≥ ``CONTAINED`` of the smaller box). Objects cut by a tile seam are
+   joined before this, by the detector's border merge
+   (:mod:`pipeline.detect.merge`), which knows where the seams are; parked
+   cars side by side also touch, so touching alone never joins boxes here.
+   Otherwise two sightings of a frame never share a track, however close.
 2. **Gates from the error.** A sighting may join a track when their distance
    is within ``gate_sigmas`` × the pair's combined 1σ plus both extents'
    radii (:func:`pair_sigma_m`). Against a track already seen in this push the
@@ -31,13 +34,14 @@ import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from pipeline.ledger.register import frame_shift_m
+
 EARTH_RADIUS_M = 6_371_008.8
-#: Same-frame boxes overlapping by this share of the smaller box are one object.
-SAME_OBJECT_OVERLAP = 0.5
-#: A tile seam: boxes whose facing edges are within this many pixels …
-SEAM_GAP_PX = 1.5
-#: … and that overlap by this share of the shorter extent along the seam.
-SEAM_SPAN = 0.8
+#: Same-frame boxes with this IoU, or one this much inside the other, are one object.
+SAME_OBJECT_IOU = 0.5
+CONTAINED = 0.8
 
 Box = tuple[float, float, float, float]
 
@@ -47,7 +51,7 @@ class Sighting:
     """A position to associate (WGS-84), with its 1σ errors in metres.
 
     ``sigma_m`` absolute; ``sigma_rel_m`` against another frame of the same
-    flight; ``sigma_hgt_m`` the size of the height-error term (shared within a
+    flight; ``sigma_bias_m`` the size of the height-error term (shared within a
     flight, but of different size at different obliquity). ``frame`` says
     which frame it comes from and ``order`` where that frame comes in the push;
     ``key`` breaks ties; ``box_px`` is the box in the frame's pixels.
@@ -60,7 +64,7 @@ class Sighting:
     lon_deg: float
     sigma_m: float
     sigma_rel_m: float
-    sigma_hgt_m: float = 0.0
+    sigma_bias_m: float = 0.0
     radius_m: float = 0.0
     box_px: Box | None = None
 
@@ -105,7 +109,7 @@ class Track:
     fx: float = 0.0
     fy: float = 0.0
     fw: float = 0.0
-    fhgt: float = 0.0
+    fbias: float = 0.0
 
     @property
     def members(self) -> tuple[int, ...]:
@@ -126,25 +130,23 @@ def distance_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
 
 
 def same_object(a: Box, b: Box) -> bool:
-    """Whether two boxes of one frame show one object (overlap or a tile-seam cut)."""
+    """Whether two boxes of one frame show one object (see the module docstring)."""
     ix = min(a[2], b[2]) - max(a[0], b[0])
     iy = min(a[3], b[3]) - max(a[1], b[1])
-    area_a = max(a[2] - a[0], 0.0) * max(a[3] - a[1], 0.0)
-    area_b = max(b[2] - b[0], 0.0) * max(b[3] - b[1], 0.0)
-    if ix > 0 and iy > 0 and ix * iy >= SAME_OBJECT_OVERLAP * max(min(area_a, area_b), 1e-9):
-        return True
-    span_y = min(a[3] - a[1], b[3] - b[1])
-    span_x = min(a[2] - a[0], b[2] - b[0])
-    seam_x = -SEAM_GAP_PX <= ix <= SEAM_GAP_PX and iy >= SEAM_SPAN * span_y
-    seam_y = -SEAM_GAP_PX <= iy <= SEAM_GAP_PX and ix >= SEAM_SPAN * span_x
-    return seam_x or seam_y
+    if ix <= 0 or iy <= 0:
+        return False
+    inter = ix * iy
+    area_a = (a[2] - a[0]) * (a[3] - a[1])
+    area_b = (b[2] - b[0]) * (b[3] - b[1])
+    union = area_a + area_b - inter
+    return inter >= SAME_OBJECT_IOU * union or inter >= CONTAINED * min(area_a, area_b)
 
 
 def pair_sigma_m(unit: Sighting, track: Track, *, same_flight: bool) -> float:
     """The combined 1σ of a sighting and a track (see the module docstring)."""
     if same_flight:
         rel = 1.0 / math.sqrt(track.fw)
-        hgt = track.fhgt - unit.sigma_hgt_m
+        hgt = track.fbias - unit.sigma_bias_m
         return math.sqrt(unit.sigma_rel_m**2 + rel**2 + hgt**2)
     track_sigma = 1.0 / math.sqrt(track.weight)
     return math.sqrt(unit.sigma_m**2 + track_sigma**2)
@@ -191,19 +193,21 @@ def _unit_sighting(sightings: Sequence[Sighting], members: list[int]) -> Sightin
     radius = max(sightings[i].radius_m for i in members)
     s = sightings[best]
     return Sighting(s.key, s.frame, s.order, s.lat_deg, s.lon_deg, s.sigma_m, s.sigma_rel_m,
-                    s.sigma_hgt_m, radius, s.box_px)  # fmt: skip
+                    s.sigma_bias_m, radius, s.box_px)  # fmt: skip
 
 
-def _add(track: Track, s: Sighting, xy: tuple[float, float], members: list[int]) -> None:
+def _add(track: Track, s: Sighting, xy: tuple[float, float], aligned: tuple[float, float],
+         members: list[int]) -> None:  # fmt: skip
+    """Add a sighting: ``xy`` as seen, ``aligned`` with the frame's shift removed."""
     w = 1.0 / s.sigma_m**2
     track.x = (track.x * track.weight + xy[0] * w) / (track.weight + w)
     track.y = (track.y * track.weight + xy[1] * w) / (track.weight + w)
     track.weight += w
     fw = 1.0 / s.sigma_rel_m**2
     total = track.fw + fw
-    track.fx = (track.fx * track.fw + xy[0] * fw) / total
-    track.fy = (track.fy * track.fw + xy[1] * fw) / total
-    track.fhgt = (track.fhgt * track.fw + s.sigma_hgt_m * fw) / total
+    track.fx = (track.fx * track.fw + aligned[0] * fw) / total
+    track.fy = (track.fy * track.fw + aligned[1] * fw) / total
+    track.fbias = (track.fbias * track.fw + s.sigma_bias_m * fw) / total
     track.fw = total
     track.radius_m = max(track.radius_m, s.radius_m)
     track.frames.add(s.frame)
@@ -235,20 +239,28 @@ def _assign_frame(
     plane: _Plane,
     gate_sigmas: float,
 ) -> None:
-    pairs = []
     xys = [plane.xy(u.lat_deg, u.lon_deg) for _, u in units]
+    gates = np.full((len(units), len(tracks)), np.nan)
     for ui, (_, unit) in enumerate(units):
-        ux, uy = xys[ui]
         for ti, track in enumerate(tracks):
-            if unit.frame in track.frames:
-                continue
+            if unit.frame not in track.frames:
+                sigma = pair_sigma_m(unit, track, same_flight=track.fw > 0)
+                gates[ui, ti] = gate_sigmas * sigma + unit.radius_m + track.radius_m
+    flight = [ti for ti, t in enumerate(tracks) if t.fw > 0]
+    typical = np.nanmedian(np.nanmin(gates[:, flight], axis=1)) if flight and units else 0.0
+    shift = frame_shift_m(np.array(xys).reshape(-1, 2),
+                          np.array([(tracks[t].fx, tracks[t].fy) for t in flight]).reshape(-1, 2),
+                          gates[:, flight], float(typical) / gate_sigmas)  # fmt: skip
+    aligned = [(x + shift[0], y + shift[1]) for x, y in xys]
+    pairs = []
+    for ui, (_, unit) in enumerate(units):
+        for ti, track in enumerate(tracks):
             same_flight = track.fw > 0
+            ux, uy = aligned[ui] if same_flight else xys[ui]
             tx, ty = (track.fx, track.fy) if same_flight else (track.x, track.y)
             d = math.hypot(ux - tx, uy - ty)
-            sigma = pair_sigma_m(unit, track, same_flight=same_flight)
-            gate = gate_sigmas * sigma + unit.radius_m + track.radius_m
-            if d <= gate:
-                pairs.append((track.rank, d, unit.key, ti, ui, gate))
+            if d <= gates[ui, ti]:
+                pairs.append((track.rank, d, unit.key, ti, ui, float(gates[ui, ti])))
     pairs.sort(key=lambda p: (p[0], p[1], str(p[2]), p[3]))
     taken_units: set[int] = set()
     taken_tracks: set[int] = set()
@@ -258,13 +270,13 @@ def _assign_frame(
         taken_units.add(ui)
         taken_tracks.add(ti)
         members, unit = units[ui]
-        _add(tracks[ti], unit, xys[ui], members)
+        _add(tracks[ti], unit, xys[ui], aligned[ui], members)
         tracks[ti].links.extend(Link(i, round(d, 2), round(gate, 2)) for i in members)
     for ui, (members, unit) in enumerate(units):
         if ui in taken_units:
             continue
         track = Track(None, 0, *xys[ui], 0.0, 0.0)
-        _add(track, unit, xys[ui], members)
+        _add(track, unit, xys[ui], aligned[ui], members)
         track.links.extend(Link(i, None, None) for i in members)
         tracks.append(track)
 

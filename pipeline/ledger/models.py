@@ -144,7 +144,7 @@ class Detection(Base):
     captured_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     sigma_m: Mapped[float | None] = mapped_column(Double)
     sigma_rel_m: Mapped[float | None] = mapped_column(Double)
-    sigma_hgt_m: Mapped[float | None] = mapped_column(Double)
+    sigma_bias_m: Mapped[float | None] = mapped_column(Double)
     range_m: Mapped[float | None] = mapped_column(Double)
     depression_deg: Mapped[float | None] = mapped_column(Double)
     hold_reason: Mapped[str | None] = mapped_column(String(32))

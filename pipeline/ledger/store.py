@@ -207,7 +207,7 @@ def _detection_row(
         "captured_at": parse_local_time(det.captured_at),
         "sigma_m": _finite(det.sigma_m),
         "sigma_rel_m": _finite(det.sigma_rel_m),
-        "sigma_hgt_m": _finite(det.sigma_hgt_m),
+        "sigma_bias_m": _finite(det.sigma_bias_m),
         "range_m": _finite(det.range_m),
         "depression_deg": _finite(det.depression_deg),
         "hold_reason": hold,

@@ -55,12 +55,12 @@ def test_distance_is_metres() -> None:
 @pytest.mark.parametrize(
     ("a", "b", "same"),
     [
-        ((0, 0, 100, 50), (10, 5, 110, 55), True),  # overlapping boxes of one object
-        ((0, 0, 100, 50), (100, 0, 160, 50), True),  # cut by a tile seam at x = 100
-        ((0, 0, 100, 50), (101, 2, 150, 48), True),  # seam, boxes refitted by a pixel
+        ((0, 0, 100, 50), (10, 5, 110, 55), True),  # one vehicle boxed as car and as truck
+        ((0, 0, 100, 50), (20, 10, 60, 40), True),  # a box inside another
         ((0, 0, 40, 20), (50, 0, 90, 20), False),  # two parked cars, a gap between
-        ((0, 0, 40, 20), (30, 15, 70, 35), False),  # touching corners: two objects
-        ((0, 0, 100, 50), (100, 40, 160, 90), False),  # abutting but offset: not a seam cut
+        ((0, 0, 40, 20), (40, 0, 80, 20), False),  # two parked cars touching
+        ((0, 0, 40, 20), (30, 0, 70, 20), False),  # side by side, oblique: a little overlap
+        ((0, 0, 40, 20), (30, 15, 70, 35), False),  # touching corners
     ],
 )
 def test_same_object_in_one_frame(a, b, same) -> None:
@@ -78,22 +78,30 @@ def test_distinct_boxes_of_one_frame_never_share_an_issue() -> None:
 def test_overlapping_boxes_of_one_frame_are_one_object() -> None:
     s = [
         sighting("a", "f1", 0, 0, box=(0, 0, 100, 50)),
-        sighting("b", "f1", 1, 0, box=(100, 0, 160, 50)),
+        sighting("b", "f1", 1, 0, box=(5, 2, 100, 52)),
     ]
     assert objects(associate(s, [], gate_sigmas=2.0)) == [(0, 1)]
 
 
-def test_a_row_seen_twice_maps_car_to_car() -> None:
-    # Frame 2 sees the row shifted 1 m (attitude noise); nearest-first assignment keeps cars apart.
+@pytest.mark.parametrize("shift_east_m", [0.4, 1.0, 1.6])
+def test_a_row_seen_twice_maps_car_to_car(shift_east_m: float) -> None:
+    # Frame 2 sees the row shifted (attitude noise): by more than half the 2.5 m spacing the
+    # nearest car is the wrong one; the frame's common shift is found and removed first.
     f1 = [sighting(f"a{i}", "f1", 2.5 * i, 0, rel=0.8, box=(50.0 * i, 0, 50.0 * i + 40, 20))
-          for i in range(4)]  # fmt: skip
-    f2 = [sighting(f"b{i}", "f2", 2.5 * i + 1.0, 0.3, rel=0.8, box=(50.0 * i, 0, 50.0 * i + 40, 20))
-          for i in range(4)]  # fmt: skip
+          for i in range(5)]  # fmt: skip
+    f2 = [sighting(f"b{i}", "f2", 2.5 * i + shift_east_m, 0.3, rel=0.8,
+                   box=(50.0 * i, 0, 50.0 * i + 40, 20)) for i in range(5)]  # fmt: skip
     tracks = associate(f1 + f2, [], gate_sigmas=2.0)
-    assert objects(tracks) == [(0, 4), (1, 5), (2, 6), (3, 7)]
+    assert objects(tracks) == [(0, 5), (1, 6), (2, 7), (3, 8), (4, 9)]
     link = tracks[0].links[1]
-    assert link.distance_m == pytest.approx(math.hypot(1.0, 0.3), abs=0.01)
+    assert link.distance_m == pytest.approx(0.0, abs=0.05)  # after the frame's shift
     assert link.gate_m == pytest.approx(2.0 * math.hypot(0.8, 0.8), abs=0.01)
+
+
+def test_a_lone_pair_is_matched_without_a_frame_shift() -> None:
+    s = [sighting("a", "f1", 0, 0, rel=0.8), sighting("b", "f2", 1.0, 0.3, rel=0.8)]
+    (track,) = associate(s, [], gate_sigmas=2.0)
+    assert track.links[1].distance_m == pytest.approx(math.hypot(1.0, 0.3), abs=0.01)
 
 
 def test_same_flight_gate_counts_the_height_term_difference() -> None:

@@ -1,7 +1,7 @@
 """Position uncertainty and plausibility: one candidate per real object.
 
 ``detection`` gains its position's 1σ errors (``sigma_m``, ``sigma_rel_m``,
-``sigma_hgt_m``), the camera range and ray depression of its centre, and
+``sigma_bias_m``), the camera range and ray depression of its centre, and
 ``hold_reason`` (why it opens no candidate, :mod:`pipeline.ledger.plausible`);
 ``issue`` gains ``sigma_m``, the 1σ of its weighted mean position;
 ``evidence`` gains the ground distance at which the sighting joined its issue
@@ -23,7 +23,7 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-DETECTION = ("sigma_m", "sigma_rel_m", "sigma_hgt_m", "range_m", "depression_deg")
+DETECTION = ("sigma_m", "sigma_rel_m", "sigma_bias_m", "range_m", "depression_deg")
 EVIDENCE = ("distance_m", "gate_m")
 
 
