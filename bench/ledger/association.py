@@ -52,6 +52,8 @@ DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 ROOT = Path(__file__).resolve().parents[2]
 VEHICLES = ("car", "truck", "bus", "minibus")
 SUBTYPE = "luancai.heavy_vehicle"
+PIXEL_FIELDS = ("frame_sha256", "frame_path", "model", "model_sha256", "class_name", "subtype",
+                "conf", "xyxy_px", "captured_at")  # fmt: skip
 
 
 def _geotag_copies(src: Path, dst: Path) -> None:
@@ -98,7 +100,7 @@ def _flight(folder: Path, config, work: Path):
     if not cache.exists():  # plain JSON: any hehu version reads it back
         dets = detect_frames(plan.frames, config).detections
         cache.write_text(json.dumps([d.to_dict() for d in dets]))
-    rows = json.loads(cache.read_text())
+    rows = [{k: r[k] for k in PIXEL_FIELDS} for r in json.loads(cache.read_text())]
     dets = tuple(GroundDetection(**{**r, "xyxy_px": tuple(r["xyxy_px"])}) for r in rows)
     return plan, place_on_ground(plan, BatchResult(dets, {}, (), len(plan.frames)))
 

@@ -87,14 +87,16 @@ def make_street(
             name = f"DJI_{k:04d}"
             when = f"2026-12-01T10:{k // 60:02d}:{k % 60:02d}"
             true = _meta(name, LAT0, LON0, height_m, 0.0, pitch, 0.0, when)
-            de, dn = rng.normal(0, jitter_m, 2) + (bias_gps_m, 0.0)
+            de, dn = rng.normal(0, jitter_m, 2) + np.array([bias_gps_m, 0.0])
             rlat, rlon, _ = enu_to_geodetic(de, dn, 0.0, lat0_deg=LAT0, lon0_deg=LON0, h0_m=0.0)
-            yaw, p, roll = rng.normal(0, jitter_deg, 3) + (0.0, pitch + bias_pitch_deg, 0.0)
+            yaw, p, roll = rng.normal(0, jitter_deg, 3) + np.array(
+                [0.0, pitch + bias_pitch_deg, 0.0]
+            )
             recorded = _meta(name, float(rlat), float(rlon), height_m + bias_height_m,
                              float(yaw), float(p), float(roll), when)  # fmt: skip
             frames.append(recorded)
             for car, (e, n) in enumerate(cars_en_m):
-                pts = corners + (e, n, 0.0)
+                pts = corners + np.array([e, n, 0.0])
                 lat, lon, _ = enu_to_geodetic(pts[:, 0], pts[:, 1], 0.0, lat0_deg=LAT0,
                                               lon0_deg=LON0, h0_m=0.0)  # fmt: skip
                 uv = _project(true, np.asarray(lat), np.asarray(lon), pts[:, 2])
