@@ -88,6 +88,7 @@ class RunSummary:
     report: str | None = None
     evidence: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    held: tuple[tuple[str, int], ...] = ()  # (reason, detections) stored that open no candidate
 
 
 def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
@@ -397,6 +398,7 @@ def summarize(plan: FlightPlan, result: BatchResult, pushed, **extra) -> RunSumm
         created=pushed.created,
         recurred=pushed.recurred,
         rebounded=pushed.rebounded,
+        held=getattr(pushed, "held", ()),
         **extra,
     )
 
