@@ -54,8 +54,8 @@ def test_a_ledger_from_before_upgrades_and_takes_new_flights(empty_db_url: str, 
     try:
         upgrade(engine, "0002")
         with engine.begin() as conn:  # a flight and its issue as revision 0002 stored them
-            conn.execute(text("INSERT INTO flight (id, key, name, created_at_utc) "
-                              "VALUES (1, 'old', 'old', '2024-01-01 00:00:00')"))  # fmt: skip
+            conn.execute(text("INSERT INTO flight (key, name, created_at_utc) "
+                              "VALUES ('old', 'old', '2024-01-01 00:00:00')"))  # fmt: skip
         upgrade(engine)
         factory = make_session_factory(engine)
         d = det("U_1", 0.0, 0.0)
