@@ -233,6 +233,18 @@ def associate(
     return tracks
 
 
+def _gates(units: list[Sighting], tracks: list[Track], gate_sigmas: float) -> np.ndarray:
+    """(U, T) gates in metres: ``gate_sigmas`` × :func:`pair_sigma_m` + both radii."""
+    t = np.array([(k.weight, k.fw, k.fbias, k.radius_m) for k in tracks]).reshape(-1, 4)
+    u = np.array([(s.sigma_m, s.sigma_rel_m, s.sigma_bias_m, s.radius_m) for s in units])
+    u = u.reshape(-1, 4)
+    with np.errstate(divide="ignore"):
+        same = np.sqrt(u[:, 1:2] ** 2 + 1.0 / t[None, :, 1] + (t[None, :, 2] - u[:, 2:3]) ** 2)
+        other = np.sqrt(u[:, 0:1] ** 2 + 1.0 / t[None, :, 0])
+    sigma = np.where(t[None, :, 1] > 0, same, other)
+    return gate_sigmas * sigma + u[:, 3:4] + t[None, :, 3]
+
+
 def _assign_frame(
     units: list[tuple[list[int], Sighting]],
     tracks: list[Track],
@@ -240,27 +252,23 @@ def _assign_frame(
     gate_sigmas: float,
 ) -> None:
     xys = [plane.xy(u.lat_deg, u.lon_deg) for _, u in units]
-    gates = np.full((len(units), len(tracks)), np.nan)
-    for ui, (_, unit) in enumerate(units):
-        for ti, track in enumerate(tracks):
-            if unit.frame not in track.frames:
-                sigma = pair_sigma_m(unit, track, same_flight=track.fw > 0)
-                gates[ui, ti] = gate_sigmas * sigma + unit.radius_m + track.radius_m
-    flight = [ti for ti, t in enumerate(tracks) if t.fw > 0]
-    typical = np.nanmedian(np.nanmin(gates[:, flight], axis=1)) if flight and units else 0.0
-    shift = frame_shift_m(np.array(xys).reshape(-1, 2),
-                          np.array([(tracks[t].fx, tracks[t].fy) for t in flight]).reshape(-1, 2),
-                          gates[:, flight], float(typical) / gate_sigmas)  # fmt: skip
+    gates = _gates([u for _, u in units], tracks, gate_sigmas)
+    pos = np.array([(k.x, k.y, k.fx, k.fy, k.fw > 0) for k in tracks]).reshape(-1, 5)
+    flight = np.flatnonzero(pos[:, 4] > 0)
+    uxy = np.array(xys).reshape(-1, 2)
+    typical = np.median(gates[:, flight].min(axis=1)) if len(flight) and units else 0.0
+    shift = frame_shift_m(uxy, pos[flight, 2:4], gates[:, flight], float(typical) / gate_sigmas)
     aligned = [(x + shift[0], y + shift[1]) for x, y in xys]
-    pairs = []
-    for ui, (_, unit) in enumerate(units):
-        for ti, track in enumerate(tracks):
-            same_flight = track.fw > 0
-            ux, uy = aligned[ui] if same_flight else xys[ui]
-            tx, ty = (track.fx, track.fy) if same_flight else (track.x, track.y)
-            d = math.hypot(ux - tx, uy - ty)
-            if d <= gates[ui, ti]:
-                pairs.append((track.rank, d, unit.key, ti, ui, float(gates[ui, ti])))
+    same = pos[None, :, 4] > 0
+    d = np.where(
+        same,
+        np.hypot(uxy[:, None, 0] + shift[0] - pos[None, :, 2],
+                 uxy[:, None, 1] + shift[1] - pos[None, :, 3]),
+        np.hypot(uxy[:, None, 0] - pos[None, :, 0], uxy[:, None, 1] - pos[None, :, 1]),
+    )  # fmt: skip
+    within = zip(*np.nonzero(d <= gates), strict=True)
+    pairs = [(tracks[ti].rank, float(d[ui, ti]), units[ui][1].key, int(ti), int(ui),
+              float(gates[ui, ti])) for ui, ti in within]  # fmt: skip
     pairs.sort(key=lambda p: (p[0], p[1], str(p[2]), p[3]))
     taken_units: set[int] = set()
     taken_tracks: set[int] = set()

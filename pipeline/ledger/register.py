@@ -39,6 +39,8 @@ def frame_shift_m(
         return zero
     d = np.linalg.norm(units_xy[:, None, :] - tracks_xy[None, :, :], axis=2)
     allowed = np.nan_to_num(gates_m, nan=-np.inf) >= d
+    reach = allowed.any(axis=0)  # only tracks some sighting may join can matter
+    tracks_xy, allowed, d = tracks_xy[reach], allowed[:, reach], d[:, reach]
     active = np.flatnonzero(allowed.any(axis=1))
     if len(active) < MIN_SUPPORT:
         return zero

@@ -195,3 +195,16 @@ def test_severity_thresholds(subtype: str, area: float | None, expected: str | N
         }
     )
     assert cfg.severity(subtype, area) == expected
+
+
+def test_vectorised_gates_follow_the_pair_sigma() -> None:
+    from pipeline.ledger.cluster import Track, _gates, pair_sigma_m
+
+    unit = sighting("u", "f2", 0, 0, sigma=3.0, rel=0.8, hgt=2.0, radius=1.0)
+    site = Track(0, 0, 0.0, 0.0, 1 / 4.0**2, 0.5)  # an earlier flight's issue, σ 4 m
+    seen = Track(None, 0, 0.0, 0.0, 1 / 3.0**2, 0.5, fw=1 / 0.8**2, fbias=5.0)  # this flight's
+    gates = _gates([unit], [site, seen], 2.0)
+    assert gates[0, 0] == pytest.approx(2 * pair_sigma_m(unit, site, same_flight=False) + 1.5)
+    assert gates[0, 1] == pytest.approx(2 * pair_sigma_m(unit, seen, same_flight=True) + 1.5)
+    assert gates[0, 0] == pytest.approx(2 * 5.0 + 1.5)  # √(3² + 4²)
+    assert gates[0, 1] == pytest.approx(2 * math.sqrt(0.8**2 * 2 + 3.0**2) + 1.5)
