@@ -8,11 +8,14 @@ frames per pitch with attitude and GPS noise, and biases the frames share
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from sqlalchemy import select
 from street import cars_in_rows, make_street, placed, scores
 
+import pipeline.cli
 from pipeline.ledger.models import Detection, Evidence, Frame, Issue
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.store import FlightRef
@@ -50,7 +53,7 @@ def test_a_hovering_drone_gives_one_issue_per_car(session_factory, seed: int) ->
     assert got["cars"] <= got["issues"] <= 1.3 * got["cars"]
 
 
-def test_a_level_frame_opens_no_candidate(session_factory) -> None:
+def test_a_level_frame_opens_no_candidate(session_factory, db_url, capsys, monkeypatch) -> None:
     street = make_street(cars_en_m=_irregular_rows(0), pitches_deg=(-19.0, -3.0),
                          frames_per_pitch=1, height_m=40.0)  # fmt: skip
     level = street.frames[1].sha256
@@ -66,3 +69,9 @@ def test_a_level_frame_opens_no_candidate(session_factory) -> None:
         reasons = set(session.scalars(
             select(Detection.hold_reason).join(Frame).where(Frame.sha256 == level)))  # fmt: skip
     assert reasons == {"level_frame"}
+    if "ledger" not in pipeline.cli.COMMANDS:
+        monkeypatch.setattr(pipeline.cli, "COMMANDS", (*pipeline.cli.COMMANDS, "ledger"))
+    assert pipeline.cli.main(["ledger", "held", "--db", db_url, "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == held["level_frame"]
+    assert {r["reason_text"] for r in rows} == {"画面水平或朝上，无法可靠定位"}
