@@ -74,8 +74,8 @@ DEFAULT_AREAS = _areas(
     default=(0.01, 100_000.0),
     luandui=(0.05, 20_000.0),
     luandui__floating_garbage=(0.01, 2_000.0),
-    luancai__heavy_vehicle=(1.0, 150.0),
-    luancai__excavator=(1.0, 150.0),
+    luancai__heavy_vehicle=(1.0, 200.0),  # a semi-trailer seen at 15° covers ~120 m²
+    luancai__excavator=(1.0, 200.0),
     luancai__dredger=(5.0, 5_000.0),
     luanjian__shed=(1.0, 5_000.0),
 )
