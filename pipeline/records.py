@@ -122,7 +122,8 @@ class GroundDetection:
 
     The position's uncertainty (:mod:`pipeline.geo.uncertainty`, 1σ metres):
     ``sigma_m`` in all, ``sigma_rel_m`` against another frame of the same
-    flight, ``sigma_bias_m`` the part a height error adds; ``range_m`` from the
+    flight, ``sigma_bias_m`` the part the flight's shared biases add (terrain
+    height, attitude offset); ``range_m`` from the
     camera and ``depression_deg`` below the horizon of the box centre's ray.
     """
 

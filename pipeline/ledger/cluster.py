@@ -15,9 +15,11 @@ existing issues (:class:`Site`) and the objects this push has started:
 2. **Gates from the error.** A sighting may join a track when their distance
    is within ``gate_sigmas`` × the pair's combined 1σ plus both extents'
    radii (:func:`pair_sigma_m`). Against a track already seen in this push the
-   pair shares the flight's GPS and height biases, so only the per-frame
-   attitude noise and the difference of the height terms count; against an
-   existing issue the full errors of both add.
+   pair shares the flight's GPS, height and attitude-offset biases, so only the
+   per-frame noise and the difference of the bias terms count; against an
+   existing issue the full errors of both add. Before a frame is assigned,
+   its common shift against this push's tracks is removed
+   (:mod:`pipeline.ledger.register`).
 3. **Assignment.** Each unit of a frame joins at most one track and each track
    takes at most one unit per frame: the pairs within their gates are taken
    greedily by (issue rank, ground distance, keys) — the nearest first, so a
@@ -51,8 +53,9 @@ class Sighting:
     """A position to associate (WGS-84), with its 1σ errors in metres.
 
     ``sigma_m`` absolute; ``sigma_rel_m`` against another frame of the same
-    flight; ``sigma_bias_m`` the size of the height-error term (shared within a
-    flight, but of different size at different obliquity). ``frame`` says
+    flight; ``sigma_bias_m`` the size of the bias term (terrain height and the
+    gimbal's attitude offset: shared within a flight, but of different size at
+    different obliquity). ``frame`` says
     which frame it comes from and ``order`` where that frame comes in the push;
     ``key`` breaks ties; ``box_px`` is the box in the frame's pixels.
     """
