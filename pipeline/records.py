@@ -122,6 +122,12 @@ class GroundDetection:
     the ground as ``((lat, lon), …)``, closed; ``area_m2`` its area.
     ``lat_deg``/``lon_deg`` are ``None`` when the frame could not be
     georeferenced (the detection is still kept).
+
+    The position's uncertainty (:mod:`pipeline.geo.uncertainty`, 1σ metres):
+    ``sigma_m`` in all, ``sigma_rel_m`` against another frame of the same
+    flight, ``sigma_bias_m`` the part the flight's shared biases add (terrain
+    height, attitude offset); ``range_m`` from the
+    camera and ``depression_deg`` below the horizon of the box centre's ray.
     """
 
     frame_sha256: str
@@ -137,6 +143,11 @@ class GroundDetection:
     footprint: tuple[tuple[float, float], ...] | None = None
     area_m2: float | None = None
     captured_at: str | None = None
+    sigma_m: float | None = None
+    sigma_rel_m: float | None = None
+    sigma_bias_m: float | None = None
+    range_m: float | None = None
+    depression_deg: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

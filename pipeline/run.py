@@ -129,6 +129,7 @@ class RunSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     gates: GateCounts = field(default_factory=lambda: GateCounts())
     context: dict[str, int] = field(default_factory=dict)
+    held: tuple[tuple[str, int], ...] = ()  # (reason, detections) stored that open no candidate
 
 
 def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
@@ -291,7 +292,7 @@ def place_on_ground(plan: FlightPlan, result: BatchResult) -> BatchResult:
     plan's yaw corrections; frames that cannot be georeferenced keep pixel-only detections."""
     import numpy as np
 
-    from pipeline.detect.georef import locate_boxes
+    from pipeline.detect.georef import box_uncertainty, locate_boxes
 
     by_frame: dict[str, list[GroundDetection]] = {}
     for d in result.detections:
@@ -307,17 +308,19 @@ def place_on_ground(plan: FlightPlan, result: BatchResult) -> BatchResult:
         footprints[sha] = tuple(georef.footprint())
         dets = by_frame.get(sha)
         if dets:
-            placed[sha] = _placed(dets, locate_boxes(np.array([d.xyxy_px for d in dets]), georef))
+            boxes = np.array([d.xyxy_px for d in dets])
+            placed[sha] = _placed(dets, locate_boxes(boxes, georef),
+                                  box_uncertainty(boxes, georef, frame.meta))  # fmt: skip
     detections = tuple(d for sha, dets in by_frame.items() for d in placed.get(sha, dets))
     return dataclasses.replace(result, detections=detections, footprints=footprints)
 
 
-def _placed(dets: list[GroundDetection], ground) -> list[GroundDetection]:
+def _placed(dets: list[GroundDetection], ground, unc) -> list[GroundDetection]:
     return [
         dataclasses.replace(d, lat_deg=float(ground.center_lat_deg[i]),
                             lon_deg=float(ground.center_lon_deg[i]),
                             footprint=tuple(ground.ring_latlon(i)),
-                            area_m2=float(ground.area_m2[i]))
+                            area_m2=float(ground.area_m2[i]), **unc.row(i))
         if ground.hit[i] else d
         for i, d in enumerate(dets)
     ]  # fmt: skip
@@ -449,6 +452,7 @@ def summarize(plan: FlightPlan, result: BatchResult, pushed, **extra) -> RunSumm
         rebounded=pushed.rebounded,
         gates=result.gates,
         context=context_counts(result.detections),
+        held=getattr(pushed, "held", ()),
         **extra,
     )
 

@@ -98,6 +98,9 @@ def print_summary(summary: dict[str, Any], out=None) -> None:
             f"{label} candidates: {len(codes)}" + (f"  {', '.join(codes)}" if codes else ""),
             file=out,
         )
+    if summary.get("held"):  # stored as evidence, but no candidate: `hehu ledger held`
+        held = ", ".join(f"{reason} {n}" for reason, n in summary["held"])
+        print(f"held (no candidate): {held}", file=out)
     if summary.get("report"):
         print(f"report: {summary['report']}", file=out)
     if summary.get("seconds"):

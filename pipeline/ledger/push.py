@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.ledger.assign import assign_detections
 from pipeline.ledger.config import LedgerConfig
+from pipeline.ledger.plausible import hold_reason
 from pipeline.ledger.store import (
     FlightRef,
     LatLonRing,
@@ -51,6 +53,7 @@ class PushResult:
     context_only: int
     not_georeferenced: int
     dropped_outside_zone: int
+    held: tuple[tuple[str, int], ...] = ()  # (hold reason, 四乱 detections), sorted
 
 
 def _located(det: GroundDetection) -> bool:
@@ -76,6 +79,11 @@ def push_flight(
     audit log.
     """
     config = config or LedgerConfig()
+    pitch = {f.sha256: f.xmp.gimbal_pitch_deg if f.xmp else None for f in frames}
+
+    def hold(det: GroundDetection) -> str | None:
+        return hold_reason(det, pitch.get(det.frame_sha256), config)
+
     with session_factory.begin() as session:
         flight_id = store_flight_row(session=session, flight=flight, frames=frames)
         frame_ids = store_frames(
@@ -90,6 +98,7 @@ def push_flight(
             frame_ids=frame_ids,
             detections=detections,
             quantum_px=config.box_quantum_px,
+            hold=hold,
         )
     with session_factory.begin() as session:
         out = assign_detections(
@@ -109,13 +118,17 @@ def push_flight(
         context_only=sum(type_of(d.subtype) is None for d in detections),
         not_georeferenced=sum(not _located(d) for d in detections),
         dropped_outside_zone=out.dropped_outside_zone,
-    )
+        held=tuple(sorted(Counter(
+            r for d in detections if type_of(d.subtype) and (r := hold(d))
+        ).items())),
+    )  # fmt: skip
     log.info(
-        "flight %s: %d detections, %d new candidates, %d recurrences, %d rebounds",
+        "flight %s: %d detections, %d new candidates, %d recurrences, %d rebounds, held %s",
         flight.name,
         result.detections,
         len(result.created),
         len(result.recurred),
         len(result.rebounded),
+        dict(result.held) or "none",
     )
     return result
