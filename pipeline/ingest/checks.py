@@ -22,11 +22,22 @@ if TYPE_CHECKING:
 #: Largest frame accepted, in pixels (a 100 MP survey camera is 11664×8750).
 DEFAULT_MAX_PIXELS = 250_000_000
 
+#: Smallest side of a frame, in pixels (one JPEG block): cameras write hundreds (thermal
+#: frames are 640×512), and OpenCV asserts on a 1 px side instead of finding nothing.
+MIN_SIDE_PX = 8
+
 _PNG_END = b"IEND\xae\x42\x60\x82"
 
 
 def check_pixel_count(width_px: int, height_px: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
-    """Refuse a header whose pixel count exceeds ``max_pixels`` (a decompression bomb)."""
+    """Refuse a header whose pixel count exceeds ``max_pixels`` (a decompression bomb)
+    or whose smaller side is under :data:`MIN_SIDE_PX` (not a camera frame)."""
+    if min(width_px, height_px) < MIN_SIDE_PX:
+        raise BadInputError(
+            f"image header gives {width_px}×{height_px} px, under the {MIN_SIDE_PX} px a side "
+            "of any camera frame: a stray thumbnail or a damaged header; copy the file again "
+            "from the card, or leave it out of the flight folder"
+        )
     pixels = width_px * height_px
     if pixels > max_pixels:
         raise BadInputError(

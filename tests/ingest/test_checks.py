@@ -121,3 +121,17 @@ def test_decode_image_refuses_non_images_and_missing_files(tmp_path) -> None:
         decode_image(b"\x00\x00\x00\x1cftypisom\x00\x00\x02\x00isomiso2avc1mp41")
     with pytest.raises(UnreadableFileError, match="cannot read"):
         decode_image(tmp_path / "missing.JPG")
+
+
+@pytest.mark.parametrize(("width", "height"), [(1, 1), (1, 100), (100, 1), (7, 40)])
+def test_a_frame_too_small_for_any_camera_is_set_aside(tmp_path, width, height) -> None:
+    from pipeline.ingest import scan_flight
+    from tests.ingest.synth import write_jpeg
+
+    write_jpeg(tmp_path / "DJI_0001.JPG", width, height)
+    write_jpeg(tmp_path / "DJI_0002.JPG", 40, 30)
+    result = scan_flight(tmp_path)
+    assert [f.width_px for f in result.frames] == [40]
+    (q,) = result.quarantined
+    assert q.path.endswith("DJI_0001.JPG")
+    assert f"{width}×{height} px, under the 8 px" in q.reason and "leave it out" in q.reason
