@@ -25,6 +25,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -192,13 +193,13 @@ def load_gray_reduced(meta: FrameMeta) -> NDArray[np.uint8]:
     """
     import cv2
 
+    from pipeline.ingest.load import read_image_file
     from pipeline.ingest.preview import preview_jpeg
 
     try:
-        with open(meta.path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise HehuError(f"{meta.path}: could not read for the yaw check ({e})") from e
+        _, data, _ = read_image_file(Path(meta.path))
+    except HehuError as e:
+        raise HehuError(f"{display_path(meta.path)}: could not read for the yaw check ({e})") from e
     preview = preview_jpeg(data, meta.width_px, meta.height_px, min_width_px=MIN_WIDTH_PX)
     if preview is not None:
         flags = cv2.IMREAD_GRAYSCALE
@@ -209,5 +210,5 @@ def load_gray_reduced(meta: FrameMeta) -> NDArray[np.uint8]:
         flags = reduce[max((f for f in reduce if meta.width_px / f >= MIN_WIDTH_PX), default=1)]
     image = cv2.imdecode(np.frombuffer(data, np.uint8), flags | cv2.IMREAD_IGNORE_ORIENTATION)
     if image is None:
-        raise HehuError(f"{meta.path}: could not decode for the yaw check")
+        raise HehuError(f"{display_path(meta.path)}: could not decode for the yaw check")
     return image

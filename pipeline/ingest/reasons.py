@@ -78,3 +78,36 @@ def far_from_flight(distance_m: float, limit_m: float, centre: tuple[float, floa
         "reference (GPSLatitudeRef/GPSLongitudeRef) or a photo from another flight; "
         "check the frame's GPS or move it to its own folder"
     )
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def too_large_for_header(size: int, width: int, height: int, limit: int) -> str:
+    """Reason for a file far larger than the pixels its header declares can take."""
+    return (
+        f"file is {_size(size)}, but its header declares {width}×{height} px, which no image "
+        f"file needs more than {_size(limit)} for: the file is damaged, padded or not a photo; "
+        "it was set aside without reading it whole: copy it again from the card, or leave it out"
+    )
+
+
+def no_header_in_head(size: int, head: int, limit: int) -> str:
+    """Reason for a large file whose first bytes hold no complete image header."""
+    return (
+        f"file is {_size(size)} and its first {_size(head)} hold no complete image header "
+        f"(files over {_size(limit)} must show their size up front): the file is damaged or "
+        "not a photo; copy it again from the card, or leave it out"
+    )
+
+
+def grew_while_read(read: int, limit: int) -> str:
+    """Reason for a file that grew past its plausible size while being read."""
+    return (
+        f"file grew past {_size(limit)} while it was read ({_size(read)} so far): a copy still "
+        "under way? wait for the copy to finish and run again"
+    )

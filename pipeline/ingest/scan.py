@@ -1,8 +1,10 @@
 """Turn a flight folder into frame records and a list of files set aside.
 
 Each file is opened read-only and read once: the bytes in memory are hashed
-(sha256), sniffed, checked and parsed. Nothing heavier than exifread runs,
-so a scan costs about what ``sha256sum`` costs over the same files. One bad
+(sha256), sniffed, checked and parsed; a file is read whole only when its
+header shows it is a plausible frame (:mod:`pipeline.ingest.load`). Nothing
+heavier than exifread runs on a frame whose data matches its header, so a scan
+costs about what ``sha256sum`` costs over the same files. One bad
 file never stops the scan: it becomes a :class:`Quarantined` record whose
 reason says what is wrong and what to do.
 """
@@ -23,6 +25,7 @@ from pipeline.errors import BadInputError, MissingGeotagError, UnreadableFileErr
 from pipeline.ingest import reasons, sniff
 from pipeline.ingest.checks import DEFAULT_MAX_PIXELS, check_image
 from pipeline.ingest.exif import exif_info, read_exif_tags, read_gps
+from pipeline.ingest.load import read_image_file
 from pipeline.ingest.walk import walk_files
 from pipeline.ingest.xmp import dji_properties, find_packet, parse_dji_xmp
 from pipeline.records import FrameMeta, GpsFix, Quarantined
@@ -68,10 +71,7 @@ def read_frame(
     """
     path = Path(path)
     if data is None:
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise UnreadableFileError(reasons.unreadable(e)) from e
+        _, data, _ = read_image_file(path, max_pixels=max_pixels)
     digest = hashlib.sha256(data).hexdigest()
     return frame_from_bytes(path, data, digest, max_pixels=max_pixels, require_gps=require_gps)
 
@@ -176,9 +176,9 @@ def _ingest_file(
 ) -> FrameMeta | Quarantined:
     """One file to a frame or a quarantine record; never raises for bad input."""
     try:
-        media_type, data, size = _load(path)
-    except OSError as e:
-        return Quarantined(str(path), reasons.unreadable(e))
+        media_type, data, size = read_image_file(path, max_pixels=max_pixels)
+    except BadInputError as e:  # unreadable, or larger than its header's pixels can need
+        return Quarantined(str(path), str(e), size_bytes=_size_or_none(path))
     if not sniff.is_ingestible(media_type):
         return Quarantined(str(path), reasons.not_an_image(media_type), size_bytes=size)
     digest = hashlib.sha256(data).hexdigest()
@@ -195,17 +195,11 @@ def _ingest_file(
         return Quarantined(str(path), reason, digest, size)
 
 
-def _load(path: Path) -> tuple[str, bytes, int]:
-    """``(media_type, bytes, size)``; only an image's whole content is read."""
-    with path.open("rb") as fh:
-        head = fh.read(sniff.HEAD_BYTES)
-        media_type = sniff.sniff_media_type(head, path.name)
-        if not sniff.is_ingestible(media_type):
-            fh.seek(0, 2)
-            return media_type, head, fh.tell()
-        fh.seek(0)
-        data = fh.read()
-    return media_type, data, len(data)
+def _size_or_none(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def capture_order(frame: FrameMeta) -> tuple[bool, str, float, str]:
