@@ -29,7 +29,7 @@ from pathlib import Path
 
 from pipeline.config import HehuConfig, resolve
 from pipeline.errors import BadInputError, HehuError
-from pipeline.ingest.names import display_path
+from pipeline.ingest.names import display_path, is_utf8
 from pipeline.records import FrameMeta, GroundDetection, Quarantined
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,11 @@ def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
     flight_dir = Path(flight_dir)
     if not flight_dir.is_dir():
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
+    if not is_utf8(flight_dir.resolve()):  # the ledger keeps the folder's path as text
+        raise BadInputError(
+            f"{display_path(flight_dir)}: the folder's path is not valid UTF-8 (bytes shown "
+            "as \\xNN); rename it with a UTF-8 name and run again"
+        )
     scanned = scan_flight(flight_dir, max_offset_m=config.ingest.max_offset_m)
     frames = tuple(PlannedFrame(m) for m in scanned.frames)
     ref = FlightRef.from_frames(scanned.frames, name=flight_dir.resolve().name)

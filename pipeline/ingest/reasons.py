@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.ingest import sniff
+from pipeline.ingest.names import display_path
 
 EMPTY = (
     "empty file (0 bytes): the copy from the card did not finish; copy the file again from the card"
@@ -51,8 +52,8 @@ def not_an_image(media_type: str) -> str:
 def duplicate(first: Path) -> str:
     """Reason for a byte-identical copy of a file already ingested."""
     return (
-        f"duplicate of {first} (identical bytes, same sha256): ingested once under the first "
-        "name; remove the extra copy if it is not needed"
+        f"duplicate of {display_path(first)} (identical bytes, same sha256): ingested once "
+        "under the first name; remove the extra copy if it is not needed"
     )
 
 
@@ -110,4 +111,14 @@ def grew_while_read(read: int, limit: int) -> str:
     return (
         f"file grew past {_size(limit)} while it was read ({_size(read)} so far): a copy still "
         "under way? wait for the copy to finish and run again"
+    )
+
+
+def not_utf8(shown: str) -> str:
+    """Reason for a file whose path is not valid UTF-8 (``shown`` has the bytes escaped)."""
+    return (
+        f"file or folder name is not valid UTF-8 (the bytes that are not are shown as \\xNN in "
+        f"{shown}): hehu keeps names as text in the ledger and its reports; rename the file "
+        "or folder with a UTF-8 name (names from a Chinese Windows copy are often GBK: "
+        "`convmv -f GBK -t UTF-8 -r --notest FOLDER`) and run again"
     )
