@@ -19,6 +19,7 @@ from pipeline.config import load_config
 from pipeline.ingest.header import jpeg_layout, jpeg_segments
 from pipeline.run import PlannedFrame, detect_frames
 from tests.ingest.synth import jpeg_bytes, write_jpeg
+from tests.ingest.test_load import sparse_frame
 
 
 def test_ingest_cli_sets_a_1x1_frame_aside_and_exits_0(tmp_path: Path, capsys) -> None:
@@ -99,8 +100,7 @@ def write_hostile_files(root: Path, donor: bytes) -> dict[str, str]:
     corrupt = root / "DJI_9004.JPG"  # 4: scan data cut, still ending in FFD9
     corrupt.write_bytes(_cut_and_closed(donor, 0.4))
     (root / "DJI_9005.JPG").write_bytes(_with_sof_size(donor, 15000, 15000))  # 5
-    sparse = write_jpeg(root / "DJI_9006.JPG", 64, 48, seed=6)  # 6: 6 GiB, sparse
-    os.truncate(sparse, 6 << 30)
+    sparse_frame(root / "DJI_9006.JPG", 6 << 30, seed=6)  # 6: 6 GiB, no disk used
     return {
         "DJI_9001.JPG": "1×1 px",
         "DJI_\\xb2\\xe2\\xca\\xd4.JPG": "not valid UTF-8",

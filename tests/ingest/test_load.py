@@ -14,17 +14,20 @@ from pipeline.ingest.scan import read_frame
 from tests.ingest.synth import write_jpeg
 
 
-def sparse_frame(path: Path, size: int) -> Path:
-    """A real 64×48 JPEG grown to ``size`` bytes with a hole (no disk used)."""
-    write_jpeg(path, 64, 48)
+def sparse_frame(path: Path, size: int, seed: int = 0) -> Path:
+    """A real 64×48 JPEG grown to ``size`` bytes with a hole (no disk used); skips the
+    test where the file system cannot make sparse files."""
+    write_jpeg(path, 64, 48, seed=seed)
     os.truncate(path, size)
+    if path.stat().st_blocks * 512 > 1 << 20:
+        path.unlink()
+        pytest.skip(f"{path.parent} cannot hold sparse files")
     return path
 
 
 @pytest.mark.parametrize("size", [200 << 20, 6 << 30], ids=["200MiB", "6GiB"])
 def test_a_huge_sparse_file_behind_a_jpeg_header_is_set_aside_unread(tmp_path, size) -> None:
     big = sparse_frame(tmp_path / "DJI_0001.JPG", size)
-    assert big.stat().st_blocks * 512 < 1 << 20  # sparse: the test costs no disk
     write_jpeg(tmp_path / "DJI_0002.JPG", 64, 48, seed=1)
     result = scan_flight(tmp_path)
     assert [Path(f.path).name for f in result.frames] == ["DJI_0002.JPG"]
