@@ -19,7 +19,7 @@ from pipeline.config import load_config
 from pipeline.ingest.header import jpeg_layout, jpeg_segments
 from pipeline.run import PlannedFrame, detect_frames
 from tests.ingest.synth import jpeg_bytes, write_jpeg
-from tests.ingest.test_load import sparse_frame
+from tests.ingest.test_load import make_sparse_frame
 
 
 def test_ingest_cli_sets_a_1x1_frame_aside_and_exits_0(tmp_path: Path, capsys) -> None:
@@ -100,7 +100,7 @@ def write_hostile_files(root: Path, donor: bytes) -> dict[str, str]:
     corrupt = root / "DJI_9004.JPG"  # 4: scan data cut, still ending in FFD9
     corrupt.write_bytes(_cut_and_closed(donor, 0.4))
     (root / "DJI_9005.JPG").write_bytes(_with_sof_size(donor, 15000, 15000))  # 5
-    sparse_frame(root / "DJI_9006.JPG", 6 << 30, seed=6)  # 6: 6 GiB, no disk used
+    make_sparse_frame(root / "DJI_9006.JPG", 6 << 30, seed=6)  # 6: 6 GiB, no disk used
     return {
         "DJI_9001.JPG": "1×1 px",
         "DJI_\\xb2\\xe2\\xca\\xd4.JPG": "not valid UTF-8",
@@ -136,7 +136,10 @@ def test_a_synthetic_hostile_flight_finishes_and_sets_every_hostile_file_aside(
         write_jpeg(root / f"DJI_000{i}.JPG", 640, 480, seed=i, lat=46.8426 + i * 1e-4)
     donor = jpeg_bytes(640, 480, seed=7)
     expected = write_hostile_files(root, donor)
-    summary = _run(root, tmp_path)
+    try:
+        summary = _run(root, tmp_path)
+    finally:
+        (root / "DJI_9006.JPG").unlink()  # 6 GiB to whoever reads sizes, not disk
     _assert_all_set_aside(summary, expected, good=3)
     assert summary.report and Path(summary.report).is_file()
 
@@ -150,7 +153,10 @@ def test_brighton_frames_with_hostile_files_finish(tmp_path: Path, shared_data: 
     for name in ("DJI_0018.JPG", "DJI_0019.JPG"):
         shutil.copyfile(brighton / name, root / name)
     expected = write_hostile_files(root, (brighton / "DJI_0020.JPG").read_bytes())
-    summary = _run(root, tmp_path)
+    try:
+        summary = _run(root, tmp_path)
+    finally:
+        (root / "DJI_9006.JPG").unlink()
     _assert_all_set_aside(summary, expected, good=2)
 
 

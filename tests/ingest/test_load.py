@@ -14,7 +14,21 @@ from pipeline.ingest.scan import read_frame
 from tests.ingest.synth import write_jpeg
 
 
-def sparse_frame(path: Path, size: int, seed: int = 0) -> Path:
+@pytest.fixture
+def sparse_frame(tmp_path: Path):
+    """Make sparse frames (see :func:`make_sparse_frame`); removed after the test."""
+    made: list[Path] = []
+
+    def make(path: Path, size: int, seed: int = 0) -> Path:
+        made.append(make_sparse_frame(path, size, seed))
+        return made[-1]
+
+    yield make
+    for path in made:
+        path.unlink(missing_ok=True)
+
+
+def make_sparse_frame(path: Path, size: int, seed: int = 0) -> Path:
     """A real 64×48 JPEG grown to ``size`` bytes with a hole (no disk used); skips the
     test where the file system cannot make sparse files."""
     write_jpeg(path, 64, 48, seed=seed)
@@ -26,7 +40,9 @@ def sparse_frame(path: Path, size: int, seed: int = 0) -> Path:
 
 
 @pytest.mark.parametrize("size", [200 << 20, 6 << 30], ids=["200MiB", "6GiB"])
-def test_a_huge_sparse_file_behind_a_jpeg_header_is_set_aside_unread(tmp_path, size) -> None:
+def test_a_huge_sparse_file_behind_a_jpeg_header_is_set_aside_unread(
+    tmp_path, size, sparse_frame
+) -> None:
     big = sparse_frame(tmp_path / "DJI_0001.JPG", size)
     write_jpeg(tmp_path / "DJI_0002.JPG", 64, 48, seed=1)
     result = scan_flight(tmp_path)
@@ -38,7 +54,7 @@ def test_a_huge_sparse_file_behind_a_jpeg_header_is_set_aside_unread(tmp_path, s
         read_frame(big)
 
 
-def test_the_read_stops_at_the_limit(tmp_path, monkeypatch) -> None:
+def test_the_read_stops_at_the_limit(tmp_path, monkeypatch, sparse_frame) -> None:
     """Never more than the header's pixels can need (plus one byte to tell)."""
     import pipeline.ingest.load as load
 
