@@ -29,6 +29,7 @@ from pathlib import Path
 
 from pipeline.config import HehuConfig, resolve
 from pipeline.errors import BadInputError, HehuError
+from pipeline.ingest.names import display_path, is_utf8
 from pipeline.records import FrameMeta, GroundDetection, Quarantined
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,11 @@ def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
     flight_dir = Path(flight_dir)
     if not flight_dir.is_dir():
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
+    if not is_utf8(flight_dir.resolve()):  # the ledger keeps the folder's path as text
+        raise BadInputError(
+            f"{display_path(flight_dir)}: the folder's path is not valid UTF-8 (bytes shown "
+            "as \\xNN); rename it with a UTF-8 name and run again"
+        )
     scanned = scan_flight(flight_dir, max_offset_m=config.ingest.max_offset_m)
     frames = tuple(PlannedFrame(m) for m in scanned.frames)
     ref = FlightRef.from_frames(scanned.frames, name=flight_dir.resolve().name)
@@ -153,7 +159,11 @@ def check_flight_yaw(plan: FlightPlan, config: HehuConfig) -> FlightPlan:
     if not config.ingest.yaw_check:
         return plan
     metas = [f.meta for f in plan.frames]
-    verdicts = check_yaw(metas, load_gray_reduced)
+    try:
+        verdicts = check_yaw(metas, load_gray_reduced)  # it skips frames it cannot check
+    except Exception:  # still, a bug in the check leaves the yaw as recorded, not a failed flight
+        log.exception("yaw check failed: every frame keeps its recorded yaw; please report it")
+        return plan
     frames = tuple(PlannedFrame(m, v.yaw_offset_deg, v.status)
                    for m, v in zip(metas, verdicts, strict=True))  # fmt: skip
     return dataclasses.replace(plan, frames=frames)
@@ -255,13 +265,17 @@ def detect_frames(
         meta = frame.meta
         try:
             image = decode_frame(meta.path)
-        except BadInputError as e:
-            log.warning("set aside %s: %s", meta.path, e)
-            set_aside.append(Quarantined(meta.path, str(e), meta.sha256, meta.size_bytes))
-        else:
             band = frame_band(meta)
             results = detect_frame(image, models, gsd_cm_per_px=_gsd(meta), band=band.band,
                                    band_why=band.why)  # fmt: skip
+        except BadInputError as e:
+            set_aside.append(_set_aside(meta, str(e)))
+        except Exception as e:  # one frame's library error must not fail the flight
+            log.exception("detection failed on %s", display_path(meta.path))
+            reason = (f"detection failed ({type(e).__name__}: {e}): the frame was not "
+                      "inspected; please report it with the file")  # fmt: skip
+            set_aside.append(_set_aside(meta, reason))
+        else:
             for result in results.values():
                 gates.add(meta.sha256, result)
                 detections.extend(pixel_detections(meta, result, weights[result.model]))
@@ -270,6 +284,11 @@ def detect_frames(
     seconds = time.perf_counter() - start
     done = len(frames) - len(set_aside)
     return BatchResult(tuple(detections), {}, tuple(set_aside), done, seconds, gates)
+
+
+def _set_aside(meta: FrameMeta, reason: str) -> Quarantined:
+    log.warning("set aside %s: %s", display_path(meta.path), reason)
+    return Quarantined(meta.path, reason, meta.sha256, meta.size_bytes)
 
 
 def pixel_detections(meta: FrameMeta, result, weights_sha256: str) -> list[GroundDetection]:
