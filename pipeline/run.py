@@ -66,10 +66,12 @@ class GateCounts:
 
     ``skipped`` counts frames per model and reason the model did not run on;
     ``dropped_off_water`` boxes of water-only models found off water, per model;
-    ``water`` each frame's water share (sha256 → 0–1) where a water-only model ran.
+    ``water`` each frame's water share (sha256 → 0–1) where a water-only model ran;
+    ``ran`` the frames (sha256) each model ran on, for the ledger's single-view hold.
     """
 
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)
+    ran: dict[str, list[str]] = field(default_factory=dict)
     dropped_off_water: dict[str, int] = field(default_factory=dict)
     water: dict[str, float] = field(default_factory=dict)
 
@@ -78,6 +80,8 @@ class GateCounts:
         if result.skipped:
             reasons = self.skipped.setdefault(result.model, {})
             reasons[result.skipped] = reasons.get(result.skipped, 0) + 1
+        else:
+            self.ran.setdefault(result.model, []).append(sha256)
         if result.dropped_on_land:
             n = self.dropped_off_water.get(result.model, 0)
             self.dropped_off_water[result.model] = n + result.dropped_on_land
@@ -92,6 +96,8 @@ class GateCounts:
                 mine = out.skipped.setdefault(model, {})
                 for reason, n in reasons.items():
                     mine[reason] = mine.get(reason, 0) + n
+            for model, shas in part.ran.items():
+                out.ran.setdefault(model, []).extend(shas)
             for model, n in part.dropped_off_water.items():
                 out.dropped_off_water[model] = out.dropped_off_water.get(model, 0) + n
             out.water.update(part.water)
@@ -404,6 +410,7 @@ def push_to_ledger(plan: FlightPlan, result: BatchResult, config: HehuConfig):
             zones=zones,
             config=LedgerConfig.model_validate(config.ledger.settings),
             footprints=result.footprints,
+            model_frames=result.gates.ran,
         )
     finally:
         engine.dispose()

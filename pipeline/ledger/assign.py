@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -48,6 +48,7 @@ from pipeline.ledger.cluster import (
 )
 from pipeline.ledger.config import LedgerConfig
 from pipeline.ledger.models import CodeSequence, Detection, Evidence, Flight, Frame, Issue, utc_now
+from pipeline.ledger.plausible import covering_frames
 from pipeline.ledger.position import refine_issue, weighted_position
 from pipeline.ledger.store import dialect_insert
 from pipeline.ledger.vocab import DISCOVERY_DRONE, OPEN_STATUSES, TYPE_LABELS
@@ -65,6 +66,7 @@ class Assigned:
     recurred: list[str] = field(default_factory=list)
     rebounded: list[str] = field(default_factory=list)
     dropped_outside_zone: int = 0
+    held_single_view: int = 0
 
 
 def take_assignment_lock(session: Session) -> None:
@@ -311,6 +313,36 @@ def _place(p: _Push, track: Track, rows: list[Row], at: tuple[float, float],
     return issue
 
 
+def _footprints(session: Session, flight_id: int) -> list[tuple[str, list]]:
+    """``(frame sha256, footprint)`` of the flight's georeferenced frames."""
+    query = select(Frame.sha256, Frame.footprint).where(
+        Frame.flight_id == flight_id, Frame.footprint.is_not(None)
+    )
+    return [(sha, ring) for sha, ring in session.execute(query) if ring]
+
+
+def _single_view(p: _Push, rows: list[Row], at: tuple[float, float],
+                 coverage: list[tuple[str, list]],
+                 model_frames: Mapping[str, Collection[str]] | None) -> bool:  # fmt: skip
+    """Hold a new object seen in one frame that other frames of its model covered."""
+    cfg = p.cfg
+    if model_frames is None or cfg.single_view_covers is None:
+        return False
+    if len({f.sha256 for _, f in rows}) != 1:
+        return False
+    if any(d.subtype in cfg.moving_subtypes for d, _ in rows):
+        return False
+    ran = {sha for d, _ in rows for sha in model_frames.get(d.model, ())}
+    seen = {rows[0][1].sha256}
+    usable = [(sha, ring) for sha, ring in coverage if sha in ran]
+    if covering_frames(*at, usable, exclude=seen) < cfg.single_view_covers:
+        return False
+    for det, _ in rows:
+        det.hold_reason = "single_view"
+    p.out.held_single_view += len(rows)
+    return True
+
+
 def assign_detections(
     *,
     session: Session,
@@ -319,12 +351,20 @@ def assign_detections(
     zones: Sequence[Zone],
     config: LedgerConfig,
     actor: str,
+    model_frames: Mapping[str, Collection[str]] | None = None,
 ) -> Assigned:
-    """File the unfiled ones of ``detection_ids`` (see the module docstring). Takes the lock."""
+    """File the unfiled ones of ``detection_ids`` (see the module docstring). Takes the lock.
+
+    ``model_frames`` (model name → sha256 of the frames it ran on) enables the
+    single-view hold: a new object seen in one frame only, although at least
+    ``config.single_view_covers`` other frames of the flight that its model
+    ran on covered its position, is held (``single_view``), not filed.
+    """
     take_assignment_lock(session)
     flight = session.get_one(Flight, flight_id)
     p = _Push(session, flight, zones, config, actor, Assigned())
     rows = _unfiled(session, detection_ids)
+    coverage = _footprints(session, flight_id) if model_frames is not None else []
     for kind in sorted({_type(d) for d, _ in rows}):
         of_kind = [r for r in rows if r[0].type == kind]
         sightings = [_sighting(d, f, config) for d, f in of_kind]
@@ -336,7 +376,10 @@ def assign_detections(
             if not track.links:
                 continue
             at = track_latlon(track, sightings)
-            issue = _place(p, track, [of_kind[i] for i in track.members], at, issues)
+            members = [of_kind[i] for i in track.members]
+            if track.site is None and _single_view(p, members, at, coverage, model_frames):
+                continue
+            issue = _place(p, track, members, at, issues)
             if issue is not None and track.site is not None:
                 touched.append(issue)
         session.flush()

@@ -101,6 +101,16 @@ class LedgerConfig(BaseModel):
     min_depression_deg: float = Field(default=5.0, ge=0, le=90)
     max_range_m: float = Field(default=1000.0, gt=0)
     plausible_area_m2: dict[str, AreaRange] = Field(default_factory=lambda: dict(DEFAULT_AREAS))
+    single_view_covers: int | None = Field(
+        default=2,
+        ge=1,
+        description="hold a new object seen in one frame only when at least this many other "
+        "frames of the flight, on which its model ran, covered its position (None: never)",
+    )
+    moving_subtypes: list[str] = Field(
+        default_factory=lambda: ["luancai.heavy_vehicle", "luancai.dredger"],
+        description="subtypes whose objects move between frames: never held as single views",
+    )
     severity_m2: dict[str, SeverityThresholds] = Field(
         default_factory=lambda: {"default": SeverityThresholds(serious_m2=1000.0, major_m2=5000.0)}
     )

@@ -10,6 +10,7 @@ are :class:`pipeline.ledger.config.LedgerConfig` fields.
 from __future__ import annotations
 
 import math
+from collections.abc import Container, Hashable, Sequence
 from types import MappingProxyType
 
 from pipeline.ledger.config import LedgerConfig
@@ -22,6 +23,10 @@ HOLD_REASONS = MappingProxyType(
         "near_horizon": ("视线接近地平线，定位误差过大", "ray within a few degrees of the horizon"),
         "too_far": ("距相机过远，超出可信距离", "farther from the camera than the range limit"),
         "implausible_area": ("地面面积与类别不符", "ground area implausible for its class"),
+        "single_view": (
+            "重叠航片中仅一张检出，其余覆盖该处的航片均未复现",
+            "seen in one frame although other overlapping frames covered it",
+        ),
     }
 )
 
@@ -48,6 +53,24 @@ def hold_reason(
     ):
         return "implausible_area"
     return None
+
+
+def covering_frames(
+    lat_deg: float,
+    lon_deg: float,
+    footprints: Sequence[tuple[Hashable, Sequence[Sequence[float]]]],
+    *,
+    exclude: Container[Hashable] = (),
+) -> int:
+    """How many of ``footprints`` (``(frame key, ((lat, lon), …))``) contain the point,
+    not counting the frames in ``exclude``."""
+    from pipeline.ledger.zones import in_ring
+
+    return sum(
+        1
+        for key, ring in footprints
+        if key not in exclude and in_ring([(lon, lat) for lat, lon in ring], lon_deg, lat_deg)
+    )
 
 
 def hold_text(code: str | None, lang: str = "zh") -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -70,10 +70,13 @@ def push_flight(
     config: LedgerConfig | None = None,
     footprints: Mapping[str, LatLonRing] | None = None,
     actor: str = "hehu",
+    model_frames: Mapping[str, Collection[str]] | None = None,
 ) -> PushResult:
     """Store a flight and file its 四乱 detections as ledger candidates (see the module docstring).
 
-    ``footprints`` maps a frame's sha256 to its ground outline ``((lat, lon), …)``.
+    ``footprints`` maps a frame's sha256 to its ground outline ``((lat, lon), …)``;
+    ``model_frames`` (model name → sha256 of the frames it ran on) enables the
+    single-view hold (:func:`pipeline.ledger.assign.assign_detections`).
     Detections of context-only classes (``subtype`` None) and ones without a
     ground position are stored but open no issue. ``actor`` is written to the
     audit log.
@@ -108,7 +111,11 @@ def push_flight(
             zones=zones,
             config=config,
             actor=actor,
+            model_frames=model_frames,
         )
+    held = Counter(r for d in detections if type_of(d.subtype) and (r := hold(d)))
+    if out.held_single_view:
+        held["single_view"] += out.held_single_view
     result = PushResult(
         flight_key=flight.key,
         detections=len(detection_ids),
@@ -118,9 +125,7 @@ def push_flight(
         context_only=sum(type_of(d.subtype) is None for d in detections),
         not_georeferenced=sum(not _located(d) for d in detections),
         dropped_outside_zone=out.dropped_outside_zone,
-        held=tuple(sorted(Counter(
-            r for d in detections if type_of(d.subtype) and (r := hold(d))
-        ).items())),
+        held=tuple(sorted(held.items())),
     )  # fmt: skip
     log.info(
         "flight %s: %d detections, %d new candidates, %d recurrences, %d rebounds, held %s",
