@@ -33,7 +33,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--recipe", type=Path, help="recipe yaml (default: OUT/NAME/train.yaml if present)"
     )
-    p.add_argument("--arch", default="yolo11n.yaml", help="ultralytics architecture yaml")
+    p.add_argument(
+        "--arch", help="ultralytics architecture yaml (default: yolo11n.yaml; with --init its own)"
+    )
+    p.add_argument(
+        "--init",
+        metavar="NAME|PATH",
+        help="start from COCO features: yolov5n-coco (../shared/weights/yolov5n-coco/yolov5n.pt "
+        "or $HEHU_INIT_WEIGHTS_DIR, sha256 checked) or a YOLOv5 .pt; trains yolov5nu.yaml",
+    )
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--time", type=float, metavar="HOURS", help="stop after this many hours")
     p.add_argument(
@@ -64,13 +72,14 @@ def run(args: argparse.Namespace) -> int:
         raise BadInputError(f"--data {args.data}: no such folder or file")
     if args.weights is not None and not args.weights.is_file():
         raise BadInputError(f"--weights {args.weights}: no such file")
+    arch = _arch(args)
     work = (args.work or state_dir() / "train").resolve()
     if args.chips_only:
         return _chips_only(args, work)
     from pipeline.train.workflow import train_model
 
     opts = FitOptions(
-        arch=args.arch, epochs=args.epochs, imgsz=args.imgsz, device=str(args.device),
+        arch=arch, init=args.init, epochs=args.epochs, imgsz=args.imgsz, device=str(args.device),
         batch=args.batch, workers=args.workers, patience=args.patience, time_h=args.time,
     )  # fmt: skip
     result = train_model(
@@ -80,6 +89,22 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {result.card_path} ({result.pt_path.name}, {result.onnx_path.name})")
     print(json.dumps(result.metrics, indent=1))
     return 0
+
+
+def _arch(args: argparse.Namespace) -> str:
+    """The architecture to train: ``--arch``, else the init checkpoint's, else yolo11n."""
+    if args.init is None:
+        return args.arch or "yolo11n.yaml"
+    if args.weights is not None:
+        raise BadInputError("--init starts a training and --weights skips it: give one of them")
+    from pipeline.train.init_weights import resolve_init
+
+    init_arch = resolve_init(args.init).arch
+    if args.arch and args.arch != init_arch:
+        raise BadInputError(
+            f"--init {args.init} holds {init_arch} weights, not --arch {args.arch}: drop --arch"
+        )
+    return init_arch
 
 
 def _chips_only(args: argparse.Namespace, work: Path) -> int:

@@ -8,27 +8,19 @@ whenever the weights differ from those of the card already there.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 from typing import Any
 
+from pipeline.detect.card import sha256_file
 from pipeline.train.recipe import Recipe
+
+__all__ = ["build_card", "next_version", "sha256_file", "write_card"]
 
 log = logging.getLogger(__name__)
 
 CARD_FILE = "card.yaml"
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
+#: Recipe keys copied to the card as they are, when the recipe sets them.
 def build_card(
     recipe: Recipe,
     class_names: tuple[str, ...],

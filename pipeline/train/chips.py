@@ -300,7 +300,7 @@ def write_dataset(
             factor = resize_factor(scales[record.source], target_gsd_cm_per_px)
             plans.append((record, plan_frame(record, factor, modes[part], opts, rng)))
         caps = opts.max_chips_per_source or {}
-        cap = caps.get(part) if modes[part] == "objects" else None
+        cap = caps.get(part)
         for record, chips in cap_per_source(plans, cap, rng):
             pixel_list = render(record, chips, opts.size_px)
             for k, (chip, pixels) in enumerate(zip(chips, pixel_list, strict=True)):

@@ -9,19 +9,31 @@ training or for choosing the checkpoint.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from pipeline.errors import BadInputError
 from pipeline.train.chips import ChipOptions, summarize, write_dataset
 from pipeline.train.datasets import LabelledImage, read_dataset
 from pipeline.train.recipe import Recipe
 from pipeline.train.scale import SourceScale, estimate_scales
-from pipeline.train.sources import DedupeReport, Split, assign_sources, split_by_source
+from pipeline.train.sources import (
+    DedupeReport,
+    Split,
+    apply_source_patterns,
+    assign_sources,
+    split_by_source,
+)
 
 log = logging.getLogger(__name__)
+
+#: Part of the training dataset holding background tiles from other datasets.
+NEGATIVES = "negatives"
 
 
 @dataclass(frozen=True)
@@ -45,10 +57,12 @@ def prepare(data: Path, recipe: Recipe, work_dir: Path) -> Prepared:
     """Read ``data``, split by source, estimate scales and cut both chip datasets."""
     records = read_dataset(data)
     class_names = _check_classes(records, recipe, data)
+    records = apply_source_patterns(records, recipe.source_patterns)
     records, dedupe = assign_sources(records)
+    negatives = read_negatives(recipe, Path(data), class_names)
     split = split_by_source(records, held_out=recipe.held_out_sources, val_frac=recipe.val_frac)
     scales = estimate_scales(
-        records,
+        [*records, *negatives],
         reference_len_m=recipe.reference_len_m if recipe.train_gsd_cm_per_px else {},
         given_cm_per_px=recipe.source_gsd_cm_per_px,
     )
@@ -63,7 +77,11 @@ def prepare(data: Path, recipe: Recipe, work_dir: Path) -> Prepared:
         min_visible=recipe.chips.min_visible,
         jpeg_quality=recipe.chips.jpeg_quality,
         seed=recipe.chips.seed,
-        max_chips_per_source=recipe.chips.max_per_source or None,
+        max_chips_per_source={
+            **recipe.chips.max_per_source,
+            **({NEGATIVES: max(n.max_per_source for n in recipe.negatives)} if negatives else {}),
+        }
+        or None,
     )
     common = {
         "class_names": class_names,
@@ -75,12 +93,56 @@ def prepare(data: Path, recipe: Recipe, work_dir: Path) -> Prepared:
     parts = {"train": split.train, "val": split.val or split.train}
     if not split.val:
         log.warning("too few frames for a val part: choosing the checkpoint on training chips")
-    train_yaml = write_dataset(
-        parts, train_dir, modes={"train": "objects", "val": "objects"}, **common
-    )
+    modes = {"train": "objects", "val": "objects"}
+    if negatives:
+        parts[NEGATIVES], modes[NEGATIVES] = [_blank(r, class_names) for r in negatives], "tiles"
+    train_yaml = write_dataset(parts, train_dir, modes=modes, **common)
+    if negatives:
+        _train_on_negatives_too(train_yaml)
     held_dir = _fresh(work_dir / f"{recipe.name}-held-out")
     held_yaml = write_dataset({"test": split.held_out}, held_dir, modes={"test": "tiles"}, **common)
     return Prepared(train_yaml, held_yaml, class_names, split, scales, dedupe, Path(data))
+
+
+def read_negatives(recipe: Recipe, data: Path, class_names: tuple[str, ...]) -> list:
+    """Frames of the recipe's ``negatives`` datasets (boxes still on, for the scale estimate)."""
+    out = []
+    for neg in recipe.negatives:
+        folder = Path(neg.data) if Path(neg.data).is_absolute() else data.parent / neg.data
+        if not folder.exists():
+            raise BadInputError(
+                f"recipe {recipe.name!r}: negatives data {neg.data} is not at {folder} (paths are "
+                f"relative to the training data's parent folder {data.parent})"
+            )
+        records, _ = assign_sources(read_dataset(folder))
+        known = {r.source for r in records}
+        unknown = sorted(set(neg.sources) - known)
+        if unknown:
+            raise BadInputError(
+                f"recipe {recipe.name!r}: negatives sources {unknown} are not in {folder}; "
+                f"its sources are {sorted(known)}"
+            )
+        out += [r for r in records if r.source in neg.sources]
+    return out
+
+
+def _blank(record: LabelledImage, class_names: tuple[str, ...]) -> LabelledImage:
+    """A negative frame: no boxes, the model's class names, its source marked."""
+    return dataclasses.replace(
+        record,
+        xyxy_px=np.zeros((0, 4), np.float32),
+        class_ids=np.zeros(0, np.int64),
+        class_names=class_names,
+    )
+
+
+def _train_on_negatives_too(train_yaml: Path) -> None:
+    """ultralytics trains on every folder listed under ``train``."""
+    import yaml
+
+    data = yaml.safe_load(train_yaml.read_text(encoding="utf-8"))
+    data["train"] = [data["train"], f"images/{NEGATIVES}"]
+    train_yaml.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
 
 
 def _check_classes(records: list[LabelledImage], recipe: Recipe, data: Path) -> tuple[str, ...]:

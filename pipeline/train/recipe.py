@@ -43,6 +43,20 @@ class Thresholds(_Strict):
     iou: float = Field(default=0.5, gt=0.0, le=1.0)
 
 
+class Negatives(_Strict):
+    """Frames of another labelled dataset used only as background (hard negatives).
+
+    ``data``: the folder, relative to the training data's parent folder (or
+    absolute); ``sources``: which of its sources (by :func:`source_key`);
+    their boxes are dropped, and at most ``max_per_source`` tiles of each are drawn.
+    """
+
+    data: str
+    sources: list[str] = Field(min_length=1)
+    max_per_source: int = Field(default=50, ge=1)
+    why: str = ""
+
+
 class Recipe(_Strict):
     """See ``models/vehicles/train.yaml`` for a commented example."""
 
@@ -51,10 +65,16 @@ class Recipe(_Strict):
     classes: list[str] | None = None
     class_map: dict[str, str | None] = {}
     train_gsd_cm_per_px: float | None = Field(default=None, gt=0.0)
+    #: written to the card (docs/MODEL_CARD.md): the band the model is trained on, and
+    #: whether its objects lie on water (the engine then gates it by the water estimate)
     band: Literal["visible", "thermal"] = "visible"
     surface: Literal["any", "water"] = "any"
     reference_len_m: dict[str, float] = {}
     source_gsd_cm_per_px: dict[str, float] = {}
+    #: source name -> file-name globs (``DJI_031[4-9]*``); frames matching none keep their
+    #: guessed source. For frames whose names carry no source (e.g. exported stills)
+    source_patterns: dict[str, list[str]] = {}
+    negatives: list[Negatives] = []
     held_out_sources: list[str] | None = None
     held_out_why: str = ""
     val_frac: float = Field(default=0.15, ge=0.0, lt=1.0)

@@ -16,11 +16,12 @@ names); byte-identical files are kept once.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import hashlib
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +79,33 @@ def _flight_folder(image: Path, root: Path | None) -> str:
     except ValueError:
         return ""
     return "/".join(p for p in parts if p.lower() not in LAYOUT_DIRS)
+
+
+def apply_source_patterns(records: Sequence, patterns: Mapping[str, Sequence[str]]) -> list:
+    """Records with ``source`` set by the first ``{source: [file-name glob, ...]}`` that matches.
+
+    For frames whose names say nothing of their flight or place (stills
+    exported with hashed names): a recipe groups them, e.g. by runs of DJI
+    frame numbers. Frames matching no glob keep their guessed source.
+    """
+    if not patterns:
+        return list(records)
+    out, used = [], set()
+    for r in records:
+        name = Path(r.image_path).name
+        hit = next(
+            (s for s, globs in patterns.items() if any(fnmatch.fnmatch(name, g) for g in globs)),
+            None,
+        )
+        used.add(hit)
+        out.append(dataclasses.replace(r, source=hit) if hit else r)
+    unused = sorted(set(patterns) - used)
+    if unused:
+        raise BadInputError(
+            f"source_patterns {unused} match no frame: fix the globs (they match file names, "
+            f"e.g. {Path(records[0].image_path).name if records else '?'})"
+        )
+    return out
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,20 +44,30 @@ class FitOptions:
     time_h: float | None = None
     seed: int = 0
     cache: bool = False
+    #: start from a COCO checkpoint (a name in :data:`~pipeline.train.init_weights.KNOWN_INITS`
+    #: or a path to a YOLOv5 ``.pt``) instead of random weights; ``arch`` is then its own
+    init: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def fit(data_yaml: Path, run_dir: Path, opts: FitOptions) -> Path:
-    """Train from the ``opts.arch`` yaml (no pretrained weights); return ``best.pt``.
+    """Train from the ``opts.arch`` yaml, or from ``opts.init``'s weights; return ``best.pt``.
 
     Writes the ultralytics run into ``run_dir`` and a ``fit.json`` beside
-    ``best.pt`` saying what ran where (device name, epochs run, wall time).
+    ``best.pt`` saying what ran where (device name, epochs run, wall time,
+    the starting checkpoint and how much of it transferred).
     """
     import_ultralytics()
     from ultralytics import YOLO
 
     run_dir = Path(run_dir).resolve()
-    model = YOLO(opts.arch)
+    init_block = None
+    if opts.init:
+        start, init_block = _init_checkpoint(opts.init, data_yaml, run_dir)
+        opts = replace(opts, arch=init_block["architecture"])
+        model = YOLO(str(start))
+    else:
+        model = YOLO(opts.arch)
     args = {
         "data": str(Path(data_yaml).resolve()),
         "epochs": opts.epochs,
@@ -78,29 +88,45 @@ def fit(data_yaml: Path, run_dir: Path, opts: FitOptions) -> Path:
         **({"time": opts.time_h} if opts.time_h else {}),
         **opts.extra,
     }
-    started = time.monotonic()
-    model.train(**args)
-    wall_s = time.monotonic() - started
-    best = run_dir / "weights" / "best.pt"
-    if not best.is_file():
-        raise BadInputError(f"training wrote no {best}: see the log above")
-    rows = read_results(run_dir / "results.csv")
     info = {
         "arch": opts.arch,
         "epochs_requested": opts.epochs,
-        "epochs_run": len(rows),
-        "best_epoch": _best_epoch(rows),
         "time_limit_h": opts.time_h,
         "imgsz": opts.imgsz,
         "batch": opts.batch,
         "device": device_name(opts.device),
-        "wall_s": round(wall_s, 1),
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "versions": _versions(),
+        **({"init": init_block} if init_block else {}),
         "train_args": {k: v for k, v in args.items() if k not in {"data", "project", "name"}},
     }
-    (best.parent / FIT_INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
+    # Written first, so that weights of a run stopped early still say how they began.
+    weights_dir = run_dir / "weights"
+    weights_dir.mkdir(parents=True, exist_ok=True)
+    (weights_dir / FIT_INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
+    started = time.monotonic()
+    model.train(**args)
+    wall_s = time.monotonic() - started
+    best = weights_dir / "best.pt"
+    if not best.is_file():
+        raise BadInputError(f"training wrote no {best}: see the log above")
+    rows = read_results(run_dir / "results.csv")
+    info |= {"epochs_run": len(rows), "best_epoch": _best_epoch(rows), "wall_s": round(wall_s, 1)}
+    (weights_dir / FIT_INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
     return best
+
+
+def _init_checkpoint(spec: str, data_yaml: Path, run_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """Write the starting checkpoint for ``spec`` beside ``run_dir``; (path, card block)."""
+    import yaml
+
+    from pipeline.train.init_weights import init_card_block, resolve_init, write_init_checkpoint
+
+    init = resolve_init(spec)
+    names = yaml.safe_load(Path(data_yaml).read_text(encoding="utf-8"))["names"]
+    start = run_dir.parent / f"{run_dir.name}-init-{init.name}.pt"
+    report = write_init_checkpoint(init, start, nc=len(names))
+    return start, init_card_block(init, report)
 
 
 def read_results(path: Path) -> list[dict[str, float]]:
@@ -207,9 +233,25 @@ def _rounded(**values: float) -> dict[str, float]:
 
 
 def load_fit_info(pt_path: Path) -> dict[str, Any]:
-    """``fit.json`` beside the weights, or ``{}``."""
+    """``fit.json`` beside the weights, or ``{}``.
+
+    For a run stopped before it finished (no ``wall_s`` yet), epochs and wall
+    time come from the run's ``results.csv`` (ultralytics' ``time`` column).
+    """
     path = Path(pt_path).parent / FIT_INFO
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    info = json.loads(path.read_text(encoding="utf-8"))
+    if "wall_s" not in info:
+        rows = read_results(Path(pt_path).parent.parent / "results.csv")
+        wall = rows[-1].get("time") if rows else None
+        info |= {
+            "epochs_run": len(rows),
+            "best_epoch": _best_epoch(rows),
+            "wall_s": None if wall is None or wall != wall else round(wall, 1),
+            "stopped_early": "the run was stopped by hand; these are the weights it had saved",
+        }
+    return info
 
 
 def install_weights(pt_path: Path, model_dir: Path, imgsz: int = 640) -> tuple[Path, Path]:

@@ -112,6 +112,7 @@ def facts_from_card(model_dir: Path, weights: Path) -> dict[str, Any]:
         "wall_s": "wall_s",
         "date": "date",
         "versions": "versions",
+        "init": "init",
     }
     return {k: training[v] for k, v in keys.items() if v in training}
 
@@ -180,7 +181,8 @@ def training_block(
             "split_by_frame_size": list(dedupe.split_by_size),
         },
         "architecture": fit_info.get("arch", opts.arch),
-        "pretrained": False,
+        "pretrained": bool(fit_info.get("init")),
+        **({"init": fit_info["init"]} if fit_info.get("init") else {}),
         "epochs": fit_info.get("epochs_run", opts.epochs),
         "best_epoch": fit_info.get("best_epoch"),
         "time_limit_h": fit_info.get("time_limit_h", opts.time_h),
@@ -188,6 +190,7 @@ def training_block(
         "batch": fit_info.get("batch", opts.batch),
         "device": fit_info.get("device", opts.device),
         "wall_s": fit_info.get("wall_s"),
+        **({"stopped_early": fit_info["stopped_early"]} if fit_info.get("stopped_early") else {}),
         "date": fit_info.get("date"),
         "versions": fit_info.get("versions", {}),
         "augment": dict(recipe.train_args),

@@ -70,3 +70,29 @@ def test_a_card_the_schema_refuses_is_not_written(tmp_path: Path) -> None:
     with pytest.raises(ModelCardError, match="bicycle"):
         write_card(model_dir, card)
     assert not (model_dir / "card.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({}, {"band": "visible", "surface": "any"}),  # the defaults are written out
+        ({"surface": "water"}, {"band": "visible", "surface": "water"}),
+        ({"band": "thermal", "surface": "any"}, {"band": "thermal", "surface": "any"}),
+    ],
+)
+def test_band_and_surface_pass_from_recipe_to_card(
+    tmp_path: Path, given: dict, expected: dict
+) -> None:
+    (tmp_path / "best.pt").write_bytes(b"pt")
+    (tmp_path / "best.onnx").write_bytes(b"onnx")
+    card = build_card(
+        Recipe(name="m", **given),
+        ("a",),
+        pt_path=tmp_path / "best.pt",
+        onnx_path=tmp_path / "best.onnx",
+        architecture="yolo11n.yaml",
+        input_size_px=640,
+        training={},
+        held_out={},
+    )
+    assert {k: card[k] for k in ("band", "surface")} == expected

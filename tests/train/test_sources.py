@@ -10,7 +10,12 @@ import pytest
 
 from pipeline.errors import BadInputError
 from pipeline.train.datasets import LabelledImage, read_yolo_dir
-from pipeline.train.sources import assign_sources, source_key, split_by_source
+from pipeline.train.sources import (
+    apply_source_patterns,
+    assign_sources,
+    source_key,
+    split_by_source,
+)
 from tests.train.synth import make_yolo_dataset, write_frame
 
 
@@ -149,3 +154,40 @@ def test_real_aerial_cars_sources(shared_data: Path) -> None:
         "MunichStreet02": 20,
     }
     assert not report.merged_sources and not report.dropped_exact
+
+
+def _frame(name: str, source: str = "guess") -> LabelledImage:
+    return LabelledImage(
+        image_path=Path(name),
+        width_px=64,
+        height_px=64,
+        xyxy_px=np.zeros((0, 4), np.float32),
+        class_ids=np.zeros(0, np.int64),
+        class_names=("a",),
+        source=source,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("DJI_0258_JPG.rf.32de2a17.jpg", "run-a"),
+        ("DJI_0311_JPG.rf.34d44eab.jpg", "run-b"),
+        ("DJI_0314_JPG.rf.0a0b0c0d.jpg", "run-c"),
+        ("DJI_0331_JPG.rf.0a0b0c0d.jpg", "run-c"),
+        ("MOS74.png", "guess"),
+    ],
+)
+def test_source_patterns_group_frames_by_file_name(name: str, expected: str) -> None:
+    patterns = {
+        "run-a": ["DJI_02*"],
+        "run-b": ["DJI_030*", "DJI_031[01]_*"],
+        "run-c": ["DJI_031[4-9]_*", "DJI_03[23]*"],
+    }
+    frames = [_frame(n) for n in ("DJI_0258_x.jpg", "DJI_0300_x.jpg", "DJI_0320_x.jpg", name)]
+    assert apply_source_patterns(frames, patterns)[-1].source == expected
+
+
+def test_a_source_pattern_that_matches_nothing_is_an_error() -> None:
+    with pytest.raises(BadInputError, match=r"\['typo'\] match no frame"):
+        apply_source_patterns([_frame("DJI_0258_x.jpg")], {"a": ["DJI_*"], "typo": ["DJl_*"]})

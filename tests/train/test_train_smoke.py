@@ -114,3 +114,45 @@ def test_train_export_eval_card(tmp_path: Path) -> None:
     for key in ("epochs", "device", "date", "wall_s"):
         assert again.training[key] == card.training[key]
     assert set(again.metrics["held_out_engine"]) == {"DJI_0002"}
+
+
+SHARED_PT = Path(__file__).resolve().parents[3] / "shared/weights/yolov5n-coco/yolov5n.pt"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--init", "yolov5n-coco", "--weights", "w.pt"], "give one of them"),
+        (["--init", "yolov5n-coco", "--arch", "yolo11n.yaml"], "drop --arch"),
+    ],
+)
+def test_init_refuses_contradicting_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture, extra: list, message: str
+) -> None:
+    if not SHARED_PT.is_file():
+        pytest.skip(f"no {SHARED_PT}")
+    (tmp_path / "w.pt").write_bytes(b"x")
+    argv = ["train", "--data", str(tmp_path), "--model", "toy", "--work", str(tmp_path / "w")]
+    assert main([*argv, *[str(tmp_path / a) if a == "w.pt" else a for a in extra]]) != 0
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHARED_PT.is_file(), reason=f"no {SHARED_PT}")
+def test_train_from_coco_records_the_init_in_the_card(tmp_path: Path) -> None:
+    from pipeline.detect.card import load_card
+
+    data = make_yolo_dataset(tmp_path / "data", two_source_frames(n_per_source=2))
+    models = tmp_path / "models"
+    (models / "toy").mkdir(parents=True)
+    (models / "toy" / "train.yaml").write_text(RECIPE)
+    argv = ["train", "--data", str(data), "--model", "toy", "--out", str(models)]
+    argv += ["--work", str(tmp_path / "work"), "--init", "yolov5n-coco", "--epochs", "1"]
+    argv += ["--imgsz", "64", "--batch", "4", "--workers", "0", "--no-engine-check"]
+    assert main(argv) == 0
+    card = load_card(models, "toy", verify=True)
+    assert card.architecture == "yolov5nu.yaml" and card.training["pretrained"] is True
+    init = card.training["init"]
+    assert init["sha256"] == "4f180cf23ba0717ada0badd6c685026d73d48f184d00fc159c2641284b2ac0a3"
+    assert init["name"] == "yolov5n-coco" and init["tensors_transferred"] == 342
+    assert card.training["epochs"] == 1 and "stopped_early" not in card.training
