@@ -20,6 +20,8 @@ __all__ = ["build_card", "next_version", "sha256_file", "write_card"]
 log = logging.getLogger(__name__)
 
 CARD_FILE = "card.yaml"
+
+
 #: Recipe keys copied to the card as they are, when the recipe sets them.
 def build_card(
     recipe: Recipe,
