@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 CARD_FILE = "card.yaml"
 
 
-#: Recipe keys copied to the card as they are, when the recipe sets them.
 def build_card(
     recipe: Recipe,
     class_names: tuple[str, ...],
