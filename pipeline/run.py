@@ -238,7 +238,7 @@ def _fingerprint(
         deployed = json.dumps([taxonomy.class_map(card), taxonomy.conf(name)], sort_keys=True)
         deployed_sha = hashlib.sha256(deployed.encode()).hexdigest()
         part = f"{name}={weights},card={card_sha[:16]},deployed={deployed_sha[:16]}"
-        if card.surface == "water":
+        if card.surface != "any":
             water = models_dir / "water" / "water.npz"
             part += f",water={hashlib.sha256(water.read_bytes()).hexdigest()[:16]}"
         parts.append(part)

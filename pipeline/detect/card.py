@@ -68,7 +68,9 @@ class ModelCard(_Strict):
     band: Literal["visible", "thermal"] = "visible"
     #: ``water``: the model finds things on water (floating garbage); its detections are
     #: kept only where the water estimate says water, and land-only tiles are skipped.
-    surface: Literal["any", "water"] = "any"
+    #: ``shore``: things built into the water (docks, boat lifts): kept only where they
+    #: touch water, and tiles far from water are skipped.
+    surface: Literal["any", "water", "shore"] = "any"
     tile: TileSpec
     thresholds: Thresholds
     weights: Weights

@@ -39,13 +39,12 @@ log = logging.getLogger(__name__)
 #: Largest upscale applied to a frame coarser than a model's training GSD:
 #: beyond it interpolation adds pixels but no detail, only tiles.
 MAX_UPSCALE = 2.0
-#: A water-only model's box is kept when at least this share of the water-estimate
-#: cells under it, grown by :data:`WATER_MARGIN_CELLS` each way, is water.
-MIN_WATER_SHARE = 0.5
-#: How far (in water-estimate cells, 1/32 of the frame's long side) a water-only
-#: model's tile or box may reach beyond water: floating items along the shore and
-#: the estimate's own edge errors stay in.
-WATER_MARGIN_CELLS = 1
+#: Per card ``surface``: how far (in water-estimate cells, 1/32 of the frame's long
+#: side) a tile or box may reach for water, and the share of water the cells under a
+#: box, grown by that margin, must hold for the box to be kept. ``water``: floating
+#: items, mostly on water (items along the shore and the estimate's edge errors stay
+#: in); ``shore``: structures built into the water, which need only touch it.
+WATER_GATES: dict[str, tuple[int, float]] = {"water": (1, 0.5), "shore": (2, 0.1)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,7 +131,7 @@ def load_model(
         conf = taxonomy.conf(name)
     detector = load_detector(card, backend, batch_size=batch_size, threads=threads, conf=conf)
     water = None
-    if card.surface == "water":
+    if card.surface in WATER_GATES:
         from pipeline.detect.water import load_water_model
 
         water = load_water_model(card.dir.parent)
@@ -238,7 +237,9 @@ def detect_frame(
     ``band`` is the frame's (:func:`pipeline.ingest.band.frame_band`): a model
     of another band skips the frame. A water-only model (card ``surface:
     water``) runs only on tiles that reach water and keeps only boxes on water;
-    the water estimate is made once per frame, when such a model needs it.
+    a ``shore`` model (docks, lifts) keeps boxes that touch water
+    (:data:`WATER_GATES`); the water estimate is made once per frame, when such a
+    model needs it.
     """
     frame = as_bgr(image_bgr)
     scaled_cache: dict[tuple[int, int], np.ndarray] = {}
@@ -260,9 +261,9 @@ def detect_frame(
                 from pipeline.detect.water import estimate_water
 
                 water_map = estimate_water(frame, model.water)
-            tiles = np.flatnonzero(
-                water_map.region_fraction(plan.tile_rects_px(), margin_cells=WATER_MARGIN_CELLS) > 0
-            )
+            margin, min_share = WATER_GATES[model.card.surface]
+            rects = plan.tile_rects_px()
+            tiles = np.flatnonzero(water_map.region_fraction(rects, margin_cells=margin) > 0)
             if not len(tiles):
                 results[model.name] = ModelResult(
                     *common, Detections.empty(), plan, time.perf_counter() - start,
@@ -282,8 +283,8 @@ def detect_frame(
         )
         dropped = 0
         if water_map is not None and model.water is not None and len(dets):
-            share = water_map.region_fraction(dets.xyxy_px, margin_cells=WATER_MARGIN_CELLS)
-            keep = share >= MIN_WATER_SHARE
+            share = water_map.region_fraction(dets.xyxy_px, margin_cells=margin)
+            keep = share >= min_share
             dropped = int((~keep).sum())
             dets = dets.filter(keep)
         seconds = time.perf_counter() - start

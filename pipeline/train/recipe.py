@@ -68,7 +68,7 @@ class Recipe(_Strict):
     #: written to the card (docs/MODEL_CARD.md): the band the model is trained on, and
     #: whether its objects lie on water (the engine then gates it by the water estimate)
     band: Literal["visible", "thermal"] = "visible"
-    surface: Literal["any", "water"] = "any"
+    surface: Literal["any", "water", "shore"] = "any"
     reference_len_m: dict[str, float] = {}
     source_gsd_cm_per_px: dict[str, float] = {}
     #: source name -> file-name globs (``DJI_031[4-9]*``); frames matching none keep their

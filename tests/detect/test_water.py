@@ -175,3 +175,16 @@ def test_shipped_water_model_on_real_frames(image: str, low: float, high: float)
     model = load_water_model(REPO / "models")
     frame = cv2.imread(str(SHARED / image), cv2.IMREAD_REDUCED_COLOR_2)
     assert low <= estimate_water(frame, model).fraction <= high
+
+
+def test_shore_model_keeps_structures_that_touch_water() -> None:
+    dock, on_land = (470, 300, 560, 340), (60, 300, 120, 340)  # the dock reaches into the water
+    frame = scene((512, 1024), slice(512, 1024), boxes=[dock, on_land])
+    card = make_card(name="shore", tile={"size_px": 1024, "overlap_frac": 0.0},
+                     input_size_px=1024, surface="shore")  # fmt: skip
+    model = LoadedModel(card, paint_detector(), batch_size=4, class_map={}, water=blue_is_water)
+    result = detect_frame(frame, [model])["shore"]
+    assert len(result.detections) == 1 and result.dropped_on_land == 1
+    np.testing.assert_allclose(result.detections.xyxy_px[0], dock, atol=2)
+    # a water-only model drops the same dock: most of it is on land
+    assert len(detect_frame(frame, [water_model(tile_px=1024)])["debris"].detections) == 0
