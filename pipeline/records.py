@@ -35,7 +35,9 @@ class DjiXmp:
 
     Gimbal angles are absolute: yaw from true north clockwise, pitch -90 is
     straight down. ``calibrated_focal_px`` and the optical centre are pixels
-    at the sensor's full native resolution, not the file's.
+    at the sensor's full native resolution, not the file's. ``image_source``
+    names the lens on multi-sensor payloads (``WideCamera``, ``ZoomCamera``,
+    ``InfraredCamera`` …).
     """
 
     rel_alt_m: float | None = None
@@ -57,6 +59,7 @@ class DjiXmp:
     lrf_target_lon_deg: float | None = None
     lrf_target_abs_alt_m: float | None = None
     lrf_target_distance_m: float | None = None
+    image_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,12 @@ class GroundDetection:
     the ground as ``((lat, lon), …)``, closed; ``area_m2`` its area.
     ``lat_deg``/``lon_deg`` are ``None`` when the frame could not be
     georeferenced (the detection is still kept).
+
+    The position's uncertainty (:mod:`pipeline.geo.uncertainty`, 1σ metres):
+    ``sigma_m`` in all, ``sigma_rel_m`` against another frame of the same
+    flight, ``sigma_bias_m`` the part the flight's shared biases add (terrain
+    height, attitude offset); ``range_m`` from the
+    camera and ``depression_deg`` below the horizon of the box centre's ray.
     """
 
     frame_sha256: str
@@ -134,6 +143,11 @@ class GroundDetection:
     footprint: tuple[tuple[float, float], ...] | None = None
     area_m2: float | None = None
     captured_at: str | None = None
+    sigma_m: float | None = None
+    sigma_rel_m: float | None = None
+    sigma_bias_m: float | None = None
+    range_m: float | None = None
+    depression_deg: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

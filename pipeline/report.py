@@ -110,8 +110,9 @@ def svg_map(plan: FlightPlan, result: BatchResult, issues, zones, basemap_url: s
         if d.lat_deg is not None:
             x, y = m.xy(d.lat_deg, d.lon_deg)
             title = f"{html.escape(d.model)}: {html.escape(d.class_name)} {d.conf:.2f}"
+            kind = "det" if d.subtype else "det context"
             parts.append(
-                f'<circle class="det" cx="{x}" cy="{y}" r="3"><title>{title}</title></circle>'
+                f'<circle class="{kind}" cx="{x}" cy="{y}" r="3"><title>{title}</title></circle>'
             )
     marks = [m.xy(issue.lat, issue.lon) for issue in issues]
     labels = short_codes([issue.code for issue in issues])
@@ -173,6 +174,7 @@ h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:24px 0 8px}
 .footprint{fill:#f1c40f14;stroke:#b7950b;stroke-width:.8}
 .track{fill:none;stroke:#34495e;stroke-width:1.2}
 .shot{fill:#34495e} .det{fill:#16a085;stroke:#fff;stroke-width:.8}
+.det.context{fill:#95a5a6}
 .issue circle{stroke:#fff;stroke-width:2}
 .issue text{font-size:12px;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px}
 table{border-collapse:collapse;width:100%}
@@ -211,7 +213,32 @@ def issue_rows(issues, crops: dict[str, str]) -> str:
         "<tr><th>编号 code / 类型 type</th><th>状态 status</th><th>位置 WGS-84</th>"
         "<th>面积 m²</th><th>严重程度</th><th>河湖 zone</th><th>证据 evidence</th></tr>"
     )
-    return f"<table>{head}{''.join(rows)}</table>" if rows else "<p>No candidate issues.</p>"
+    if not rows:
+        return "<p>本次飞检未发现四乱候选问题。No 四乱 candidate was found in this flight.</p>"
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def gate_rows(result: BatchResult) -> str:
+    """Context objects seen (never candidates by themselves) and what each model skipped."""
+    from pipeline.run import context_counts
+
+    items = []
+    for key, n in context_counts(result.detections).items():
+        model, cls = key.split("/", 1)
+        note = f"({html.escape(model)}; boxes over all frames, one object is seen in several)"
+        items.append(f"<li>{html.escape(cls)} ×{n} <span class='meta'>{note}</span></li>")
+    gates = result.gates
+    for model, reasons in sorted(gates.skipped.items()):
+        for reason, n in sorted(reasons.items()):
+            items.append(f"<li>{html.escape(model)} skipped {n} frame(s): "
+                         f"{html.escape(reason)}</li>")  # fmt: skip
+    for model, n in sorted(gates.dropped_off_water.items()):
+        items.append(f"<li>{html.escape(model)}: {n} box(es) off water not kept</li>")
+    if gates.water:
+        share = sum(gates.water.values()) / len(gates.water)
+        items.append(f"<li>water: {share:.0%} of the frames' area on average "
+                     f"({len(gates.water)} frames estimated)</li>")  # fmt: skip
+    return f"<ul>{''.join(items)}</ul>" if items else "<p>None.</p>"
 
 
 def set_aside_rows(quarantined) -> str:
@@ -248,9 +275,11 @@ generated {dt.datetime.now().astimezone().isoformat(timespec="seconds")}<br>
 flight key <code>{html.escape(plan.key)}</code> · source {html.escape(plan.source_dir)}</p>
 {svg_map(plan, result, issues, zones, basemap_url)}
 <p class="legend meta">{legend}<span><i style="background:#16a085"></i>detection</span>
+<span><i style="background:#95a5a6"></i>context (not a candidate)</span>
 <span>dashed blue: management zone · yellow: frame footprints · line: flight path ·
 labels: issue numbers where they fit (hover a marker for its code)</span></p>
 <h2>候选问题 Candidate issues</h2>{issue_rows(issues, crops)}
+<h2>背景目标与筛选 Context and gates</h2>{gate_rows(result)}
 <h2>已剔除文件 Files set aside</h2>{set_aside_rows(plan.quarantined + result.set_aside)}
 </body></html>"""
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from pipeline.config import HehuConfig, resolve
 from pipeline.errors import BadInputError, HehuError
+from pipeline.ingest.names import display_path, is_utf8
 from pipeline.records import FrameMeta, GroundDetection, Quarantined
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,50 @@ class FlightPlan:
 
 
 @dataclass(frozen=True)
+class GateCounts:
+    """What the band and water gates kept from the models, over some frames.
+
+    ``skipped`` counts frames per model and reason the model did not run on;
+    ``dropped_off_water`` boxes of water-only models found off water, per model;
+    ``water`` each frame's water share (sha256 → 0–1) where a water-only model ran;
+    ``ran`` the frames (sha256) each model ran on, for the ledger's single-view hold.
+    """
+
+    skipped: dict[str, dict[str, int]] = field(default_factory=dict)
+    ran: dict[str, list[str]] = field(default_factory=dict)
+    dropped_off_water: dict[str, int] = field(default_factory=dict)
+    water: dict[str, float] = field(default_factory=dict)
+
+    def add(self, sha256: str, result) -> None:
+        """Count one model's :class:`~pipeline.detect.engine.ModelResult` on one frame."""
+        if result.skipped:
+            reasons = self.skipped.setdefault(result.model, {})
+            reasons[result.skipped] = reasons.get(result.skipped, 0) + 1
+        else:
+            self.ran.setdefault(result.model, []).append(sha256)
+        if result.dropped_on_land:
+            n = self.dropped_off_water.get(result.model, 0)
+            self.dropped_off_water[result.model] = n + result.dropped_on_land
+        if result.water_fraction is not None:
+            self.water[sha256] = round(result.water_fraction, 3)
+
+    @classmethod
+    def merged(cls, parts: Sequence[GateCounts]) -> GateCounts:
+        out = cls()
+        for part in parts:
+            for model, reasons in part.skipped.items():
+                mine = out.skipped.setdefault(model, {})
+                for reason, n in reasons.items():
+                    mine[reason] = mine.get(reason, 0) + n
+            for model, shas in part.ran.items():
+                out.ran.setdefault(model, []).extend(shas)
+            for model, n in part.dropped_off_water.items():
+                out.dropped_off_water[model] = out.dropped_off_water.get(model, 0) + n
+            out.water.update(part.water)
+        return out
+
+
+@dataclass(frozen=True)
 class BatchResult:
     """Detections of a batch of frames, their ground outlines and frames that failed.
 
@@ -72,6 +117,7 @@ class BatchResult:
     set_aside: tuple[Quarantined, ...] = ()
     frames_done: int = 0
     detect_seconds: float = 0.0
+    gates: GateCounts = field(default_factory=lambda: GateCounts())
 
 
 @dataclass(frozen=True)
@@ -88,6 +134,9 @@ class RunSummary:
     report: str | None = None
     evidence: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    gates: GateCounts = field(default_factory=lambda: GateCounts())
+    context: dict[str, int] = field(default_factory=dict)
+    held: tuple[tuple[str, int], ...] = ()  # (reason, detections) stored that open no candidate
 
 
 def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
@@ -98,6 +147,11 @@ def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
     flight_dir = Path(flight_dir)
     if not flight_dir.is_dir():
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
+    if not is_utf8(flight_dir.resolve()):  # the ledger keeps the folder's path as text
+        raise BadInputError(
+            f"{display_path(flight_dir)}: the folder's path is not valid UTF-8 (bytes shown "
+            "as \\xNN); rename it with a UTF-8 name and run again"
+        )
     scanned = scan_flight(flight_dir, max_offset_m=config.ingest.max_offset_m)
     frames = tuple(PlannedFrame(m) for m in scanned.frames)
     ref = FlightRef.from_frames(scanned.frames, name=flight_dir.resolve().name)
@@ -111,7 +165,11 @@ def check_flight_yaw(plan: FlightPlan, config: HehuConfig) -> FlightPlan:
     if not config.ingest.yaw_check:
         return plan
     metas = [f.meta for f in plan.frames]
-    verdicts = check_yaw(metas, load_gray_reduced)
+    try:
+        verdicts = check_yaw(metas, load_gray_reduced)  # it skips frames it cannot check
+    except Exception:  # still, a bug in the check leaves the yaw as recorded, not a failed flight
+        log.exception("yaw check failed: every frame keeps its recorded yaw; please report it")
+        return plan
     frames = tuple(PlannedFrame(m, v.yaw_offset_deg, v.status)
                    for m, v in zip(metas, verdicts, strict=True))  # fmt: skip
     return dataclasses.replace(plan, frames=frames)
@@ -179,7 +237,11 @@ def _fingerprint(
         card_sha = hashlib.sha256((models_dir / name / CARD_FILE).read_bytes()).hexdigest()
         deployed = json.dumps([taxonomy.class_map(card), taxonomy.conf(name)], sort_keys=True)
         deployed_sha = hashlib.sha256(deployed.encode()).hexdigest()
-        parts.append(f"{name}={weights},card={card_sha[:16]},deployed={deployed_sha[:16]}")
+        part = f"{name}={weights},card={card_sha[:16]},deployed={deployed_sha[:16]}"
+        if card.surface != "any":
+            water = models_dir / "water" / "water.npz"
+            part += f",water={hashlib.sha256(water.read_bytes()).hexdigest()[:16]}"
+        parts.append(part)
     return ";".join(parts)
 
 
@@ -197,27 +259,42 @@ def detect_frames(
     each frame, set aside or not.
     """
     from pipeline.detect.engine import decode_frame, detect_frame
+    from pipeline.ingest.band import frame_band
 
     models = load_detectors(config)
     weights = {m.name: _weights_sha(m) for m in models}
     detections: list[GroundDetection] = []
     set_aside: list[Quarantined] = []
+    gates = GateCounts()
     start = time.perf_counter()
     for frame in frames:
         meta = frame.meta
         try:
             image = decode_frame(meta.path)
+            band = frame_band(meta)
+            results = detect_frame(image, models, gsd_cm_per_px=_gsd(meta), band=band.band,
+                                   band_why=band.why)  # fmt: skip
         except BadInputError as e:
-            log.warning("set aside %s: %s", meta.path, e)
-            set_aside.append(Quarantined(meta.path, str(e), meta.sha256, meta.size_bytes))
+            set_aside.append(_set_aside(meta, str(e)))
+        except Exception as e:  # one frame's library error must not fail the flight
+            log.exception("detection failed on %s", display_path(meta.path))
+            reason = (f"detection failed ({type(e).__name__}: {e}): the frame was not "
+                      "inspected; please report it with the file")  # fmt: skip
+            set_aside.append(_set_aside(meta, reason))
         else:
-            for result in detect_frame(image, models, gsd_cm_per_px=_gsd(meta)).values():
+            for result in results.values():
+                gates.add(meta.sha256, result)
                 detections.extend(pixel_detections(meta, result, weights[result.model]))
         if on_frame is not None:
             on_frame()
     seconds = time.perf_counter() - start
     done = len(frames) - len(set_aside)
-    return BatchResult(tuple(detections), {}, tuple(set_aside), done, seconds)
+    return BatchResult(tuple(detections), {}, tuple(set_aside), done, seconds, gates)
+
+
+def _set_aside(meta: FrameMeta, reason: str) -> Quarantined:
+    log.warning("set aside %s: %s", display_path(meta.path), reason)
+    return Quarantined(meta.path, reason, meta.sha256, meta.size_bytes)
 
 
 def pixel_detections(meta: FrameMeta, result, weights_sha256: str) -> list[GroundDetection]:
@@ -240,7 +317,7 @@ def place_on_ground(plan: FlightPlan, result: BatchResult) -> BatchResult:
     plan's yaw corrections; frames that cannot be georeferenced keep pixel-only detections."""
     import numpy as np
 
-    from pipeline.detect.georef import locate_boxes
+    from pipeline.detect.georef import box_uncertainty, locate_boxes
 
     by_frame: dict[str, list[GroundDetection]] = {}
     for d in result.detections:
@@ -256,17 +333,19 @@ def place_on_ground(plan: FlightPlan, result: BatchResult) -> BatchResult:
         footprints[sha] = tuple(georef.footprint())
         dets = by_frame.get(sha)
         if dets:
-            placed[sha] = _placed(dets, locate_boxes(np.array([d.xyxy_px for d in dets]), georef))
+            boxes = np.array([d.xyxy_px for d in dets])
+            placed[sha] = _placed(dets, locate_boxes(boxes, georef),
+                                  box_uncertainty(boxes, georef, frame.meta))  # fmt: skip
     detections = tuple(d for sha, dets in by_frame.items() for d in placed.get(sha, dets))
     return dataclasses.replace(result, detections=detections, footprints=footprints)
 
 
-def _placed(dets: list[GroundDetection], ground) -> list[GroundDetection]:
+def _placed(dets: list[GroundDetection], ground, unc) -> list[GroundDetection]:
     return [
         dataclasses.replace(d, lat_deg=float(ground.center_lat_deg[i]),
                             lon_deg=float(ground.center_lon_deg[i]),
                             footprint=tuple(ground.ring_latlon(i)),
-                            area_m2=float(ground.area_m2[i]))
+                            area_m2=float(ground.area_m2[i]), **unc.row(i))
         if ground.hit[i] else d
         for i, d in enumerate(dets)
     ]  # fmt: skip
@@ -306,6 +385,7 @@ def merge_batches(batches: Sequence[BatchResult]) -> BatchResult:
         set_aside=tuple(q for b in batches for q in b.set_aside),
         frames_done=sum(b.frames_done for b in batches),
         detect_seconds=sum(b.detect_seconds for b in batches),
+        gates=GateCounts.merged([b.gates for b in batches]),
     )
 
 
@@ -330,6 +410,7 @@ def push_to_ledger(plan: FlightPlan, result: BatchResult, config: HehuConfig):
             zones=zones,
             config=LedgerConfig.model_validate(config.ledger.settings),
             footprints=result.footprints,
+            model_frames=result.gates.ran,
         )
     finally:
         engine.dispose()
@@ -395,8 +476,21 @@ def summarize(plan: FlightPlan, result: BatchResult, pushed, **extra) -> RunSumm
         created=pushed.created,
         recurred=pushed.recurred,
         rebounded=pushed.rebounded,
+        gates=result.gates,
+        context=context_counts(result.detections),
+        held=getattr(pushed, "held", ()),
         **extra,
     )
+
+
+def context_counts(detections: Sequence[GroundDetection]) -> dict[str, int]:
+    """Detections of context-only classes (no 四乱 subtype), ``"model/class" → count``."""
+    counts: dict[str, int] = {}
+    for d in detections:
+        if d.subtype is None:
+            key = f"{d.model}/{d.class_name}"
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def summary_dict(summary: RunSummary) -> dict:

@@ -4,6 +4,7 @@ correction: the detection stage never needs to know the yaw."""
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 
@@ -42,9 +43,19 @@ def test_placing_uses_the_corrected_yaw() -> None:
         (float(centre.lat_deg[0]), float(centre.lon_deg[0])), abs=1e-9
     )
     assert placed.lat_deg != pytest.approx(recorded.detections[0].lat_deg, abs=1e-6)
-    assert dataclasses.replace(placed, lat_deg=None, lon_deg=None, footprint=None,
-                               area_m2=None) == det  # fmt: skip
+    ground = ("lat_deg", "lon_deg", "footprint", "area_m2", "sigma_m", "sigma_rel_m",
+              "sigma_bias_m", "range_m", "depression_deg")  # fmt: skip
+    assert dataclasses.replace(placed, **dict.fromkeys(ground)) == det
     assert placed.area_m2 > 0 and len(placed.footprint) == 9
+    # The box sits near the top of a 60° frame, 30° below the horizon, 200 m away: a 5 m
+    # (5 % of 100 m) height error moves it 5·cot(30°) ≈ 8.7 m; 1° of attitude by ≈ 6 m along
+    # the ray's heading (pitch), of which 0.5° changes between frames (≈ 3 m), with 1 m of GPS.
+    assert placed.depression_deg == pytest.approx(29.9, abs=0.2)
+    assert placed.range_m == pytest.approx(100 / math.sin(math.radians(29.9)), rel=0.01)
+    height_term = 5.0 / math.tan(math.radians(placed.depression_deg))
+    assert height_term < placed.sigma_bias_m < math.hypot(height_term, 7.5)
+    assert 2.5 < placed.sigma_rel_m < 4.0
+    assert placed.sigma_bias_m < placed.sigma_m < math.hypot(placed.sigma_bias_m, 4.0, 2.5)
     assert set(turned.footprints) == {meta.sha256}
 
 

@@ -55,4 +55,6 @@ def test_legend_names_the_four_disorders_in_chinese() -> None:
     page = render_html(plan, BatchResult((), {}), pushed, [], {}, [])
     for label in ("乱占 luanzhan", "乱采 luancai", "乱堆 luandui", "乱建 luanjian"):
         assert label in page
-    assert "No georeferenced frame" in page and "No candidate issues." in page
+    assert (
+        "No georeferenced frame" in page and "No 四乱 candidate was found in this flight." in page
+    )

@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Sample flight: {SAMPLE_FLIGHT} (Brighton Beach, DJI FC300S, BSD-2)")
     summary = process(SAMPLE_FLIGHT, args)
     print_summary(summary)
+    print_verdict(summary)
     db_url = load_config(args.config, overrides_from(args)).db_url()
     print_candidates(db_url)
     print(f"\nledger: {db_url}")
@@ -32,6 +33,22 @@ def run(args: argparse.Namespace) -> int:
     print(f"review it:    hehu users add NAME --role reviewer{db} && hehu review{db}")
     print("              then open http://127.0.0.1:8765 and log in")
     return 0
+
+
+def print_verdict(summary: dict) -> None:
+    """Say in plain words what the sample shows, before the ledger's rows."""
+    new = len(summary["created"]) + len(summary["recurred"]) + len(summary["rebounded"])
+    context = summary.get("context") or {}
+    seen = ", ".join(f"{k.split('/', 1)[1]} ×{v}" for k, v in context.items()) or "nothing"
+    seen += " (boxes over all frames: one object is seen in several)" if context else ""
+    if new == 0:
+        print(
+            "\nThe sample flight (a lakeside park) shows no 四乱 problem, and hehu opened no "
+            f"candidate for it. Context the detectors saw: {seen}. Context objects are in "
+            "the report, never in the ledger by themselves."
+        )
+    else:
+        print(f"\n{new} candidate(s) from the sample flight need review; context seen: {seen}.")
 
 
 def print_candidates(db_url: str) -> None:

@@ -93,7 +93,14 @@ def run(args: argparse.Namespace) -> int:
 def _text(doc: dict[str, Any]) -> str:
     gsd = f"{doc['gsd_cm_per_px']:.2f} cm/px" if doc["gsd_cm_per_px"] else "native scale"
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in doc["seconds"].items())
-    lines = [f"{doc['path']}  {doc['width_px']}×{doc['height_px']}  {gsd}  ({timing})"]
+    water = "" if doc["water_fraction"] is None else f"  water {doc['water_fraction']:.0%}"
+    head = f"{doc['path']}  {doc['width_px']}×{doc['height_px']}  {doc['band']}  {gsd}{water}"
+    lines = [f"{head}  ({timing})"]
+    for name, status in doc["models"].items():
+        if status["skipped"]:
+            lines.append(f"  {name:<13} skipped: {status['skipped']}")
+        elif status["dropped_off_water"]:
+            lines.append(f"  {name:<13} {status['dropped_off_water']} box(es) off water not kept")
     for d in doc["detections"]:
         sub = f"{d['subtype']} {d['subtype_zh'] or ''}".strip() if d["subtype"] else "-"
         box = ",".join(f"{v:.0f}" for v in d["xyxy_px"])

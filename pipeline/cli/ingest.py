@@ -23,6 +23,12 @@ Frame keys (``null`` when the file does not carry the field):
 - ``quarantined``: false
 
 Set-aside lines: ``{"quarantined": true, "path", "reason", "sha256", "size_bytes"}``.
+
+Output is always valid UTF-8. A file whose name is not valid UTF-8 is set aside
+(the ledger keeps names as text) and its ``path`` shows the bytes that are not
+as ``\\xNN``; control characters in names are JSON escapes in ``--json`` and
+``\\xNN`` escapes in the table, so a name cannot move the cursor or recolour
+the terminal.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.ingest.names import display_path, is_utf8
 from pipeline.records import FrameMeta, Quarantined
 
 if TYPE_CHECKING:
@@ -122,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     records = frame_records(result.frames, yaw_check=not args.no_yaw_check)
     if args.json:
         for line in [*records, *(q.to_dict() for q in result.quarantined)]:
-            print(json.dumps(line, ensure_ascii=False))
+            print(json.dumps(text_safe(line), ensure_ascii=False))
     else:
         print_table(records, result.quarantined, sys.stdout)
     return 0
@@ -134,6 +141,21 @@ def frame_records(frames: tuple[FrameMeta, ...], *, yaw_check: bool) -> list[dic
 
     checks = check_yaw(frames, load_gray_reduced) if yaw_check else [None] * len(frames)
     return [frame_record(m, c) for m, c in zip(frames, checks, strict=True)]
+
+
+def text_safe(value: Any) -> Any:
+    """``value`` with every string that is not valid UTF-8 shown escaped (JSON-ready).
+
+    Paths of frames and set-aside files already are; this keeps one odd byte
+    anywhere else (a camera's Make, an error message) from stopping the output.
+    """
+    if isinstance(value, str):
+        return value if is_utf8(value) else display_path(value)
+    if isinstance(value, dict):
+        return {k: text_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [text_safe(v) for v in value]
+    return value
 
 
 def _fmt(value: Any, spec: str) -> str:
@@ -151,17 +173,18 @@ def print_table(records: list[dict[str, Any]], quarantined: tuple[Quarantined, .
     header += f"{'pitch':>6} {'yaw':>6} {'GSD cm':>6} {'yaw check':<10} camera"
     print(header, file=out)
     for r in records:
+        name = display_path(Path(r["path"]).name)
         print(
-            f"{Path(r['path']).name[:28]:<28} {(r['captured_at'] or '-')[:19]:<19} "
+            f"{name[:28]:<28} {display_path(r['captured_at'] or '-')[:19]:<19} "
             f"{_fmt(r['lat'], '.6f'):>11} {_fmt(r['lon'], '.6f'):>12} "
             f"{_fmt(r['rel_alt_m'], '.1f'):>6} {_fmt(r['gimbal_pitch_deg'], '.1f'):>6} "
             f"{_fmt(r['gimbal_yaw_deg'], '.1f'):>6} {_fmt(r['gsd_cm_per_px'], '.2f'):>6} "
             f"{_yaw_note(r):<10} "
-            f"{r['make'] or '-'} {r['model'] or ''}".rstrip(),
+            f"{display_path(r['make'] or '-')} {display_path(r['model'] or '')}".rstrip(),
             file=out,
         )
-    for q in quarantined:
-        print(f"set aside  {q.path}: {q.reason}", file=out)
+    for q in quarantined:  # names and reasons may hold terminal control characters
+        print(f"set aside  {display_path(q.path)}: {display_path(q.reason)}", file=out)
     total = len(records) + len(quarantined)
     print(
         f"{len(records)} frames ingested, {len(quarantined)} of {total} files set aside", file=out

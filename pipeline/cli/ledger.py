@@ -6,7 +6,13 @@
   ``frames`` and the other ledger fields;
 - ``hehu ledger show CODE [--json]``: one issue with its evidence and audit history;
 - ``hehu ledger status CODE TO --version N``: move an issue along the workflow
-  (待审核 → 已确认/误报 → 已交办 → 整改中 → 已整改 → 已销号).
+  (待审核 → 已确认/误报 → 已交办 → 整改中 → 已整改 → 已销号);
+- ``hehu ledger split CODE DETECTION --version N``: move one sighting (``#N`` in
+  ``show``, which gives each sighting's association distance and gate) into a
+  new candidate, audited on both issues;
+- ``hehu ledger held [--flight NAME] [--json]``: detections stored as evidence
+  that open no candidate, with the reason (level frame, grazing ray, too far,
+  implausible area).
 
 ``--db URL`` picks the database (default ``$HEHU_DB_URL``, else
 ``sqlite:///`` + ``.hehu/ledger.sqlite`` in hehu's state folder), e.g.
@@ -65,6 +71,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--deadline", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD (整改时限)"
     )
     st.add_argument("--measures", default=None, help="rectification measures (整改措施)")
+    sp = actions.add_parser("split", help="move one sighting off an issue into a new candidate")
+    db_option(sp)
+    sp.add_argument("code")
+    sp.add_argument("detection", type=int, help="the sighting's detection id (#N in show)")
+    sp.add_argument(
+        "--version", type=int, required=True, help="the version you reviewed (from list/show)"
+    )
+    sp.add_argument("--by", default=None, help="who makes the change (default: the login name)")
+    sp.add_argument("--note", default=None)
+    hd = actions.add_parser("held", help="detections kept as evidence that open no candidate")
+    db_option(hd)
+    hd.add_argument("--flight", default=None, help="only this flight (its name)")
+    hd.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
 
@@ -98,9 +117,9 @@ def subtype_labels() -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    return {"upgrade": _upgrade, "list": _list, "show": _show, "status": _status}[
-        args.ledger_command
-    ](args)
+    commands = {"upgrade": _upgrade, "list": _list, "show": _show, "status": _status,
+                "split": _split, "held": _held}  # fmt: skip
+    return commands[args.ledger_command](args)
 
 
 def _upgrade(args: argparse.Namespace) -> int:
@@ -170,13 +189,65 @@ def _show(args: argparse.Namespace) -> int:
             print(f"{key:24} {value}")
     print(f"evidence ({len(evidence)}):")
     for e in d.evidence:
-        print(f"  [{e.kind}] {e.flight}  {e.frame_path}  {e.class_name} {e.conf:.2f}")
+        print(f"  #{e.detection_id} [{e.kind}] {e.flight}  {e.frame_path}  {e.class_name} "
+              f"{e.conf:.2f}  {_association(e)}")  # fmt: skip
     print("history:")
     for h in history:
         print(
             f"  {h['at_utc']}  {h['actor']}: {h['field']} {h['from']} → {h['to']}"
             + (f"  ({h['note']})" if h["note"] else "")
         )
+    return 0
+
+
+def _association(e: Any) -> str:
+    """How a sighting joined its issue: ``d 1.2 m / gate 4.8 m`` (``opened it`` for the first)."""
+    sigma = f", σ {e.sigma_m:.1f} m" if e.sigma_m is not None else ""
+    if e.distance_m is None:
+        return f"(opened it{sigma})" if e.kind != "split" else f"(split off{sigma})"
+    gate = f" / gate {e.gate_m:.1f} m" if e.gate_m is not None else ""
+    return f"(d {e.distance_m:.1f} m{gate}{sigma})"
+
+
+def _split(args: argparse.Namespace) -> int:
+    from pipeline.ledger.split import split_sighting
+
+    with open_ledger(args.db).begin() as session:
+        new = split_sighting(session=session, code=args.code, detection_id=args.detection,
+                             expected_version=args.version, actor=args.by or getpass.getuser(),
+                             note=args.note)  # fmt: skip
+        print(f"detection {args.detection} split off {args.code} into {new.code} (待审核)")
+    return 0
+
+
+def _held(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from pipeline.ledger.models import Detection, Flight, Frame
+    from pipeline.ledger.plausible import hold_text
+
+    query = (
+        select(Flight.name, Frame.path, Detection)
+        .join(Frame, Detection.frame_id == Frame.id)
+        .join(Flight, Frame.flight_id == Flight.id)
+        .where(Detection.hold_reason.is_not(None))
+        .order_by(Flight.name, Frame.path, Detection.id)
+    )
+    if args.flight:
+        query = query.where(Flight.name == args.flight)
+    with open_ledger(args.db)() as session:
+        rows = list(session.execute(query))
+    for flight, path, det in rows:
+        row = {"flight": flight, "frame": path, "detection_id": det.id, "class": det.class_name,
+               "subtype": det.subtype, "reason": det.hold_reason,
+               "reason_text": hold_text(det.hold_reason), "area_m2": det.area_m2,
+               "range_m": det.range_m}  # fmt: skip
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            print(f"{flight}  {path}  #{det.id} {det.class_name}  {row['reason_text']}")
+    if not args.json:
+        print(f"{len(rows)} held detection(s)", file=sys.stderr)
     return 0
 
 

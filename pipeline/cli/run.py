@@ -91,17 +91,35 @@ def print_summary(summary: dict[str, Any], out=None) -> None:
     for q in summary["quarantined"]:
         print(f"set aside  {q['path']}: {q['reason']}", file=out)
     print(f"detections: {summary['detections']}", file=out)
+    print_gates(summary, out)
     for label, key in (("new", "created"), ("recurring", "recurred"), ("rebound", "rebounded")):
         codes = summary[key]
         print(
             f"{label} candidates: {len(codes)}" + (f"  {', '.join(codes)}" if codes else ""),
             file=out,
         )
+    if summary.get("held"):  # stored as evidence, but no candidate: `hehu ledger held`
+        held = ", ".join(f"{reason} {n}" for reason, n in summary["held"])
+        print(f"held (no candidate): {held}", file=out)
     if summary.get("report"):
         print(f"report: {summary['report']}", file=out)
     if summary.get("seconds"):
         stages = ", ".join(f"{k} {v:.1f} s" for k, v in summary["seconds"].items())
         print(f"time: {stages}", file=out)
+
+
+def print_gates(summary: dict[str, Any], out) -> None:
+    """Frames each model skipped and why, boxes dropped off water, context seen."""
+    gates = summary.get("gates") or {}
+    for model, reasons in sorted((gates.get("skipped") or {}).items()):
+        for reason, n in sorted(reasons.items()):
+            print(f"  {model} skipped {n} frame{'s' if n != 1 else ''}: {reason}", file=out)
+    for model, n in sorted((gates.get("dropped_off_water") or {}).items()):
+        print(f"  {model}: {n} box{'es' if n != 1 else ''} off water not kept", file=out)
+    context = summary.get("context") or {}
+    if context:
+        seen = ", ".join(f"{k.split('/', 1)[1]} {v}" for k, v in context.items())
+        print(f"  context (never a candidate by itself): {seen}", file=out)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -64,6 +64,13 @@ class ModelCard(_Strict):
     class_map: dict[str, str | None] = {}
     input_size_px: int = Field(ge=32)
     train_gsd_cm_per_px: float | None = Field(default=None, gt=0.0)
+    #: The band the model was trained on: it never runs on frames of another band.
+    band: Literal["visible", "thermal"] = "visible"
+    #: ``water``: the model finds things on water (floating garbage); its detections are
+    #: kept only where the water estimate says water, and land-only tiles are skipped.
+    #: ``shore``: things built into the water (docks, boat lifts): kept only where they
+    #: touch water, and tiles far from water are skipped.
+    surface: Literal["any", "water", "shore"] = "any"
     tile: TileSpec
     thresholds: Thresholds
     weights: Weights

@@ -32,12 +32,19 @@ from pipeline.detect.tiling import (
 
 if TYPE_CHECKING:
     from pipeline.detect.taxonomy import Taxonomy
+    from pipeline.detect.water import WaterMap, WaterMLP
 
 log = logging.getLogger(__name__)
 
 #: Largest upscale applied to a frame coarser than a model's training GSD:
 #: beyond it interpolation adds pixels but no detail, only tiles.
 MAX_UPSCALE = 2.0
+#: Per card ``surface``: how far (in water-estimate cells, 1/32 of the frame's long
+#: side) a tile or box may reach for water, and the share of water the cells under a
+#: box, grown by that margin, must hold for the box to be kept. ``water``: floating
+#: items, mostly on water (items along the shore and the estimate's edge errors stay
+#: in); ``shore``: structures built into the water, which need only touch it.
+WATER_GATES: dict[str, tuple[int, float]] = {"water": (1, 0.5), "shore": (2, 0.1)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +55,7 @@ class LoadedModel:
     detector: Detector
     batch_size: int = DEFAULT_BATCH
     class_map: Mapping[str, str | None] | None = None
+    water: WaterMLP | None = None
 
     @property
     def name(self) -> str:
@@ -56,7 +64,13 @@ class LoadedModel:
 
 @dataclass(frozen=True, eq=False)
 class ModelResult:
-    """One model's detections on one frame, boxes in full-frame pixels."""
+    """One model's detections on one frame, boxes in full-frame pixels.
+
+    ``skipped`` says why the model did not run on the frame at all (another
+    band, no water for a water-only model); ``tiles_run`` of the plan's tiles
+    ran; ``water_fraction`` is the frame's water share where the model is
+    water-only, and ``dropped_on_land`` the boxes it found off water.
+    """
 
     model: str
     classes: tuple[str, ...]
@@ -64,6 +78,10 @@ class ModelResult:
     plan: TilePlan
     seconds: float
     class_map: Mapping[str, str | None] | None = None
+    skipped: str | None = None
+    tiles_run: int = 0
+    water_fraction: float | None = None
+    dropped_on_land: int = 0
 
     def records(self) -> list[dict[str, Any]]:
         """JSON-ready rows: class, subtype id, confidence, box, source tile."""
@@ -112,7 +130,12 @@ def load_model(
     if conf is None and taxonomy is not None:
         conf = taxonomy.conf(name)
     detector = load_detector(card, backend, batch_size=batch_size, threads=threads, conf=conf)
-    return LoadedModel(card, detector, batch_size, class_map)
+    water = None
+    if card.surface in WATER_GATES:
+        from pipeline.detect.water import load_water_model
+
+        water = load_water_model(card.dir.parent)
+    return LoadedModel(card, detector, batch_size, class_map, water)
 
 
 def load_models(
@@ -200,19 +223,54 @@ def as_bgr(image: np.ndarray) -> np.ndarray:
 
 
 def detect_frame(
-    image_bgr: np.ndarray, models: Sequence[LoadedModel], *, gsd_cm_per_px: float | None = None
+    image_bgr: np.ndarray,
+    models: Sequence[LoadedModel],
+    *,
+    gsd_cm_per_px: float | None = None,
+    band: str = "visible",
+    band_why: str = "",
 ) -> dict[str, ModelResult]:
     """Run every model on one decoded frame; ``{model name: ModelResult}``.
 
     ``image_bgr (H, W, 3) uint8`` as OpenCV decodes it. ``gsd_cm_per_px`` is
     the frame's ground resolution (None: native scale for every model).
+    ``band`` is the frame's (:func:`pipeline.ingest.band.frame_band`): a model
+    of another band skips the frame. A water-only model (card ``surface:
+    water``) runs only on tiles that reach water and keeps only boxes on water;
+    a ``shore`` model (docks, lifts) keeps boxes that touch water
+    (:data:`WATER_GATES`); the water estimate is made once per frame, when such a
+    model needs it.
     """
     frame = as_bgr(image_bgr)
     scaled_cache: dict[tuple[int, int], np.ndarray] = {}
+    water_map: WaterMap | None = None
     results = {}
     for model in models:
         start = time.perf_counter()
         plan = plan_for(model.card, frame.shape[:2], gsd_cm_per_px)
+        common = (model.name, tuple(model.card.classes))
+        if model.card.band != band:
+            why = f"{band} frame ({band_why})" if band_why else f"{band} frame"
+            reason = f"{why}; the model is trained on {model.card.band} frames"
+            results[model.name] = ModelResult(*common, Detections.empty(), plan, 0.0,
+                                              model.class_map, skipped=reason)  # fmt: skip
+            continue
+        tiles = None
+        if model.water is not None:
+            if water_map is None:
+                from pipeline.detect.water import estimate_water
+
+                water_map = estimate_water(frame, model.water)
+            margin, min_share = WATER_GATES[model.card.surface]
+            rects = plan.tile_rects_px()
+            tiles = np.flatnonzero(water_map.region_fraction(rects, margin_cells=margin) > 0)
+            if not len(tiles):
+                results[model.name] = ModelResult(
+                    *common, Detections.empty(), plan, time.perf_counter() - start,
+                    model.class_map, skipped="no water in the frame",
+                    water_fraction=water_map.fraction,
+                )  # fmt: skip
+                continue
         if plan.scaled_hw not in scaled_cache:
             scaled_cache[plan.scaled_hw] = scale_frame(frame, plan)
         dets = detect_scaled(
@@ -221,12 +279,24 @@ def detect_frame(
             plan,
             batch_size=model.batch_size,
             iou=model.card.thresholds.iou,
+            tiles=tiles,
         )
+        dropped = 0
+        if water_map is not None and model.water is not None and len(dets):
+            share = water_map.region_fraction(dets.xyxy_px, margin_cells=margin)
+            keep = share >= min_share
+            dropped = int((~keep).sum())
+            dets = dets.filter(keep)
         seconds = time.perf_counter() - start
-        log.debug("%s: %d tiles, %d boxes, %.2f s", model.name, len(plan), len(dets), seconds)
+        n_tiles = len(plan) if tiles is None else len(tiles)
+        log.debug("%s: %d/%d tiles, %d boxes (%d off water), %.2f s",
+                  model.name, n_tiles, len(plan), len(dets), dropped, seconds)  # fmt: skip
         results[model.name] = ModelResult(
-            model.name, tuple(model.card.classes), dets, plan, seconds, model.class_map
-        )
+            *common, dets, plan, seconds, model.class_map, tiles_run=n_tiles,
+            water_fraction=None if model.water is None or water_map is None
+            else water_map.fraction,
+            dropped_on_land=dropped,
+        )  # fmt: skip
     return results
 
 

@@ -20,6 +20,7 @@ from pipeline.detect.detections import Detections
 
 if TYPE_CHECKING:
     from pipeline.geo.georef import Georef
+    from pipeline.geo.uncertainty import PointUncertainty, PositionErrors
     from pipeline.records import FrameMeta
 
 #: Outline points per box: TL, top-mid, TR, right-mid, BR, bottom-mid, BL, left-mid.
@@ -117,3 +118,33 @@ def frame_gsd_cm_per_px(georef: Georef | None) -> float | None:
         return None
     gsd = georef.gsd_cm_per_px()
     return gsd if math.isfinite(gsd) and gsd > 0 else None
+
+
+@dataclass(frozen=True, eq=False)
+class BoxUncertainty:
+    """Per box, the ground uncertainty of its centre (:mod:`pipeline.geo.uncertainty`)."""
+
+    points: PointUncertainty
+
+    def row(self, i: int) -> dict[str, float | None]:
+        """Box ``i``'s fields of :class:`pipeline.records.GroundDetection` (None where NaN)."""
+        p = self.points
+        values = {
+            "sigma_m": p.sigma_m[i],
+            "sigma_rel_m": p.sigma_rel_m[i],
+            "sigma_bias_m": p.sigma_bias_m[i],
+            "range_m": p.range_m[i],
+            "depression_deg": p.depression_deg[i],
+        }
+        return {k: float(v) if math.isfinite(v) else None for k, v in values.items()}
+
+
+def box_uncertainty(
+    xyxy_px: np.ndarray, georef: Georef, meta: FrameMeta, errors: PositionErrors | None = None
+) -> BoxUncertainty:
+    """The ground uncertainty of ``(N, 4)`` boxes' centres in ``meta``'s frame."""
+    from pipeline.geo.uncertainty import locate_uncertainty
+
+    xyxy_px = np.asarray(xyxy_px, np.float64).reshape(-1, 4)
+    centre = (xyxy_px[:, :2] + xyxy_px[:, 2:]) / 2
+    return BoxUncertainty(locate_uncertainty(georef, centre, meta, errors))

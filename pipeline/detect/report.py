@@ -30,6 +30,10 @@ class FrameReport:
     geotagged: bool
     rows: tuple[dict[str, Any], ...] = field(default=())
     seconds: dict[str, float] = field(default_factory=dict)
+    band: str = "visible"
+    band_why: str = ""
+    water_fraction: float | None = None
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +42,12 @@ class FrameReport:
             "height_px": self.height_px,
             "gsd_cm_per_px": None if self.gsd_cm_per_px is None else round(self.gsd_cm_per_px, 3),
             "geotagged": self.geotagged,
+            "band": self.band,
+            "band_why": self.band_why,
+            "water_fraction": None
+            if self.water_fraction is None
+            else round(self.water_fraction, 3),
+            "models": self.models,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "detections": list(self.rows),
         }
@@ -69,12 +79,30 @@ def detect_image_file(
     meta = read_frame(path, data)
     georef = frame_georef(meta) if use_geotag else None
     gsd = gsd_cm_per_px if gsd_cm_per_px is not None else frame_gsd_cm_per_px(georef)
+    from pipeline.ingest.band import frame_band
+
     image = decode_image(data)
-    results = detect_frame(image, models, gsd_cm_per_px=gsd)
+    band = frame_band(meta)
+    results = detect_frame(image, models, gsd_cm_per_px=gsd, band=band.band, band_why=band.why)
     rows = [row for result in results.values() for row in _rows(result, georef, taxonomy)]
     seconds = {name: r.seconds for name, r in results.items()}
+    water = next((r.water_fraction for r in results.values() if r.water_fraction is not None), None)
     h, w = image.shape[:2]
-    return FrameReport(str(path), w, h, gsd, georef is not None, tuple(rows), seconds)
+    return FrameReport(
+        str(path), w, h, gsd, georef is not None, tuple(rows), seconds, band.band, band.why,
+        water, {name: _model_status(r) for name, r in results.items()},
+    )  # fmt: skip
+
+
+def _model_status(result: ModelResult) -> dict[str, Any]:
+    """What one model did on the frame: skipped and why, tiles run, boxes dropped off water."""
+    return {
+        "skipped": result.skipped,
+        "tiles_run": result.tiles_run,
+        "tiles": len(result.plan),
+        "boxes": len(result.detections),
+        "dropped_off_water": result.dropped_on_land,
+    }
 
 
 def _rows(result: ModelResult, georef: Any, taxonomy: Taxonomy | None) -> list[dict[str, Any]]:

@@ -197,12 +197,15 @@ def detect_scaled(
     batch_size: int = DEFAULT_BATCH,
     iou: float = 0.5,
     contain: float = 0.7,
+    tiles: np.ndarray | None = None,
 ) -> Detections:
-    """:func:`detect_tiled` on a frame already resized to ``plan.scaled_hw``."""
+    """:func:`detect_tiled` on a frame already resized to ``plan.scaled_hw``;
+    ``tiles`` (indices into the plan) runs only those tiles."""
     from pipeline.detect.merge import merge_detections
 
-    parts = []
-    for start in range(0, len(plan), max(1, batch_size)):
-        indices = np.arange(start, min(start + batch_size, len(plan)))
+    order = np.arange(len(plan)) if tiles is None else np.asarray(tiles, dtype=np.int64)
+    parts = [Detections.empty()]
+    for start in range(0, len(order), max(1, batch_size)):
+        indices = order[start : start + batch_size]
         parts.append(to_frame(detector(cut_tiles(scaled, plan, indices)), plan, indices))
     return merge_detections(Detections.concat(parts), plan, iou=iou, contain=contain)

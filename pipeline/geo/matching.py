@@ -24,6 +24,10 @@ RANSAC_PX = 3.0
 #: where brute force took 0.69 s (one thread), with the same tie points give or take
 #: a few per cent and the same decisions at the same margins.
 LSH_INDEX = {"algorithm": 6, "table_number": 6, "key_size": 12, "multi_probe_level": 1}
+#: ORB describes a 31 px patch around each keypoint and shrinks the image by 1.2 per
+#: pyramid level: a smaller image has no features, and a 1 px side makes OpenCV's
+#: resize assert (``inv_scale_x > 0``) instead of answering "none".
+MIN_ORB_SIDE_PX = 32
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,9 +49,14 @@ class Features:
 def orb_features(
     gray: NDArray[np.uint8], *, scale: float = 1.0, n_features: int = 4000
 ) -> Features:
-    """ORB features of a grayscale image; ``scale`` maps its pixels to full resolution."""
+    """ORB features of a grayscale image; ``scale`` maps its pixels to full resolution.
+
+    An image under :data:`MIN_ORB_SIDE_PX` on a side has no features (an empty set).
+    """
     import cv2
 
+    if gray.ndim < 2 or min(gray.shape[:2]) < MIN_ORB_SIDE_PX:
+        return Features(np.empty((0, 2)), None, scale)
     keypoints, descriptors = cv2.ORB_create(nfeatures=n_features).detectAndCompute(gray, None)
     # OpenCV keypoints sit at pixel centres on integer coordinates: shift by half a pixel.
     uv = (np.float64([k.pt for k in keypoints]).reshape(-1, 2) + 0.5) * scale

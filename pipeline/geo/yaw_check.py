@@ -25,6 +25,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,6 +34,7 @@ from pipeline.errors import HehuError
 from pipeline.geo.coords import haversine_m
 from pipeline.geo.georef import georeference
 from pipeline.geo.matching import Features, match_features, orb_features
+from pipeline.ingest.names import display_path
 from pipeline.records import FrameMeta
 
 log = logging.getLogger(__name__)
@@ -101,10 +103,13 @@ def frame_features(frames: Sequence[FrameMeta], load_gray: LoadGray) -> list[Fea
     def features(meta: FrameMeta) -> Features | None:
         try:
             gray = load_gray(meta)
+            return orb_features(gray, scale=meta.width_px / gray.shape[1], n_features=N_FEATURES)
         except HehuError as e:
-            log.warning("yaw check skips %s: %s", meta.path, e)
-            return None
-        return orb_features(gray, scale=meta.width_px / gray.shape[1], n_features=N_FEATURES)
+            log.warning("yaw check skips %s: %s", display_path(meta.path), e)
+        except Exception:  # one frame's library error must not fail the flight's check
+            log.exception("yaw check skips %s: unexpected error; please report it",
+                          display_path(meta.path))  # fmt: skip
+        return None
 
     with _pool() as pool:  # OpenCV decodes and finds features without the GIL
         return list(pool.map(features, frames))
@@ -116,13 +121,17 @@ def pair_vote(
     """The yaw offsets of (a, b) their tie points decide, or None."""
     if fa is None or fb is None:
         return None
-    uv_a, uv_b = match_features(fa, fb)
-    if len(uv_a) < MIN_TIE_POINTS:
-        return None
     try:
+        uv_a, uv_b = match_features(fa, fb)
+        if len(uv_a) < MIN_TIE_POINTS:
+            return None
         medians = pair_disagreement_m(a, b, uv_a, uv_b)
     except HehuError as e:
-        log.debug("yaw check skips %s/%s: %s", a.path, b.path, e)
+        log.debug("yaw check skips %s/%s: %s", display_path(a.path), display_path(b.path), e)
+        return None
+    except Exception:  # one pair's library error leaves the pair undecided, nothing more
+        log.exception("yaw check skips %s/%s: unexpected error; please report it",
+                      display_path(a.path), display_path(b.path))  # fmt: skip
         return None
     winner = decide(medians)
     log.debug("yaw check %s→%s: %s → %s", a.path, b.path, medians, winner)
@@ -184,13 +193,13 @@ def load_gray_reduced(meta: FrameMeta) -> NDArray[np.uint8]:
     """
     import cv2
 
+    from pipeline.ingest.load import read_image_file
     from pipeline.ingest.preview import preview_jpeg
 
     try:
-        with open(meta.path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise HehuError(f"{meta.path}: could not read for the yaw check ({e})") from e
+        _, data, _ = read_image_file(Path(meta.path))
+    except HehuError as e:
+        raise HehuError(f"{display_path(meta.path)}: could not read for the yaw check ({e})") from e
     preview = preview_jpeg(data, meta.width_px, meta.height_px, min_width_px=MIN_WIDTH_PX)
     if preview is not None:
         flags = cv2.IMREAD_GRAYSCALE
@@ -201,5 +210,5 @@ def load_gray_reduced(meta: FrameMeta) -> NDArray[np.uint8]:
         flags = reduce[max((f for f in reduce if meta.width_px / f >= MIN_WIDTH_PX), default=1)]
     image = cv2.imdecode(np.frombuffer(data, np.uint8), flags | cv2.IMREAD_IGNORE_ORIENTATION)
     if image is None:
-        raise HehuError(f"{meta.path}: could not decode for the yaw check")
+        raise HehuError(f"{display_path(meta.path)}: could not decode for the yaw check")
     return image

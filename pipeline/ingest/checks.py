@@ -22,11 +22,30 @@ if TYPE_CHECKING:
 #: Largest frame accepted, in pixels (a 100 MP survey camera is 11664×8750).
 DEFAULT_MAX_PIXELS = 250_000_000
 
+#: Smallest side of a frame, in pixels (one JPEG block): cameras write hundreds (thermal
+#: frames are 640×512), and OpenCV asserts on a 1 px side instead of finding nothing.
+MIN_SIDE_PX = 8
+
+#: No JPEG holds more pixels per byte of scan data: every 8×8 block costs at least
+#: one bit (its DC code), even in a progressive grey frame: 0.002 bytes a pixel.
+MIN_JPEG_BYTES_PER_PX = 0.0015
+#: Below this, a JPEG's scan data is checked by a 1/8 DCT-reduced decode before
+#: the header is trusted: 475 real frames measured here (Brighton, aerial-cars,
+#: river-plastic, aerial-maritime) hold 0.063–0.45 bytes a pixel; a blank frame 0.016.
+SUSPECT_JPEG_BYTES_PER_PX = 0.04
+
 _PNG_END = b"IEND\xae\x42\x60\x82"
 
 
 def check_pixel_count(width_px: int, height_px: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
-    """Refuse a header whose pixel count exceeds ``max_pixels`` (a decompression bomb)."""
+    """Refuse a header whose pixel count exceeds ``max_pixels`` (a decompression bomb)
+    or whose smaller side is under :data:`MIN_SIDE_PX` (not a camera frame)."""
+    if min(width_px, height_px) < MIN_SIDE_PX:
+        raise BadInputError(
+            f"image header gives {width_px}×{height_px} px, under the {MIN_SIDE_PX} px a side "
+            "of any camera frame: a stray thumbnail or a damaged header; copy the file again "
+            "from the card, or leave it out of the flight folder"
+        )
     pixels = width_px * height_px
     if pixels > max_pixels:
         raise BadInputError(
@@ -48,6 +67,7 @@ def check_image(
         layout = header.jpeg_layout(data)
         check_pixel_count(layout.width_px, layout.height_px, max_pixels)
         check_jpeg_end(data, layout.sos_offset)
+        check_jpeg_density(data, layout)
         return layout.width_px, layout.height_px
     size = header.image_size(data, media_type)
     check_pixel_count(*size, max_pixels)
@@ -72,6 +92,36 @@ def check_jpeg_end(data: bytes, sos_offset: int) -> None:
         raise UnreadableFileError(
             f"truncated JPEG: no end-of-image marker (FFD9) at the end of the file "
             f"({len(data)} bytes); the copy is incomplete: copy the file again from the card"
+        )
+
+
+def check_jpeg_density(data: bytes, layout: header.JpegLayout) -> None:
+    """Require the scan data to be enough for the pixels the header claims.
+
+    A header patched to 15000×15000 px over 4000×2250 px of data decodes as a
+    225 MP image that is 96 % grey fill (2.3 GB). Data below
+    :data:`MIN_JPEG_BYTES_PER_PX` is refused outright; below
+    :data:`SUSPECT_JPEG_BYTES_PER_PX` a 1/8 reduced decode (one pixel per
+    block, 1/64 of the memory) must show no decoder fill.
+    """
+    width, height = layout.width_px, layout.height_px
+    scan_bytes = len(data) - layout.sos_offset
+    density = scan_bytes / (width * height)
+    if density >= SUSPECT_JPEG_BYTES_PER_PX:
+        return
+    claim = f"JPEG header claims {width}×{height} px but the file holds {scan_bytes:,} bytes of "
+    fix = "the header is damaged or the copy incomplete: copy the file again from the card"
+    if density < MIN_JPEG_BYTES_PER_PX:
+        raise UnreadableFileError(
+            f"{claim}image data, {density:.4f} a pixel, fewer than any JPEG needs "
+            f"({MIN_JPEG_BYTES_PER_PX} a pixel); {fix}, or leave it out"
+        )
+    from pipeline.ingest.greyfill import grey_fill
+
+    fill = grey_fill(_cv2_decode(data, None, reduce_8=True), block_px=1)
+    if fill is not None:
+        raise UnreadableFileError(
+            f"{claim}image data, too few to fill them: {fill.describe(height, 8)}; {fix}"
         )
 
 
@@ -117,33 +167,49 @@ def decode_image(
     they match ``FrameMeta.width_px``/``height_px`` and the camera model;
     ``apply_orientation=True`` rotates them the way a viewer shows them.
     """
-    data = source if isinstance(source, bytes) else _read_bytes(Path(source))
+    data = source if isinstance(source, bytes) else _read_bytes(Path(source), max_pixels)
     media_type = sniff.sniff_media_type(data[: sniff.HEAD_BYTES])
     if not sniff.is_ingestible(media_type):
         raise UnreadableFileError(f"cannot decode a {media_type} file: expected JPEG, PNG or TIFF")
     width, height = check_image(data, media_type, max_pixels=max_pixels)
-    return _cv2_decode(data, (width, height), apply_orientation)
+    from pipeline.ingest.greyfill import grey_fill
+
+    image = _cv2_decode(data, (width, height), apply_orientation=apply_orientation)
+    fill = grey_fill(image) if media_type == sniff.JPEG else None
+    if fill is not None:
+        raise UnreadableFileError(
+            f"corrupt JPEG scan data: {fill.describe(image.shape[0])}; the frame was not "
+            "inspected there: copy the file again from the card, or leave it out"
+        )
+    return image
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise UnreadableFileError(f"cannot read {path}: {e.strerror or e}") from e
+def _read_bytes(path: Path, max_pixels: int) -> bytes:
+    from pipeline.ingest.load import read_image_file
+
+    return read_image_file(path, max_pixels=max_pixels)[1]
 
 
-def _cv2_decode(data: bytes, size: tuple[int, int], apply_orientation: bool) -> np.ndarray:
+def _cv2_decode(
+    data: bytes,
+    size: tuple[int, int] | None,
+    *,
+    apply_orientation: bool = False,
+    reduce_8: bool = False,
+) -> np.ndarray:
     import cv2
     import numpy as np
 
-    flags = (
-        cv2.IMREAD_COLOR if apply_orientation else cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
-    )
+    flags = cv2.IMREAD_REDUCED_COLOR_8 if reduce_8 else cv2.IMREAD_COLOR
+    if not apply_orientation:
+        flags |= cv2.IMREAD_IGNORE_ORIENTATION
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
     if image is None:
         raise UnreadableFileError(
             "OpenCV could not decode the image data (corrupt or unsupported encoding)"
         )
+    if size is None:
+        return image
     width, height = size
     if not apply_orientation and image.shape[:2] != (height, width):
         raise UnreadableFileError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.ingest import sniff
+from pipeline.ingest.names import display_path
 
 EMPTY = (
     "empty file (0 bytes): the copy from the card did not finish; copy the file again from the card"
@@ -51,8 +52,8 @@ def not_an_image(media_type: str) -> str:
 def duplicate(first: Path) -> str:
     """Reason for a byte-identical copy of a file already ingested."""
     return (
-        f"duplicate of {first} (identical bytes, same sha256): ingested once under the first "
-        "name; remove the extra copy if it is not needed"
+        f"duplicate of {display_path(first)} (identical bytes, same sha256): ingested once "
+        "under the first name; remove the extra copy if it is not needed"
     )
 
 
@@ -77,4 +78,47 @@ def far_from_flight(distance_m: float, limit_m: float, centre: tuple[float, floa
         f"({lat:.5f}, {lon:.5f}), over the {limit_m / 1000:g} km limit: a wrong hemisphere "
         "reference (GPSLatitudeRef/GPSLongitudeRef) or a photo from another flight; "
         "check the frame's GPS or move it to its own folder"
+    )
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def too_large_for_header(size: int, width: int, height: int, limit: int) -> str:
+    """Reason for a file far larger than the pixels its header declares can take."""
+    return (
+        f"file is {_size(size)}, but its header declares {width}×{height} px, which no image "
+        f"file needs more than {_size(limit)} for: the file is damaged, padded or not a photo; "
+        "it was set aside without reading it whole: copy it again from the card, or leave it out"
+    )
+
+
+def no_header_in_head(size: int, head: int, limit: int) -> str:
+    """Reason for a large file whose first bytes hold no complete image header."""
+    return (
+        f"file is {_size(size)} and its first {_size(head)} hold no complete image header "
+        f"(files over {_size(limit)} must show their size up front): the file is damaged or "
+        "not a photo; copy it again from the card, or leave it out"
+    )
+
+
+def grew_while_read(read: int, limit: int) -> str:
+    """Reason for a file that grew past its plausible size while being read."""
+    return (
+        f"file grew past {_size(limit)} while it was read ({_size(read)} so far): a copy still "
+        "under way? wait for the copy to finish and run again"
+    )
+
+
+def not_utf8(shown: str) -> str:
+    """Reason for a file whose path is not valid UTF-8 (``shown`` has the bytes escaped)."""
+    return (
+        f"file or folder name is not valid UTF-8 (the bytes that are not are shown as \\xNN in "
+        f"{shown}): hehu keeps names as text in the ledger and its reports; rename the file "
+        "or folder with a UTF-8 name (names from a Chinese Windows copy are often GBK: "
+        "`convmv -f GBK -t UTF-8 -r --notest FOLDER`) and run again"
     )

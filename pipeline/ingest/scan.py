@@ -1,8 +1,10 @@
 """Turn a flight folder into frame records and a list of files set aside.
 
 Each file is opened read-only and read once: the bytes in memory are hashed
-(sha256), sniffed, checked and parsed. Nothing heavier than exifread runs,
-so a scan costs about what ``sha256sum`` costs over the same files. One bad
+(sha256), sniffed, checked and parsed; a file is read whole only when its
+header shows it is a plausible frame (:mod:`pipeline.ingest.load`). Nothing
+heavier than exifread runs on a frame whose data matches its header, so a scan
+costs about what ``sha256sum`` costs over the same files. One bad
 file never stops the scan: it becomes a :class:`Quarantined` record whose
 reason says what is wrong and what to do.
 """
@@ -23,6 +25,8 @@ from pipeline.errors import BadInputError, MissingGeotagError, UnreadableFileErr
 from pipeline.ingest import reasons, sniff
 from pipeline.ingest.checks import DEFAULT_MAX_PIXELS, check_image
 from pipeline.ingest.exif import exif_info, read_exif_tags, read_gps
+from pipeline.ingest.load import read_image_file
+from pipeline.ingest.names import display_path, is_utf8
 from pipeline.ingest.walk import walk_files
 from pipeline.ingest.xmp import dji_properties, find_packet, parse_dji_xmp
 from pipeline.records import FrameMeta, GpsFix, Quarantined
@@ -68,10 +72,7 @@ def read_frame(
     """
     path = Path(path)
     if data is None:
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise UnreadableFileError(reasons.unreadable(e)) from e
+        _, data, _ = read_image_file(path, max_pixels=max_pixels)
     digest = hashlib.sha256(data).hexdigest()
     return frame_from_bytes(path, data, digest, max_pixels=max_pixels, require_gps=require_gps)
 
@@ -116,7 +117,7 @@ def _gps_or_none(tags: dict[str, Any], path: Path, require_gps: bool) -> GpsFix 
     except MissingGeotagError as e:
         if require_gps:
             raise
-        logger.warning("%s: %s", path, e)
+        logger.warning("%s: %s", display_path(path), e)
         return None
 
 
@@ -133,9 +134,12 @@ def scan_flight(
     non-images (video, SRT, text, HEIC, ``._*`` AppleDouble), byte-identical
     duplicates (the first path in walk order is kept), truncated or corrupt
     images, headers above ``max_pixels``, frames without a usable GPS
-    position (only with ``require_gps``), and frames more than
-    ``max_offset_m`` metres (haversine) from the flight's median position.
-    Paths in the records are ``root`` joined with the relative path.
+    position (only with ``require_gps``), frames more than
+    ``max_offset_m`` metres (haversine) from the flight's median position,
+    and files whose path is not valid UTF-8 (the ledger stores text).
+    Paths in the records are ``root`` joined with the relative path; a set-aside
+    file's path is shown with undecodable bytes and control characters escaped
+    (:func:`~pipeline.ingest.names.display_path`).
     """
     root = Path(root)
     if not root.is_dir():
@@ -145,7 +149,8 @@ def scan_flight(
     quarantined += far
     for q in quarantined:
         logger.warning("set aside %s: %s", q.path, q.reason)
-    logger.info("%s: %d frames ingested, %d files set aside", root, len(kept), len(quarantined))
+    logger.info("%s: %d frames ingested, %d files set aside", display_path(root), len(kept),
+                len(quarantined))  # fmt: skip
     return IngestResult(
         frames=tuple(sorted(kept, key=capture_order)),
         quarantined=tuple(sorted(quarantined, key=lambda q: q.path)),
@@ -160,8 +165,13 @@ def _scan_files(
     quarantined: list[Quarantined] = []
     first_seen: dict[str, Path] = {}
     for entry in walk_files(root):
+        shown = display_path(entry.path)
         if entry.reason is not None:
-            quarantined.append(Quarantined(str(entry.path), entry.reason))
+            quarantined.append(Quarantined(shown, entry.reason))
+            continue
+        if not is_utf8(entry.path):  # the ledger, reports and JSON take text, not bytes
+            reason = reasons.not_utf8(shown)
+            quarantined.append(Quarantined(shown, reason, size_bytes=_size_or_none(entry.path)))
             continue
         outcome = _ingest_file(entry.path, first_seen, max_pixels, require_gps)
         if isinstance(outcome, FrameMeta):
@@ -176,36 +186,30 @@ def _ingest_file(
 ) -> FrameMeta | Quarantined:
     """One file to a frame or a quarantine record; never raises for bad input."""
     try:
-        media_type, data, size = _load(path)
-    except OSError as e:
-        return Quarantined(str(path), reasons.unreadable(e))
+        media_type, data, size = read_image_file(path, max_pixels=max_pixels)
+    except BadInputError as e:  # unreadable, or larger than its header's pixels can need
+        return Quarantined(display_path(path), str(e), size_bytes=_size_or_none(path))
     if not sniff.is_ingestible(media_type):
-        return Quarantined(str(path), reasons.not_an_image(media_type), size_bytes=size)
+        return Quarantined(display_path(path), reasons.not_an_image(media_type), size_bytes=size)
     digest = hashlib.sha256(data).hexdigest()
     if digest in first_seen:
-        return Quarantined(str(path), reasons.duplicate(first_seen[digest]), digest, size)
+        return Quarantined(display_path(path), reasons.duplicate(first_seen[digest]), digest, size)
     first_seen[digest] = path
     try:
         return frame_from_bytes(path, data, digest, max_pixels=max_pixels, require_gps=require_gps)
     except BadInputError as e:
-        return Quarantined(str(path), str(e), digest, size)
+        return Quarantined(display_path(path), str(e), digest, size)
     except Exception as e:  # a bug or a library crash must not stop the flight
-        logger.exception("unexpected error reading %s", path)
+        logger.exception("unexpected error reading %s", display_path(path))
         reason = f"unexpected error while reading ({type(e).__name__}: {e}); please report it"
-        return Quarantined(str(path), reason, digest, size)
+        return Quarantined(display_path(path), reason, digest, size)
 
 
-def _load(path: Path) -> tuple[str, bytes, int]:
-    """``(media_type, bytes, size)``; only an image's whole content is read."""
-    with path.open("rb") as fh:
-        head = fh.read(sniff.HEAD_BYTES)
-        media_type = sniff.sniff_media_type(head, path.name)
-        if not sniff.is_ingestible(media_type):
-            fh.seek(0, 2)
-            return media_type, head, fh.tell()
-        fh.seek(0)
-        data = fh.read()
-    return media_type, data, len(data)
+def _size_or_none(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def capture_order(frame: FrameMeta) -> tuple[bool, str, float, str]:
@@ -250,7 +254,7 @@ def split_outliers(
         d = haversine_m(centre, (f.gps.lat_deg, f.gps.lon_deg)) if f.gps is not None else 0.0
         if d > max_offset_m:
             reason = reasons.far_from_flight(d, max_offset_m, centre)
-            far.append(Quarantined(f.path, reason, f.sha256, f.size_bytes))
+            far.append(Quarantined(display_path(f.path), reason, f.sha256, f.size_bytes))
         else:
             kept.append(f)
     return kept, far

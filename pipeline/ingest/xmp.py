@@ -53,6 +53,7 @@ _FLOAT_FIELDS: dict[str, str] = {
     "LRFTargetDistance": "lrf_target_distance_m",
 }
 _INT_FIELDS: dict[str, str] = {"RtkFlag": "rtk_flag"}
+_STR_FIELDS: dict[str, str] = {"ImageSource": "image_source"}
 
 
 def find_xmp_packet(
@@ -97,13 +98,17 @@ def parse_dji_xmp(packet: bytes) -> DjiXmp | None:
     None, and the frame keeps its other fields.
     """
     props = dji_properties(packet)
-    values: dict[str, float | int | None] = {}
+    values: dict[str, float | int | str | None] = {}
     for name, field in _FLOAT_FIELDS.items():
         if name in props:
             values[field] = _to_float(props[name], name)
     for name, field in _INT_FIELDS.items():
         if name in props:
             values[field] = _to_int(props[name], name)
+    for name, field in _STR_FIELDS.items():
+        text = props.get(name, "").strip()
+        if text:
+            values[field] = text[:64]
     if not values:
         return None
     return DjiXmp(**values)  # type: ignore[arg-type]

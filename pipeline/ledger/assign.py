@@ -5,14 +5,21 @@ pushes never cluster against each other's half-written issues: on
 PostgreSQL a transaction-scoped advisory lock (``pg_advisory_xact_lock``), on
 SQLite the write lock every hehu transaction takes at ``BEGIN IMMEDIATE``.
 Under the lock a push reads the committed ledger, picks the detections not
-yet filed (a detection backs at most one issue: unique ``evidence.detection_id``),
-groups them (:mod:`pipeline.ledger.cluster`) and files each group:
+yet filed and not held (a detection backs at most one issue: unique
+``evidence.detection_id``; held ones, :mod:`pipeline.ledger.plausible`, none),
+associates them frame by frame with nearby issues and with each other
+(:mod:`pipeline.ledger.cluster`: distinct boxes of a frame stay apart, gates
+follow each position's error) and files each object's sightings, with the
+distance and gate at which each joined:
 
-- near an open issue of the same type (or a 误报 one): more evidence (recurrence);
+- with an open issue of the same type (or a 误报 one): more evidence (recurrence);
 - near a closed (已销号) one, seen on a day after it was closed: the issue is
   reopened as a 反弹 (rebound) candidate, flagged and audited; seen on or
   before that day it is filed as history;
 - otherwise a new candidate (待审核) with a fresh code.
+
+Every issue that got evidence then takes the uncertainty-weighted mean of
+all its sightings as its position (:mod:`pipeline.ledger.position`).
 
 Issue codes are ``<division>-<year>-<seq>`` (``990101-2016-0001``); the
 sequence comes from an atomic ``INSERT … ON CONFLICT DO UPDATE … RETURNING``
@@ -23,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -32,15 +39,17 @@ from sqlalchemy.orm import Session, defer
 from pipeline.ledger.audit import record
 from pipeline.ledger.cluster import (
     EARTH_RADIUS_M,
-    Group,
     Sighting,
     Site,
+    Track,
+    associate,
     extent_radius_m,
-    group_sightings,
-    match_site,
+    track_latlon,
 )
 from pipeline.ledger.config import LedgerConfig
 from pipeline.ledger.models import CodeSequence, Detection, Evidence, Flight, Frame, Issue, utc_now
+from pipeline.ledger.plausible import covering_frames
+from pipeline.ledger.position import refine_issue, weighted_position
 from pipeline.ledger.store import dialect_insert
 from pipeline.ledger.vocab import DISCOVERY_DRONE, OPEN_STATUSES, TYPE_LABELS
 from pipeline.ledger.zones import Zone, find_zone
@@ -57,6 +66,7 @@ class Assigned:
     recurred: list[str] = field(default_factory=list)
     rebounded: list[str] = field(default_factory=list)
     dropped_outside_zone: int = 0
+    held_single_view: int = 0
 
 
 def take_assignment_lock(session: Session) -> None:
@@ -102,6 +112,7 @@ def _unfiled(session: Session, detection_ids: Sequence[int]) -> list[Row]:
             .join(Frame, Detection.frame_id == Frame.id)
             .where(Detection.id.in_(ids[i : i + 500]), Detection.type.is_not(None))
             .where(Detection.lat_deg.is_not(None), Detection.lon_deg.is_not(None), ~filed)
+            .where(Detection.hold_reason.is_(None))
         )
         rows.extend((d, f) for d, f in session.execute(query))
     return sorted(rows, key=lambda r: _natural_key(*r))
@@ -139,10 +150,31 @@ def _nearby_issues(session: Session, kind: str, rows: list[Row]) -> list[Issue]:
     return list(session.scalars(query))
 
 
+def _sigmas(cfg: LedgerConfig, sigma: float | None, rel: float | None) -> tuple[float, float]:
+    """A position's absolute and same-flight 1σ; a fixed ``gate_m`` overrides both."""
+    if cfg.gate_m is not None:
+        fixed = cfg.gate_m / (cfg.gate_sigmas * math.sqrt(2.0))
+        return fixed, fixed
+    s = sigma if sigma and sigma > 0 else cfg.position_sigma_m
+    return s, rel if rel and rel > 0 else s
+
+
 def _site(issue: Issue, cfg: LedgerConfig) -> Site:
     rank = 0 if issue.status in OPEN_STATUSES else 1 if issue.status == "false_positive" else 2
     radius = extent_radius_m(issue.area_m2) if cfg.use_extent else 0.0
-    return Site(issue.code, issue.lat_deg, issue.lon_deg, radius, rank)
+    sigma = _sigmas(cfg, issue.sigma_m, None)[0]
+    return Site(issue.code, issue.lat_deg, issue.lon_deg, radius, rank, sigma)
+
+
+def _sighting(det: Detection, frame: Frame, cfg: LedgerConfig) -> Sighting:
+    sigma, rel = _sigmas(cfg, det.sigma_m, det.sigma_rel_m)
+    hgt = det.sigma_bias_m or 0.0 if cfg.gate_m is None else 0.0
+    when = det.captured_at or frame.captured_at
+    order = (when is None, when or dt.datetime.min, frame.sha256)
+    radius = extent_radius_m(det.area_m2) if cfg.use_extent else 0.0
+    box = (det.x0_px, det.y0_px, det.x1_px, det.y1_px)
+    return Sighting(_natural_key(det, frame), frame.id, order, *_where(det), sigma, rel, hgt,
+                    radius, box)  # fmt: skip
 
 
 def _seen_at(rows: list[Row]) -> dt.datetime | None:
@@ -150,8 +182,10 @@ def _seen_at(rows: list[Row]) -> dt.datetime | None:
     return min(known) if known else None
 
 
-def _new_issue(p: _Push, group: Group, rows: list[Row], zone: Zone | None) -> Issue:
-    leader = rows[0][0]
+def _new_issue(
+    p: _Push, at: tuple[float, float, float | None], rows: list[Row], zone: Zone | None
+) -> Issue:
+    leader = max(rows, key=lambda r: (r[0].conf, -r[0].id))[0]
     kind = _type(leader)
     area = max((d.area_m2 for d, _ in rows if d.area_m2 is not None), default=None)
     seen = _seen_at(rows)
@@ -173,8 +207,9 @@ def _new_issue(p: _Push, group: Group, rows: list[Row], zone: Zone | None) -> Is
         division_code=division,
         zone_id=zone.zone_id if zone else None,
         in_zone=zone is not None,
-        lat_deg=group.lat_deg,
-        lon_deg=group.lon_deg,
+        lat_deg=at[0],
+        lon_deg=at[1],
+        sigma_m=round(at[2], 3) if at[2] is not None else None,
         area_m2=area,
         severity=p.cfg.severity(leader.subtype, area),
         discovered_at=seen,
@@ -223,12 +258,13 @@ def _rebound(p: _Push, issue: Issue, seen: dt.datetime | None) -> None:
     issue.updated_at_utc = utc_now()
 
 
-def _file(p: _Push, issue: Issue, rows: list[Row], kind: str) -> None:
+def _file(p: _Push, issue: Issue, rows: list[Row], links: list, kind: str) -> None:
     before = p.session.scalar(select(func.count()).where(Evidence.issue_id == issue.id)) or 0
-    for det, _ in rows:
+    for (det, _), link in zip(rows, links, strict=True):
         p.session.add(
-            Evidence(issue_id=issue.id, detection_id=det.id, flight_id=p.flight.id, kind=kind)
-        )
+            Evidence(issue_id=issue.id, detection_id=det.id, flight_id=p.flight.id, kind=kind,
+                     distance_m=link.distance_m, gate_m=link.gate_m)
+        )  # fmt: skip
     record(
         session=p.session,
         actor=p.actor,
@@ -255,20 +291,56 @@ def _kind_for(p: _Push, issue: Issue, seen: dt.datetime | None) -> str:
     return "history"
 
 
-def _place(p: _Push, group: Group, rows: list[Row], issues: list[Issue]) -> None:
-    hit = match_site(group, [_site(i, p.cfg) for i in issues], gate_m=p.cfg.gate)
-    if hit is not None:
-        issue = issues[hit]
-        _file(p, issue, rows, _kind_for(p, issue, _seen_at(rows)))
-        return
-    zone = find_zone(p.zones, group.lat_deg, group.lon_deg)
+def _place(p: _Push, track: Track, rows: list[Row], at: tuple[float, float],
+           issues: list[Issue]) -> Issue | None:  # fmt: skip
+    """File one object's sightings: with its issue, or as a new candidate (None: dropped)."""
+    links = list(track.links)
+    if track.site is not None:
+        issue = issues[track.site]
+        _file(p, issue, rows, links, _kind_for(p, issue, _seen_at(rows)))
+        return issue
+    zone = find_zone(p.zones, *at)
     if zone is None and p.cfg.outside_zone == "drop":
         p.out.dropped_outside_zone += len(rows)
-        return
-    issue = _new_issue(p, group, rows, zone)
-    issues.append(issue)
+        return None
+    est = weighted_position(
+        [(p.flight.id, *_where(d), d.sigma_m, d.sigma_rel_m) for d, _ in rows],
+        p.cfg.position_sigma_m,
+    )
+    issue = _new_issue(p, est or (*at, None), rows, zone)
     p.out.created.append(issue.code)
-    _file(p, issue, rows, "first")
+    _file(p, issue, rows, links, "first")
+    return issue
+
+
+def _footprints(session: Session, flight_id: int) -> list[tuple[str, list]]:
+    """``(frame sha256, footprint)`` of the flight's georeferenced frames."""
+    query = select(Frame.sha256, Frame.footprint).where(
+        Frame.flight_id == flight_id, Frame.footprint.is_not(None)
+    )
+    return [(sha, ring) for sha, ring in session.execute(query) if ring]
+
+
+def _single_view(p: _Push, rows: list[Row], at: tuple[float, float],
+                 coverage: list[tuple[str, list]],
+                 model_frames: Mapping[str, Collection[str]] | None) -> bool:  # fmt: skip
+    """Hold a new object seen in one frame that other frames of its model covered."""
+    cfg = p.cfg
+    if model_frames is None or cfg.single_view_covers is None:
+        return False
+    if len({f.sha256 for _, f in rows}) != 1:
+        return False
+    if any(d.subtype in cfg.moving_subtypes for d, _ in rows):
+        return False
+    ran = {sha for d, _ in rows for sha in model_frames.get(d.model, ())}
+    seen = {rows[0][1].sha256}
+    usable = [(sha, ring) for sha, ring in coverage if sha in ran]
+    if covering_frames(*at, usable, exclude=seen) < cfg.single_view_covers:
+        return False
+    for det, _ in rows:
+        det.hold_reason = "single_view"
+    p.out.held_single_view += len(rows)
+    return True
 
 
 def assign_detections(
@@ -279,20 +351,39 @@ def assign_detections(
     zones: Sequence[Zone],
     config: LedgerConfig,
     actor: str,
+    model_frames: Mapping[str, Collection[str]] | None = None,
 ) -> Assigned:
-    """File the unfiled ones of ``detection_ids`` (see the module docstring). Takes the lock."""
+    """File the unfiled ones of ``detection_ids`` (see the module docstring). Takes the lock.
+
+    ``model_frames`` (model name → sha256 of the frames it ran on) enables the
+    single-view hold: a new object seen in one frame only, although at least
+    ``config.single_view_covers`` other frames of the flight that its model
+    ran on covered its position, is held (``single_view``), not filed.
+    """
     take_assignment_lock(session)
     flight = session.get_one(Flight, flight_id)
     p = _Push(session, flight, zones, config, actor, Assigned())
     rows = _unfiled(session, detection_ids)
+    coverage = _footprints(session, flight_id) if model_frames is not None else []
     for kind in sorted({_type(d) for d, _ in rows}):
         of_kind = [r for r in rows if r[0].type == kind]
-        radius = [extent_radius_m(d.area_m2) if config.use_extent else 0.0 for d, _ in of_kind]
-        sightings = [
-            Sighting(_natural_key(d, f), *_where(d), d.conf, r)
-            for (d, f), r in zip(of_kind, radius, strict=True)
-        ]
+        sightings = [_sighting(d, f, config) for d, f in of_kind]
         issues = _nearby_issues(session, kind, of_kind)
-        for group in group_sightings(sightings, gate_m=config.gate):
-            _place(p, group, [of_kind[i] for i in group.members], issues)
+        tracks = associate(sightings, [_site(i, config) for i in issues],
+                           gate_sigmas=config.gate_sigmas)  # fmt: skip
+        touched: list[Issue] = []
+        for track in tracks:
+            if not track.links:
+                continue
+            at = track_latlon(track, sightings)
+            members = [of_kind[i] for i in track.members]
+            if track.site is None and _single_view(p, members, at, coverage, model_frames):
+                continue
+            issue = _place(p, track, members, at, issues)
+            if issue is not None and track.site is not None:
+                touched.append(issue)
+        session.flush()
+        for issue in touched:
+            refine_issue(session=session, issue=issue, default_sigma_m=config.position_sigma_m,
+                         actor=actor, note=f"flight {flight.name}")  # fmt: skip
     return p.out

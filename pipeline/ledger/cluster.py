@@ -1,48 +1,75 @@
-"""One candidate per real object: grouping sightings by ground position (no database).
+"""One candidate per real object: associating sightings by ground position (no database).
 
-Within a flight, detections of one 四乱 type are grouped by **leader
-clustering**: take sightings by falling confidence (ties by their natural
-key, so the result never depends on input order); each one not yet taken
-leads a group and takes every untaken sighting within the link distance of
-it. Unlike single linkage this cannot chain a row of separate piles along a
-bank into one issue: a group spans at most twice the link distance.
+Sightings of one 四乱 type are taken **frame by frame** (by capture time,
+then frame sha256), and each frame's sightings are *assigned* to tracks —
+existing issues (:class:`Site`) and the objects this push has started:
 
-The link distance of two sightings is ``gate_m + r_a + r_b`` where ``r`` is
-the radius of a disc with the sighting's ground area (``0`` when unknown or
-``use_extent`` is off): two boxes on one large spoil heap have centres far
-apart. Distances are metres on a local tangent plane, fine at these scales.
+1. **One frame, distinct objects.** Two sightings of one frame are one object
+   only when their boxes overlap: IoU ≥ ``SAME_OBJECT_IOU`` (one vehicle boxed
+   as car and as truck: NMS is per class) or one lies within the other
+   (≥ ``CONTAINED`` of the smaller box). Objects cut by a tile seam are
+   joined before this, by the detector's border merge
+   (:mod:`pipeline.detect.merge`), which knows where the seams are; parked
+   cars side by side also touch, so touching alone never joins boxes here.
+   Otherwise two sightings of a frame never share a track, however close.
+2. **Gates from the error.** A sighting may join a track when their distance
+   is within ``gate_sigmas`` × the pair's combined 1σ plus both extents'
+   radii (:func:`pair_sigma_m`). Against a track already seen in this push the
+   pair shares the flight's GPS, height and attitude-offset biases, so only the
+   per-frame noise and the difference of the bias terms count; against an
+   existing issue the full errors of both add. Before a frame is assigned,
+   its common shift against this push's tracks is removed
+   (:mod:`pipeline.ledger.register`).
+3. **Assignment.** Each unit of a frame joins at most one track and each track
+   takes at most one unit per frame: the pairs within their gates are taken
+   greedily by (issue rank, ground distance, keys) — the nearest first, so a
+   row of parked cars maps car to car — and units left over start new tracks.
+   A track's position is the inverse-variance weighted mean of its sightings,
+   so it tightens as sightings add up and cannot drift along a row.
+
+Distances are metres on a local tangent plane, fine at these scales.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.ledger.register import frame_shift_m
+
 EARTH_RADIUS_M = 6_371_008.8
+#: Same-frame boxes with this IoU, or one this much inside the other, are one object.
+SAME_OBJECT_IOU = 0.5
+CONTAINED = 0.8
+
+Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
 class Sighting:
-    """A position to group (WGS-84): ``radius_m`` its extent, ``key`` breaks ties when sorting."""
+    """A position to associate (WGS-84), with its 1σ errors in metres.
+
+    ``sigma_m`` absolute; ``sigma_rel_m`` against another frame of the same
+    flight; ``sigma_bias_m`` the size of the bias term (terrain height and the
+    gimbal's attitude offset: shared within a flight, but of different size at
+    different obliquity). ``frame`` says
+    which frame it comes from and ``order`` where that frame comes in the push;
+    ``key`` breaks ties; ``box_px`` is the box in the frame's pixels.
+    """
 
     key: Hashable
+    frame: Hashable
+    order: tuple
     lat_deg: float
     lon_deg: float
-    conf: float
+    sigma_m: float
+    sigma_rel_m: float
+    sigma_bias_m: float = 0.0
     radius_m: float = 0.0
-
-
-@dataclass(frozen=True)
-class Group:
-    """Indexes of grouped sightings (leader first), their mean position and largest radius."""
-
-    members: tuple[int, ...]
-    lat_deg: float
-    lon_deg: float
-    radius_m: float
+    box_px: Box | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +81,42 @@ class Site:
     lon_deg: float
     radius_m: float
     rank: int
+    sigma_m: float
+
+
+@dataclass(frozen=True)
+class Link:
+    """How a sighting joined its track: ground distance and the gate it was within (metres).
+
+    Both are ``None`` for the sighting that started a new track.
+    """
+
+    index: int
+    distance_m: float | None
+    gate_m: float | None
+
+
+@dataclass
+class Track:
+    """An object: an existing issue (``site`` its index) or one this push starts."""
+
+    site: int | None
+    rank: int
+    x: float
+    y: float
+    weight: float  # Σ 1/σ² of the absolute position
+    radius_m: float
+    frames: set[Hashable] = field(default_factory=set)
+    links: list[Link] = field(default_factory=list)
+    # this push's sightings only: position, Σ 1/σ_rel², weighted height term
+    fx: float = 0.0
+    fy: float = 0.0
+    fw: float = 0.0
+    fbias: float = 0.0
+
+    @property
+    def members(self) -> tuple[int, ...]:
+        return tuple(link.index for link in self.links)
 
 
 def extent_radius_m(area_m2: float | None) -> float:
@@ -69,49 +132,167 @@ def distance_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
     return math.hypot(dx, dy)
 
 
-def _local_xy(
-    lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float
-) -> tuple[np.ndarray, np.ndarray]:
-    x = np.radians(lon - lon0) * EARTH_RADIUS_M * math.cos(math.radians(lat0))
-    y = np.radians(lat - lat0) * EARTH_RADIUS_M
-    return x, y
+def same_object(a: Box, b: Box) -> bool:
+    """Whether two boxes of one frame show one object (see the module docstring)."""
+    ix = min(a[2], b[2]) - max(a[0], b[0])
+    iy = min(a[3], b[3]) - max(a[1], b[1])
+    if ix <= 0 or iy <= 0:
+        return False
+    inter = ix * iy
+    area_a = (a[2] - a[0]) * (a[3] - a[1])
+    area_b = (b[2] - b[0]) * (b[3] - b[1])
+    union = area_a + area_b - inter
+    return inter >= SAME_OBJECT_IOU * union or inter >= CONTAINED * min(area_a, area_b)
 
 
-def group_sightings(sightings: Sequence[Sighting], *, gate_m: float) -> list[Group]:
-    """Leader clustering (see the module docstring). Groups come in leader order."""
-    n = len(sightings)
-    if n == 0:
-        return []
-    lat = np.array([s.lat_deg for s in sightings], dtype=float)
-    lon = np.array([s.lon_deg for s in sightings], dtype=float)
-    radius = np.array([s.radius_m for s in sightings], dtype=float)
-    x, y = _local_xy(lat, lon, float(lat.mean()), float(lon.mean()))
-    order = sorted(range(n), key=lambda i: (-sightings[i].conf, sightings[i].key))
-    taken = np.zeros(n, dtype=bool)
-    groups = []
-    for leader in order:
-        if taken[leader]:
-            continue
-        near = np.hypot(x - x[leader], y - y[leader]) <= gate_m + radius + radius[leader]
-        near &= ~taken
-        members = (leader, *(i for i in order if near[i] and i != leader))
-        taken[list(members)] = True
-        idx = list(members)
-        groups.append(
-            Group(members, float(lat[idx].mean()), float(lon[idx].mean()), float(radius[idx].max()))
-        )
-    return groups
+def pair_sigma_m(unit: Sighting, track: Track, *, same_flight: bool) -> float:
+    """The combined 1σ of a sighting and a track (see the module docstring)."""
+    if same_flight:
+        rel = 1.0 / math.sqrt(track.fw)
+        hgt = track.fbias - unit.sigma_bias_m
+        return math.sqrt(unit.sigma_rel_m**2 + rel**2 + hgt**2)
+    track_sigma = 1.0 / math.sqrt(track.weight)
+    return math.sqrt(unit.sigma_m**2 + track_sigma**2)
 
 
-def match_site(group: Group, sites: Sequence[Site], *, gate_m: float) -> int | None:
-    """Index of the site a group belongs to: within ``gate_m`` + radii, lowest rank, nearest."""
-    best: tuple[int, float, Hashable] | None = None
-    best_index = None
+class _Plane:
+    """WGS-84 ↔ local metres around one origin."""
+
+    def __init__(self, lat0: float, lon0: float) -> None:
+        self.lat0, self.lon0 = lat0, lon0
+        self.kx = math.radians(1.0) * EARTH_RADIUS_M * math.cos(math.radians(lat0))
+        self.ky = math.radians(1.0) * EARTH_RADIUS_M
+
+    def xy(self, lat: float, lon: float) -> tuple[float, float]:
+        return (lon - self.lon0) * self.kx, (lat - self.lat0) * self.ky
+
+    def latlon(self, x: float, y: float) -> tuple[float, float]:
+        return self.lat0 + y / self.ky, self.lon0 + x / self.kx
+
+
+def _units(sightings: Sequence[Sighting], idx: list[int]) -> list[list[int]]:
+    """Same-frame sightings grouped into objects (connected by :func:`same_object`)."""
+    parent = {i: i for i in idx}
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for n, i in enumerate(idx):
+        for j in idx[n + 1 :]:
+            a, b = sightings[i].box_px, sightings[j].box_px
+            if a is not None and b is not None and same_object(a, b):
+                parent[find(j)] = find(i)
+    groups: dict[int, list[int]] = {}
+    for i in idx:
+        groups.setdefault(find(i), []).append(i)
+    return sorted(groups.values(), key=lambda g: sightings[g[0]].key)
+
+
+def _unit_sighting(sightings: Sequence[Sighting], members: list[int]) -> Sighting:
+    """One sighting standing for a same-frame unit: the most precise member, widest extent."""
+    best = min(members, key=lambda i: (sightings[i].sigma_m, sightings[i].key))
+    radius = max(sightings[i].radius_m for i in members)
+    s = sightings[best]
+    return Sighting(s.key, s.frame, s.order, s.lat_deg, s.lon_deg, s.sigma_m, s.sigma_rel_m,
+                    s.sigma_bias_m, radius, s.box_px)  # fmt: skip
+
+
+def _add(track: Track, s: Sighting, xy: tuple[float, float], aligned: tuple[float, float],
+         members: list[int]) -> None:  # fmt: skip
+    """Add a sighting: ``xy`` as seen, ``aligned`` with the frame's shift removed."""
+    w = 1.0 / s.sigma_m**2
+    track.x = (track.x * track.weight + xy[0] * w) / (track.weight + w)
+    track.y = (track.y * track.weight + xy[1] * w) / (track.weight + w)
+    track.weight += w
+    fw = 1.0 / s.sigma_rel_m**2
+    total = track.fw + fw
+    track.fx = (track.fx * track.fw + aligned[0] * fw) / total
+    track.fy = (track.fy * track.fw + aligned[1] * fw) / total
+    track.fbias = (track.fbias * track.fw + s.sigma_bias_m * fw) / total
+    track.fw = total
+    track.radius_m = max(track.radius_m, s.radius_m)
+    track.frames.add(s.frame)
+
+
+def associate(
+    sightings: Sequence[Sighting], sites: Sequence[Site], *, gate_sigmas: float
+) -> list[Track]:
+    """Tracks (sites first, in order, then new ones) with the sightings that joined them."""
+    if not sightings:
+        return [Track(i, s.rank, 0, 0, 1, s.radius_m) for i, s in enumerate(sites)]
+    plane = _Plane(sightings[0].lat_deg, sightings[0].lon_deg)
+    tracks = []
     for i, site in enumerate(sites):
-        d = distance_m(group.lat_deg, group.lon_deg, site.lat_deg, site.lon_deg)
-        if d > gate_m + group.radius_m + site.radius_m:
+        x, y = plane.xy(site.lat_deg, site.lon_deg)
+        tracks.append(Track(i, site.rank, x, y, 1.0 / site.sigma_m**2, site.radius_m))
+    frames: dict[Hashable, list[int]] = {}
+    for i, s in enumerate(sightings):
+        frames.setdefault(s.frame, []).append(i)
+    for frame in sorted(frames, key=lambda f: (sightings[frames[f][0]].order, str(f))):
+        units = [(m, _unit_sighting(sightings, m)) for m in _units(sightings, frames[frame])]
+        _assign_frame(units, tracks, plane, gate_sigmas)
+    return tracks
+
+
+def _gates(units: list[Sighting], tracks: list[Track], gate_sigmas: float) -> np.ndarray:
+    """(U, T) gates in metres: ``gate_sigmas`` × :func:`pair_sigma_m` + both radii."""
+    t = np.array([(k.weight, k.fw, k.fbias, k.radius_m) for k in tracks]).reshape(-1, 4)
+    u = np.array([(s.sigma_m, s.sigma_rel_m, s.sigma_bias_m, s.radius_m) for s in units])
+    u = u.reshape(-1, 4)
+    with np.errstate(divide="ignore"):
+        same = np.sqrt(u[:, 1:2] ** 2 + 1.0 / t[None, :, 1] + (t[None, :, 2] - u[:, 2:3]) ** 2)
+        other = np.sqrt(u[:, 0:1] ** 2 + 1.0 / t[None, :, 0])
+    sigma = np.where(t[None, :, 1] > 0, same, other)
+    return gate_sigmas * sigma + u[:, 3:4] + t[None, :, 3]
+
+
+def _assign_frame(
+    units: list[tuple[list[int], Sighting]],
+    tracks: list[Track],
+    plane: _Plane,
+    gate_sigmas: float,
+) -> None:
+    xys = [plane.xy(u.lat_deg, u.lon_deg) for _, u in units]
+    gates = _gates([u for _, u in units], tracks, gate_sigmas)
+    pos = np.array([(k.x, k.y, k.fx, k.fy, k.fw > 0) for k in tracks]).reshape(-1, 5)
+    flight = np.flatnonzero(pos[:, 4] > 0)
+    uxy = np.array(xys).reshape(-1, 2)
+    typical = np.median(gates[:, flight].min(axis=1)) if len(flight) and units else 0.0
+    shift = frame_shift_m(uxy, pos[flight, 2:4], gates[:, flight], float(typical) / gate_sigmas)
+    aligned = [(x + shift[0], y + shift[1]) for x, y in xys]
+    same = pos[None, :, 4] > 0
+    d = np.where(
+        same,
+        np.hypot(uxy[:, None, 0] + shift[0] - pos[None, :, 2],
+                 uxy[:, None, 1] + shift[1] - pos[None, :, 3]),
+        np.hypot(uxy[:, None, 0] - pos[None, :, 0], uxy[:, None, 1] - pos[None, :, 1]),
+    )  # fmt: skip
+    within = zip(*np.nonzero(d <= gates), strict=True)
+    pairs = [(tracks[ti].rank, float(d[ui, ti]), units[ui][1].key, int(ti), int(ui),
+              float(gates[ui, ti])) for ui, ti in within]  # fmt: skip
+    pairs.sort(key=lambda p: (p[0], p[1], str(p[2]), p[3]))
+    taken_units: set[int] = set()
+    taken_tracks: set[int] = set()
+    for _rank, d, _key, ti, ui, gate in pairs:
+        if ui in taken_units or ti in taken_tracks:
             continue
-        score = (site.rank, d, site.key)
-        if best is None or score < best:
-            best, best_index = score, i
-    return best_index
+        taken_units.add(ui)
+        taken_tracks.add(ti)
+        members, unit = units[ui]
+        _add(tracks[ti], unit, xys[ui], aligned[ui], members)
+        tracks[ti].links.extend(Link(i, round(d, 2), round(gate, 2)) for i in members)
+    for ui, (members, unit) in enumerate(units):
+        if ui in taken_units:
+            continue
+        track = Track(None, 0, *xys[ui], 0.0, 0.0)
+        _add(track, unit, xys[ui], aligned[ui], members)
+        track.links.extend(Link(i, None, None) for i in members)
+        tracks.append(track)
+
+
+def track_latlon(track: Track, sightings: Sequence[Sighting]) -> tuple[float, float]:
+    """A new track's position (WGS-84): its sightings' inverse-variance weighted mean."""
+    plane = _Plane(sightings[0].lat_deg, sightings[0].lon_deg)
+    return plane.latlon(track.x, track.y)

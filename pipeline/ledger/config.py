@@ -1,15 +1,22 @@
 """Ledger settings, loaded once at the entry point and passed down.
 
-Defaults come from two numbers worth knowing:
+Defaults come from numbers worth knowing:
 
-- **Clustering gate.** A detection's ground position is off by the GPS error
-  (1–3 m without RTK) plus the georeferencing error of a box centre
-  (attitude and height errors at 30–100 m: a few metres), so each position
-  has a standard deviation of about ``position_sigma_m`` = 3.5 m. Two
-  sightings of one object then differ by σ·√2 ≈ 5 m; ``gate_sigmas`` = 2 of
-  that gives a gate of ≈ 9.9 m. Large objects add their extent: two
-  detections link when their centres are within ``gate + r_a + r_b``, where
-  ``r`` is the radius of a disc of the detection's ground area.
+- **Association gates.** Each georeferenced detection carries its own 1σ
+  position error (:mod:`pipeline.geo.uncertainty`: attitude, height, GPS;
+  0.8 m at nadir from 40 m, 9 m at 19° below the horizon from 40 m). Two
+  sightings may be one object when their distance is within ``gate_sigmas``
+  (2) × their combined σ plus the radii of discs of their ground areas
+  (:mod:`pipeline.ledger.cluster`). Detections stored without an error (older
+  pushes, other tools) get ``position_sigma_m`` = 3.5 m, which with 2σ gives
+  the former fixed gate of 2·3.5·√2 ≈ 9.9 m (``gate``).
+- **Plausibility.** A detection is stored but opens no candidate when its
+  frame looks level or up (gimbal pitch above ``level_pitch_deg`` = −10°),
+  its ray runs within ``min_depression_deg`` = 5° of the horizon, it lies
+  beyond ``max_range_m`` = 1000 m of the camera, or its ground area is
+  outside ``plausible_area_m2`` for its subtype (``[min, max]`` by subtype
+  id, type or ``default``; a car is not 300 m², floating garbage is not
+  280,000 m²).
 - **Severity.** Many provincial rules grade by size (e.g. flood-obstructing
   crops or trees: 1000–5000 m² 较严重, ≥ 5000 m² 重大). ``severity_m2`` maps a
   subtype id, a type or ``default`` to the two area thresholds.
@@ -43,6 +50,37 @@ class SeverityThresholds(BaseModel):
         return self
 
 
+class AreaRange(BaseModel):
+    """Ground areas (m²) a detection of one class can plausibly have."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_m2: float = Field(ge=0)
+    max_m2: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AreaRange:
+        if self.max_m2 <= self.min_m2:
+            raise ValueError(f"max_m2 ({self.max_m2}) must be > min_m2 ({self.min_m2})")
+        return self
+
+
+def _areas(**ranges: tuple[float, float]) -> dict[str, AreaRange]:
+    return {k.replace("__", "."): AreaRange(min_m2=a, max_m2=b) for k, (a, b) in ranges.items()}
+
+
+#: Generous bounds on a box's ground area (oblique boxes also cover ground behind an object).
+DEFAULT_AREAS = _areas(
+    default=(0.01, 100_000.0),
+    luandui=(0.05, 20_000.0),
+    luandui__floating_garbage=(0.01, 2_000.0),
+    luancai__heavy_vehicle=(1.0, 200.0),  # a semi-trailer seen at 15° covers ~120 m²
+    luancai__excavator=(1.0, 200.0),
+    luancai__dredger=(5.0, 5_000.0),
+    luanjian__shed=(1.0, 5_000.0),
+)
+
+
 class LedgerConfig(BaseModel):
     """How flights become ledger rows. Distances in metres, areas in m²."""
 
@@ -59,6 +97,20 @@ class LedgerConfig(BaseModel):
     )
     outside_zone: Literal["keep", "drop"] = "keep"
     default_division_code: str = Field(default="000000", pattern=r"^\d{6}(\d{6})?$")
+    level_pitch_deg: float = Field(default=-10.0, le=0)
+    min_depression_deg: float = Field(default=5.0, ge=0, le=90)
+    max_range_m: float = Field(default=1000.0, gt=0)
+    plausible_area_m2: dict[str, AreaRange] = Field(default_factory=lambda: dict(DEFAULT_AREAS))
+    single_view_covers: int | None = Field(
+        default=2,
+        ge=1,
+        description="hold a new object seen in one frame only when at least this many other "
+        "frames of the flight, on which its model ran, covered its position (None: never)",
+    )
+    moving_subtypes: list[str] = Field(
+        default_factory=lambda: ["luancai.heavy_vehicle", "luancai.dredger"],
+        description="subtypes whose objects move between frames: never held as single views",
+    )
     severity_m2: dict[str, SeverityThresholds] = Field(
         default_factory=lambda: {"default": SeverityThresholds(serious_m2=1000.0, major_m2=5000.0)}
     )
@@ -69,6 +121,13 @@ class LedgerConfig(BaseModel):
         if self.gate_m is not None:
             return self.gate_m
         return self.gate_sigmas * self.position_sigma_m * math.sqrt(2.0)
+
+    def area_range(self, subtype: str | None) -> AreaRange | None:
+        """The plausible area range for a subtype (subtype id, then type, then ``default``)."""
+        kind = subtype.split(".", 1)[0] if subtype else None
+        areas = self.plausible_area_m2
+        key = next((k for k in (subtype, kind, "default") if k and k in areas), None)
+        return areas[key] if key else None
 
     def severity(self, subtype: str | None, area_m2: float | None) -> str | None:
         """``general`` / ``serious`` / ``major`` for an area, or ``None`` when it is unknown."""

@@ -142,6 +142,12 @@ class Detection(Base):
     footprint: Mapped[list[list[float]] | None] = mapped_column(JSON)
     area_m2: Mapped[float | None] = mapped_column(Double)
     captured_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    sigma_m: Mapped[float | None] = mapped_column(Double)
+    sigma_rel_m: Mapped[float | None] = mapped_column(Double)
+    sigma_bias_m: Mapped[float | None] = mapped_column(Double)
+    range_m: Mapped[float | None] = mapped_column(Double)
+    depression_deg: Mapped[float | None] = mapped_column(Double)
+    hold_reason: Mapped[str | None] = mapped_column(String(32))
 
     frame: Mapped[Frame] = relationship()
 
@@ -172,6 +178,7 @@ class Issue(Base):
     lat_deg: Mapped[float] = mapped_column(Double)
     lon_deg: Mapped[float] = mapped_column(Double)
     area_m2: Mapped[float | None] = mapped_column(Double)
+    sigma_m: Mapped[float | None] = mapped_column(Double)
     severity: Mapped[str | None] = mapped_column(String(16))
     discovered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     discovery_method: Mapped[str] = mapped_column(String(32))
@@ -201,7 +208,9 @@ class Evidence(Base):
     issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True)
     detection_id: Mapped[int] = mapped_column(ForeignKey("detection.id"), unique=True)
     flight_id: Mapped[int] = mapped_column(ForeignKey("flight.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # first / recurrence / rebound
+    kind: Mapped[str] = mapped_column(String(16))  # first / recurrence / rebound / split
+    distance_m: Mapped[float | None] = mapped_column(Double)
+    gate_m: Mapped[float | None] = mapped_column(Double)
     added_at_utc: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
 
     detection: Mapped[Detection] = relationship()

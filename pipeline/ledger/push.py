@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.ledger.assign import assign_detections
 from pipeline.ledger.config import LedgerConfig
+from pipeline.ledger.plausible import hold_reason
 from pipeline.ledger.store import (
     FlightRef,
     LatLonRing,
@@ -51,6 +53,7 @@ class PushResult:
     context_only: int
     not_georeferenced: int
     dropped_outside_zone: int
+    held: tuple[tuple[str, int], ...] = ()  # (hold reason, 四乱 detections), sorted
 
 
 def _located(det: GroundDetection) -> bool:
@@ -67,15 +70,23 @@ def push_flight(
     config: LedgerConfig | None = None,
     footprints: Mapping[str, LatLonRing] | None = None,
     actor: str = "hehu",
+    model_frames: Mapping[str, Collection[str]] | None = None,
 ) -> PushResult:
     """Store a flight and file its 四乱 detections as ledger candidates (see the module docstring).
 
-    ``footprints`` maps a frame's sha256 to its ground outline ``((lat, lon), …)``.
+    ``footprints`` maps a frame's sha256 to its ground outline ``((lat, lon), …)``;
+    ``model_frames`` (model name → sha256 of the frames it ran on) enables the
+    single-view hold (:func:`pipeline.ledger.assign.assign_detections`).
     Detections of context-only classes (``subtype`` None) and ones without a
     ground position are stored but open no issue. ``actor`` is written to the
     audit log.
     """
     config = config or LedgerConfig()
+    pitch = {f.sha256: f.xmp.gimbal_pitch_deg if f.xmp else None for f in frames}
+
+    def hold(det: GroundDetection) -> str | None:
+        return hold_reason(det, pitch.get(det.frame_sha256), config)
+
     with session_factory.begin() as session:
         flight_id = store_flight_row(session=session, flight=flight, frames=frames)
         frame_ids = store_frames(
@@ -90,6 +101,7 @@ def push_flight(
             frame_ids=frame_ids,
             detections=detections,
             quantum_px=config.box_quantum_px,
+            hold=hold,
         )
     with session_factory.begin() as session:
         out = assign_detections(
@@ -99,7 +111,11 @@ def push_flight(
             zones=zones,
             config=config,
             actor=actor,
+            model_frames=model_frames,
         )
+    held = Counter(r for d in detections if type_of(d.subtype) and (r := hold(d)))
+    if out.held_single_view:
+        held["single_view"] += out.held_single_view
     result = PushResult(
         flight_key=flight.key,
         detections=len(detection_ids),
@@ -109,13 +125,15 @@ def push_flight(
         context_only=sum(type_of(d.subtype) is None for d in detections),
         not_georeferenced=sum(not _located(d) for d in detections),
         dropped_outside_zone=out.dropped_outside_zone,
-    )
+        held=tuple(sorted(held.items())),
+    )  # fmt: skip
     log.info(
-        "flight %s: %d detections, %d new candidates, %d recurrences, %d rebounds",
+        "flight %s: %d detections, %d new candidates, %d recurrences, %d rebounds, held %s",
         flight.name,
         result.detections,
         len(result.created),
         len(result.recurred),
         len(result.rebounded),
+        dict(result.held) or "none",
     )
     return result

@@ -102,6 +102,10 @@ class EvidenceView:
     lon: float | None
     area_m2: float | None
     captured_at: dt.datetime | None
+    detection_id: int | None = None
+    distance_m: float | None = None  # how far from its issue it joined (None: it opened it)
+    gate_m: float | None = None  # the gate it was within
+    sigma_m: float | None = None  # its position's 1σ
 
 
 @dataclass(frozen=True)
@@ -227,7 +231,7 @@ def issue_detail(*, session: Session, code: str) -> IssueDetail:
     """One issue with every piece of evidence and its audit history."""
     issue = get_issue(session=session, code=code)
     query = (
-        select(Evidence.kind, Flight.name, Frame, Detection)
+        select(Evidence.kind, Evidence.distance_m, Evidence.gate_m, Flight.name, Frame, Detection)
         .join(Detection, Evidence.detection_id == Detection.id)
         .join(Frame, Detection.frame_id == Frame.id)
         .join(Flight, Evidence.flight_id == Flight.id)
@@ -248,8 +252,12 @@ def issue_detail(*, session: Session, code: str) -> IssueDetail:
             lon=det.lon_deg,
             area_m2=det.area_m2,
             captured_at=det.captured_at or frame.captured_at,
+            detection_id=det.id,
+            distance_m=distance,
+            gate_m=gate,
+            sigma_m=det.sigma_m,
         )
-        for kind, flight, frame, det in session.execute(query)
+        for kind, distance, gate, flight, frame, det in session.execute(query)
     )
     view = _view(issue, _evidence_summary(session, [issue.id])[issue.id])
     return IssueDetail(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,7 +179,9 @@ def _finite(value: float | None) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
-def _detection_row(det: GroundDetection, frame_id: int, quantum_px: float) -> dict[str, Any]:
+def _detection_row(
+    det: GroundDetection, frame_id: int, quantum_px: float, hold: str | None
+) -> dict[str, Any]:
     q = quantise_box(det.xyxy_px, quantum_px)
     x0, y0, x1, y1 = (float(v) for v in det.xyxy_px)
     return {
@@ -203,6 +205,12 @@ def _detection_row(det: GroundDetection, frame_id: int, quantum_px: float) -> di
         "footprint": [list(p) for p in det.footprint] if det.footprint else None,
         "area_m2": _finite(det.area_m2),
         "captured_at": parse_local_time(det.captured_at),
+        "sigma_m": _finite(det.sigma_m),
+        "sigma_rel_m": _finite(det.sigma_rel_m),
+        "sigma_bias_m": _finite(det.sigma_bias_m),
+        "range_m": _finite(det.range_m),
+        "depression_deg": _finite(det.depression_deg),
+        "hold_reason": hold,
     }
 
 
@@ -212,11 +220,18 @@ def store_detections(
     frame_ids: Mapping[str, int],
     detections: Sequence[GroundDetection],
     quantum_px: float,
+    hold: Callable[[GroundDetection], str | None] | None = None,
 ) -> list[int]:
-    """Insert new detections in key order; return the ids of all the given ones, in key order."""
+    """Insert new detections in key order; return the ids of all the given ones, in key order.
+
+    ``hold(det)`` gives the reason a detection opens no candidate (stored with it), or None.
+    """
     by_key = {detection_key(d, quantum_px): d for d in detections}
     keys = sorted(by_key)
-    rows = [_detection_row(by_key[k], frame_ids[k[0]], quantum_px) for k in keys]
+    rows = [
+        _detection_row(by_key[k], frame_ids[k[0]], quantum_px, hold(by_key[k]) if hold else None)
+        for k in keys
+    ]
     insert_ignore(session, Detection.__table__, rows, _DETECTION_KEY_COLUMNS)
     wanted = {(frame_ids[k[0]], *k[1:]): k for k in keys}
     found: dict[DetectionKey, int] = {}

@@ -54,7 +54,7 @@ class Zone:
         return any(_in_polygon(poly, lon_deg, lat_deg) for poly in self.polygons)
 
 
-def _in_ring(ring: Ring, x: float, y: float) -> bool:
+def in_ring(ring: Ring, x: float, y: float) -> bool:
     """Ray casting (even-odd) for one ring of ``(x, y)`` vertices."""
     inside = False
     n = len(ring)
@@ -68,7 +68,7 @@ def _in_ring(ring: Ring, x: float, y: float) -> bool:
 
 def _in_polygon(poly: Polygon, x: float, y: float) -> bool:
     outer, *holes = poly
-    return _in_ring(outer, x, y) and not any(_in_ring(h, x, y) for h in holes)
+    return in_ring(outer, x, y) and not any(in_ring(h, x, y) for h in holes)
 
 
 def find_zone(zones: Sequence[Zone], lat_deg: float, lon_deg: float) -> Zone | None:

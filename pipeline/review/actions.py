@@ -235,6 +235,19 @@ def _attach_frame(session: Session, issue: Issue, ctx: ActionContext, frame_id: 
     )  # fmt: skip
 
 
+def split(session: Session, ctx: ActionContext) -> Issue:
+    """Move one sighting (form field ``detection_id``) into a new candidate; returns the new one."""
+    from pipeline.ledger.split import split_sighting
+
+    try:
+        detection_id = int(ctx.form.get("detection_id", ""))
+    except ValueError as e:
+        raise BadInputError("a split needs the sighting's detection_id (a number)") from e
+    return split_sighting(session=session, code=ctx.code, detection_id=detection_id,
+                          expected_version=ctx.version, actor=ctx.actor,
+                          note=_text(ctx.form, "note", 500))  # fmt: skip
+
+
 #: action name → (function, statuses it starts from). All need the ``review`` permission.
 ACTIONS: Mapping[str, tuple[Callable[[Session, ActionContext], Issue], frozenset[str]]] = {
     "confirm": (confirm, frozenset({"candidate"})),
@@ -247,6 +260,12 @@ ACTIONS: Mapping[str, tuple[Callable[[Session, ActionContext], Issue], frozenset
     "rectified": (rectified, frozenset({"rectifying"})),
     "fail_check": (fail_check, frozenset({"rectified"})),
     "close": (close, frozenset({"rectified"})),
+    "split": (
+        split,
+        frozenset(
+            {"candidate", "confirmed", "false_positive", "assigned", "rectifying", "rectified"}
+        ),
+    ),
 }
 
 

@@ -39,6 +39,9 @@ class Sighting:
     xyxy_px: tuple[float, float, float, float]
     captured_at: dt.datetime | None
     crop_file_id: int | None
+    distance_m: float | None = None  # how far from its issue it joined (None: it opened it)
+    gate_m: float | None = None  # the gate it was within
+    sigma_m: float | None = None  # its position's 1σ
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def _feature(kind: str, geometry: dict[str, Any], **props: Any) -> dict[str, Any
 def _features(view: IssueView, rows: list[tuple[Any, ...]]) -> dict[str, Any]:
     features = []
     frames_done: set[int] = set()
-    for det, frame, _flight, _kind in rows:
+    for det, frame, *_ in rows:
         if frame.id not in frames_done and (ring := _ring(frame.footprint)):
             frames_done.add(frame.id)
             name = frame.path.replace("\\", "/").rsplit("/", 1)[-1]
@@ -87,7 +90,7 @@ def candidate_detail(*, session: Session, code: str) -> CandidateDetail:
     """The issue ``code`` with its sightings, history, attachments and map features."""
     detail = issue_detail(session=session, code=code)
     query = (
-        select(Detection, Frame, Flight.name, Evidence.kind)
+        select(Detection, Frame, Flight.name, Evidence.kind, Evidence.distance_m, Evidence.gate_m)
         .join(Evidence, Evidence.detection_id == Detection.id)
         .join(Issue, Issue.id == Evidence.issue_id)
         .join(Frame, Frame.id == Detection.frame_id)
@@ -116,8 +119,11 @@ def candidate_detail(*, session: Session, code: str) -> CandidateDetail:
             xyxy_px=(det.x0_px, det.y0_px, det.x1_px, det.y1_px),
             captured_at=det.captured_at or frame.captured_at,
             crop_file_id=crops.get(det.id),
+            distance_m=distance,
+            gate_m=gate,
+            sigma_m=det.sigma_m,
         )
-        for det, frame, flight, kind in rows
+        for det, frame, flight, kind, distance, gate in rows
     )
     attachments = tuple(
         session.scalars(

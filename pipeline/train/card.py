@@ -20,8 +20,6 @@ __all__ = ["build_card", "next_version", "sha256_file", "write_card"]
 log = logging.getLogger(__name__)
 
 CARD_FILE = "card.yaml"
-#: Recipe keys copied to the card as they are, when the recipe sets them.
-PASSED_KEYS = ("band", "surface")
 
 
 def build_card(
@@ -52,7 +50,8 @@ def build_card(
         "class_map": class_map,
         "input_size_px": input_size_px,
         "train_gsd_cm_per_px": recipe.train_gsd_cm_per_px,
-        **{key: getattr(recipe, key) for key in PASSED_KEYS if getattr(recipe, key) is not None},
+        "band": recipe.band,
+        "surface": recipe.surface,
         "tile": {"size_px": recipe.tile.size_px, "overlap_frac": recipe.tile.overlap_frac},
         "thresholds": {"conf": recipe.thresholds.conf, "iou": recipe.thresholds.iou},
         "weights": {

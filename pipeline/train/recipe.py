@@ -10,7 +10,7 @@ model without a recipe trains at native scale with every class mapped to
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -65,6 +65,10 @@ class Recipe(_Strict):
     classes: list[str] | None = None
     class_map: dict[str, str | None] = {}
     train_gsd_cm_per_px: float | None = Field(default=None, gt=0.0)
+    #: written to the card (docs/MODEL_CARD.md): the band the model is trained on, and
+    #: whether its objects lie on water (the engine then gates it by the water estimate)
+    band: Literal["visible", "thermal"] = "visible"
+    surface: Literal["any", "water", "shore"] = "any"
     reference_len_m: dict[str, float] = {}
     source_gsd_cm_per_px: dict[str, float] = {}
     #: source name -> file-name globs (``DJI_031[4-9]*``); frames matching none keep their
@@ -79,10 +83,6 @@ class Recipe(_Strict):
     thresholds: Thresholds = Thresholds()
     train_args: dict[str, Any] = {}
     notes: str = ""
-    #: passed to the card when given (see docs/MODEL_CARD.md): the light band the model was
-    #: trained on (visible, thermal) and where its objects lie (water, any)
-    band: str | None = None
-    surface: str | None = None
 
 
 def load_recipe(path: Path | str) -> Recipe:

@@ -41,3 +41,22 @@ def test_hehu_detect_text(models_dir: Path, tmp_path: Path, capsys) -> None:
     assert main(["detect", str(good), "--model", UNTRAINED, "--models-dir", str(models_dir)]) == 0
     out = capsys.readouterr().out
     assert "400×300" in out and "native scale" in out and "no detections" in out
+
+
+def test_hehu_detect_skips_visible_models_on_a_thermal_frame(
+    models_dir: Path, tmp_path: Path, capsys
+) -> None:
+    from tests.ingest.synth import write_jpeg
+
+    thermal = write_jpeg(
+        tmp_path / "DJI_20261203101500_0001_T.JPG", 640, 512, model="M30T",
+        xmp_extra={"ImageSource": "InfraredCamera"},
+    )  # fmt: skip
+    argv = ["detect", str(thermal), "--model", UNTRAINED, "--models-dir", str(models_dir)]
+    assert main([*argv, "--json"]) == 0
+    (image,) = json.loads(capsys.readouterr().out)["images"]
+    assert image["band"] == "thermal" and "InfraredCamera" in image["band_why"]
+    status = image["models"][UNTRAINED]
+    assert "thermal frame" in status["skipped"] and status["tiles_run"] == 0
+    assert main(argv) == 0
+    assert f"{UNTRAINED:<13} skipped: thermal frame" in capsys.readouterr().out

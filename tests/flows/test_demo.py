@@ -16,3 +16,8 @@ def test_demo_runs_the_flow_and_prints_where_things_are(prefect_api, capsys, led
     assert "report: " in out and ".html" in out
     assert "time: ingest" in out
     assert "hehu review" in out
+    # the sample is a lakeside park with no 四乱: river-debris runs only where there is water
+    assert "river-debris skipped" in out and "frames: no water in the frame" in out
+    assert "context (never a candidate by itself): car" in out
+    new = int(out.split("new candidates: ")[1].split()[0])
+    assert new <= 2, out

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
+import pytest
 
 from pipeline.geo.matching import RANSAC_PX, match_features, orb_features
 
@@ -47,4 +48,14 @@ def test_too_few_features_match_nothing() -> None:
     blank = np.full((600, 900), 128, np.uint8)
     a, _ = _views()
     uv_a, uv_b = match_features(orb_features(blank), orb_features(a))
+    assert uv_a.shape == uv_b.shape == (0, 2)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 100), (100, 1), (31, 200), (0, 0)])
+def test_an_image_too_small_for_orb_has_no_features(shape) -> None:
+    """OpenCV asserts (inv_scale_x > 0) on a 1 px side; the answer must be "none"."""
+    gray = np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8)
+    features = orb_features(gray, scale=2.0)
+    assert len(features) == 0 and features.descriptors is None
+    uv_a, uv_b = match_features(features, orb_features(_views()[0]))
     assert uv_a.shape == uv_b.shape == (0, 2)

@@ -96,3 +96,27 @@ def test_an_unreadable_frame_is_a_clear_error(tmp_path) -> None:
     for path in (bad, tmp_path / "gone.JPG"):
         with pytest.raises(HehuError, match="yaw check"):
             load_gray_reduced(dataclasses.replace(meta, path=str(path)))
+
+
+def test_a_frame_the_check_cannot_read_is_unchecked_and_the_rest_go_on() -> None:
+    """A 1×1 picture (OpenCV asserted in ORB) and a loader crash each cost one frame only."""
+    import cv2
+
+    from pipeline.geo.yaw_check import check_yaw
+
+    metas = [dataclasses.replace(shot(n, 0.0), path=f"f{n}.jpg", sha256=f"{n}" * 64)
+             for n in range(4)]  # fmt: skip
+    texture = cv2.GaussianBlur(
+        np.random.default_rng(1).integers(0, 255, (600, 900), dtype=np.uint8), (0, 0), 1.5
+    )
+
+    def load_gray(meta):
+        if meta.path == "f1.jpg":
+            return np.zeros((1, 1), np.uint8)
+        if meta.path == "f2.jpg":
+            raise cv2.error("simulated library failure")
+        return texture
+
+    verdicts = check_yaw(metas, load_gray)
+    assert [v.sha256 for v in verdicts] == [m.sha256 for m in metas]
+    assert [v.status for v in verdicts] == ["unchecked"] * 4

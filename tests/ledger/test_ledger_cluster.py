@@ -11,25 +11,39 @@ from ledger_helpers import offset
 from pipeline.ledger.cluster import (
     Sighting,
     Site,
+    associate,
     distance_m,
     extent_radius_m,
-    group_sightings,
-    match_site,
+    same_object,
+    track_latlon,
 )
 from pipeline.ledger.config import LedgerConfig, SeverityThresholds
+from pipeline.ledger.position import weighted_position
 
 
-def sightings(
-    points: list[tuple[float, float]], conf: float = 0.5, radius: float = 0.0
-) -> list[Sighting]:
-    return [
-        Sighting(i, *offset(e, n), conf=conf, radius_m=radius) for i, (e, n) in enumerate(points)
-    ]
+def sighting(
+    key: str,
+    frame: str,
+    east: float,
+    north: float,
+    *,
+    sigma: float = 3.5,
+    rel: float | None = None,
+    hgt: float = 0.0,
+    radius: float = 0.0,
+    box: tuple[float, float, float, float] | None = None,
+) -> Sighting:
+    return Sighting(key, frame, (frame,), *offset(east, north), sigma,
+                    sigma if rel is None else rel, hgt, radius, box)  # fmt: skip
+
+
+def objects(tracks) -> list[tuple[int, ...]]:
+    return sorted(t.members for t in tracks if t.links)
 
 
 def test_default_gate_comes_from_position_uncertainty() -> None:
     cfg = LedgerConfig()
-    assert cfg.gate == pytest.approx(2.0 * 3.5 * math.sqrt(2.0))  # ≈ 9.9 m
+    assert cfg.gate == pytest.approx(2.0 * 3.5 * math.sqrt(2.0))  # ≈ 9.9 m without sigmas
     assert LedgerConfig(gate_m=25.0).gate == 25.0
 
 
@@ -39,64 +53,125 @@ def test_distance_is_metres() -> None:
 
 
 @pytest.mark.parametrize(
-    ("points", "gate", "expected"),
+    ("a", "b", "same"),
     [
-        ([(0, 0), (3, 0), (0, 4)], 9.9, [(0, 1, 2)]),  # one object seen three times
-        ([(0, 0), (20, 0)], 9.9, [(0,), (1,)]),  # two objects
-        (
-            [(0, 0), (8, 0), (16, 0), (24, 0)],
-            9.9,
-            [(0, 1), (2, 3)],
-        ),  # a row of piles does not chain
-        ([(0, 0), (20, 0)], 25.0, [(0, 1)]),  # a wider gate joins them
+        ((0, 0, 100, 50), (10, 5, 110, 55), True),  # one vehicle boxed as car and as truck
+        ((0, 0, 100, 50), (20, 10, 60, 40), True),  # a box inside another
+        ((0, 0, 40, 20), (50, 0, 90, 20), False),  # two parked cars, a gap between
+        ((0, 0, 40, 20), (40, 0, 80, 20), False),  # two parked cars touching
+        ((0, 0, 40, 20), (30, 0, 70, 20), False),  # side by side, oblique: a little overlap
+        ((0, 0, 40, 20), (30, 15, 70, 35), False),  # touching corners
     ],
 )
-def test_groups(
-    points: list[tuple[float, float]], gate: float, expected: list[tuple[int, ...]]
-) -> None:
-    groups = group_sightings(sightings(points), gate_m=gate)
-    assert sorted(tuple(sorted(g.members)) for g in groups) == expected
+def test_same_object_in_one_frame(a, b, same) -> None:
+    assert same_object(a, b) is same
+    assert same_object(b, a) is same
+
+
+def test_distinct_boxes_of_one_frame_never_share_an_issue() -> None:
+    # Five cars 2.5 m apart in one frame, sigma 3.5 m: all within any gate of each other.
+    row = [sighting(f"c{i}", "f1", 2.5 * i, 0, box=(50.0 * i, 0, 50.0 * i + 40, 20))
+           for i in range(5)]  # fmt: skip
+    assert objects(associate(row, [], gate_sigmas=2.0)) == [(0,), (1,), (2,), (3,), (4,)]
+
+
+def test_overlapping_boxes_of_one_frame_are_one_object() -> None:
+    s = [
+        sighting("a", "f1", 0, 0, box=(0, 0, 100, 50)),
+        sighting("b", "f1", 1, 0, box=(5, 2, 100, 52)),
+    ]
+    assert objects(associate(s, [], gate_sigmas=2.0)) == [(0, 1)]
+
+
+@pytest.mark.parametrize("shift_east_m", [0.4, 1.0, 1.6])
+def test_a_row_seen_twice_maps_car_to_car(shift_east_m: float) -> None:
+    # Frame 2 sees the row shifted (attitude noise): by more than half the 2.5 m spacing the
+    # nearest car is the wrong one; the frame's common shift is found and removed first.
+    f1 = [sighting(f"a{i}", "f1", 2.5 * i, 0, rel=0.8, box=(50.0 * i, 0, 50.0 * i + 40, 20))
+          for i in range(5)]  # fmt: skip
+    f2 = [sighting(f"b{i}", "f2", 2.5 * i + shift_east_m, 0.3, rel=0.8,
+                   box=(50.0 * i, 0, 50.0 * i + 40, 20)) for i in range(5)]  # fmt: skip
+    tracks = associate(f1 + f2, [], gate_sigmas=2.0)
+    assert objects(tracks) == [(0, 5), (1, 6), (2, 7), (3, 8), (4, 9)]
+    link = tracks[0].links[1]
+    assert link.distance_m == pytest.approx(0.0, abs=0.05)  # after the frame's shift
+    assert link.gate_m == pytest.approx(2.0 * math.hypot(0.8, 0.8), abs=0.01)
+
+
+def test_a_lone_pair_is_matched_without_a_frame_shift() -> None:
+    s = [sighting("a", "f1", 0, 0, rel=0.8), sighting("b", "f2", 1.0, 0.3, rel=0.8)]
+    (track,) = associate(s, [], gate_sigmas=2.0)
+    assert track.links[1].distance_m == pytest.approx(math.hypot(1.0, 0.3), abs=0.01)
+
+
+def test_same_flight_gate_counts_the_height_term_difference() -> None:
+    # Steep and shallow views of one object: the height bias moves them by different amounts.
+    s = [sighting("a", "f1", 0, 0, rel=0.5, hgt=0.5), sighting("b", "f2", 6, 0, rel=0.5, hgt=4.0)]
+    assert objects(associate(s, [], gate_sigmas=2.0)) == [(0, 1)]
+    s[1] = sighting("b", "f2", 6, 0, rel=0.5, hgt=0.5)
+    assert objects(associate(s, [], gate_sigmas=2.0)) == [(0,), (1,)]
+
+
+def test_a_row_of_piles_does_not_chain() -> None:
+    s = [sighting(f"k{i}", f"f{i}", 8.0 * i, 0) for i in range(6)]
+    tracks = associate(s, [], gate_sigmas=2.0)
+    spans = [max(m) - min(m) for m in objects(tracks)]
+    assert len(objects(tracks)) >= 3 and max(spans) <= 2
 
 
 def test_large_objects_link_by_extent() -> None:
-    far = [(0, 0), (30, 0)]
-    assert len(group_sightings(sightings(far), gate_m=9.9)) == 2
+    far = [sighting("a", "f1", 0, 0), sighting("b", "f2", 30, 0)]
+    assert len(objects(associate(far, [], gate_sigmas=2.0))) == 2
     big = extent_radius_m(400.0)  # two boxes on one 400 m² heap: r ≈ 11.3 m each
-    assert len(group_sightings(sightings(far, radius=big), gate_m=9.9)) == 1
+    heap = [sighting("a", "f1", 0, 0, radius=big), sighting("b", "f2", 30, 0, radius=big)]
+    assert len(objects(associate(heap, [], gate_sigmas=2.0))) == 1
 
 
-def test_grouping_does_not_depend_on_input_order() -> None:
-    base = [
-        Sighting(f"k{i}", *offset(e, n), conf=c)
-        for i, (e, n, c) in enumerate(
-            [(0, 0, 0.5), (6, 0, 0.9), (12, 0, 0.5), (18, 0, 0.7), (40, 1, 0.5)]
-        )
-    ]
+def test_association_does_not_depend_on_input_order() -> None:
+    points = [(0, 0), (6, 0), (12, 0), (18, 0), (40, 1), (3, 1)]
+    base = [sighting(f"k{i}", f"f{i % 3}", e, n) for i, (e, n) in enumerate(points)]
     results = set()
     for perm in itertools.permutations(base):
-        groups = group_sightings(list(perm), gate_m=9.9)
-        results.add(frozenset(frozenset(perm[i].key for i in g.members) for g in groups))
+        tracks = associate(list(perm), [], gate_sigmas=2.0)
+        results.add(frozenset(frozenset(perm[i].key for i in t.members) for t in tracks))
     assert len(results) == 1
-    # the most confident sighting (k1) leads and takes its neighbours within the gate
-    assert frozenset({"k0", "k1", "k2"}) in results.pop()
 
 
-def test_group_position_is_the_mean() -> None:
-    (g,) = group_sightings(sightings([(0, 0), (4, 0)]), gate_m=9.9)
-    assert distance_m(g.lat_deg, g.lon_deg, *offset(2, 0)) < 0.01
+def test_track_position_is_the_weighted_mean() -> None:
+    s = [
+        sighting("a", "f1", 0, 0, sigma=1.0, rel=1.0),
+        sighting("b", "f2", 3, 0, sigma=2.0, rel=2.0),
+    ]
+    (track,) = associate(s, [], gate_sigmas=2.0)
+    assert distance_m(*track_latlon(track, s), *offset(0.6, 0)) < 0.01  # weights 1 : 1/4
 
 
 def test_match_prefers_open_then_nearest() -> None:
-    (g,) = group_sightings(sightings([(0, 0)]), gate_m=9.9)
+    s = [sighting("a", "f1", 0, 0)]
     sites = [
-        Site("closed-near", *offset(1, 0), radius_m=0, rank=2),
-        Site("open-far", *offset(8, 0), radius_m=0, rank=0),
-        Site("open-near", *offset(5, 0), radius_m=0, rank=0),
-        Site("open-out", *offset(30, 0), radius_m=0, rank=0),
+        Site("closed-near", *offset(1, 0), radius_m=0, rank=2, sigma_m=3.5),
+        Site("open-far", *offset(8, 0), radius_m=0, rank=0, sigma_m=3.5),
+        Site("open-near", *offset(5, 0), radius_m=0, rank=0, sigma_m=3.5),
+        Site("open-out", *offset(30, 0), radius_m=0, rank=0, sigma_m=3.5),
     ]
-    assert sites[match_site(g, sites, gate_m=9.9)].key == "open-near"
-    assert sites[match_site(g, sites[:1], gate_m=9.9)].key == "closed-near"
-    assert match_site(g, sites[3:], gate_m=9.9) is None
+
+    def hit(sites):
+        tracks = associate(s, sites, gate_sigmas=2.0)
+        return [sites[t.site].key for t in tracks if t.links and t.site is not None]
+
+    assert hit(sites) == ["open-near"]
+    assert hit(sites[:1]) == ["closed-near"]
+    assert hit(sites[3:]) == []
+
+
+def test_weighted_position_floors_a_flight_at_its_shared_error() -> None:
+    # Ten sightings of one flight cannot beat its 2.5 m shared (GPS) error; two flights can.
+    one = [(1, *offset(0, 0), math.hypot(2.5, 1.0), 1.0) for _ in range(10)]
+    assert weighted_position(one, 3.5)[2] == pytest.approx(2.5, abs=0.01)
+    two = one + [(2, *offset(2, 0), math.hypot(2.5, 1.0), 1.0) for _ in range(10)]
+    lat, lon, sigma = weighted_position(two, 3.5)
+    assert sigma == pytest.approx(2.5 / math.sqrt(2), abs=0.01)
+    assert distance_m(lat, lon, *offset(1, 0)) < 0.01
 
 
 @pytest.mark.parametrize(
@@ -120,3 +195,16 @@ def test_severity_thresholds(subtype: str, area: float | None, expected: str | N
         }
     )
     assert cfg.severity(subtype, area) == expected
+
+
+def test_vectorised_gates_follow_the_pair_sigma() -> None:
+    from pipeline.ledger.cluster import Track, _gates, pair_sigma_m
+
+    unit = sighting("u", "f2", 0, 0, sigma=3.0, rel=0.8, hgt=2.0, radius=1.0)
+    site = Track(0, 0, 0.0, 0.0, 1 / 4.0**2, 0.5)  # an earlier flight's issue, σ 4 m
+    seen = Track(None, 0, 0.0, 0.0, 1 / 3.0**2, 0.5, fw=1 / 0.8**2, fbias=5.0)  # this flight's
+    gates = _gates([unit], [site, seen], 2.0)
+    assert gates[0, 0] == pytest.approx(2 * pair_sigma_m(unit, site, same_flight=False) + 1.5)
+    assert gates[0, 1] == pytest.approx(2 * pair_sigma_m(unit, seen, same_flight=True) + 1.5)
+    assert gates[0, 0] == pytest.approx(2 * 5.0 + 1.5)  # √(3² + 4²)
+    assert gates[0, 1] == pytest.approx(2 * math.sqrt(0.8**2 * 2 + 3.0**2) + 1.5)

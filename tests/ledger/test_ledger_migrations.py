@@ -40,7 +40,7 @@ def test_upgrade_creates_the_schema_the_models_describe(empty_db_url: str) -> No
         with pytest.raises(SchemaNotReadyError, match="hehu ledger upgrade"):
             check_schema(engine)
         upgrade(engine)
-        assert current_revision(engine) == head_revision() == "0002"
+        assert current_revision(engine) == head_revision() == "0003"
         check_schema(engine)
         assert set(inspect(engine).get_table_names()) >= TABLES
         with engine.connect() as conn:

@@ -22,6 +22,7 @@ def _sha(text: str) -> str:
 @pytest.fixture(scope="module")
 def queue_db(tmp_path_factory):
     """Two flights: 12 issues with known types, confidences, areas, rivers (by zone)."""
+    from pipeline.ledger.config import LedgerConfig
     from pipeline.ledger.db import make_engine, make_session_factory, upgrade
     from pipeline.ledger.push import push_flight
     from pipeline.ledger.store import FlightRef
@@ -56,6 +57,7 @@ def queue_db(tmp_path_factory):
             flight=FlightRef(key=f"fl{f}", name=f"flight {f}"),
             frames=frames,
             detections=dets,
+            config=LedgerConfig(plausible_area_m2={}),  # test areas, not real objects' sizes
         )
     with factory.begin() as session:  # rivers and zones as a zone file would set them
         from sqlalchemy import update

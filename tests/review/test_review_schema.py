@@ -27,7 +27,7 @@ def _check(url: str) -> None:
     engine = make_engine(url)
     try:
         upgrade(engine)
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0003"
         assert set(inspect(engine).get_table_names()) >= REVIEW_TABLES
         with engine.connect() as conn:
             diff = compare_metadata(
@@ -42,7 +42,7 @@ def _check(url: str) -> None:
             i["name"] for i in inspect(engine).get_indexes("issue")
         }
         upgrade(engine)
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0003"
     finally:
         engine.dispose()
 

@@ -75,12 +75,12 @@ def test_a_card_the_schema_refuses_is_not_written(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
-        ({}, {}),
-        ({"surface": "water"}, {"surface": "water"}),
+        ({}, {"band": "visible", "surface": "any"}),  # the defaults are written out
+        ({"surface": "water"}, {"band": "visible", "surface": "water"}),
         ({"band": "thermal", "surface": "any"}, {"band": "thermal", "surface": "any"}),
     ],
 )
-def test_band_and_surface_pass_from_recipe_to_card_only_when_set(
+def test_band_and_surface_pass_from_recipe_to_card(
     tmp_path: Path, given: dict, expected: dict
 ) -> None:
     (tmp_path / "best.pt").write_bytes(b"pt")
@@ -95,4 +95,4 @@ def test_band_and_surface_pass_from_recipe_to_card_only_when_set(
         training={},
         held_out={},
     )
-    assert {k: card[k] for k in ("band", "surface") if k in card} == expected
+    assert {k: card[k] for k in ("band", "surface")} == expected

@@ -25,7 +25,7 @@ from pipeline.review.deps import AppState, CanRead, CanReview, StateDep
 from pipeline.review.detail import candidate_detail
 from pipeline.review.queue import QueueFilter, neighbour_code
 from pipeline.review.render import page
-from pipeline.review.routes.queue import filter_query, queue_filter
+from pipeline.review.routes.queue import done_banner, filter_query, queue_filter
 from pipeline.review.sessions import Principal
 from pipeline.review.uploads import store_upload
 
@@ -86,10 +86,7 @@ def issue_view(
     done: str | None = None,
     from_code: Annotated[str | None, Query(alias="from")] = None,
 ) -> Response:
-    banner = None
-    if done:
-        key = {"confirm": "ok.confirmed", "reject": "ok.rejected"}.get(done, "ok.saved")
-        banner = {"kind": "ok", "key": key, "code": from_code or code}
+    banner = done_banner(done, from_code or code)
     return render_issue(request, state, me, code, filt, banner=banner)
 
 
@@ -215,5 +212,6 @@ def _after(state: AppState, action: str, code: str, filt: QueueFilter) -> Respon
             return RedirectResponse(
                 f"/issues/{target}?{query}&done={action}&from={code}", status_code=303
             )
-        return RedirectResponse(f"/queue?{query}", status_code=303)
+        # the queue is done: show it, with what was just decided
+        return RedirectResponse(f"/queue?{query}&done={action}&from={code}", status_code=303)
     return RedirectResponse(f"/issues/{code}?{query}&done={action}", status_code=303)

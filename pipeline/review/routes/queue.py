@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from pipeline.review.deps import CanRead, StateDep
@@ -62,6 +62,14 @@ def filter_query(filt: QueueFilter, **extra: object) -> str:
     return urlencode(params)
 
 
+def done_banner(done: str | None, code: str | None) -> dict | None:
+    """The "confirmed X" notice after an action (``?done=ACTION&from=CODE``)."""
+    if not done:
+        return None
+    key = {"confirm": "ok.confirmed", "reject": "ok.rejected"}.get(done, "ok.saved")
+    return {"kind": "ok", "key": key, "code": code or ""}
+
+
 @router.get("/")
 def home() -> Response:
     return RedirectResponse("/queue", status_code=303)
@@ -74,7 +82,10 @@ def queue_view(
     state: StateDep,
     me: CanRead,
     page_no: int = 1,
+    done: str | None = None,
+    from_code: Annotated[str | None, Query(alias="from", max_length=64)] = None,
 ) -> Response:
+
     with state.db.read() as session:
         result = queue_page(session=session, filt=filt, page=page_no, size=state.config.page_size)
         options = filter_options(session=session)
@@ -93,6 +104,7 @@ def queue_view(
             "query": filter_query(filt),
             "page_query": lambda n: filter_query(filt, page_no=n),
             "status_query": lambda st: filter_query(replace(filt, status=st)),
+            "banner": done_banner(done, from_code),
         },
         me=me,
     )

@@ -1,0 +1,43 @@
+"""File names as text a terminal, a JSON reader and the ledger can take.
+
+On Linux a file name is bytes: Python hands names that are not UTF-8 over
+with each bad byte as a lone surrogate (``surrogateescape``), which no UTF-8
+writer accepts, and a name may hold terminal control characters (ESC, CR,
+bidi overrides). :func:`display_path` shows any name as printable text with
+such characters escaped (``\\xff``, ``\\x1b``, ``\\u202e``); the raw name
+stays available as ``os.fsencode(path)``.
+"""
+
+from __future__ import annotations
+
+import os
+
+#: Bidirectional controls that reorder what a terminal shows ("Trojan Source").
+_BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def is_utf8(path: str | os.PathLike[str]) -> bool:
+    """True when the name is valid UTF-8 (no bytes Python had to escape)."""
+    try:
+        os.fspath(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as printable, valid text: bytes that are not UTF-8 become ``\\xNN``,
+    control and bidi characters ``\\xNN`` or ``\\uNNNN``; anything else is unchanged."""
+    text = os.fspath(path)
+    if text.isprintable() and not _BIDI.intersection(text):
+        return text
+    return "".join(_escape(ch) for ch in text)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte surrogateescape could not decode
+        return f"\\x{code - 0xDC00:02x}"
+    if ch in _BIDI or not (ch.isprintable() or (ch.isspace() and code > 0x9F)):
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return ch

@@ -1,0 +1,90 @@
+"""File names that are not UTF-8 or hold control characters: set aside or shown escaped."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main as hehu
+from pipeline.ingest import scan_flight
+from pipeline.ingest.names import display_path, is_utf8
+from tests.ingest.synth import write_jpeg
+
+BAD = os.fsdecode(b"DJI_\xb2\xe2\xca\xd4.JPG")  # "测试" in GBK, as a Windows copy leaves it
+ESC = "DJI_\x1b[2J\x1b[31mRED\r.JPG"  # valid UTF-8 that clears and recolours a terminal
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("DJI_0001.JPG", "DJI_0001.JPG"),
+        ("河道 巡查/DJI_0001.JPG", "河道 巡查/DJI_0001.JPG"),
+        (BAD, "DJI_\\xb2\\xe2\\xca\\xd4.JPG"),
+        (ESC, "DJI_\\x1b[2J\\x1b[31mRED\\x0d.JPG"),
+        ("a\nb\tc\x7f\x85", "a\\x0ab\\x09c\\x7f\\x85"),
+        ("photo\u202egpj.exe", "photo\\u202egpj.exe"),  # right-to-left override
+    ],
+)
+def test_display_path(name: str, shown: str) -> None:
+    assert display_path(name) == shown
+    assert display_path(name).encode("utf-8") and display_path(name).isprintable()
+
+
+def test_is_utf8() -> None:
+    assert is_utf8("河道/DJI_0001.JPG") and is_utf8(Path(ESC))
+    assert not is_utf8(BAD)
+
+
+def hostile_names(root: Path) -> Path:
+    """A flight with a GBK file name, a GBK folder name, a control-character name
+    and a good frame."""
+    write_jpeg(root / "DJI_0001.JPG", 64, 48)
+    write_jpeg(root / BAD, 64, 48, seed=1)
+    write_jpeg(root / os.fsdecode(b"\xba\xd3\xb5\xc0") / "DJI_0002.JPG", 64, 48, seed=2)
+    write_jpeg(root / ESC, 64, 48, seed=3)
+    return root
+
+
+def test_names_that_are_not_utf8_are_set_aside_with_the_fix(tmp_path: Path) -> None:
+    result = scan_flight(hostile_names(tmp_path))
+    assert sorted(Path(f.path).name for f in result.frames) == sorted(["DJI_0001.JPG", ESC])
+    aside = {Path(q.path).name: q for q in result.quarantined}
+    assert set(aside) == {"DJI_\\xb2\\xe2\\xca\\xd4.JPG", "DJI_0002.JPG"}
+    for q in aside.values():
+        assert is_utf8(q.path) and "not valid UTF-8" in q.reason and "rename" in q.reason
+        assert q.path in q.reason and q.size_bytes and q.size_bytes > 0
+    # GBK "河道": its middle bytes happen to be valid UTF-8 ("ӵ") and stay as they are
+    assert "/\\xba\u04f5\\xc0/DJI_0002.JPG" in aside["DJI_0002.JPG"].path
+
+
+def _ingest_stdout(args: list[str], monkeypatch) -> bytes:
+    """What ``hehu ingest`` writes to a strict UTF-8 stdout, as bytes."""
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", write_through=True)
+    monkeypatch.setattr(sys, "stdout", out)
+    assert hehu(["ingest", *args]) == 0
+    out.flush()
+    return raw.getvalue()
+
+
+def test_ingest_json_is_valid_utf8_with_names_escaped(tmp_path: Path, monkeypatch) -> None:
+    root = hostile_names(tmp_path)
+    text = _ingest_stdout([str(root), "--json", "--no-yaw-check"], monkeypatch).decode("utf-8")
+    assert "\x1b" not in text and "\r" not in text  # JSON escapes the control characters
+    records = [json.loads(line) for line in text.splitlines()]
+    paths = {Path(r["path"]).name: r["quarantined"] for r in records}
+    assert paths == {"DJI_0001.JPG": False, ESC: False,
+                     "DJI_\\xb2\\xe2\\xca\\xd4.JPG": True, "DJI_0002.JPG": True}  # fmt: skip
+
+
+def test_ingest_table_escapes_control_characters(tmp_path: Path, monkeypatch) -> None:
+    root = hostile_names(tmp_path)
+    text = _ingest_stdout([str(root), "--no-yaw-check"], monkeypatch).decode("utf-8")
+    assert "\x1b" not in text and "\r" not in text
+    assert "DJI_\\x1b[2J\\x1b[31mRED\\x0d" in text
+    assert "set aside  " in text and "DJI_\\xb2\\xe2\\xca\\xd4.JPG" in text
