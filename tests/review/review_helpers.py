@@ -1,14 +1,11 @@
 """Builders shared by the review tests: a ledger from the embedded sample flight, accounts.
 
-:func:`build_sample_ledger` fills a ledger with really processed candidates:
-``pipeline.run.run_flight`` on the five real frames of the embedded sample
-flight (ingest, yaw check, the shipped detectors, georeference, push,
-evidence crops). Where the processing side or its models are missing it
-falls back to :func:`push_hand_labelled_sample_flight`, which reads the same
-frames (real sha256, EXIF/XMP, georeference and footprints), places
-hand-drawn boxes on things really in them (the round shelter, the parked
-cars, the shore rocks, a bench, a tree shadow) and pushes them with the
-example Brighton Beach zone, as ``push_flight`` would get them from a detector.
+:func:`build_sample_ledger` fills a ledger with :func:`push_hand_labelled_sample_flight`,
+which reads the five real frames of the embedded sample flight (real sha256,
+EXIF/XMP, georeference and footprints), places hand-drawn boxes on things really
+in them (the round shelter, the parked cars, the shore rocks, a bench, a tree
+shadow) and pushes them with the example Brighton Beach zone, as ``push_flight``
+would get them from a detector.
 """
 
 from __future__ import annotations
@@ -168,9 +165,12 @@ def run_sample_flight(db_url: str, state_dir: Path, frames_dir: Path = SAMPLE_FR
 
 
 def build_sample_ledger(db_url: str, state_dir: Path) -> str:
-    """A migrated ledger at ``db_url`` holding the processed sample flight; returns how it was made.
+    """A migrated ledger at ``db_url`` holding the sample flight's hand-placed candidates.
 
-    ``"run_flight"`` (the real processing) when available, else ``"hand-labelled"``.
+    Hand-placed, not detected: what the shipped models find on the sample (ideally
+    nothing: it holds no 四乱) must not decide what the review tests can test.
+    ``run_sample_flight`` covers the really processed path
+    (``test_review_processed.py``). Returns ``"hand-labelled"``.
     """
     import pipeline.review.models  # noqa: F401  (the review tables are part of the schema)
     from pipeline.ledger.db import make_engine, upgrade
@@ -180,8 +180,5 @@ def build_sample_ledger(db_url: str, state_dir: Path) -> str:
         upgrade(engine)
     finally:
         engine.dispose()
-    if run_flight_available():
-        run_sample_flight(db_url, state_dir)
-        return "run_flight"
     push_hand_labelled_sample_flight(db_url)
     return "hand-labelled"
