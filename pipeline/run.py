@@ -226,8 +226,9 @@ def _fingerprint(
     """Per model: weights sha256, and digests of what else decides its detections: the
     card (thresholds, tiling, scale), and the class map and confidence after the
     taxonomy's per-deployment changes."""
-    from pipeline.detect.card import CARD_FILE, load_card
+    from pipeline.detect.card import CARD_FILE, load_card, sha256_file
     from pipeline.detect.taxonomy import load_taxonomy
+    from pipeline.detect.water import WATER_FILE, WATER_MODEL
 
     taxonomy = load_taxonomy(taxonomy_path)
     parts = []
@@ -238,9 +239,9 @@ def _fingerprint(
         deployed = json.dumps([taxonomy.class_map(card), taxonomy.conf(name)], sort_keys=True)
         deployed_sha = hashlib.sha256(deployed.encode()).hexdigest()
         part = f"{name}={weights},card={card_sha[:16]},deployed={deployed_sha[:16]}"
-        if card.surface != "any":
-            water = models_dir / "water" / "water.npz"
-            part += f",water={hashlib.sha256(water.read_bytes()).hexdigest()[:16]}"
+        if card.surface != "any":  # gated by the water estimate: its weights decide too
+            water = models_dir / WATER_MODEL / WATER_FILE
+            part += f",water={sha256_file(water)[:16]}"
         parts.append(part)
     return ";".join(parts)
 
@@ -478,7 +479,7 @@ def summarize(plan: FlightPlan, result: BatchResult, pushed, **extra) -> RunSumm
         rebounded=pushed.rebounded,
         gates=result.gates,
         context=context_counts(result.detections),
-        held=getattr(pushed, "held", ()),
+        held=pushed.held,
         **extra,
     )
 

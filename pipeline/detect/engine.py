@@ -282,7 +282,7 @@ def detect_frame(
             tiles=tiles,
         )
         dropped = 0
-        if water_map is not None and model.water is not None and len(dets):
+        if water_map is not None and tiles is not None and len(dets):  # a gated model
             share = water_map.region_fraction(dets.xyxy_px, margin_cells=margin)
             keep = share >= min_share
             dropped = int((~keep).sum())
@@ -293,8 +293,7 @@ def detect_frame(
                   model.name, n_tiles, len(plan), len(dets), dropped, seconds)  # fmt: skip
         results[model.name] = ModelResult(
             *common, dets, plan, seconds, model.class_map, tiles_run=n_tiles,
-            water_fraction=None if model.water is None or water_map is None
-            else water_map.fraction,
+            water_fraction=None if tiles is None or water_map is None else water_map.fraction,
             dropped_on_land=dropped,
         )  # fmt: skip
     return results

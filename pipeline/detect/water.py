@@ -16,7 +16,6 @@ region (a tile, a box) is water.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +61,7 @@ def reduce_frame(image_bgr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image_bgr[: ch * CELL_PX, : cw * CELL_PX, :3])
 
 
-def _cell_means(values: np.ndarray) -> np.ndarray:
+def cell_means(values: np.ndarray) -> np.ndarray:
     """``(H, W, C)`` pixel maps → ``(H/CELL, W/CELL, C)`` cell means."""
     h, w, c = values.shape
     return values.reshape(h // CELL_PX, CELL_PX, w // CELL_PX, CELL_PX, c).mean(axis=(1, 3))
@@ -81,9 +80,9 @@ def cell_features(image_bgr: np.ndarray) -> np.ndarray:
     gy = cv2.Sobel(lightness, cv2.CV_32F, 0, 1, ksize=3)
     gradient = np.sqrt(gx * gx + gy * gy)
     edges = cv2.Canny(small[:, :, 1], 60, 150).astype(np.float32) / 255.0
-    mean = _cell_means(lab)
-    spread = np.sqrt(np.maximum(_cell_means(lab * lab) - mean * mean, 0.0))
-    texture = _cell_means(np.stack([contrast, gradient, edges, gx * gx, gy * gy, gx * gy], axis=2))
+    mean = cell_means(lab)
+    spread = np.sqrt(np.maximum(cell_means(lab * lab) - mean * mean, 0.0))
+    texture = cell_means(np.stack([contrast, gradient, edges, gx * gx, gy * gy, gx * gy], axis=2))
     jxx, jyy, jxy = texture[:, :, 3], texture[:, :, 4], texture[:, :, 5]
     coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / (jxx + jyy + 1e-6)
     base = np.concatenate([mean, spread, texture[:, :, :3], coherence[:, :, None]], axis=2)
@@ -205,13 +204,11 @@ def estimate_water(image_bgr: np.ndarray, model: WaterMLP) -> WaterMap:
     return WaterMap(model(cell_features(image_bgr)), tuple(image_bgr.shape[:2]))
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def load_water_model(models_dir: Path | str) -> WaterMLP:
     """The water classifier under ``models_dir/water`` with its card's sha256 checked."""
     import yaml
+
+    from pipeline.detect.card import sha256_file
 
     folder = Path(models_dir) / WATER_MODEL
     card_path, weights_path = folder / "card.yaml", folder / WATER_FILE
@@ -223,7 +220,7 @@ def load_water_model(models_dir: Path | str) -> WaterMLP:
         )
     card = yaml.safe_load(card_path.read_text(encoding="utf-8")) or {}
     expected = (card.get("weights") or {}).get("sha256")
-    found = _sha256(weights_path)
+    found = sha256_file(weights_path)
     if expected != found:
         raise WaterModelError(
             f"refusing {weights_path}: its sha256 is {found} but {card_path} expects "

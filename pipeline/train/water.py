@@ -37,8 +37,8 @@ from pipeline.detect.water import (
     WATER_FILE,
     WATER_THRESHOLD,
     WaterMLP,
-    _cell_means,
     cell_features,
+    cell_means,
     reduce_frame,
 )
 
@@ -92,7 +92,7 @@ def auto_water(image_bgr: np.ndarray) -> np.ndarray:
     light = lab[:, :, 0]
     blur = cv2.blur(light, (5, 5))
     contrast = np.sqrt(np.maximum(cv2.blur(light * light, (5, 5)) - blur * blur, 0.0))
-    cells = _cell_means(np.dstack([lab, contrast[:, :, None]]))
+    cells = cell_means(np.dstack([lab, contrast[:, :, None]]))
     x = cells.reshape(-1, 4)
     xs = ((x - x.mean(0)) / (x.std(0) + 1e-6)).astype(np.float32)
     cv2.setRNGSeed(0)
@@ -249,9 +249,9 @@ def write_model(
     model: WaterMLP, out_dir: Path, *, training: dict[str, Any], metrics: dict[str, Any]
 ) -> Path:
     """``out_dir/water.npz`` and its ``card.yaml`` (sha256, training data, figures)."""
-    import hashlib
-
     import yaml
+
+    from pipeline.detect.card import sha256_file
 
     out_dir.mkdir(parents=True, exist_ok=True)
     weights = out_dir / WATER_FILE
@@ -265,7 +265,7 @@ def write_model(
         ),
         "cell_px": CELL_PX,
         "threshold": WATER_THRESHOLD,
-        "weights": {"file": WATER_FILE, "sha256": hashlib.sha256(weights.read_bytes()).hexdigest()},
+        "weights": {"file": WATER_FILE, "sha256": sha256_file(weights)},
         "training": {**training, "date": dt.date.today().isoformat()},
         "metrics": metrics,
     }
