@@ -3,6 +3,8 @@
 Writes the ledger as a 问题台账 spreadsheet (xlsx, Chinese headers), CSV
 (UTF-8 with BOM for Excel), GeoJSON or KML (Google Earth, 奥维地图).
 Coordinates are WGS-84. ``--since`` keeps issues discovered on or after DATE.
+Issues merged into another (已合并) are left out unless ``--status merged``
+asks for them: their evidence and history belong to the issue that kept them.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         raise BadInputError(str(e)) from e
     with open_ledger(args.db)() as session:
         issues = list_issues(session=session, status=status, since=args.since)
+    if status is None:
+        issues = [v for v in issues if v.status != "merged"]
     out = export_issues(issues, fmt, args.out, labels=subtype_labels())
     print(f"{len(issues)} issue(s) → {out}")
     return 0

@@ -10,6 +10,9 @@
 - ``hehu ledger split CODE DETECTION --version N``: move one sighting (``#N`` in
   ``show``, which gives each sighting's association distance and gate) into a
   new candidate, audited on both issues;
+- ``hehu ledger merge CODE --into OTHER --version N``: merge a duplicate candidate
+  into the issue of the same object (its sightings move there, it becomes
+  已合并), audited on both issues;
 - ``hehu ledger held [--flight NAME] [--json]``: detections stored as evidence
   that open no candidate, with the reason (level frame, grazing ray, too far,
   implausible area).
@@ -80,6 +83,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     sp.add_argument("--by", default=None, help="who makes the change (default: the login name)")
     sp.add_argument("--note", default=None)
+    mg = actions.add_parser("merge", help="merge a duplicate issue into the one it duplicates")
+    db_option(mg)
+    mg.add_argument("code", help="the duplicate: its sightings move and it becomes 已合并")
+    mg.add_argument("--into", required=True, metavar="CODE", help="the issue that is kept")
+    mg.add_argument(
+        "--version", type=int, required=True, help="the duplicate's version you reviewed"
+    )
+    mg.add_argument("--into-version", type=int, default=None, help="the kept one's, if checked")
+    mg.add_argument(
+        "--force",
+        action="store_true",
+        help="merge even when they are far apart or appear as two boxes in one photo",
+    )
+    mg.add_argument("--by", default=None, help="who makes the change (default: the login name)")
+    mg.add_argument("--note", default=None)
     hd = actions.add_parser("held", help="detections kept as evidence that open no candidate")
     db_option(hd)
     hd.add_argument("--flight", default=None, help="only this flight (its name)")
@@ -118,7 +136,7 @@ def subtype_labels() -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     commands = {"upgrade": _upgrade, "list": _list, "show": _show, "status": _status,
-                "split": _split, "held": _held}  # fmt: skip
+                "split": _split, "merge": _merge, "held": _held}  # fmt: skip
     return commands[args.ledger_command](args)
 
 
@@ -204,7 +222,7 @@ def _association(e: Any) -> str:
     """How a sighting joined its issue: ``d 1.2 m / gate 4.8 m`` (``opened it`` for the first)."""
     sigma = f", σ {e.sigma_m:.1f} m" if e.sigma_m is not None else ""
     if e.distance_m is None:
-        return f"(opened it{sigma})" if e.kind != "split" else f"(split off{sigma})"
+        return {"split": f"(split off{sigma})"}.get(e.kind, f"(opened it{sigma})")
     gate = f" / gate {e.gate_m:.1f} m" if e.gate_m is not None else ""
     return f"(d {e.distance_m:.1f} m{gate}{sigma})"
 
@@ -217,6 +235,19 @@ def _split(args: argparse.Namespace) -> int:
                              expected_version=args.version, actor=args.by or getpass.getuser(),
                              note=args.note)  # fmt: skip
         print(f"detection {args.detection} split off {args.code} into {new.code} (待审核)")
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from pipeline.ledger.merge import merge_issues
+
+    with open_ledger(args.db).begin() as session:
+        kept = merge_issues(session=session, code=args.code, into=args.into,
+                            expected_version=args.version, into_version=args.into_version,
+                            actor=args.by or getpass.getuser(), note=args.note,
+                            force=args.force)  # fmt: skip
+        print(f"{args.code} merged into {kept.code} (已合并); {kept.code} is at version "
+              f"{kept.version}")  # fmt: skip
     return 0
 
 

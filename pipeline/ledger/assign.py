@@ -141,7 +141,7 @@ def _nearby_issues(session: Session, kind: str, rows: list[Row]) -> list[Issue]:
     dlon = dlat / max(0.01, math.cos(math.radians(lats[0])))
     query = (
         select(Issue)
-        .where(Issue.type == kind)
+        .where(Issue.type == kind, Issue.status != "merged")  # its sightings went elsewhere
         .where(Issue.lat_deg.between(min(lats) - dlat, max(lats) + dlat))
         .where(Issue.lon_deg.between(min(lons) - dlon, max(lons) + dlon))
         .order_by(Issue.id)

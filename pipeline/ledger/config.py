@@ -111,6 +111,12 @@ class LedgerConfig(BaseModel):
         default_factory=lambda: ["luancai.heavy_vehicle", "luancai.dredger"],
         description="subtypes whose objects move between frames: never held as single views",
     )
+    merge_max_m: float = Field(
+        default=300.0,
+        gt=0,
+        description="a reviewer's merge of two issues farther apart than this needs force "
+        "(a mistyped code, not a missed association)",
+    )
     severity_m2: dict[str, SeverityThresholds] = Field(
         default_factory=lambda: {"default": SeverityThresholds(serious_m2=1000.0, major_m2=5000.0)}
     )

@@ -14,11 +14,13 @@ head``); :func:`make_engine` is called once at the entry point with a URL:
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.ledger.errors import SchemaNotReadyError
@@ -131,11 +133,49 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     ensure_sqlite_folder(engine.url.render_as_string(hide_password=False))
     config = alembic_config()
-    with engine.begin() as connection:
+    with (
+        engine.connect() as connection,
+        _sqlite_foreign_keys_off(connection),
+        connection.begin(),
+    ):
         if connection.dialect.name == "postgresql":
             connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        _check_foreign_keys(connection)
+
+
+@contextlib.contextmanager
+def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """SQLite only: foreign keys off for a migration (set before its transaction, as SQLite wants).
+
+    Rebuilding a table (Alembic batch mode, the only way SQLite changes a
+    CHECK constraint) drops the old table, which SQLite refuses while enforced
+    foreign keys point at it. :func:`_check_foreign_keys` checks the result
+    inside the migration's transaction, and they are back on afterwards.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        table, rowid, parent, _ = broken[0]
+        raise RuntimeError(
+            f"the migration left {len(broken)} broken reference(s), e.g. {table} row {rowid} "
+            f"→ {parent}; nothing was changed (the migration was rolled back)"
+        )
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
@@ -143,9 +183,14 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
     from alembic import command
 
     config = alembic_config()
-    with engine.begin() as connection:
+    with (
+        engine.connect() as connection,
+        _sqlite_foreign_keys_off(connection),
+        connection.begin(),
+    ):
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+        _check_foreign_keys(connection)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -192,6 +192,8 @@ class Issue(Base):
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     rebound: Mapped[bool] = mapped_column(default=False)
     rebound_count: Mapped[int] = mapped_column(default=0)
+    #: The issue this one was merged into (status ``merged``); ``NULL`` otherwise.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id"))
     created_at_utc: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at_utc: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
     version: Mapped[int] = mapped_column(Integer)
@@ -208,7 +210,7 @@ class Evidence(Base):
     issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True)
     detection_id: Mapped[int] = mapped_column(ForeignKey("detection.id"), unique=True)
     flight_id: Mapped[int] = mapped_column(ForeignKey("flight.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # first / recurrence / rebound / split
+    kind: Mapped[str] = mapped_column(String(16))  # first / recurrence / rebound / split / merged
     distance_m: Mapped[float | None] = mapped_column(Double)
     gate_m: Mapped[float | None] = mapped_column(Double)
     added_at_utc: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)

@@ -58,6 +58,7 @@ class IssueView:
     frames: int
     flights: int
     photos: tuple[str, ...]
+    merged_into: str | None = None  # code of the issue this one was merged into (已合并)
 
     @property
     def type_label(self) -> str:
@@ -160,7 +161,18 @@ def _evidence_summary(
     }
 
 
-def _view(issue: Issue, summary: tuple[int, int, Any, tuple[str, ...]]) -> IssueView:
+def _merged_into(session: Session, issues: Sequence[Issue]) -> dict[int, str]:
+    """Issue id → code of the issue it was merged into, for the merged ones among ``issues``."""
+    targets = {i.merged_into_id for i in issues if i.merged_into_id is not None}
+    if not targets:
+        return {}
+    codes = dict(session.execute(select(Issue.id, Issue.code).where(Issue.id.in_(targets))).all())
+    return {i.id: codes[i.merged_into_id] for i in issues if i.merged_into_id in codes}
+
+
+def _view(
+    issue: Issue, summary: tuple[int, int, Any, tuple[str, ...]], merged_into: str | None = None
+) -> IssueView:
     frames, flights, last_seen, photos = summary
     return IssueView(
         code=issue.code,
@@ -194,6 +206,7 @@ def _view(issue: Issue, summary: tuple[int, int, Any, tuple[str, ...]]) -> Issue
         frames=frames,
         flights=flights,
         photos=photos,
+        merged_into=merged_into,
     )
 
 
@@ -224,7 +237,8 @@ def list_issues(
     summary: dict[int, Any] = {}
     for i in range(0, len(issues), 500):
         summary |= _evidence_summary(session, [x.id for x in issues[i : i + 500]])
-    return [_view(x, summary[x.id]) for x in issues]
+    merged = _merged_into(session, issues)
+    return [_view(x, summary[x.id], merged.get(x.id)) for x in issues]
 
 
 def issue_detail(*, session: Session, code: str) -> IssueDetail:
@@ -259,7 +273,8 @@ def issue_detail(*, session: Session, code: str) -> IssueDetail:
         )
         for kind, distance, gate, flight, frame, det in session.execute(query)
     )
-    view = _view(issue, _evidence_summary(session, [issue.id])[issue.id])
+    merged = _merged_into(session, [issue]).get(issue.id)
+    view = _view(issue, _evidence_summary(session, [issue.id])[issue.id], merged)
     return IssueDetail(
         view, evidence, tuple(history(session=session, entity="issue", entity_key=code))
     )

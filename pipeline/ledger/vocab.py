@@ -31,6 +31,7 @@ STATUS_LABELS = MappingProxyType(
         "rectifying": "整改中",
         "rectified": "已整改",
         "closed": "已销号",
+        "merged": "已合并",
     }
 )
 
@@ -38,6 +39,8 @@ STATUS_LABELS = MappingProxyType(
 # false_positive → candidate (a reviewer reopens a rejection) and
 # rectified → rectifying (the 验收 check finds the work unfinished).
 # closed → candidate happens only through a 反弹 (rebound) seen by a later flight.
+# merged (已合并) is where an issue goes when a reviewer merges it into another one
+# (pipeline.ledger.merge): it gives its evidence away and never moves again.
 TRANSITIONS = MappingProxyType(
     {
         "candidate": frozenset({"confirmed", "false_positive"}),
@@ -47,6 +50,7 @@ TRANSITIONS = MappingProxyType(
         "rectifying": frozenset({"rectified"}),
         "rectified": frozenset({"closed", "rectifying"}),
         "closed": frozenset(),
+        "merged": frozenset(),
     }
 )
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.errors import BadInputError
 from pipeline.ledger.audit import record
+from pipeline.ledger.merge import ABSORBABLE
 from pipeline.ledger.models import Evidence, Flight, Frame, Issue
 from pipeline.ledger.vocab import SEVERITY_LABELS, type_of
 from pipeline.ledger.workflow import get_issue, transition, update_issue
@@ -248,6 +249,18 @@ def split(session: Session, ctx: ActionContext) -> Issue:
                           note=_text(ctx.form, "note", 500))  # fmt: skip
 
 
+def merge(session: Session, ctx: ActionContext) -> Issue:
+    """Merge this issue into the one named in form field ``into``; returns the kept one."""
+    from pipeline.ledger.merge import merge_issues
+
+    into = _text(ctx.form, "into", 64)
+    if into is None:
+        raise BadInputError("a merge needs the code of the issue to merge into")
+    return merge_issues(session=session, code=ctx.code, into=into, expected_version=ctx.version,
+                        actor=ctx.actor, note=_text(ctx.form, "note", 500),
+                        force=ctx.form.get("force") == "1")  # fmt: skip
+
+
 #: action name → (function, statuses it starts from). All need the ``review`` permission.
 ACTIONS: Mapping[str, tuple[Callable[[Session, ActionContext], Issue], frozenset[str]]] = {
     "confirm": (confirm, frozenset({"candidate"})),
@@ -260,6 +273,7 @@ ACTIONS: Mapping[str, tuple[Callable[[Session, ActionContext], Issue], frozenset
     "rectified": (rectified, frozenset({"rectifying"})),
     "fail_check": (fail_check, frozenset({"rectified"})),
     "close": (close, frozenset({"rectified"})),
+    "merge": (merge, ABSORBABLE),
     "split": (
         split,
         frozenset(

@@ -30,6 +30,7 @@ _EN_STATUS = {
     "rectifying": "Rectifying",
     "rectified": "Rectified",
     "closed": "Closed",
+    "merged": "Merged",
 }
 _EN_SEVERITY = {"general": "Minor", "serious": "Serious", "major": "Major"}
 _EN_ROLES = {"viewer": "viewer", "reviewer": "reviewer", "operator": "operator", "admin": "admin"}
@@ -144,9 +145,22 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "i.sightings": ("{n} 个检测框 · {f} 张照片", "{n} detections in {f} frames"),
         "i.assoc_opened": ("首次发现，开立此问题", "opened this issue"),
         "i.assoc_split": ("拆分而来", "split off another issue"),
+        "i.assoc_merged": ("合并而来，距问题 {d} 米", "merged in, {d} m from the issue"),
+        "i.merged_into": (
+            "已合并到 {code}：证据在该问题下",
+            "Merged into {code}: its evidence is there",
+        ),
         "i.assoc": ("距问题 {d} 米（门限 {g} 米）", "{d} m from the issue (gate {g} m)"),
         "i.sigma": ("定位误差 ±{s} 米", "position ±{s} m"),
         "act.split": ("拆分为新问题", "split off as a new candidate"),
+        "act.merge": ("合并到另一问题", "Merge into another issue"),
+        "f.merge_into": ("同一对象的问题", "The issue of the same object"),
+        "f.merge_other": ("或输入编号", "or type its code"),
+        "f.merge_force": (
+            "确为同一对象（距离较远或同一照片中两个框）",
+            "They are one object (far apart, or two boxes in one photo)",
+        ),
+        "f.merge_none": ("附近没有同类问题", "No issue of this type nearby"),
         "map.ring": ("描边：状态", "ring: status"),
         "i.map": ("位置", "Map"),
         "i.details": ("台账信息", "Ledger record"),
@@ -179,6 +193,7 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "ok.saved": ("已保存", "Saved"),
         "ok.confirmed": ("已确认 {code}", "Confirmed {code}"),
         "ok.rejected": ("已标记误报 {code}", "Rejected {code}"),
+        "ok.merged": ("已将 {code} 合并到此问题", "Merged {code} into this issue"),
         "map.title": ("未销号问题分布", "Open issues"),
         "map.nobasemap": (
             "未配置底图：显示点位、管理范围与照片覆盖范围",

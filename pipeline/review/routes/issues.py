@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 
 from pipeline.errors import BadInputError
 from pipeline.ledger.errors import ConflictError, IllegalTransitionError, IssueNotFoundError
+from pipeline.ledger.merge import merge_targets
 from pipeline.ledger.models import utc_now
 from pipeline.review.actions import ACTIONS, ActionContext, apply_action, later_frames
 from pipeline.review.deps import AppState, CanRead, CanReview, StateDep
@@ -52,12 +53,14 @@ def render_issue(
         later = (
             later_frames(session=session, code=code) if detail.issue.status == "rectified" else []
         )
+        targets = merge_targets(session=session, code=code)
         prev_code = neighbour_code(session=session, filt=filt, code=code, step=-1)
         next_code = neighbour_code(session=session, filt=filt, code=code, step=1)
     context = {
         "d": detail,
         "v": detail.issue,
         "later": later,
+        "merge_targets": targets,
         "actions": [a for a, (_, starts) in ACTIONS.items() if detail.issue.status in starts],
         "filt": filt,
         "query": filter_query(filt),
@@ -154,7 +157,7 @@ async def issue_action(
         ctx = ActionContext(
             code, version, me.username, fields, stored, frozenset(s.id for s in state.subtypes)
         )
-        await run_in_threadpool(_apply, state, action, ctx)
+        result = await run_in_threadpool(_apply, state, action, ctx)
     except ConflictError:
         banner = await run_in_threadpool(
             _conflict_in_session, state, code, version, fields.get("loaded_at", ""), action
@@ -169,7 +172,7 @@ async def issue_action(
         )
     except IssueNotFoundError as e:
         raise HTTPException(status_code=404, detail=str(e)) from e
-    return await run_in_threadpool(_after, state, action, code, filt)
+    return await run_in_threadpool(_after, state, action, code, filt, result)
 
 
 def _filter_fields(fields: dict[str, str]) -> dict[str, str]:
@@ -191,9 +194,10 @@ async def _store(state: AppState, upload: Any) -> Any:
     )
 
 
-def _apply(state: AppState, action: str, ctx: ActionContext) -> None:
+def _apply(state: AppState, action: str, ctx: ActionContext) -> str:
+    """Run the action; returns the code of the issue it left (the kept one, after a merge)."""
     with state.db.write() as session:
-        apply_action(session, action, ctx)
+        return apply_action(session, action, ctx).code
 
 
 def _conflict_in_session(
@@ -203,8 +207,10 @@ def _conflict_in_session(
         return _conflict_banner(session, code, sent, loaded_at, action)
 
 
-def _after(state: AppState, action: str, code: str, filt: QueueFilter) -> Response:
+def _after(state: AppState, action: str, code: str, filt: QueueFilter, result: str) -> Response:
     query = filter_query(filt)
+    if action == "merge":  # the merged issue is gone from the queue: show the one it joined
+        return RedirectResponse(f"/issues/{result}?{query}&done=merge&from={code}", status_code=303)
     if action in ADVANCING:
         with state.db.read() as session:
             target = neighbour_code(session=session, filt=filt, code=code)

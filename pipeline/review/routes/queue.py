@@ -66,7 +66,9 @@ def done_banner(done: str | None, code: str | None) -> dict | None:
     """The "confirmed X" notice after an action (``?done=ACTION&from=CODE``)."""
     if not done:
         return None
-    key = {"confirm": "ok.confirmed", "reject": "ok.rejected"}.get(done, "ok.saved")
+    key = {"confirm": "ok.confirmed", "reject": "ok.rejected", "merge": "ok.merged"}.get(
+        done, "ok.saved"
+    )
     return {"kind": "ok", "key": key, "code": code or ""}
 
 
