@@ -234,6 +234,9 @@ def gate_rows(result: BatchResult) -> str:
                          f"{html.escape(reason)}</li>")  # fmt: skip
     for model, n in sorted(gates.dropped_off_water.items()):
         items.append(f"<li>{html.escape(model)}: {n} box(es) off water not kept</li>")
+    for model, n in sorted(gates.dropped_faint.items()):
+        items.append(f"<li>{html.escape(model)}: {n} box(es) too faint to be floating "
+                     "(under water or blurred) not kept</li>")  # fmt: skip
     if gates.water:
         share = sum(gates.water.values()) / len(gates.water)
         items.append(f"<li>water: {share:.0%} of the frames' area on average "

@@ -66,6 +66,7 @@ class GateCounts:
 
     ``skipped`` counts frames per model and reason the model did not run on;
     ``dropped_off_water`` boxes of water-only models found off water, per model;
+    ``dropped_faint`` boxes too faint to be floating (card ``min_edge_ratio``), per model;
     ``water`` each frame's water share (sha256 → 0–1) where a water-only model ran;
     ``ran`` the frames (sha256) each model ran on, for the ledger's single-view hold.
     """
@@ -73,6 +74,7 @@ class GateCounts:
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)
     ran: dict[str, list[str]] = field(default_factory=dict)
     dropped_off_water: dict[str, int] = field(default_factory=dict)
+    dropped_faint: dict[str, int] = field(default_factory=dict)
     water: dict[str, float] = field(default_factory=dict)
 
     def add(self, sha256: str, result) -> None:
@@ -82,9 +84,10 @@ class GateCounts:
             reasons[result.skipped] = reasons.get(result.skipped, 0) + 1
         else:
             self.ran.setdefault(result.model, []).append(sha256)
-        if result.dropped_on_land:
-            n = self.dropped_off_water.get(result.model, 0)
-            self.dropped_off_water[result.model] = n + result.dropped_on_land
+        for counts, n in ((self.dropped_off_water, result.dropped_on_land),
+                          (self.dropped_faint, result.dropped_faint)):  # fmt: skip
+            if n:
+                counts[result.model] = counts.get(result.model, 0) + n
         if result.water_fraction is not None:
             self.water[sha256] = round(result.water_fraction, 3)
 
@@ -98,8 +101,10 @@ class GateCounts:
                     mine[reason] = mine.get(reason, 0) + n
             for model, shas in part.ran.items():
                 out.ran.setdefault(model, []).extend(shas)
-            for model, n in part.dropped_off_water.items():
-                out.dropped_off_water[model] = out.dropped_off_water.get(model, 0) + n
+            for mine, theirs in ((out.dropped_off_water, part.dropped_off_water),
+                                 (out.dropped_faint, part.dropped_faint)):  # fmt: skip
+                for model, n in theirs.items():
+                    mine[model] = mine.get(model, 0) + n
             out.water.update(part.water)
         return out
 

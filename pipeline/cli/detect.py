@@ -99,8 +99,12 @@ def _text(doc: dict[str, Any]) -> str:
     for name, status in doc["models"].items():
         if status["skipped"]:
             lines.append(f"  {name:<13} skipped: {status['skipped']}")
-        elif status["dropped_off_water"]:
+            continue
+        if status["dropped_off_water"]:
             lines.append(f"  {name:<13} {status['dropped_off_water']} box(es) off water not kept")
+        if status["dropped_faint"]:
+            lines.append(f"  {name:<13} {status['dropped_faint']} box(es) too faint to be "
+                         "floating (under water or blurred) not kept")  # fmt: skip
     for d in doc["detections"]:
         sub = f"{d['subtype']} {d['subtype_zh'] or ''}".strip() if d["subtype"] else "-"
         box = ",".join(f"{v:.0f}" for v in d["xyxy_px"])

@@ -116,6 +116,9 @@ def print_gates(summary: dict[str, Any], out) -> None:
             print(f"  {model} skipped {n} frame{'s' if n != 1 else ''}: {reason}", file=out)
     for model, n in sorted((gates.get("dropped_off_water") or {}).items()):
         print(f"  {model}: {n} box{'es' if n != 1 else ''} off water not kept", file=out)
+    for model, n in sorted((gates.get("dropped_faint") or {}).items()):
+        print(f"  {model}: {n} box{'es' if n != 1 else ''} too faint to be floating "
+              "(under water or blurred) not kept", file=out)  # fmt: skip
     context = summary.get("context") or {}
     if context:
         seen = ", ".join(f"{k.split('/', 1)[1]} {v}" for k, v in context.items())

@@ -71,6 +71,9 @@ class ModelCard(_Strict):
     #: ``shore``: things built into the water (docks, boat lifts): kept only where they
     #: touch water, and tiles far from water are skipped.
     surface: Literal["any", "water", "shore"] = "any"
+    #: Boxes whose outline is fainter than this (:func:`pipeline.detect.edges.edge_ratio`)
+    #: are dropped: for things that float, a faint outline means under water, or blur.
+    min_edge_ratio: float | None = Field(default=None, gt=0.0)
     tile: TileSpec
     thresholds: Thresholds
     weights: Weights

@@ -69,7 +69,9 @@ class ModelResult:
     ``skipped`` says why the model did not run on the frame at all (another
     band, no water for a water-only model); ``tiles_run`` of the plan's tiles
     ran; ``water_fraction`` is the frame's water share where the model is
-    water-only, and ``dropped_on_land`` the boxes it found off water.
+    water-only, ``dropped_on_land`` the boxes it found off water, and
+    ``dropped_faint`` those whose outline was too faint for a floating thing
+    (card ``min_edge_ratio``: under water, or blurred).
     """
 
     model: str
@@ -82,6 +84,7 @@ class ModelResult:
     tiles_run: int = 0
     water_fraction: float | None = None
     dropped_on_land: int = 0
+    dropped_faint: int = 0
 
     def records(self) -> list[dict[str, Any]]:
         """JSON-ready rows: class, subtype id, confidence, box, source tile."""
@@ -239,7 +242,7 @@ def detect_frame(
     water``) runs only on tiles that reach water and keeps only boxes on water;
     a ``shore`` model (docks, lifts) keeps boxes that touch water
     (:data:`WATER_GATES`); the water estimate is made once per frame, when such a
-    model needs it.
+    model needs it. A card's ``min_edge_ratio`` then drops boxes with faint outlines.
     """
     frame = as_bgr(image_bgr)
     scaled_cache: dict[tuple[int, int], np.ndarray] = {}
@@ -287,14 +290,21 @@ def detect_frame(
             keep = share >= min_share
             dropped = int((~keep).sum())
             dets = dets.filter(keep)
+        faint = 0
+        if model.card.min_edge_ratio is not None and len(dets):
+            from pipeline.detect.edges import edge_ratio
+
+            keep = edge_ratio(frame, dets.xyxy_px) >= model.card.min_edge_ratio
+            faint = int((~keep).sum())
+            dets = dets.filter(keep)
         seconds = time.perf_counter() - start
         n_tiles = len(plan) if tiles is None else len(tiles)
-        log.debug("%s: %d/%d tiles, %d boxes (%d off water), %.2f s",
-                  model.name, n_tiles, len(plan), len(dets), dropped, seconds)  # fmt: skip
+        log.debug("%s: %d/%d tiles, %d boxes (%d off water, %d faint), %.2f s",
+                  model.name, n_tiles, len(plan), len(dets), dropped, faint, seconds)  # fmt: skip
         results[model.name] = ModelResult(
             *common, dets, plan, seconds, model.class_map, tiles_run=n_tiles,
             water_fraction=None if tiles is None or water_map is None else water_map.fraction,
-            dropped_on_land=dropped,
+            dropped_on_land=dropped, dropped_faint=faint,
         )  # fmt: skip
     return results
 

@@ -102,6 +102,7 @@ def _model_status(result: ModelResult) -> dict[str, Any]:
         "tiles": len(result.plan),
         "boxes": len(result.detections),
         "dropped_off_water": result.dropped_on_land,
+        "dropped_faint": result.dropped_faint,
     }
 
 

@@ -52,6 +52,7 @@ def build_card(
         "train_gsd_cm_per_px": recipe.train_gsd_cm_per_px,
         "band": recipe.band,
         "surface": recipe.surface,
+        "min_edge_ratio": recipe.min_edge_ratio,
         "tile": {"size_px": recipe.tile.size_px, "overlap_frac": recipe.tile.overlap_frac},
         "thresholds": {"conf": recipe.thresholds.conf, "iou": recipe.thresholds.iou},
         "weights": {

@@ -69,6 +69,7 @@ class Recipe(_Strict):
     #: whether its objects lie on water (the engine then gates it by the water estimate)
     band: Literal["visible", "thermal"] = "visible"
     surface: Literal["any", "water", "shore"] = "any"
+    min_edge_ratio: float | None = Field(default=None, gt=0.0)
     reference_len_m: dict[str, float] = {}
     source_gsd_cm_per_px: dict[str, float] = {}
     #: source name -> file-name globs (``DJI_031[4-9]*``); frames matching none keep their
