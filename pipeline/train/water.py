@@ -33,6 +33,7 @@ import numpy as np
 
 from pipeline.detect.water import (
     CELL_PX,
+    MIN_WATER_CELLS,
     N_FEATURES,
     WATER_FILE,
     WATER_THRESHOLD,
@@ -40,6 +41,7 @@ from pipeline.detect.water import (
     cell_features,
     cell_means,
     reduce_frame,
+    water_cells,
 )
 
 log = logging.getLogger(__name__)
@@ -133,11 +135,16 @@ def cell_labels(frame: LabelledFrame, image_bgr: np.ndarray, shape: tuple[int, i
     raise ValueError(f"unknown label kind {frame.kind!r} for {frame.path}")
 
 
-def frame_cells(frame: LabelledFrame) -> tuple[np.ndarray, np.ndarray]:
-    """``(features (n, N_FEATURES), labels (n,))`` of one frame's cells."""
+def frame_grid(frame: LabelledFrame) -> tuple[np.ndarray, np.ndarray]:
+    """``(features (rows, cols, N_FEATURES), labels (rows, cols))`` of one frame's cells."""
     image = decode(frame.path)
     features = cell_features(image)
-    labels = cell_labels(frame, image, features.shape[:2])
+    return features, cell_labels(frame, image, features.shape[:2])
+
+
+def frame_cells(frame: LabelledFrame) -> tuple[np.ndarray, np.ndarray]:
+    """``(features (n, N_FEATURES), labels (n,))`` of one frame's cells."""
+    features, labels = frame_grid(frame)
     return features.reshape(-1, N_FEATURES), labels.ravel()
 
 
@@ -204,7 +211,8 @@ def fit_mlp(
 
 
 def measure(model: WaterMLP, frames: Sequence[LabelledFrame]) -> dict[str, Any]:
-    """Cell accuracy, water precision/recall/IoU against the frames' labels.
+    """Cell accuracy, water precision/recall/IoU against the frames' labels, of the
+    water cells the engine uses (:func:`~pipeline.detect.water.water_cells`).
 
     Cells labelled 20–80 % water (a hand-drawn shoreline through them) are
     counted apart as ``shoreline_cells`` and left out of the figures.
@@ -212,8 +220,9 @@ def measure(model: WaterMLP, frames: Sequence[LabelledFrame]) -> dict[str, Any]:
     tp = fp = fn = tn = shore = 0
     per_frame = {}
     for frame in frames:
-        f, y = frame_cells(frame)
-        pred = model(f) >= WATER_THRESHOLD
+        grid, labels = frame_grid(frame)
+        pred = water_cells(model(grid.reshape(-1, N_FEATURES)).reshape(labels.shape)).ravel()
+        y = labels.ravel()
         mixed = (y > 0.2) & (y < 0.8)
         used = (y != IGNORE) & ~mixed
         truth = y >= 0.5
@@ -265,6 +274,7 @@ def write_model(
         ),
         "cell_px": CELL_PX,
         "threshold": WATER_THRESHOLD,
+        "min_water_cells": MIN_WATER_CELLS,
         "weights": {"file": WATER_FILE, "sha256": sha256_file(weights)},
         "training": {**training, "date": dt.date.today().isoformat()},
         "metrics": metrics,

@@ -188,3 +188,18 @@ def test_shore_model_keeps_structures_that_touch_water() -> None:
     np.testing.assert_allclose(result.detections.xyxy_px[0], dock, atol=2)
     # a water-only model drops the same dock: most of it is on land
     assert len(detect_frame(frame, [water_model(tile_px=1024)])["debris"].detections) == 0
+
+
+def test_small_water_patches_count_as_land() -> None:
+    from pipeline.detect.water import MIN_WATER_CELLS, water_cells
+
+    prob = np.zeros((20, 30), np.float32)
+    prob[2:5, 2:5] = 0.9  # 9 cells: a shadow on grass
+    prob[10:18, 5:25] = 0.9  # a lake
+    prob[0, 29] = prob[1, 28] = 0.9  # two cells touching diagonally: still small
+    got = water_cells(prob)
+    assert MIN_WATER_CELLS > 9
+    assert not got[2:5, 2:5].any() and not got[0, 29] and got[10:18, 5:25].all()
+    wm = WaterMap(prob, (600, 900))
+    assert wm.fraction == pytest.approx(160 / 600)
+    assert wm.region_fraction(np.array([[60, 60, 150, 150]]))[0] == 0.0
