@@ -79,3 +79,15 @@ def test_river_debris_on_a_river_frame(shared_data: Path) -> None:
     _, gt = read_labels(frames[0].with_suffix(".txt"), report.width_px, report.height_px, 1)
     if len(gt) >= 3:
         assert recall_at_50(np.array([r["xyxy_px"] for r in rows]).reshape(-1, 4), gt) > 0.2
+
+
+@pytest.mark.parametrize("name", ["DJI-00760-00001.jpg", "DJI-00760-00006.jpg"])
+def test_river_debris_finds_nearly_nothing_on_a_street(shared_data: Path, name: str) -> None:
+    """A Minsk crossroads never seen in training: the water gate leaves (nearly) nothing."""
+    need("river-debris")
+    frame = shared_data / "aerial-cars" / name
+    if not frame.is_file():
+        pytest.skip(f"{frame} not there")
+    model = load_model("river-debris", models_dir=MODELS)
+    report = detect_image_file(frame, [model], use_geotag=False)
+    assert len(report.rows) <= 1
