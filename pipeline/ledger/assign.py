@@ -33,9 +33,10 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session, defer
 
+from pipeline.geo.coords import lon_arc_deg
 from pipeline.ledger.audit import record
 from pipeline.ledger.cluster import (
     EARTH_RADIUS_M,
@@ -143,11 +144,25 @@ def _nearby_issues(session: Session, kind: str, rows: list[Row]) -> list[Issue]:
         select(Issue)
         .where(Issue.type == kind)
         .where(Issue.lat_deg.between(min(lats) - dlat, max(lats) + dlat))
-        .where(Issue.lon_deg.between(min(lons) - dlon, max(lons) + dlon))
+        .where(_lon_window(lons, dlon))
         .order_by(Issue.id)
         .with_for_update()
     )
     return list(session.scalars(query))
+
+
+def _lon_window(lons: list[float], margin_deg: float) -> ColumnElement[bool]:
+    """``Issue.lon_deg`` within ``margin_deg`` of the arc holding ``lons``: two ranges
+    when the window crosses the antimeridian."""
+    west, span = lon_arc_deg(lons)
+    lo, hi = west - margin_deg, west + span + margin_deg
+    if hi - lo >= 360.0:
+        return true()
+    if lo < -180.0:
+        return or_(Issue.lon_deg >= lo + 360.0, Issue.lon_deg <= hi)
+    if hi > 180.0:
+        return or_(Issue.lon_deg >= lo, Issue.lon_deg <= hi - 360.0)
+    return Issue.lon_deg.between(lo, hi)
 
 
 def _sigmas(cfg: LedgerConfig, sigma: float | None, rel: float | None) -> tuple[float, float]:

@@ -319,3 +319,22 @@ def test_issues_can_be_listed_by_code(session_factory, zones) -> None:
         some = list_issues(session=session, codes=[created[2], created[0], "000000-2000-9999"])
         assert list_issues(session=session, codes=[]) == []
     assert some == [v for v in everything if v.code in {created[0], created[2]}]
+
+
+def test_a_pile_on_the_antimeridian_is_one_issue_across_flights(session_factory) -> None:
+    from test_ledger_cluster import dateline
+
+    from pipeline.ledger.cluster import distance_m
+
+    def flight(name: str, sides: list[float], when: str) -> tuple:
+        dets = [det(f"{name}_{i}", at=dateline(e), when=when) for i, e in enumerate(sides)]
+        return FlightRef(name, name), [], dets
+
+    first = push(session_factory, (), flight("D1", [-2.0, 2.0, -1.0], "2024-05-01T10:00:00"))
+    assert len(first.created) == 1
+    second = push(session_factory, (), flight("D2", [3.0, 1.0], "2024-05-08T10:00:00"))
+    assert (second.created, second.recurred) == ((), first.created)
+    with session_factory() as session:
+        (issue,) = list_issues(session=session)
+    assert (issue.frames, issue.flights) == (5, 2)
+    assert distance_m(issue.lat, issue.lon, *dateline(0.6)) < 1.0
