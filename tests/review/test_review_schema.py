@@ -21,13 +21,13 @@ def _check(url: str) -> None:
     from alembic.runtime.migration import MigrationContext
 
     import pipeline.review.models  # noqa: F401
-    from pipeline.ledger.db import current_revision, downgrade, make_engine, upgrade
+    from pipeline.ledger.db import current_revision, downgrade, head_revision, make_engine, upgrade
     from pipeline.ledger.models import Base
 
     engine = make_engine(url)
     try:
         upgrade(engine)
-        assert current_revision(engine) == "0003"
+        assert current_revision(engine) == head_revision()
         assert set(inspect(engine).get_table_names()) >= REVIEW_TABLES
         with engine.connect() as conn:
             diff = compare_metadata(
@@ -42,7 +42,7 @@ def _check(url: str) -> None:
             i["name"] for i in inspect(engine).get_indexes("issue")
         }
         upgrade(engine)
-        assert current_revision(engine) == "0003"
+        assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
 
