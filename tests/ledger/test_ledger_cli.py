@@ -104,7 +104,9 @@ def test_default_database_and_upgrade(tmp_path, monkeypatch: pytest.MonkeyPatch,
     assert hehu("ledger", "list") == 1
     assert "hehu ledger upgrade" in capsys.readouterr().err
     assert hehu("ledger", "upgrade") == 0
-    assert "at migration 0003" in capsys.readouterr().out
+    from pipeline.ledger.db import head_revision
+
+    assert f"at migration {head_revision()}" in capsys.readouterr().out
     assert (tmp_path / "state" / "ledger.sqlite").is_file()
     assert hehu("ledger", "list", "--json") == 0
     monkeypatch.setenv("HEHU_DB_URL", f"sqlite:///{tmp_path / 'env.sqlite'}")
