@@ -74,3 +74,30 @@ def test_fit_cuts_with_a_marker_and_keeps_distinct_values_distinct() -> None:
     assert len(a) == len(b) == 32 and a != b
     assert a.startswith("x" * 16) and MARK in a
     assert fit("x" * 100 + "a", 32) == a  # the same value always gives the same cut
+
+
+def test_a_whole_flight_with_an_overlong_camera_model_runs(db_url, tmp_path, monkeypatch) -> None:
+    import pipeline.detect.engine as engine
+    import pipeline.run as stages
+    from pipeline.config import load_config
+    from tests.ingest.synth import write_jpeg
+
+    flight = tmp_path / "flight"
+    flight.mkdir()
+    for i in range(3):
+        write_jpeg(flight / f"DJI_{i:04d}.JPG", 400, 300, lat=30.5928, lon=114.3055 + i * 1e-5,
+                   seed=i, make="DJI" * 40, model=LONG_MODEL)  # fmt: skip
+    monkeypatch.setattr(stages, "load_detectors", lambda config: [])  # no model weights needed
+    monkeypatch.setattr(engine, "detect_frame", lambda image, models, **kw: {})
+    config = load_config(None, {"ledger": {"url": db_url}})
+    summary = stages.run_flight(flight, config)
+    assert summary.frames == 3
+    from pipeline.ledger.db import make_engine
+
+    eng = make_engine(db_url)
+    try:
+        with eng.connect() as conn:
+            models = conn.exec_driver_sql("SELECT camera_model FROM frame").scalars().all()
+    finally:
+        eng.dispose()
+    assert len(models) == 3 and all(len(m) == 64 and MARK in m for m in models)
