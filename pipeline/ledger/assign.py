@@ -144,25 +144,27 @@ def _nearby_issues(session: Session, kind: str, rows: list[Row]) -> list[Issue]:
         select(Issue)
         .where(Issue.type == kind)
         .where(Issue.lat_deg.between(min(lats) - dlat, max(lats) + dlat))
-        .where(_lon_window(lons, dlon))
+        .where(lon_window(Issue.lon_deg, lons, dlon))
         .order_by(Issue.id)
         .with_for_update()
     )
     return list(session.scalars(query))
 
 
-def _lon_window(lons: list[float], margin_deg: float) -> ColumnElement[bool]:
-    """``Issue.lon_deg`` within ``margin_deg`` of the arc holding ``lons``: two ranges
-    when the window crosses the antimeridian."""
+def lon_window(
+    column: ColumnElement[float], lons: Sequence[float], margin_deg: float
+) -> ColumnElement[bool]:
+    """``column`` (a longitude) within ``margin_deg`` of the arc holding ``lons``: two
+    ranges when the window crosses the antimeridian."""
     west, span = lon_arc_deg(lons)
     lo, hi = west - margin_deg, west + span + margin_deg
     if hi - lo >= 360.0:
         return true()
     if lo < -180.0:
-        return or_(Issue.lon_deg >= lo + 360.0, Issue.lon_deg <= hi)
+        return or_(column >= lo + 360.0, column <= hi)
     if hi > 180.0:
-        return or_(Issue.lon_deg >= lo, Issue.lon_deg <= hi - 360.0)
-    return Issue.lon_deg.between(lo, hi)
+        return or_(column >= lo, column <= hi - 360.0)
+    return column.between(lo, hi)
 
 
 def _sigmas(cfg: LedgerConfig, sigma: float | None, rel: float | None) -> tuple[float, float]:
