@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable
+from typing import overload
 from urllib.parse import quote
 
 import numpy as np
@@ -150,6 +151,10 @@ def geodetic_to_enu(
     return _out((e, n, u), scalar)
 
 
+@overload
+def wrap_lon_deg(lon_deg: float) -> float: ...
+@overload
+def wrap_lon_deg(lon_deg: ArrayLike) -> FloatArray | float: ...
 def wrap_lon_deg(lon_deg: ArrayLike) -> FloatArray | float:
     """Longitude(s) wrapped into ``[-180, 180)``; a difference of longitudes wrapped is the
     short way round (``wrap_lon_deg(-179.9 - 179.9)`` is 0.2, not -359.8)."""
