@@ -127,3 +127,15 @@ def test_ledger_upgrade_grants_the_app_role(db_url, app_role, capsys) -> None:
             conn.exec_driver_sql("DELETE FROM audit_log")
     finally:
         app.dispose()
+
+
+def test_the_app_role_cannot_migrate_and_says_who_can(db_url, engine, app_engine) -> None:
+    from pipeline.ledger.db import current_revision, downgrade, head_revision
+    from pipeline.ledger.errors import SchemaNotReadyError
+
+    downgrade(engine, "0003")  # as the owner: the ledger now needs a migration
+    with pytest.raises(SchemaNotReadyError, match="as the tables' owner"):
+        upgrade(app_engine)
+    assert current_revision(engine) == "0003"
+    upgrade(engine)
+    assert current_revision(app_engine) == head_revision()
