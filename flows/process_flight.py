@@ -43,7 +43,8 @@ class FrameCount:
     Batches on the thread runner run in this process and count each frame as it
     finishes; batches elsewhere (Dask workers, whose copy has no total) or
     answered from the cache count when their result arrives. Once :attr:`stop`
-    is set, the next frame raises :class:`RunStopped` (not retried).
+    is set, or :meth:`halt` called, the next frame raises :class:`RunStopped`
+    (not retried), and so does a batch about to start.
     """
 
     def __init__(self) -> None:
@@ -51,6 +52,16 @@ class FrameCount:
         self.done = self.total = 0
         self.progress: Callable[[int, int], None] | None = None
         self.stop: threading.Event | None = None
+        self._halted = threading.Event()
+
+    def halt(self) -> None:
+        """Stop this process's batches after their current frame (the run was interrupted)."""
+        self._halted.set()
+
+    def check(self) -> None:
+        """Raise :class:`RunStopped` if the run was asked to stop."""
+        if self._halted.is_set() or (self.stop is not None and self.stop.is_set()):
+            raise RunStopped(f"stopped on request after {self.done} of {self.total} frames")
 
     @contextmanager
     def watching(
@@ -65,6 +76,7 @@ class FrameCount:
 
     def start(self, total: int) -> None:
         with self._lock:
+            self._halted.clear()
             self.done, self.total = 0, total
             self._report()
 
@@ -83,8 +95,7 @@ class FrameCount:
     def _report(self) -> None:
         if self.progress is not None and self.total:
             self.progress(self.done, self.total)
-        if self.stop is not None and self.stop.is_set():
-            raise RunStopped(f"stopped on request after {self.done} of {self.total} frames")
+        self.check()
 
     def __reduce__(self):  # sent to a Dask worker with the task: a fresh, silent count there
         return (FrameCount, ())
@@ -123,6 +134,7 @@ def detect_batch(
     frames: tuple[stages.PlannedFrame, ...],
     config: HehuConfig,
 ) -> stages.BatchResult:
+    FRAMES.check()  # queued behind a batch that stopped: do not start
     return stages.detect_frames(frames, config, on_frame=FRAMES.frame_done)
 
 
@@ -161,10 +173,17 @@ def detect_all(plan: stages.FlightPlan, config: HehuConfig) -> stages.BatchResul
     FRAMES.start(len(plan.frames))
     futures = [retrying.submit(frame_keys(b), weights_key, config_key, b, config) for b in batches]
     results, done = [], 0
-    for batch, future in zip(batches, futures, strict=True):
-        results.append(future.result())
-        done += len(batch)
-        FRAMES.at_least(done)
+    try:
+        for batch, future in zip(batches, futures, strict=True):
+            results.append(future.result())
+            done += len(batch)
+            FRAMES.at_least(done)
+    except BaseException:
+        # Ctrl-C, or Prefect's TerminationSignal for a SIGTERM (Prefect holds SIGTERM during
+        # a flow run): the batches on the runner's threads would otherwise run to their end
+        # before the flow could stop. They stop after their current frame instead.
+        FRAMES.halt()
+        raise
     return stages.merge_batches(results)
 
 

@@ -43,10 +43,17 @@ def mercator_px(lat: float, lon: float, zoom: float) -> tuple[float, float]:
 
 
 class MapFrame:
-    """Projection of a lat/lon box onto an SVG canvas ``MAP_WIDTH_PX`` wide."""
+    """Projection of a lat/lon box onto an SVG canvas ``MAP_WIDTH_PX`` wide.
+
+    Longitudes are unwrapped into the smallest arc holding the points, so a
+    flight across the antimeridian is drawn where it is, not across the world.
+    """
 
     def __init__(self, points: list[tuple[float, float]], pad_frac: float = 0.08) -> None:
-        lats, lons = [p[0] for p in points], [p[1] for p in points]
+        from pipeline.geo.coords import lon_arc_deg
+
+        self.west_deg = lon_arc_deg(p[1] for p in points)[0]
+        lats, lons = [p[0] for p in points], [self.unwrap(p[1]) for p in points]
         x0, y1 = mercator_px(min(lats), min(lons), 0)
         x1, y0 = mercator_px(max(lats), max(lons), 0)
         span = max(x1 - x0, (y1 - y0) * 1.5, 1e-9)
@@ -59,8 +66,12 @@ class MapFrame:
         self.width = MAP_WIDTH_PX
         self.height = int((h + 2 * pad_frac * span) * scale) + 1
 
+    def unwrap(self, lon: float) -> float:
+        """``lon`` in the map's arc: past 180 east of the antimeridian when the arc crosses it."""
+        return self.west_deg + (lon - self.west_deg) % 360.0
+
     def xy(self, lat: float, lon: float) -> tuple[float, float]:
-        x, y = mercator_px(lat, lon, self.zoom)
+        x, y = mercator_px(lat, self.unwrap(lon), self.zoom)
         return round(x - self.origin[0], 1), round(y - self.origin[1], 1)
 
     def path(self, ring) -> str:
@@ -75,7 +86,7 @@ class MapFrame:
         out = []
         for tx in range(int(x0), int(x1) + 1):
             for ty in range(int(y0), int(y1) + 1):
-                href = html.escape(url.format(z=z, x=tx, y=ty))
+                href = html.escape(url.format(z=z, x=tx % 2**z, y=ty))  # east of 180°: wrap
                 out.append(f'<image href="{href}" x="{(tx - x0) * TILE_PX * f:.1f}" '
                            f'y="{(ty - y0) * TILE_PX * f:.1f}" width="{TILE_PX * f:.1f}" '
                            f'height="{TILE_PX * f:.1f}"/>')  # fmt: skip

@@ -58,3 +58,18 @@ def test_legend_names_the_four_disorders_in_chinese() -> None:
     assert (
         "No georeferenced frame" in page and "No 四乱 candidate was found in this flight." in page
     )
+
+
+def test_a_flight_across_the_antimeridian_is_drawn_where_it_is() -> None:
+    points = [(65.0001, 179.9998), (65.0, -179.9997), (64.9999, 179.9999), (65.0, -179.9999)]
+    m = MapFrame(points)
+    assert 15 < m.zoom < 22  # a few tens of metres across, not the whole world
+    for lat, lon in points:
+        x, y = m.xy(lat, lon)
+        assert 0 < x < m.width and 0 < y < m.height
+    assert m.xy(65.0, -179.9999)[0] > m.xy(65.0, 179.9999)[0]  # east of 180° is right of it
+    hrefs = [t.split('href="')[1].split('"')[0] for t in m.tiles("{z}/{x}/{y}")]
+    z = int(m.zoom)
+    xs = {int(h.split("/")[1]) for h in hrefs}
+    assert {0, 2**z - 1} <= xs and all(0 <= x < 2**z for x in xs)  # both sides of 180°, real
+    assert len(xs) < 8

@@ -15,7 +15,8 @@ Frame keys (``null`` when the file does not carry the field):
   ``lrf_target_{lat,lon}_deg``, ``lrf_target_abs_alt_m``, ``lrf_target_distance_m``
 - ground: ``gsd_cm_per_px`` at the image centre, ``footprint`` as ``[[lat, lon], …]``
   (closed ring), ``camera_source`` (where the intrinsics came from), ``yaw_source``;
-  ``georef_error`` says why these are null
+  ``georef_error`` says why these are null. Output is strict JSON: a number
+  that is not finite is ``null``, never ``NaN``
 - yaw check (image motion of overlapping neighbours against the GPS track):
   ``yaw_check`` (``consistent``, ``flipped``, ``ambiguous``, ``unchecked``, or null
   with ``--no-yaw-check``), ``yaw_offset_deg`` (the correction applied to the
@@ -34,11 +35,12 @@ the terminal.
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.cli.jsonout import strict_dumps
 from pipeline.ingest.names import display_path, is_utf8
 from pipeline.records import FrameMeta, Quarantined
 
@@ -94,12 +96,17 @@ def frame_record(meta: FrameMeta, check: YawVerdict | None = None) -> dict[str, 
     )
     try:
         georef = georeference(meta, yaw_offset_deg=offset)
+        gsd = float(georef.gsd_cm_per_px())
         ground.update(
-            gsd_cm_per_px=round(float(georef.gsd_cm_per_px()), 3),
+            gsd_cm_per_px=round(gsd, 3) if math.isfinite(gsd) else None,
             footprint=[[round(lat, 7), round(lon, 7)] for lat, lon in georef.footprint()],
             camera_source=georef.camera.source,
             yaw_source=georef.pose.yaw_source,
         )
+        if not math.isfinite(gsd):
+            ground["georef_error"] = (
+                "the image centre looks at or above the horizon: no ground sample distance"
+            )
     except HehuError as e:
         ground["georef_error"] = str(e)
     record.update(ground)
@@ -129,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     records = frame_records(result.frames, yaw_check=not args.no_yaw_check)
     if args.json:
         for line in [*records, *(q.to_dict() for q in result.quarantined)]:
-            print(json.dumps(text_safe(line), ensure_ascii=False))
+            print(strict_dumps(text_safe(line), ensure_ascii=False))
     else:
         print_table(records, result.quarantined, sys.stdout)
     return 0

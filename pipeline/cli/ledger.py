@@ -1,6 +1,9 @@
 """``hehu ledger …``: the 问题台账 (problem ledger) database.
 
-- ``hehu ledger upgrade``: create the database or migrate it to the latest schema;
+- ``hehu ledger upgrade [--app-role ROLE]``: create the database or migrate it to the
+  latest schema; on PostgreSQL, run it as the migration role (the tables' owner) and
+  name the app's role to grant it the ledger, with only ``INSERT`` and ``SELECT`` on
+  the audit log (:mod:`pipeline.ledger.roles`);
 - ``hehu ledger list [--json] [--status S]``: one line per issue; with ``--json`` one
   object per line with ``code``, ``type``, ``status``, ``lat``, ``lon`` (WGS-84),
   ``frames`` and the other ledger fields;
@@ -50,6 +53,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "upgrade", help="create the database or migrate it to the latest schema"
     )
     db_option(up)
+    up.add_argument(
+        "--app-role",
+        metavar="ROLE",
+        help="PostgreSQL: the role hehu's app connects as; granted the ledger's tables, "
+        "only INSERT and SELECT on the audit log (run as the tables' owner)",
+    )
     ls = actions.add_parser("list", help="one line per issue")
     db_option(ls)
     ls.add_argument("--json", action="store_true", help="one JSON object per issue per line")
@@ -150,6 +159,14 @@ def _upgrade(args: argparse.Namespace) -> int:
         f"ledger {engine.url.render_as_string(hide_password=True)} "
         f"is at migration {current_revision(engine)}"
     )
+    if args.app_role:
+        from pipeline.ledger.roles import grant_app_role
+
+        grant_app_role(engine, args.app_role)
+        print(
+            f"role {args.app_role} may read and write the ledger; on the audit log only "
+            "INSERT and SELECT"
+        )
     return 0
 
 

@@ -6,15 +6,56 @@ runs the same stages directly. When a ``hehu serve`` runs on this machine with
 the same state folder and working directory, the flight is handed to it
 (:mod:`flows.handoff`): Prefect and the detectors are warm there, which saves
 the 3–6 s a fresh process spends on them. ``--local`` runs it here anyway.
+
+A service manager's stop (SIGTERM) ends a run the way Ctrl-C (SIGINT) does:
+this process stops at once (the flow's batches on other threads after their
+current frame), nothing more is written to the ledger, and ``hehu run`` exits
+with 128 + the signal's number (143, or 130 for Ctrl-C) after saying so.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+#: The signals that stop a run: Ctrl-C, and a service manager's stop.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Stopped(KeyboardInterrupt):
+    """Raised in the main thread by a stop signal: handled everywhere as Ctrl-C is."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """While a run is in progress, SIGINT and SIGTERM raise :class:`Stopped` in the main
+    thread and set the yielded event (the flow's batches stop after their current frame)."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop  # signal handlers can only be set from the main thread
+        return
+
+    def handler(signum: int, _frame: Any) -> None:
+        stop.set()
+        raise Stopped(signum)
+
+    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+    try:
+        yield stop
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,8 +82,11 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
     return {"ledger": {"url": args.db}} if args.db else {}
 
 
-def process(flight_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Run one flight as the options say; returns the summary dict."""
+def process(
+    flight_dir: Path, args: argparse.Namespace, stop: threading.Event | None = None
+) -> dict[str, Any]:
+    """Run one flight as the options say; returns the summary dict. Once ``stop`` is set,
+    the flow's batches stop after their current frame."""
     from pipeline.cli.progress import ProgressBar
     from pipeline.errors import BadInputError
 
@@ -69,7 +113,7 @@ def process(flight_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
 
     if config.flow.task_runner == "thread":
         stages.load_detectors(config)  # in this process: the detection task reuses them
-    with connect(api), pf.FRAMES.watching(bar):
+    with connect(api), pf.FRAMES.watching(bar, stop):
         return pf.run_process_flight(str(flight_dir), args.config, overrides_from(args))
 
 
@@ -126,7 +170,15 @@ def print_gates(summary: dict[str, Any], out) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = process(args.flight_dir, args)
+    try:
+        with stop_on_signals() as stop:
+            summary = process(args.flight_dir, args, stop)
+    except Stopped as e:
+        print(
+            f"\nhehu: run stopped by {e} before it finished: run it again to process the flight",
+            file=sys.stderr,
+        )
+        return 128 + e.signum
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, default=str))
     else:

@@ -21,7 +21,10 @@ unlike the one-step approximations common in those libraries (errors of metres).
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterable
+from typing import overload
 from urllib.parse import quote
 
 import numpy as np
@@ -146,6 +149,32 @@ def geodetic_to_enu(
     d = ecef - origin.reshape((3,) + (1,) * (ecef.ndim - 1))
     e, n, u = np.tensordot(_enu_basis(lat0_deg, lon0_deg), d, axes=1)
     return _out((e, n, u), scalar)
+
+
+@overload
+def wrap_lon_deg(lon_deg: float) -> float: ...
+@overload
+def wrap_lon_deg(lon_deg: ArrayLike) -> FloatArray | float: ...
+def wrap_lon_deg(lon_deg: ArrayLike) -> FloatArray | float:
+    """Longitude(s) wrapped into ``[-180, 180)``; a difference of longitudes wrapped is the
+    short way round (``wrap_lon_deg(-179.9 - 179.9)`` is 0.2, not -359.8)."""
+    wrapped = (np.asarray(lon_deg, dtype=float) + 180.0) % 360.0 - 180.0
+    return float(wrapped) if np.ndim(wrapped) == 0 else wrapped
+
+
+def lon_arc_deg(lons_deg: Iterable[float]) -> tuple[float, float]:
+    """``(west_deg, span_deg)`` of the smallest arc of longitude holding every one given.
+
+    Across the antimeridian the arc starts west of 180° (179.99) and its east end is
+    past 180 (180.01): unwrap a longitude into it as ``west + (lon - west) % 360``.
+    """
+    lons = sorted({wrap_lon_deg(lon) for lon in lons_deg})
+    if not lons:
+        raise ValueError("no longitudes: the arc holding them is undefined")
+    gaps = [(lons[0] + 360.0 - lons[-1], 0)]
+    gaps += [(b - a, i + 1) for i, (a, b) in enumerate(itertools.pairwise(lons))]
+    widest, start = max(gaps)
+    return lons[start], 360.0 - widest
 
 
 def haversine_m(

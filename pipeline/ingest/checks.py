@@ -86,9 +86,15 @@ def _content_end(data: bytes, tail: bytes) -> int:
 
 
 def check_jpeg_end(data: bytes, sos_offset: int) -> None:
-    """Require the EOI marker FFD9 at the end, after the scan data (zero padding allowed)."""
-    end = _content_end(data, b"\xff\xd9")
-    if data[end - 2 : end] != b"\xff\xd9" or end - 2 <= sos_offset:
+    """Require the EOI marker FFD9 after the scan data that starts at ``sos_offset``.
+
+    Bytes after it are allowed: zero padding, and the 1–4 KB of camera data that
+    thermal R-JPEGs (M30T, M3T, M3TD, M4T, H30T) write after their EOI. Scan data
+    cannot hold FFD9 (an FF in it is followed by 00 or a restart marker), so the
+    first FFD9 after the first SOS ends the image; an EOI before the scan (an
+    embedded preview's) does not count.
+    """
+    if data.find(b"\xff\xd9", sos_offset + 2) < 0:
         raise UnreadableFileError(
             f"truncated JPEG: no end-of-image marker (FFD9) at the end of the file "
             f"({len(data)} bytes); the copy is incomplete: copy the file again from the card"

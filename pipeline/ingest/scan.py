@@ -231,9 +231,15 @@ def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 def flight_centre(points: Iterable[tuple[float, float]]) -> tuple[float, float]:
     """The flight's median position: the ``(lat, lon)`` point nearest the
-    per-axis median, so the centre is a real frame even with two frames."""
+    per-axis median, so the centre is a real frame even with two frames.
+    Longitudes are unwrapped into the smallest arc holding them first, so a
+    flight across the antimeridian has its median there, not at 0°."""
+    from pipeline.geo.coords import lon_arc_deg
+
     pts = list(points)
-    median = (statistics.median(p[0] for p in pts), statistics.median(p[1] for p in pts))
+    west, _ = lon_arc_deg(p[1] for p in pts)
+    lon = statistics.median(west + (p[1] - west) % 360.0 for p in pts)
+    median = (statistics.median(p[0] for p in pts), lon)
     return min(pts, key=lambda p: haversine_m(p, median))
 
 

@@ -33,9 +33,10 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session, defer
 
+from pipeline.geo.coords import lon_arc_deg
 from pipeline.ledger.audit import record
 from pipeline.ledger.cluster import (
     EARTH_RADIUS_M,
@@ -143,11 +144,27 @@ def _nearby_issues(session: Session, kind: str, rows: list[Row]) -> list[Issue]:
         select(Issue)
         .where(Issue.type == kind, Issue.status != "merged")  # its sightings went elsewhere
         .where(Issue.lat_deg.between(min(lats) - dlat, max(lats) + dlat))
-        .where(Issue.lon_deg.between(min(lons) - dlon, max(lons) + dlon))
+        .where(lon_window(Issue.lon_deg, lons, dlon))
         .order_by(Issue.id)
         .with_for_update()
     )
     return list(session.scalars(query))
+
+
+def lon_window(
+    column: ColumnElement[float], lons: Sequence[float], margin_deg: float
+) -> ColumnElement[bool]:
+    """``column`` (a longitude) within ``margin_deg`` of the arc holding ``lons``: two
+    ranges when the window crosses the antimeridian."""
+    west, span = lon_arc_deg(lons)
+    lo, hi = west - margin_deg, west + span + margin_deg
+    if hi - lo >= 360.0:
+        return true()
+    if lo < -180.0:
+        return or_(column >= lo + 360.0, column <= hi)
+    if hi > 180.0:
+        return or_(column >= lo, column <= hi - 360.0)
+    return column.between(lo, hi)
 
 
 def _sigmas(cfg: LedgerConfig, sigma: float | None, rel: float | None) -> tuple[float, float]:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.geo.coords import wrap_lon_deg
 from pipeline.ledger.register import frame_shift_m
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -125,10 +126,11 @@ def extent_radius_m(area_m2: float | None) -> float:
 
 
 def distance_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
-    """Ground distance on a local tangent plane (equirectangular), metres."""
+    """Ground distance on a local tangent plane (equirectangular), metres; the short
+    way round across the antimeridian."""
     mean_lat = math.radians((lat0 + lat1) / 2)
     dy = math.radians(lat1 - lat0) * EARTH_RADIUS_M
-    dx = math.radians(lon1 - lon0) * EARTH_RADIUS_M * math.cos(mean_lat)
+    dx = math.radians(wrap_lon_deg(lon1 - lon0)) * EARTH_RADIUS_M * math.cos(mean_lat)
     return math.hypot(dx, dy)
 
 
@@ -156,7 +158,7 @@ def pair_sigma_m(unit: Sighting, track: Track, *, same_flight: bool) -> float:
 
 
 class _Plane:
-    """WGS-84 ↔ local metres around one origin."""
+    """WGS-84 ↔ local metres around one origin (continuous across the antimeridian)."""
 
     def __init__(self, lat0: float, lon0: float) -> None:
         self.lat0, self.lon0 = lat0, lon0
@@ -164,10 +166,10 @@ class _Plane:
         self.ky = math.radians(1.0) * EARTH_RADIUS_M
 
     def xy(self, lat: float, lon: float) -> tuple[float, float]:
-        return (lon - self.lon0) * self.kx, (lat - self.lat0) * self.ky
+        return wrap_lon_deg(lon - self.lon0) * self.kx, (lat - self.lat0) * self.ky
 
     def latlon(self, x: float, y: float) -> tuple[float, float]:
-        return self.lat0 + y / self.ky, self.lon0 + x / self.kx
+        return self.lat0 + y / self.ky, wrap_lon_deg(self.lon0 + x / self.kx)
 
 
 def _units(sightings: Sequence[Sighting], idx: list[int]) -> list[list[int]]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.ledger.errors import SchemaNotReadyError
@@ -28,6 +29,7 @@ from pipeline.ledger.errors import SchemaNotReadyError
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30.0
 MIGRATION_LOCK_KEY = 0x68656875_6D696772  # "hehu" "migr"
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE for "permission denied", "must be owner"
 
 
 def default_url() -> str:
@@ -133,16 +135,25 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     ensure_sqlite_folder(engine.url.render_as_string(hide_password=False))
     config = alembic_config()
-    with (
-        engine.connect() as connection,
-        _sqlite_foreign_keys_off(connection),
-        connection.begin(),
-    ):
-        if connection.dialect.name == "postgresql":
-            connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-        _check_foreign_keys(connection)
+    try:
+        with (
+            engine.connect() as connection,
+            _sqlite_foreign_keys_off(connection),
+            connection.begin(),
+        ):
+            if connection.dialect.name == "postgresql":
+                connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            _check_foreign_keys(connection)
+    except DBAPIError as e:
+        if getattr(e.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+            raise
+        raise SchemaNotReadyError(
+            f"the ledger at {engine.url.render_as_string(hide_password=True)} needs a migration "
+            f"that role {engine.url.username} may not make ({e.orig}): run hehu ledger upgrade "
+            "as the tables' owner, the migration role (README, Database roles)"
+        ) from e
 
 
 @contextlib.contextmanager

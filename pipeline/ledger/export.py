@@ -3,6 +3,11 @@
 - **xlsx** (openpyxl): a title row, Chinese column headers, one row per issue,
   dates as date cells, frozen header, filter, Amap links.
 - **CSV**: the same columns, UTF-8 with a BOM so Excel shows the Chinese.
+
+Spreadsheet cells carry no formulas: a text cell that a spreadsheet would read
+as one (starting with ``=``, ``+``, ``-``, ``@``, a tab or a line break: OWASP's
+CSV-injection list) gets a leading single quote in both the CSV and the xlsx,
+so openpyxl stores it as a string cell, never a formula. Numbers stay numbers.
 - **GeoJSON** (RFC 7946): a FeatureCollection of Points ``[lon, lat]`` (WGS-84)
   with the issue's fields (codes and labels) as properties.
 - **KML 2.2**: one Placemark per issue with a description table and, when
@@ -84,6 +89,20 @@ COLUMNS: tuple[tuple[str, int, Getter], ...] = (
 HEADERS = ("序号", *(c[0] for c in COLUMNS))
 
 
+#: Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula.
+
+    Numbers, dates and ``None`` pass unchanged, so numeric columns stay numeric.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def table_rows(
     issues: Sequence[IssueView], labels: Mapping[str, str] | None = None
 ) -> list[list[Any]]:
@@ -92,13 +111,20 @@ def table_rows(
     return [[n, *(get(v, labels) for _, _, get in COLUMNS)] for n, v in enumerate(issues, start=1)]
 
 
+def sheet_rows(
+    issues: Sequence[IssueView], labels: Mapping[str, str] | None = None
+) -> list[list[Any]]:
+    """:func:`table_rows` with every formula-like text neutralised (:func:`spreadsheet_text`)."""
+    return [[spreadsheet_text(c) for c in row] for row in table_rows(issues, labels)]
+
+
 def write_csv(
     issues: Sequence[IssueView], out: Path, *, labels: Mapping[str, str] | None = None
 ) -> None:
     with out.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(HEADERS)
-        for row in table_rows(issues, labels):
+        for row in sheet_rows(issues, labels):
             writer.writerow(
                 ["" if c is None else c.isoformat() if hasattr(c, "isoformat") else c for c in row]
             )
@@ -137,7 +163,7 @@ def write_xlsx(
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for row in table_rows(issues, labels):
+    for row in sheet_rows(issues, labels):
         ws.append(row)
     _format_xlsx_cells(ws, get_column_letter, Alignment)
     ws.freeze_panes = "C4"

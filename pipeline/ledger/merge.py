@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import BadInputError
-from pipeline.ledger.assign import take_assignment_lock
+from pipeline.ledger.assign import lon_window, take_assignment_lock
 from pipeline.ledger.audit import record
 from pipeline.ledger.cluster import distance_m, same_object
 from pipeline.ledger.config import LedgerConfig
@@ -201,7 +201,7 @@ def merge_targets(
         Issue.status.in_(sorted(KEEPERS)),
         Issue.id != issue.id,
         Issue.lat_deg.between(issue.lat_deg - dlat, issue.lat_deg + dlat),
-        Issue.lon_deg.between(issue.lon_deg - dlon, issue.lon_deg + dlon),
+        lon_window(Issue.lon_deg, [issue.lon_deg], dlon),
     )
     near = [
         (other, status, distance_m(issue.lat_deg, issue.lon_deg, lat, lon))

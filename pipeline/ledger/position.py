@@ -17,6 +17,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.geo.coords import wrap_lon_deg
 from pipeline.ledger.audit import record
 from pipeline.ledger.cluster import distance_m
 from pipeline.ledger.models import Detection, Evidence, Issue, utc_now
@@ -28,12 +29,14 @@ Estimate = tuple[float, float, float]  # lat, lon, sigma_m
 
 
 def _mean(points: list[tuple[float, float, float]]) -> Estimate:
-    """Inverse-variance mean of ``(lat, lon, sigma_m)`` and its 1σ."""
+    """Inverse-variance mean of ``(lat, lon, sigma_m)`` and its 1σ (longitudes taken
+    relative to the first point, so points either side of 180° average to 180°, not 0°)."""
     w = [1.0 / s**2 for _, _, s in points]
     total = sum(w)
+    lon0 = points[0][1]
     lat = sum(p[0] * wi for p, wi in zip(points, w, strict=True)) / total
-    lon = sum(p[1] * wi for p, wi in zip(points, w, strict=True)) / total
-    return lat, lon, 1.0 / math.sqrt(total)
+    dlon = sum(wrap_lon_deg(p[1] - lon0) * wi for p, wi in zip(points, w, strict=True)) / total
+    return lat, wrap_lon_deg(lon0 + dlon), 1.0 / math.sqrt(total)
 
 
 def weighted_position(

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.ledger.assign import assign_detections
+from pipeline.ledger.bounds import push_bounded
 from pipeline.ledger.config import LedgerConfig
 from pipeline.ledger.plausible import hold_reason
 from pipeline.ledger.store import (
@@ -79,9 +80,12 @@ def push_flight(
     single-view hold (:func:`pipeline.ledger.assign.assign_detections`).
     Detections of context-only classes (``subtype`` None) and ones without a
     ground position are stored but open no issue. ``actor`` is written to the
-    audit log.
+    audit log. Strings longer than their columns are cut (:mod:`pipeline.ledger.bounds`).
     """
     config = config or LedgerConfig()
+    flight, frames, detections, model_frames = push_bounded(
+        flight, frames, detections, model_frames
+    )
     pitch = {f.sha256: f.xmp.gimbal_pitch_deg if f.xmp else None for f in frames}
 
     def hold(det: GroundDetection) -> str | None:

@@ -30,13 +30,14 @@ class ZoneProperties(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    zone_id: str = Field(min_length=1)
-    river_name: str
-    river_code: str | None = None
-    reach: str | None = None
-    river_chief: str | None = None
+    # Lengths are the issue table's columns (pipeline/ledger/models.py; a test checks them).
+    zone_id: str = Field(min_length=1, max_length=128)
+    river_name: str = Field(max_length=128)
+    river_code: str | None = Field(default=None, max_length=64)
+    reach: str | None = Field(default=None, max_length=128)
+    river_chief: str | None = Field(default=None, max_length=128)
     division_code: str = Field(pattern=r"^\d{6}(\d{6})?$")
-    responsible_unit: str | None = None
+    responsible_unit: str | None = Field(default=None, max_length=255)
 
 
 @dataclass(frozen=True)

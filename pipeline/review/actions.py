@@ -24,9 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import BadInputError
+from pipeline.ledger.assign import lon_window
 from pipeline.ledger.audit import record
+from pipeline.ledger.cluster import distance_m
 from pipeline.ledger.merge import ABSORBABLE
 from pipeline.ledger.models import Evidence, Flight, Frame, Issue
+from pipeline.ledger.plausible import covering_frames
 from pipeline.ledger.vocab import SEVERITY_LABELS, type_of
 from pipeline.ledger.workflow import get_issue, transition, update_issue
 from pipeline.review.i18n import REJECT_REASONS
@@ -306,15 +309,7 @@ class LaterFrame:
 
 
 def _covers(ring: list[list[float]] | None, lat: float, lon: float) -> bool:
-    if not ring or len(ring) < 3:
-        return False
-    inside = False
-    for (a_lat, a_lon), (b_lat, b_lon) in zip(ring, [*ring[1:], ring[0]], strict=True):
-        if (a_lat > lat) != (b_lat > lat) and lon < a_lon + (lat - a_lat) * (b_lon - a_lon) / (
-            b_lat - a_lat
-        ):
-            inside = not inside
-    return inside
+    return bool(ring) and len(ring or ()) >= 3 and covering_frames(lat, lon, [(0, ring)]) == 1
 
 
 def later_frames(*, session: Session, code: str, radius_m: float = 150.0) -> list[LaterFrame]:
@@ -333,7 +328,7 @@ def later_frames(*, session: Session, code: str, radius_m: float = 150.0) -> lis
         .where(
             Frame.flight_id.not_in(own),
             Frame.lat_deg.between(issue.lat_deg - dlat, issue.lat_deg + dlat),
-            Frame.lon_deg.between(issue.lon_deg - dlon, issue.lon_deg + dlon),
+            lon_window(Frame.lon_deg, [issue.lon_deg], dlon),
         )
         .order_by(Frame.captured_at.desc(), Frame.id)
         .limit(500)
@@ -352,5 +347,4 @@ def later_frames(*, session: Session, code: str, radius_m: float = 150.0) -> lis
 def _distance_m(lat0: float, lon0: float, lat1: float | None, lon1: float | None) -> float:
     if lat1 is None or lon1 is None:
         return math.inf
-    k = math.pi / 180 * 6_371_008.8
-    return math.hypot((lat1 - lat0) * k, (lon1 - lon0) * k * math.cos(math.radians(lat0)))
+    return distance_m(lat0, lon0, lat1, lon1)

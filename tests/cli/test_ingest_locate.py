@@ -33,6 +33,39 @@ def test_ingest_brighton_json(capsys, shared_data) -> None:
     assert set(set_aside) == {"LICENSE", "README.md"}
 
 
+def strict_json(line: str) -> dict:
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_ingest_json_is_strict_for_frames_looking_at_the_horizon(capsys, tmp_path) -> None:
+    for i, pitch in enumerate([0.0, 5.0, 30.0, -90.0]):
+        write_jpeg(tmp_path / f"f{i}.JPG", 400, 300, lon=114.0 + i * 1e-5, gimbal_pitch=pitch)
+    assert main(["ingest", str(tmp_path), "--json", "--no-yaw-check"]) == 0
+    lines = [strict_json(line) for line in capsys.readouterr().out.splitlines()]
+    by_pitch = {r["gimbal_pitch_deg"]: r for r in lines}
+    for pitch in (0.0, 5.0, 30.0):
+        assert by_pitch[pitch]["gsd_cm_per_px"] is None
+        assert "horizon" in by_pitch[pitch]["georef_error"]
+    assert by_pitch[-90.0]["gsd_cm_per_px"] > 0 and by_pitch[-90.0]["georef_error"] is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"a": float("nan"), "b": [1.5, float("inf")], "c": (float("-inf"),)},
+         '{"a": null, "b": [1.5, null], "c": [null]}'),
+        ({"n": 3, "s": "NaN", "t": True}, '{"n": 3, "s": "NaN", "t": true}'),
+    ],
+)  # fmt: skip
+def test_strict_dumps_writes_null_for_non_finite_numbers(value, expected) -> None:
+    from pipeline.cli.jsonout import strict_dumps
+
+    assert strict_dumps(value) == expected
+
+
 def test_ingest_table_ends_with_a_summary(capsys, tmp_path) -> None:
     write_jpeg(tmp_path / "a.JPG")
     (tmp_path / "empty.JPG").write_bytes(b"")

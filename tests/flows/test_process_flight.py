@@ -76,6 +76,20 @@ def test_bad_input_and_stops_are_never_retried(error, retry) -> None:
     assert pf.transient(None, None, _State(error)) is retry
 
 
+def test_an_interrupted_run_stops_its_batches_after_their_current_frame() -> None:
+    count = pf.FrameCount()
+    count.start(3)
+    count.frame_done()
+    count.halt()  # what detect_all does when its wait for the batches is interrupted
+    with pytest.raises(RunStopped, match="after 2 of 3 frames"):
+        count.frame_done()
+    with pytest.raises(RunStopped):
+        count.check()  # a batch about to start
+    count.start(3)  # the next run starts afresh
+    count.check()
+    count.frame_done()
+
+
 @pytest.mark.slow
 def test_sample_flight_twice_leaves_the_same_ledger(
     prefect_api, sample_flight, ledger_url, monkeypatch

@@ -191,3 +191,36 @@ def test_map_links_carry_converted_coordinates() -> None:
     blat, blon = wgs84_to_bd09(39.915, 116.404)
     assert f"location={blat:.7f},{blon:.7f}" in baidu_marker_url(39.915, 116.404)
     assert "coord_type=bd09ll" in baidu_marker_url(39.915, 116.404)
+
+
+@pytest.mark.parametrize(
+    ("lon", "wrapped"),
+    [
+        (0.0, 0.0),
+        (180.0, -180.0),
+        (-180.0, -180.0),
+        (181.5, -178.5),
+        (-359.8, 0.2),
+        (540.0, -180.0),
+    ],
+)
+def test_wrap_lon_deg(lon: float, wrapped: float) -> None:
+    from pipeline.geo.coords import wrap_lon_deg
+
+    assert wrap_lon_deg(lon) == pytest.approx(wrapped)
+
+
+@pytest.mark.parametrize(
+    ("lons", "west", "span"),
+    [
+        ([114.3], 114.3, 0.0),
+        ([114.3, 114.1, 114.2], 114.1, 0.2),
+        ([179.9, -179.9, 179.95], 179.9, 0.2),  # across the antimeridian
+        ([-179.9, 10.0, 179.9], 10.0, 170.1),  # a stray frame: still the smallest arc
+        ([-90.0, 0.0, 90.0], -90.0, 180.0),
+    ],
+)
+def test_lon_arc_is_the_smallest_holding_every_longitude(lons, west, span) -> None:
+    from pipeline.geo.coords import lon_arc_deg
+
+    assert lon_arc_deg(lons) == pytest.approx((west, span))

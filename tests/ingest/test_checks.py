@@ -66,6 +66,34 @@ def test_trailing_zero_padding_is_allowed() -> None:
     assert check_image(data + b"\x00" * 4096, sniff.JPEG) == (40, 30)
 
 
+def camera_trailer(n: int, seed: int = 0) -> bytes:
+    """``n`` bytes of camera data such as thermal payloads write after EOI (random, with an
+    FFD8 start marker and no FFD9, so the file no longer ends in an end-of-image marker)."""
+    import numpy as np
+
+    body = np.random.default_rng(seed).integers(0, 256, n, dtype=np.uint8).tobytes()
+    return b"\xff\xd8" + body.replace(b"\xff", b"\xfe") + b"\x01\x02"
+
+
+@pytest.mark.parametrize("trailer_bytes", [1024, 2600, 4096])
+def test_camera_data_after_the_end_of_image_marker_is_a_whole_jpeg(trailer_bytes: int) -> None:
+    data = jpeg_bytes(640, 512, seed=3) + camera_trailer(trailer_bytes)
+    assert check_image(data, sniff.JPEG) == (640, 512)
+    assert decode_image(data).shape == (512, 640, 3)
+
+
+@pytest.mark.parametrize("keep", [0.999, 0.9, 0.5])
+def test_a_cut_jpeg_is_still_truncated_when_it_has_no_eoi_after_its_scan(keep: float) -> None:
+    preview = jpeg_bytes(16, 8, exif=False, xmp_form=None)  # a preview before the scan, as
+    app2 = b"\xff\xe2" + struct.pack(">H", len(preview) + 2) + preview  # DJI files carry
+    whole = b"\xff\xd8" + app2 + jpeg_bytes(640, 512, seed=3)[2:]
+    sos = header.jpeg_layout(whole).sos_offset
+    cut = whole[: sos + int((len(whole) - sos) * keep)]
+    assert b"\xff\xd9" in cut[:sos]  # the preview's own EOI does not count
+    with pytest.raises(UnreadableFileError, match="truncated JPEG"):
+        check_image(cut, sniff.JPEG)
+
+
 def test_jpeg_without_frame_header_is_corrupt() -> None:
     with pytest.raises(UnreadableFileError, match="no frame header"):
         check_image(b"\xff\xd8\xff\xda\x00\x02\x00\xff\xd9", sniff.JPEG)

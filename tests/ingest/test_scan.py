@@ -288,3 +288,39 @@ def test_ingest_result_is_frozen() -> None:
     result = IngestResult(frames=(), quarantined=())
     with pytest.raises(AttributeError):
         result.frames = ()  # type: ignore[misc]
+
+
+def test_thermal_frames_with_camera_data_after_eoi_are_ingested_whole(tmp_path: Path) -> None:
+    from tests.ingest.test_checks import camera_trailer
+
+    root = tmp_path / "flight"
+    root.mkdir()
+    trailers = {"DJI_0001_T.JPG": 1024, "DJI_0002_T.JPG": 4096}
+    for i, (name, n) in enumerate(trailers.items()):
+        data = jpeg_bytes(640, 512, lat=LAT, lon=LON + i * 1e-5, seed=i, model="M3T")
+        (root / name).write_bytes(data + camera_trailer(n, seed=i))
+    whole = jpeg_bytes(640, 512, lat=LAT, lon=LON, seed=7)
+    (root / "DJI_0003_T.JPG").write_bytes(whole[: len(whole) - 500])
+    result = scan_flight(root)
+    assert sorted(Path(f.path).name for f in result.frames) == sorted(trailers)
+    assert [(Path(q.path).name, q.reason[:15]) for q in result.quarantined] == [
+        ("DJI_0003_T.JPG", "truncated JPEG:")
+    ]
+    for frame in result.frames:
+        data = Path(frame.path).read_bytes()  # the trailer is part of the file, kept and hashed
+        assert (frame.size_bytes, frame.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+        assert (frame.width_px, frame.height_px, frame.model) == (640, 512, "M3T")
+
+
+def test_a_flight_across_the_antimeridian_keeps_its_frames(tmp_path: Path) -> None:
+    lat = 65.0  # the Anadyr coast, Chukotka
+    lons = [179.9998, 179.9999, -179.9999, -179.9998]
+    for i, lon in enumerate(lons):
+        good(tmp_path, f"DJI_{i:04d}.JPG", i, lat=lat, lon=lon)
+    good(tmp_path, "stray.JPG", 9, lat=lat, lon=10.0)
+    result = scan_flight(tmp_path)
+    assert sorted(Path(f.path).name for f in result.frames) == [
+        f"DJI_{i:04d}.JPG" for i in range(4)
+    ]
+    assert [Path(q.path).name for q in result.quarantined] == ["stray.JPG"]
+    assert abs(flight_centre([(lat, lon) for lon in lons])[1]) > 179.9

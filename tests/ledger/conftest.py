@@ -1,7 +1,7 @@
 """Ledger test databases: every DB test runs on SQLite and on PostgreSQL.
 
 PostgreSQL comes from ``$HEHU_TEST_PG_URL``, a URL of a role that may
-``CREATE DATABASE`` (e.g. ``postgresql+psycopg://hehu:hehu@127.0.0.1:5432/postgres``;
+``CREATE DATABASE`` and ``CREATE ROLE`` (the app-role tests) (e.g. ``postgresql+psycopg://hehu:hehu@127.0.0.1:5432/postgres``;
 ``.ci/run`` starts a server and sets it). Without it the PostgreSQL half is
 skipped and the run says so at the end; with ``HEHU_TEST_PG_REQUIRED=1`` it
 fails instead.

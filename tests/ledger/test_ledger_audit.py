@@ -59,3 +59,33 @@ def test_postgresql_rejects_truncate(engine, backend: str) -> None:
         pytest.skip("TRUNCATE is PostgreSQL only")
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(text("TRUNCATE audit_log"))
+
+
+#: Ways to overwrite an audit entry by inserting over its id.
+OVERWRITES = {
+    "sqlite": [
+        "REPLACE INTO audit_log (id, at_utc, actor, entity, entity_key, field, new_value) "
+        "VALUES (1, '2024-01-01 00:00:00', 'x', 'issue', 'X-1', 'status', 'rewritten')",
+        "INSERT OR REPLACE INTO audit_log (id, at_utc, actor, entity, entity_key, field) "
+        "VALUES (1, '2024-01-01 00:00:00', 'x', 'issue', 'X-1', 'status')",
+        "INSERT INTO audit_log (id, at_utc, actor, entity, entity_key, field) "
+        "VALUES (1, '2024-01-01 00:00:00', 'x', 'issue', 'X-1', 'status') "
+        "ON CONFLICT (id) DO UPDATE SET new_value = 'rewritten'",
+    ],
+    "postgresql": [
+        "INSERT INTO audit_log (id, at_utc, actor, entity, entity_key, field) "
+        "VALUES (1, now(), 'x', 'issue', 'X-1', 'status') "
+        "ON CONFLICT (id) DO UPDATE SET new_value = 'rewritten'",
+    ],
+}
+
+
+def test_an_entry_cannot_be_replaced_by_inserting_over_its_id(engine, session_factory, backend):
+    _one_entry(session_factory)
+    for statement in OVERWRITES[backend]:
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.exec_driver_sql(statement)
+    with session_factory() as session:
+        (entry,) = history(session=session, entity="issue", entity_key="X-1")
+    assert (entry.id, entry.actor, entry.new_value) == (1, "reviewer", "confirmed")
+    _one_entry(session_factory)  # appending still works

@@ -52,6 +52,40 @@ def test_distance_is_metres() -> None:
     assert distance_m(*offset(0, 0), lat1, lon1) == pytest.approx(50.0, abs=0.01)
 
 
+#: A reach of the Anadyr coast, Chukotka, where longitude 180° crosses land and water.
+DATELINE_LAT = 65.0
+
+
+def dateline(east_m: float, north_m: float = 0.0) -> tuple[float, float]:
+    """``(lat, lon)`` ``east_m`` east of longitude 180° (west of it when negative), wrapped."""
+    lat, lon = offset(east_m, north_m, DATELINE_LAT, 180.0)
+    return lat, lon - 360.0 if lon > 180.0 else lon
+
+
+@pytest.mark.parametrize(("a_m", "b_m"), [(-3.0, 4.0), (4.0, -3.0), (-10.0, -3.0), (3.0, 10.0)])
+def test_distance_across_the_antimeridian_is_metres(a_m: float, b_m: float) -> None:
+    assert distance_m(*dateline(a_m), *dateline(b_m)) == pytest.approx(abs(b_m - a_m), abs=0.01)
+
+
+def test_sightings_either_side_of_180_degrees_are_one_object() -> None:
+    s = [Sighting(k, f, (f,), *dateline(e), 3.5, 3.5, 0.0, 0.0, None)
+         for k, f, e in [("a", "f1", -2.0), ("b", "f2", 2.0), ("c", "f3", -1.0)]]  # fmt: skip
+    (track,) = associate(s, [], gate_sigmas=2.0)
+    lat, lon = track_latlon(track, s)
+    assert -180.0 <= lon <= 180.0
+    assert distance_m(lat, lon, *dateline(-1.0 / 3.0)) == pytest.approx(0.0, abs=0.01)
+    site = Site("issue", lat, lon, 0.0, 0, 3.5)
+    (again,) = associate([s[1]], [site], gate_sigmas=2.0)  # a later flight finds the site
+    assert again.site == 0 and again.links
+
+
+def test_an_issue_position_across_180_degrees_stays_there() -> None:
+    lat, lon, _ = weighted_position(
+        [(1, *dateline(-2.0), 3.5, 3.5), (1, *dateline(4.0), 3.5, 3.5)], 3.5
+    )
+    assert distance_m(lat, lon, *dateline(1.0)) == pytest.approx(0.0, abs=0.01)
+
+
 @pytest.mark.parametrize(
     ("a", "b", "same"),
     [

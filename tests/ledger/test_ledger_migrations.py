@@ -55,6 +55,39 @@ def test_upgrade_creates_the_schema_the_models_describe(empty_db_url: str) -> No
         engine.dispose()
 
 
+def _audit_guards(engine) -> dict[str, str]:
+    """The audit log's append-only triggers, with when they fire (PostgreSQL's tgenabled)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(
+                "SELECT name, 'O' FROM sqlite_master "
+                "WHERE type = 'trigger' AND tbl_name = 'audit_log'"
+            )
+        else:
+            rows = conn.exec_driver_sql(
+                "SELECT tgname, tgenabled FROM pg_trigger "
+                "WHERE tgrelid = 'audit_log'::regclass AND NOT tgisinternal"
+            )
+        return {name: str(enabled) for name, enabled in rows}
+
+
+def test_0005_refuses_replacing_audit_entries_and_downgrades(empty_db_url: str, backend) -> None:
+    engine = make_engine(empty_db_url)
+    try:
+        upgrade(engine, "0004")
+        before = _audit_guards(engine)
+        upgrade(engine, "0005")
+        after = _audit_guards(engine)
+        if backend == "sqlite":
+            assert set(after) - set(before) == {"audit_log_no_replace"}
+        else:  # also in sessions with session_replication_role = replica
+            assert set(before.values()) == {"O"} and after == dict.fromkeys(before, "A")
+        downgrade(engine, "0004")
+        assert _audit_guards(engine) == before and current_revision(engine) == "0004"
+    finally:
+        engine.dispose()
+
+
 def test_constraint_names_follow_the_convention(engine) -> None:
     insp = inspect(engine)
     assert insp.get_pk_constraint("issue")["name"] in (

@@ -52,3 +52,14 @@ def test_every_reason_is_explained_in_both_languages() -> None:
     for code in HOLD_REASONS:
         assert hold_text(code, "zh") != hold_text(code, "en") != code
     assert hold_text(None) == ""
+
+
+@pytest.mark.parametrize("east_m", [-20.0, -1.0, 1.0, 20.0])
+def test_a_footprint_across_the_antimeridian_covers_both_sides(east_m: float) -> None:
+    from test_ledger_cluster import dateline
+
+    from pipeline.ledger.plausible import covering_frames
+
+    ring = [dateline(e, n) for e, n in [(-30, -30), (30, -30), (30, 30), (-30, 30), (-30, -30)]]
+    assert covering_frames(*dateline(east_m), [("f1", ring)]) == 1
+    assert covering_frames(*dateline(east_m + 60.0), [("f1", ring)]) == 0

@@ -319,3 +319,47 @@ def test_issues_can_be_listed_by_code(session_factory, zones) -> None:
         some = list_issues(session=session, codes=[created[2], created[0], "000000-2000-9999"])
         assert list_issues(session=session, codes=[]) == []
     assert some == [v for v in everything if v.code in {created[0], created[2]}]
+
+
+def test_a_pile_on_the_antimeridian_is_one_issue_across_flights(session_factory) -> None:
+    from test_ledger_cluster import dateline
+
+    from pipeline.ledger.cluster import distance_m
+
+    def flight(name: str, sides: list[float], when: str) -> tuple:
+        dets = [det(f"{name}_{i}", at=dateline(e), when=when) for i, e in enumerate(sides)]
+        return FlightRef(name, name), [], dets
+
+    first = push(session_factory, (), flight("D1", [-2.0, 2.0, -1.0], "2024-05-01T10:00:00"))
+    assert len(first.created) == 1
+    second = push(session_factory, (), flight("D2", [3.0, 1.0], "2024-05-08T10:00:00"))
+    assert (second.created, second.recurred) == ((), first.created)
+    with session_factory() as session:
+        (issue,) = list_issues(session=session)
+    assert (issue.frames, issue.flights) == (5, 2)
+    assert distance_m(issue.lat, issue.lon, *dateline(0.6)) < 1.0
+
+
+def test_later_frames_across_the_antimeridian_show_the_place(session_factory) -> None:
+    from dataclasses import replace
+
+    from test_ledger_cluster import dateline
+
+    from pipeline.records import GpsFix
+    from pipeline.review.actions import later_frames
+
+    dets = [det(f"E_{i}", at=dateline(e)) for i, e in enumerate([-2.0, 2.0, -1.0])]
+    (code,) = push(session_factory, (), (FlightRef("E1", "E1"), [], dets)).created
+    after = []
+    for name, east in [("F_0", 3.0), ("F_1", -3.0)]:  # either side of 180°, both over the pile
+        lat, lon = dateline(east)
+        after.append(replace(frame(name, when="2024-06-01T10:00:00"), gps=GpsFix(lat, lon, 40.0)))
+    rings = {
+        f.sha256: [dateline(e + east, n) for e, n in [(-30, -30), (30, -30), (30, 30), (-30, 30)]]
+        for f, east in zip(after, (3.0, -3.0), strict=True)
+    }
+    push(session_factory, (), (FlightRef("F", "F"), after, []), footprints=rings)
+    with session_factory() as session:
+        seen = later_frames(session=session, code=code)
+    assert sorted(f.sha256 for f in seen) == sorted(f.sha256 for f in after)
+    assert all(f.covers and f.distance_m < 5.0 for f in seen)

@@ -90,6 +90,12 @@ def test_overlapping_zones_pick_the_first_id() -> None:
             feature("x", {"type": "Polygon", "coordinates": [square(0, 0, 1)]}, division="12"),
             "division_code",
         ),
+        (feature("x" * 129, {"type": "Polygon", "coordinates": [square(0, 0, 1)]}), "zone_id"),
+        (
+            feature("x", {"type": "Polygon", "coordinates": [square(0, 0, 1)]})
+            | {"properties": {"zone_id": "x", "river_name": "河" * 129, "division_code": "110101"}},
+            "river_name",
+        ),
     ],
 )
 def test_bad_zones_are_config_errors(feat: dict, match: str) -> None:
@@ -103,3 +109,13 @@ def test_zone_ids_must_be_unique_across_files(tmp_path) -> None:
         (tmp_path / name).write_text(json.dumps(f), encoding="utf-8")
     with pytest.raises(ConfigError, match="repeated: same"):
         load_zones(tmp_path)
+
+
+def test_zone_property_lengths_are_the_issue_columns() -> None:
+    from pipeline.ledger.models import Issue
+    from pipeline.ledger.zones import ZoneProperties
+
+    for name, field in ZoneProperties.model_fields.items():
+        column = getattr(Issue, name).type
+        limit = next((m.max_length for m in field.metadata if hasattr(m, "max_length")), None)
+        assert limit == getattr(column, "length", None) or name == "division_code", name

@@ -21,13 +21,7 @@ def _check(url: str) -> None:
     from alembic.runtime.migration import MigrationContext
 
     import pipeline.review.models  # noqa: F401
-    from pipeline.ledger.db import (
-        current_revision,
-        downgrade,
-        head_revision,
-        make_engine,
-        upgrade,
-    )
+    from pipeline.ledger.db import current_revision, downgrade, head_revision, make_engine, upgrade
     from pipeline.ledger.models import Base
 
     engine = make_engine(url)
