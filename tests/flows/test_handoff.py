@@ -333,7 +333,8 @@ def test_deployment_runs_run_warm_in_the_serve_once(prefect_api, two_frames, tmp
         finally:  # other tests expect a session without the deployment
             client.delete_deployment(deployment_id)
     assert state.is_failed() and "missing.yaml" in state.message  # not left Pending
-    assert [r for r in ledger_rows(url) if "code" in r]
+    (counts,) = [r["counts"] for r in ledger_rows(url) if "counts" in r]
+    assert counts["frame"] == 2 and counts["detection"] > 0  # the warm run filled the ledger
 
 
 class _Run:
