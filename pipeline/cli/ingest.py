@@ -12,10 +12,16 @@ Frame keys (``null`` when the file does not carry the field):
 - DJI XMP: ``rel_alt_m``, ``abs_alt_m``, ``gimbal_{yaw,pitch,roll}_deg``,
   ``flight_{yaw,pitch,roll}_deg``, ``calibrated_focal_px``,
   ``optical_center_{x,y}_px``, ``rtk_flag``, ``rtk_std_{lon,lat,hgt}_m``,
-  ``lrf_target_{lat,lon}_deg``, ``lrf_target_abs_alt_m``, ``lrf_target_distance_m``
+  ``lrf_target_{lat,lon}_deg``, ``lrf_target_abs_alt_m``, ``lrf_target_distance_m``,
+  ``lrf_target_alt_m`` (above take-off), ``lrf_status``, ``image_source`` (the lens)
 - ground: ``gsd_cm_per_px`` at the image centre, ``footprint`` as ``[[lat, lon], …]``
-  (closed ring), ``camera_source`` (where the intrinsics came from), ``yaw_source``;
-  ``georef_error`` says why these are null
+  (closed ring), ``camera_source`` (where the intrinsics came from), ``yaw_source``,
+  ``ground`` (``laser``: level through the frame's valid laser target; ``flat``: level
+  at take-off height), ``ground_z_m`` (that ground above take-off), ``flat_disagreement``
+  (how far flat ground is off the laser range, a share of it; null without a valid
+  laser reading), ``ground_flagged`` (that share is above the configured one);
+  ``georef_error`` says why these are null. The table's ``ground`` column shows
+  ``laser 17%!``: laser ground, flat ground 17 % off, flagged
 - yaw check (image motion of overlapping neighbours against the GPS track):
   ``yaw_check`` (``consistent``, ``flipped``, ``ambiguous``, ``unchecked``, or null
   with ``--no-yaw-check``), ``yaw_offset_deg`` (the correction applied to the
@@ -43,6 +49,7 @@ from pipeline.ingest.names import display_path, is_utf8
 from pipeline.records import FrameMeta, Quarantined
 
 if TYPE_CHECKING:
+    from pipeline.geo.georef import Georef
     from pipeline.geo.yaw_check import YawVerdict
 
 
@@ -84,8 +91,9 @@ def frame_record(meta: FrameMeta, check: YawVerdict | None = None) -> dict[str, 
     xmp = meta.to_dict()["xmp"] or {}
     record.update({k: xmp.get(k) for k in _XMP_KEYS})
     ground: dict[str, Any] = dict.fromkeys(
-        ("gsd_cm_per_px", "footprint", "camera_source", "yaw_source", "georef_error")
-    )
+        ("gsd_cm_per_px", "footprint", "camera_source", "yaw_source", "ground", "ground_z_m",
+         "flat_disagreement", "ground_flagged", "georef_error")
+    )  # fmt: skip
     offset = check.yaw_offset_deg if check else 0.0
     record.update(
         yaw_check=check.status if check else None,
@@ -99,12 +107,25 @@ def frame_record(meta: FrameMeta, check: YawVerdict | None = None) -> dict[str, 
             footprint=[[round(lat, 7), round(lon, 7)] for lat, lon in georef.footprint()],
             camera_source=georef.camera.source,
             yaw_source=georef.pose.yaw_source,
+            **ground_fields(georef),
         )
     except HehuError as e:
         ground["georef_error"] = str(e)
     record.update(ground)
     record["quarantined"] = False
     return record
+
+
+def ground_fields(georef: Georef) -> dict[str, Any]:
+    """Which ground a georeferenced frame uses and how flat ground compares with its laser."""
+    check = georef.ground_check
+    share = check.flat_disagreement if check is not None else None
+    return {
+        "ground": check.source if check is not None else "flat",
+        "ground_z_m": round(georef.pose.ground_z_m, 2),
+        "flat_disagreement": round(share, 4) if share is not None else None,
+        "ground_flagged": bool(check.flagged) if check is not None else False,
+    }
 
 
 _XMP_KEYS = (
@@ -114,6 +135,7 @@ _XMP_KEYS = (
     "calibrated_focal_px", "optical_center_x_px", "optical_center_y_px",
     "rtk_flag", "rtk_std_lon_m", "rtk_std_lat_m", "rtk_std_hgt_m",
     "lrf_target_lat_deg", "lrf_target_lon_deg", "lrf_target_abs_alt_m", "lrf_target_distance_m",
+    "lrf_target_alt_m", "lrf_status", "image_source",
 )  # fmt: skip
 
 
@@ -168,9 +190,19 @@ def _yaw_note(record: dict[str, Any]) -> str:
     return record["yaw_check"] or "-"
 
 
+def _ground_note(record: dict[str, Any]) -> str:
+    """``laser`` or ``flat``, with flat ground's disagreement with the laser (``!``: flagged)."""
+    if record["ground"] is None:
+        return "-"
+    share = record["flat_disagreement"]
+    if share is None:
+        return record["ground"] + ("!" if record["ground_flagged"] else "")
+    return f"{record['ground']} {share:.0%}{'!' if record['ground_flagged'] else ''}"
+
+
 def print_table(records: list[dict[str, Any]], quarantined: tuple[Quarantined, ...], out) -> None:
     header = f"{'frame':<28} {'captured':<19} {'lat':>11} {'lon':>12} {'rel m':>6} "
-    header += f"{'pitch':>6} {'yaw':>6} {'GSD cm':>6} {'yaw check':<10} camera"
+    header += f"{'pitch':>6} {'yaw':>6} {'GSD cm':>6} {'ground':<11} {'yaw check':<10} camera"
     print(header, file=out)
     for r in records:
         name = display_path(Path(r["path"]).name)
@@ -179,7 +211,7 @@ def print_table(records: list[dict[str, Any]], quarantined: tuple[Quarantined, .
             f"{_fmt(r['lat'], '.6f'):>11} {_fmt(r['lon'], '.6f'):>12} "
             f"{_fmt(r['rel_alt_m'], '.1f'):>6} {_fmt(r['gimbal_pitch_deg'], '.1f'):>6} "
             f"{_fmt(r['gimbal_yaw_deg'], '.1f'):>6} {_fmt(r['gsd_cm_per_px'], '.2f'):>6} "
-            f"{_yaw_note(r):<10} "
+            f"{_ground_note(r):<11} {_yaw_note(r):<10} "
             f"{display_path(r['make'] or '-')} {display_path(r['model'] or '')}".rstrip(),
             file=out,
         )

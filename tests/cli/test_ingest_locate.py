@@ -78,3 +78,31 @@ def test_locate_bad_pixel_argument(capsys, tmp_path) -> None:
     with pytest.raises(SystemExit):
         main(["locate", str(write_jpeg(tmp_path / "a.JPG")), "--px", "12"])
     assert "expected U,V" in capsys.readouterr().err
+
+
+LASER_XMP = {"LRFStatus": "Normal", "LRFTargetDistance": "115.00", "LRFTargetAlt": "-20.00"}
+
+
+def test_ingest_shows_the_laser_ground_and_its_disagreement(capsys, tmp_path) -> None:
+    """95 m above take-off, the laser reads ground 20 m below it: laser ground, flat
+    ground 17 % off the laser range (flagged above 10 %)."""
+    write_jpeg(tmp_path / "laser.JPG", 400, 300, rel_alt_m=95.0, xmp_extra=LASER_XMP)
+    write_jpeg(tmp_path / "plain.JPG", 400, 300, rel_alt_m=95.0)
+    lines = run_json(capsys, "ingest", str(tmp_path), "--json", "--no-yaw-check")
+    by_name = {Path(r["path"]).name: r for r in lines}
+    laser, plain = by_name["laser.JPG"], by_name["plain.JPG"]
+    assert (laser["ground"], laser["ground_z_m"]) == ("laser", -20.0)
+    assert laser["flat_disagreement"] == pytest.approx(20 / 115, abs=1e-4)
+    assert laser["ground_flagged"] is True
+    assert laser["lrf_status"] == "Normal" and laser["lrf_target_alt_m"] == -20.0
+    assert laser["gsd_cm_per_px"] / plain["gsd_cm_per_px"] == pytest.approx(115 / 95, rel=1e-3)
+    assert (plain["ground"], plain["flat_disagreement"], plain["ground_flagged"]) == (
+        "flat",
+        None,
+        False,
+    )
+    assert main(["ingest", str(tmp_path), "--no-yaw-check"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert "ground" in table[0].split()
+    assert any(line.startswith("laser.JPG") and " laser 17%! " in line for line in table)
+    assert any(line.startswith("plain.JPG") and " flat " in line for line in table)

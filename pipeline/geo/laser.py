@@ -1,0 +1,166 @@
+"""The ground a frame is placed on: level at take-off height, or through its laser target.
+
+hehu's default ground is level at take-off elevation (:class:`FlatGround`), which
+is wrong by however much the terrain under the camera lies above or below the
+take-off spot: on a real H20T river flight 95 m above take-off the laser read 63–97 m
+to the ground. Cameras with a laser rangefinder (Zenmuse H20/H20T/H30 series, M30
+series) write what it measured along the optical axis in XMP: ``LRFStatus``,
+``LRFTargetDistance``, ``LRFTargetAlt`` (height above take-off), ``LRFTargetAbsAlt``,
+``LRFTargetLat/Lon``. Where that reading is valid (:func:`laser_target`), the
+frame's ground is the level plane through the laser target, so the principal
+point lands on the target and the frame's GSD follows the measured range.
+
+:func:`frame_ground` also says how far flat ground at take-off height disagrees
+with the laser, as a share of the laser range along the optical axis, and flags the
+frame when that share is above :attr:`GroundSettings.max_flat_disagreement`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from pipeline.geo.ground import FlatGround
+from pipeline.records import FrameMeta
+
+#: ``LRFStatus`` of a reading the laser trusts (DJI writes ``Normal``; others such as
+#: ``TooClose``/``TooFar``/``NoTarget`` mean no valid range).
+LRF_NORMAL = "normal"
+
+GroundSource = Literal["flat", "laser"]
+TargetHeightSource = Literal["LRFTargetAlt", "LRFTargetAbsAlt", "range"]
+
+
+@dataclass(frozen=True)
+class GroundSettings:
+    """How frames choose their ground (config section ``geo``).
+
+    ``laser_min_m``/``laser_max_m``: the range a laser reading must lie in (DJI
+    specifies 3–1200 m for the H20 and M30 rangefinders). ``laser_min_depression_deg``:
+    the optical axis must point at least this far below the horizon for the level
+    plane through the target to stand for the ground (a near-horizontal laser hits
+    walls and trees). ``max_flat_disagreement``: the share of the laser range flat
+    ground may be off before the frame is flagged. ``footprint_max_range_m``: far
+    limit of frame footprints (see :meth:`pipeline.geo.georef.Georef.footprint`).
+    """
+
+    use_laser: bool = True
+    laser_min_m: float = 3.0
+    laser_max_m: float = 1200.0
+    laser_min_depression_deg: float = 10.0
+    max_flat_disagreement: float = 0.10
+    footprint_max_range_m: float = 1000.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.laser_min_m < self.laser_max_m:
+            raise ValueError(
+                f"laser range must satisfy 0 < laser_min_m < laser_max_m, got "
+                f"{self.laser_min_m}..{self.laser_max_m} m"
+            )
+        if not (0 <= self.laser_min_depression_deg < 90):
+            raise ValueError(
+                f"laser_min_depression_deg must be in [0, 90), got {self.laser_min_depression_deg}"
+            )
+        if not (self.max_flat_disagreement > 0 and self.footprint_max_range_m > 0):
+            raise ValueError(
+                "max_flat_disagreement and footprint_max_range_m must be positive, got "
+                f"{self.max_flat_disagreement} and {self.footprint_max_range_m}"
+            )
+
+
+@dataclass(frozen=True)
+class LaserTarget:
+    """A valid laser reading: ``distance_m`` along the optical axis to a ground point
+    ``ground_z_m`` metres above take-off elevation (negative: below), that height
+    read from ``height_source``."""
+
+    distance_m: float
+    ground_z_m: float
+    height_source: TargetHeightSource
+
+
+@dataclass(frozen=True)
+class GroundCheck:
+    """Which ground a frame uses and how flat ground compares with its laser.
+
+    ``flat_disagreement``: ``|flat range − laser range| / laser range`` along the
+    optical axis (None without a valid laser reading); ``flagged`` when it is above
+    the configured share.
+    """
+
+    source: GroundSource
+    laser: LaserTarget | None = None
+    flat_disagreement: float | None = None
+    flagged: bool = False
+
+
+def _num(x: float | None) -> float | None:
+    """``x`` when it is a finite number, else None."""
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def laser_target(meta: FrameMeta, settings: GroundSettings) -> LaserTarget | None:
+    """The frame's laser reading when it is valid (module docstring), else None.
+
+    Valid: ``LRFStatus`` Normal, ``LRFTargetDistance`` in the configured range, a
+    target height (``LRFTargetAlt``; else ``LRFTargetAbsAlt`` less the take-off's
+    AbsoluteAltitude − RelativeAltitude; else the range along the optical axis) and
+    the target at least ``laser_min_depression_deg`` below the camera's horizon.
+    """
+    xmp = meta.xmp
+    if xmp is None or (xmp.lrf_status or "").strip().lower() != LRF_NORMAL:
+        return None
+    d, rel_alt, pitch = (
+        _num(xmp.lrf_target_distance_m),
+        _num(xmp.rel_alt_m),
+        _num(xmp.gimbal_pitch_deg),
+    )
+    if d is None or rel_alt is None or pitch is None:
+        return None
+    if not settings.laser_min_m <= d <= settings.laser_max_m:
+        return None
+    target_alt, target_abs, abs_alt = (
+        _num(xmp.lrf_target_alt_m), _num(xmp.lrf_target_abs_alt_m), _num(xmp.abs_alt_m)
+    )  # fmt: skip
+    z: float
+    source: TargetHeightSource
+    if target_alt is not None:
+        z, source = target_alt, "LRFTargetAlt"
+    elif target_abs is not None and abs_alt is not None:
+        z, source = target_abs - (abs_alt - rel_alt), "LRFTargetAbsAlt"
+    else:
+        z, source = rel_alt + d * math.sin(math.radians(pitch)), "range"
+    if rel_alt - z < d * math.sin(math.radians(settings.laser_min_depression_deg)):
+        return None
+    return LaserTarget(distance_m=d, ground_z_m=z, height_source=source)
+
+
+def flat_disagreement(meta: FrameMeta, laser: LaserTarget) -> float | None:
+    """``|flat range − laser range| / laser range`` along the optical axis, where flat
+    ground is level at take-off elevation; None when the axis does not reach it."""
+    xmp = meta.xmp
+    rel_alt = _num(xmp.rel_alt_m) if xmp is not None else None
+    pitch = _num(xmp.gimbal_pitch_deg) if xmp is not None else None
+    if rel_alt is None or pitch is None:
+        return None
+    descent = -math.sin(math.radians(pitch))
+    if descent <= 0 or rel_alt <= 0:
+        return None
+    return abs(rel_alt / descent - laser.distance_m) / laser.distance_m
+
+
+def frame_ground(meta: FrameMeta, settings: GroundSettings) -> tuple[FlatGround, GroundCheck]:
+    """The ground to place ``meta``'s pixels on, and how it was chosen.
+
+    The level plane through the laser target where the frame has a valid reading
+    (and ``settings.use_laser``), else level ground at take-off elevation.
+    """
+    laser = laser_target(meta, settings)
+    if laser is None:
+        return FlatGround(), GroundCheck("flat")
+    share = flat_disagreement(meta, laser)
+    flagged = share is None or share > settings.max_flat_disagreement
+    if not settings.use_laser:
+        return FlatGround(), GroundCheck("flat", laser, share, flagged)
+    return FlatGround(offset_m=laser.ground_z_m), GroundCheck("laser", laser, share, flagged)
