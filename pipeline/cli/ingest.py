@@ -50,6 +50,7 @@ from pipeline.records import FrameMeta, Quarantined
 
 if TYPE_CHECKING:
     from pipeline.geo.georef import Georef
+    from pipeline.geo.laser import GroundSettings
     from pipeline.geo.yaw_check import YawVerdict
 
 
@@ -70,11 +71,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="skip checking recorded yaw against overlapping images (faster; metadata only)",
     )
+    p.add_argument(
+        "--config", help="run configuration for the geo settings (default: configs/hehu.yaml)"
+    )
     p.set_defaults(func=run)
 
 
-def frame_record(meta: FrameMeta, check: YawVerdict | None = None) -> dict[str, Any]:
-    """A flat JSON-ready record of one frame, with its ground geometry."""
+def frame_record(
+    meta: FrameMeta, check: YawVerdict | None = None, settings: GroundSettings | None = None
+) -> dict[str, Any]:
+    """A flat JSON-ready record of one frame, with its ground geometry (``settings``:
+    the config's geo section, default :class:`GroundSettings`)."""
     from pipeline.errors import HehuError
     from pipeline.geo.georef import georeference
 
@@ -101,7 +108,7 @@ def frame_record(meta: FrameMeta, check: YawVerdict | None = None) -> dict[str, 
         yaw_check_detail=check.detail if check else None,
     )
     try:
-        georef = georeference(meta, yaw_offset_deg=offset)
+        georef = georeference(meta, yaw_offset_deg=offset, settings=settings)
         ground.update(
             gsd_cm_per_px=round(float(georef.gsd_cm_per_px()), 3),
             footprint=[[round(lat, 7), round(lon, 7)] for lat, lon in georef.footprint()],
@@ -140,6 +147,7 @@ _XMP_KEYS = (
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.config import load_config
     from pipeline.errors import BadInputError
     from pipeline.ingest import scan_flight
 
@@ -148,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
             f"{args.flight_dir}: not a folder; give the folder of a flight's photos"
         )
     result = scan_flight(args.flight_dir, max_offset_m=args.max_offset_m)
-    records = frame_records(result.frames, yaw_check=not args.no_yaw_check)
+    settings = load_config(args.config).geo.ground_settings()
+    records = frame_records(result.frames, yaw_check=not args.no_yaw_check, settings=settings)
     if args.json:
         for line in [*records, *(q.to_dict() for q in result.quarantined)]:
             print(json.dumps(text_safe(line), ensure_ascii=False))
@@ -157,12 +166,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def frame_records(frames: tuple[FrameMeta, ...], *, yaw_check: bool) -> list[dict[str, Any]]:
+def frame_records(
+    frames: tuple[FrameMeta, ...], *, yaw_check: bool, settings: GroundSettings | None = None
+) -> list[dict[str, Any]]:
     """Records of a flight's frames, with the yaw check's verdicts when asked."""
     from pipeline.geo.yaw_check import check_yaw, load_gray_reduced
 
     checks = check_yaw(frames, load_gray_reduced) if yaw_check else [None] * len(frames)
-    return [frame_record(m, c) for m, c in zip(frames, checks, strict=True)]
+    return [frame_record(m, c, settings) for m, c in zip(frames, checks, strict=True)]
 
 
 def text_safe(value: Any) -> Any:

@@ -28,6 +28,11 @@ from pipeline.records import FrameMeta
 #: ``TooClose``/``TooFar``/``NoTarget`` mean no valid range).
 LRF_NORMAL = "normal"
 
+#: Largest share of the laser range by which a written target height (LRFTargetAlt,
+#: LRFTargetAbsAlt) may differ from the one the range and gimbal pitch give: 1° of
+#: pitch is 1.7 % of the range, so 5 % leaves room and still catches a datum mix-up.
+TARGET_HEIGHT_TOLERANCE = 0.05
+
 GroundSource = Literal["flat", "laser"]
 TargetHeightSource = Literal["LRFTargetAlt", "LRFTargetAbsAlt", "range"]
 
@@ -103,10 +108,12 @@ def _num(x: float | None) -> float | None:
 def laser_target(meta: FrameMeta, settings: GroundSettings) -> LaserTarget | None:
     """The frame's laser reading when it is valid (module docstring), else None.
 
-    Valid: ``LRFStatus`` Normal, ``LRFTargetDistance`` in the configured range, a
-    target height (``LRFTargetAlt``; else ``LRFTargetAbsAlt`` less the take-off's
-    AbsoluteAltitude − RelativeAltitude; else the range along the optical axis) and
-    the target at least ``laser_min_depression_deg`` below the camera's horizon.
+    Valid: ``LRFStatus`` Normal, ``LRFTargetDistance`` in the configured range and
+    the target at least ``laser_min_depression_deg`` below the camera's horizon. The
+    target's height: ``LRFTargetAlt``, else ``LRFTargetAbsAlt`` less the take-off's
+    AbsoluteAltitude − RelativeAltitude, each only where it agrees with the height
+    the range along the optical axis gives (:data:`TARGET_HEIGHT_TOLERANCE`); else
+    that height.
     """
     xmp = meta.xmp
     if xmp is None or (xmp.lrf_status or "").strip().lower() != LRF_NORMAL:
@@ -123,14 +130,17 @@ def laser_target(meta: FrameMeta, settings: GroundSettings) -> LaserTarget | Non
     target_alt, target_abs, abs_alt = (
         _num(xmp.lrf_target_alt_m), _num(xmp.lrf_target_abs_alt_m), _num(xmp.abs_alt_m)
     )  # fmt: skip
-    z: float
-    source: TargetHeightSource
-    if target_alt is not None:
-        z, source = target_alt, "LRFTargetAlt"
-    elif target_abs is not None and abs_alt is not None:
-        z, source = target_abs - (abs_alt - rel_alt), "LRFTargetAbsAlt"
-    else:
-        z, source = rel_alt + d * math.sin(math.radians(pitch)), "range"
+    z: float = rel_alt + d * math.sin(math.radians(pitch))  # along the optical axis
+    source: TargetHeightSource = "range"
+    written: list[tuple[float | None, TargetHeightSource]] = [(target_alt, "LRFTargetAlt")]
+    if target_abs is not None and abs_alt is not None:
+        written.append((target_abs - (abs_alt - rel_alt), "LRFTargetAbsAlt"))
+    for height, name in written:
+        # the camera's own figure, unless it is off the range's by more than the gimbal
+        # angles explain (another datum, a stale value): then the range is the measurement
+        if height is not None and abs(height - z) <= max(2.0, TARGET_HEIGHT_TOLERANCE * d):
+            z, source = height, name
+            break
     if rel_alt - z < d * math.sin(math.radians(settings.laser_min_depression_deg)):
         return None
     return LaserTarget(distance_m=d, ground_z_m=z, height_source=source)

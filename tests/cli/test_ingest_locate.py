@@ -166,3 +166,14 @@ def test_locate_footprint_is_cut_at_the_configured_range(capsys, tmp_path) -> No
     assert footprint["max_range_m"] == 300.0
     far = max(haversine_m(lat, lon, 46.8426, -91.9944) for lat, lon in footprint["footprint"])
     assert far == pytest.approx(300.0, rel=0.01)  # the sky is cut, not drawn to kilometres
+
+
+def test_ingest_flags_by_the_configured_share(capsys, tmp_path) -> None:
+    flight = tmp_path / "flight"
+    flight.mkdir()
+    write_jpeg(flight / "laser.JPG", 400, 300, rel_alt_m=95.0, xmp_extra=LASER_XMP)
+    config = tmp_path / "hehu.yaml"
+    config.write_text("geo:\n  max_flat_disagreement: 0.2\n", encoding="utf-8")
+    (laser,) = run_json(capsys, "ingest", str(flight), "--json", "--no-yaw-check", "--config",
+                        str(config))  # fmt: skip
+    assert laser["ground"] == "laser" and laser["ground_flagged"] is False  # 17 % < 20 %

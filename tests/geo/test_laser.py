@@ -84,6 +84,12 @@ def test_which_readings_are_valid(xmp, valid) -> None:
         ({"lrf_target_alt_m": None, "lrf_target_abs_alt_m": 5.0, "abs_alt_m": 120.0},
          -20.0, "LRFTargetAbsAlt"),
         ({"lrf_target_alt_m": None}, -20.0, "range"),  # 115 m straight down
+        # within 2 m (or 5 % of the range) of the range's figure: the camera's own
+        ({"lrf_target_alt_m": -21.5}, -21.5, "LRFTargetAlt"),
+        # 35 m off: another datum (sea level?), so the range decides
+        ({"lrf_target_alt_m": 15.0}, -20.0, "range"),
+        ({"lrf_target_alt_m": 15.0, "lrf_target_abs_alt_m": 4.0, "abs_alt_m": 120.0},
+         -21.0, "LRFTargetAbsAlt"),
     ],
 )  # fmt: skip
 def test_target_height_sources(xmp, z, source) -> None:
