@@ -43,16 +43,21 @@ class GeoConfig(_Section):
     laser_min_depression_deg: float = Field(default=10.0, ge=0, lt=90)
     max_flat_disagreement: float = Field(default=0.10, gt=0)
     footprint_max_range_m: float = Field(default=1000.0, gt=0)
+    dem: str | None = None
+    dem_offset_m: float = 0.0
 
     @model_validator(mode="after")
     def _consistent(self) -> GeoConfig:
+        if self.dem is not None and not resolve(self.dem).is_file():
+            raise ValueError(f"geo.dem: no such file {self.dem!r} (looked at {resolve(self.dem)})")
         self.ground_settings()  # raises ValueError naming what is wrong
         return self
 
     def ground_settings(self) -> GroundSettings:
         from pipeline.geo.laser import GroundSettings
 
-        return GroundSettings(**self.model_dump())
+        values = self.model_dump(exclude={"dem"})
+        return GroundSettings(**values, dem_path=str(resolve(self.dem)) if self.dem else None)
 
 
 class DetectConfig(_Section):

@@ -23,7 +23,8 @@ def test_geo_overrides_reach_the_ground_settings() -> None:
     ("values", "named"),
     [({"laser_min_m": 500, "laser_max_m": 100}, "laser_min_m"),
      ({"max_flat_disagreement": 0}, "max_flat_disagreement"),
-     ({"footprint_max_range": 500}, "footprint_max_range")],
+     ({"footprint_max_range": 500}, "footprint_max_range"),
+     ({"dem": "no/such/dem.tif"}, "geo.dem: no such file")],
 )  # fmt: skip
 def test_bad_geo_values_fail_at_load_naming_the_key(values, named) -> None:
     with pytest.raises(ConfigError, match=named):

@@ -16,8 +16,10 @@ Frame keys (``null`` when the file does not carry the field):
   ``lrf_target_alt_m`` (above take-off), ``lrf_status``, ``image_source`` (the lens)
 - ground: ``gsd_cm_per_px`` at the image centre, ``footprint`` as ``[[lat, lon], …]``
   (closed ring), ``camera_source`` (where the intrinsics came from), ``yaw_source``,
-  ``ground`` (``laser``: level through the frame's valid laser target; ``flat``: level
-  at take-off height), ``ground_z_m`` (that ground above take-off), ``flat_disagreement``
+  ``ground`` (``dem``: the configured DEM; ``laser``: level through the frame's valid
+  laser target; ``flat``: level at take-off height), ``ground_z_m`` (that ground
+  above take-off, below the camera), ``ground_note`` (why a configured DEM was not
+  used), ``flat_disagreement``
   (how far flat ground is off the laser range, a share of it; null without a valid
   laser reading), ``ground_flagged`` (that share is above the configured one);
   ``georef_error`` says why these are null. The table's ``ground`` column shows
@@ -99,7 +101,7 @@ def frame_record(
     record.update({k: xmp.get(k) for k in _XMP_KEYS})
     ground: dict[str, Any] = dict.fromkeys(
         ("gsd_cm_per_px", "footprint", "camera_source", "yaw_source", "ground", "ground_z_m",
-         "flat_disagreement", "ground_flagged", "georef_error")
+         "flat_disagreement", "ground_flagged", "ground_note", "georef_error")
     )  # fmt: skip
     offset = check.yaw_offset_deg if check else 0.0
     record.update(
@@ -132,6 +134,7 @@ def ground_fields(georef: Georef) -> dict[str, Any]:
         "ground_z_m": round(georef.pose.ground_z_m, 2),
         "flat_disagreement": round(share, 4) if share is not None else None,
         "ground_flagged": bool(check.flagged) if check is not None else False,
+        "ground_note": check.note if check is not None and check.note else None,
     }
 
 

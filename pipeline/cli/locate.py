@@ -13,8 +13,9 @@ The frame is placed as ``hehu run`` places it:
   its neighbours in ``--flight`` (default: the image's folder, scanned as the flow
   scans it) and applies the correction, or says why it cannot (a frame alone has
   no neighbour to be checked against). ``--no-yaw-check`` uses the recorded yaw.
-- **ground**: the config's ``geo`` settings: level through the frame's laser target
-  where its rangefinder reading is valid, else level at take-off height;
+- **ground**: the config's ``geo`` settings: its DEM where one is named and covers
+  the frame, else level through the frame's laser target where its rangefinder
+  reading is valid, else level at take-off height;
   ``--ground-offset M`` sets a level ground M metres above take-off instead.
 
 The text output starts with a ``yaw:`` and a ``ground:`` line. ``--json`` prints
@@ -152,10 +153,14 @@ def ground_note(georef: Georef) -> str:
     check, z = georef.ground_check, georef.pose.ground_z_m
     if check is None:
         return f"level at {z:+.1f} m from take-off height (--ground-offset)"
-    if check.source == "laser":
+    if check.source == "dem":
+        note = "dem: rays marched to the configured DEM (geo.dem)"
+    elif check.source == "laser":
         note = f"laser: level through the laser target, {z:+.1f} m from take-off height"
     else:
         note = "flat: level at take-off height"
+    if check.note:
+        note += f" ({check.note})"
     if check.flat_disagreement is not None:
         note += f"; flat ground is {check.flat_disagreement:.0%} off the laser range"
         note += " (flagged)" if check.flagged else ""

@@ -174,6 +174,7 @@ class Georef:
         """
         en = self.footprint_enu(n_per_edge, max_range_m=max_range_m)
         up = self.ground.elevation_m(en[:, 0], en[:, 1])
+        up = np.where(np.isfinite(up), up, self.pose.ground_z_m)  # cut points off a DEM
         lat, lon, _ = enu_to_geodetic(
             en[:, 0], en[:, 1], up,
             lat0_deg=self.pose.lat_deg, lon0_deg=self.pose.lon_deg, h0_m=self.pose.takeoff_h_m,

@@ -1,4 +1,5 @@
-"""The ground a frame is placed on: level at take-off height, or through its laser target.
+"""The ground a frame is placed on: a DEM, the level plane through its laser target, or
+level ground at take-off height.
 
 hehu's default ground is level at take-off elevation (:class:`FlatGround`), which
 is wrong by however much the terrain under the camera lies above or below the
@@ -9,6 +10,10 @@ series) write what it measured along the optical axis in XMP: ``LRFStatus``,
 ``LRFTargetLat/Lon``. Where that reading is valid (:func:`laser_target`), the
 frame's ground is the level plane through the laser target, so the principal
 point lands on the target and the frame's GSD follows the measured range.
+
+Where the config names a DEM (``geo.dem``) that covers the ground below the camera
+and the frame carries AbsoluteAltitude to tie it to, the DEM is the ground
+(:mod:`pipeline.geo.dem`) and the laser, if any, only checks flat ground.
 
 :func:`frame_ground` also says how far flat ground at take-off height disagrees
 with the laser, as a share of the laser range along the optical axis, and flags the
@@ -21,7 +26,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline.geo.ground import FlatGround
+from pipeline.geo.ground import FlatGround, GroundModel
 from pipeline.records import FrameMeta
 
 #: ``LRFStatus`` of a reading the laser trusts (DJI writes ``Normal``; others such as
@@ -33,7 +38,7 @@ LRF_NORMAL = "normal"
 #: pitch is 1.7 % of the range, so 5 % leaves room and still catches a datum mix-up.
 TARGET_HEIGHT_TOLERANCE = 0.05
 
-GroundSource = Literal["flat", "laser"]
+GroundSource = Literal["flat", "laser", "dem"]
 TargetHeightSource = Literal["LRFTargetAlt", "LRFTargetAbsAlt", "range"]
 
 
@@ -47,7 +52,9 @@ class GroundSettings:
     plane through the target to stand for the ground (a near-horizontal laser hits
     walls and trees). ``max_flat_disagreement``: the share of the laser range flat
     ground may be off before the frame is flagged. ``footprint_max_range_m``: far
-    limit of frame footprints (see :meth:`pipeline.geo.georef.Georef.footprint`).
+    limit of frame footprints (see :meth:`pipeline.geo.georef.Georef.footprint`) and
+    of rays marched over a DEM. ``dem_path``: a GeoTIFF DEM; ``dem_offset_m``: how far
+    its heights lie above the datum of the drone's AbsoluteAltitude.
     """
 
     use_laser: bool = True
@@ -56,6 +63,8 @@ class GroundSettings:
     laser_min_depression_deg: float = 10.0
     max_flat_disagreement: float = 0.10
     footprint_max_range_m: float = 1000.0
+    dem_path: str | None = None
+    dem_offset_m: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 < self.laser_min_m < self.laser_max_m:
@@ -91,13 +100,14 @@ class GroundCheck:
 
     ``flat_disagreement``: ``|flat range − laser range| / laser range`` along the
     optical axis (None without a valid laser reading); ``flagged`` when it is above
-    the configured share.
+    the configured share. ``note``: why a configured DEM was not used ("" otherwise).
     """
 
     source: GroundSource
     laser: LaserTarget | None = None
     flat_disagreement: float | None = None
     flagged: bool = False
+    note: str = ""
 
 
 def _num(x: float | None) -> float | None:
@@ -160,17 +170,39 @@ def flat_disagreement(meta: FrameMeta, laser: LaserTarget) -> float | None:
     return abs(rel_alt / descent - laser.distance_m) / laser.distance_m
 
 
-def frame_ground(meta: FrameMeta, settings: GroundSettings) -> tuple[FlatGround, GroundCheck]:
-    """The ground to place ``meta``'s pixels on, and how it was chosen.
-
-    The level plane through the laser target where the frame has a valid reading
-    (and ``settings.use_laser``), else level ground at take-off elevation.
+def frame_ground(meta: FrameMeta, settings: GroundSettings) -> tuple[GroundModel, GroundCheck]:
+    """The ground to place ``meta``'s pixels on, and how it was chosen (module docstring):
+    the configured DEM where it covers the frame, else the level plane through a valid
+    laser target (with ``settings.use_laser``), else level ground at take-off elevation.
     """
     laser = laser_target(meta, settings)
-    if laser is None:
-        return FlatGround(), GroundCheck("flat")
-    share = flat_disagreement(meta, laser)
-    flagged = share is None or share > settings.max_flat_disagreement
-    if not settings.use_laser:
-        return FlatGround(), GroundCheck("flat", laser, share, flagged)
-    return FlatGround(offset_m=laser.ground_z_m), GroundCheck("laser", laser, share, flagged)
+    share = flat_disagreement(meta, laser) if laser is not None else None
+    flagged = laser is not None and (share is None or share > settings.max_flat_disagreement)
+    dem, note = _dem_ground(meta, settings)
+    if dem is not None:
+        return dem, GroundCheck("dem", laser, share, flagged)
+    if laser is not None and settings.use_laser:
+        return FlatGround(offset_m=laser.ground_z_m), GroundCheck(
+            "laser", laser, share, flagged, note
+        )
+    return FlatGround(), GroundCheck("flat", laser, share, flagged, note)
+
+
+def _dem_ground(meta: FrameMeta, settings: GroundSettings) -> tuple[GroundModel | None, str]:
+    """The configured DEM as the frame's ground, or None and why not ("" without a DEM)."""
+    if settings.dem_path is None:
+        return None, ""
+    from pipeline.geo.dem import dem_ground, load_dem
+
+    xmp, gps = meta.xmp, meta.gps
+    rel_alt = _num(xmp.rel_alt_m) if xmp is not None else None
+    abs_alt = _num(xmp.abs_alt_m) if xmp is not None else None
+    if rel_alt is None or abs_alt is None or gps is None:
+        return None, "DEM not used: no AbsoluteAltitude/RelativeAltitude to tie it to"
+    takeoff = abs_alt - rel_alt
+    ground = dem_ground(load_dem(settings.dem_path), lat_deg=gps.lat_deg, lon_deg=gps.lon_deg,
+                        takeoff_dem_m=takeoff + settings.dem_offset_m, h0_m=takeoff,
+                        max_range_m=settings.footprint_max_range_m)  # fmt: skip
+    if ground is None:
+        return None, "DEM not used: it does not cover the ground below the camera"
+    return ground, ""

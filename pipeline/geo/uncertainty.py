@@ -68,6 +68,8 @@ class PositionErrors:
     ``attitude_sigma_deg``). The last two were read off Brighton Beach (a
     Phantom 3 flying a shore at 40 m): detections of consecutive frames lie
     1–2.5 m (median) from their nearest neighbour of the frame before.
+    ``height_sigma_dem_m``: a DEM's vertical error plus tying the take-off to it
+    through AbsoluteAltitude (GNSS height, metres without RTK): 3 m.
     """
 
     attitude_sigma_deg: float = 1.0
@@ -75,6 +77,7 @@ class PositionErrors:
     height_sigma_fraction: float = 0.05
     height_sigma_min_m: float = 1.0
     height_sigma_lrf_m: float = 0.5
+    height_sigma_dem_m: float = 3.0
     gps_sigma_m: float = 2.5
     gps_jitter_m: float = 1.0
 
@@ -123,6 +126,8 @@ def height_sigma_m(
         check = frame_ground(meta, GroundSettings())[1]
     if check.source == "laser":
         return errors.height_sigma_lrf_m
+    if check.source == "dem":
+        return errors.height_sigma_dem_m
     if check.laser is not None and meta.xmp is not None and meta.xmp.rel_alt_m is not None:
         measured = meta.xmp.rel_alt_m - check.laser.ground_z_m
         return max(errors.height_sigma_lrf_m, abs(measured - height_m))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.cli import main
@@ -177,3 +178,25 @@ def test_ingest_flags_by_the_configured_share(capsys, tmp_path) -> None:
     (laser,) = run_json(capsys, "ingest", str(flight), "--json", "--no-yaw-check", "--config",
                         str(config))  # fmt: skip
     assert laser["ground"] == "laser" and laser["ground_flagged"] is False  # 17 % < 20 %
+
+
+def test_locate_and_ingest_use_the_dem_named_in_the_config(capsys, tmp_path) -> None:
+    rasterio = pytest.importorskip("rasterio")
+    from rasterio.transform import from_origin
+
+    dem = tmp_path / "dem.tif"
+    corner = from_origin(-92.0044, 46.8526, 0.0001, 0.0001)  # 200 × 200 cells around the frame
+    with rasterio.open(dem, "w", driver="GTiff", height=200, width=200, count=1,
+                       dtype="float32", crs="EPSG:4326", transform=corner) as dst:  # fmt: skip
+        dst.write(np.full((1, 200, 200), 80.0, dtype="float32"))
+    config = tmp_path / "hehu.yaml"
+    config.write_text(f"geo:\n  dem: {dem}\n", encoding="utf-8")
+    flight = tmp_path / "flight"
+    flight.mkdir()
+    image = write_jpeg(flight / "a.JPG", 400, 300, rel_alt_m=95.0, abs_alt_m=195.0)
+    (centre,) = run_json(capsys, "locate", str(image), "--json", "--config", str(config))
+    assert centre["ground"].startswith("dem")
+    assert centre["range_m"] == pytest.approx(115.0, abs=0.01)  # DEM 80 m, take-off 100 m
+    (record,) = run_json(capsys, "ingest", str(flight), "--json", "--no-yaw-check", "--config",
+                         str(config))  # fmt: skip
+    assert (record["ground"], record["ground_z_m"]) == ("dem", -20.0)
