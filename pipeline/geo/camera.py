@@ -113,7 +113,7 @@ def camera_from_meta(meta: FrameMeta) -> CameraModel:
     source = meta.xmp.image_source if meta.xmp is not None else None
     spec = sensor_spec(meta.model, meta.focal_mm, image_source=source, width_px=w)
     builders = (_from_xmp, _from_sensor_table, _from_focal_plane, _from_35mm)
-    if spec is not None and spec.lens == "zoom":
+    if spec is not None and spec.zooms:
         # a zoom lens's calibration holds for one zoom setting; EXIF has the one used
         builders = (_from_sensor_table, _from_xmp, _from_focal_plane, _from_35mm)
     for build in builders:

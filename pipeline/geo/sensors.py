@@ -53,8 +53,8 @@ class SensorSpec:
     ``focal_mm``: the lens's focal length range in millimetres (min, max; equal for
     a fixed lens), used only to tell the lenses of one model apart when a frame
     does not name its lens; None when the lens is interchangeable or the model has
-    one camera. A zoom lens (``lens == "zoom"``) is placed with the EXIF focal
-    length at the moment of capture.
+    one camera. A lens whose focal length changes (:attr:`zooms`) is placed with the
+    EXIF focal length at the moment of capture.
     """
 
     width_mm: float
@@ -68,6 +68,11 @@ class SensorSpec:
     @property
     def aspect(self) -> float:
         return self.width_px / self.height_px
+
+    @property
+    def zooms(self) -> bool:
+        """Whether the lens changes its focal length (its calibration holds for one)."""
+        return self.focal_mm is not None and self.focal_mm[0] < self.focal_mm[1]
 
     def covers_focal(self, focal_mm: float | None) -> bool:
         """Whether an EXIF focal length can be this lens's (True when either is unknown)."""
@@ -243,7 +248,9 @@ def sensor_spec(
         lens = LENS_OF_SOURCE.get(image_source)
         if lens is None:
             log.debug("%s: ImageSource %r is not a lens hehu knows", model, image_source)
-            return None
+            # a one-camera model may name its camera its own way; a payload's lens is a guess
+            single = len(entries) == 1 and entries[0].lens != "thermal"
+            return entries[0] if single else None
         found = [s for s in entries if s.lens == lens]
         if len(found) > 1:  # two thermal cores: the frame's width tells which
             found = [s for s in found if s.fits_width(width_px)]

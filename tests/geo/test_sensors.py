@@ -107,7 +107,8 @@ def test_lens_without_image_source(model, focal, width, lens) -> None:
 @pytest.mark.parametrize(
     ("model", "source", "focal", "width"),
     [
-        ("M3T", "NightCamera", 4.4, 8000),  # a lens name hehu does not know: no guess
+        ("M3T", "NightCamera", 4.4, 8000),  # a payload's lens name hehu does not know: no guess
+        ("XT2", "NightCamera", 19.0, 640),
         ("M3TD", "WideCamera", 6.7, 8064),  # a lens the table does not describe
         ("M3T", None, 15.0, 4000),  # no ImageSource and no lens at 15 mm
         ("FC9999", None, 4.0, 4000),
@@ -116,6 +117,11 @@ def test_lens_without_image_source(model, focal, width, lens) -> None:
 )
 def test_unknown_lens_gets_no_entry(model, source, focal, width) -> None:
     assert sensor_spec(model, focal, image_source=source, width_px=width) is None
+
+
+def test_a_one_camera_model_keeps_its_entry_under_any_lens_name() -> None:
+    spec = sensor_spec("FC6310R", 8.8, image_source="Camera", width_px=5472)
+    assert spec is not None and spec.width_mm == 13.2
 
 
 def test_model_key_ignores_case_and_spaces() -> None:
@@ -153,8 +159,9 @@ def test_thermal_gsd_is_range_times_pitch_over_focal(model, width, height, focal
         # an H20T zoom frame at 40 mm carrying a calibration of another zoom setting
         ("ZH20T", "ZoomCamera", (5184, 3888), 40.0, (2592.0, 1944.0), "sensor-table",
          40.0 / 7.46 * 5184),
-        # a fixed wide lens keeps its calibration first
+        # a fixed wide lens keeps its calibration first, and so does a fixed tele
         ("M30T", "WideCamera", (4000, 3000), 4.5, (2000.0, 1500.0), "xmp-calibrated", 4750.0),
+        ("M3E", "ZoomCamera", (4000, 3000), 30.0, (2000.0, 1500.0), "xmp-calibrated", 4750.0),
     ],
 )  # fmt: skip
 def test_zoom_frames_use_the_focal_length_at_capture(
