@@ -1,8 +1,9 @@
 """hehu's run configuration (``configs/hehu.yaml``), loaded once at the entry point.
 
-Sections mirror the stages: ingest, detect, ledger, flow (Prefect), inbox
-(scheduled sweeps) and report. Every model forbids unknown keys, so a typo
-in the YAML is an error naming the key, not a silently ignored setting.
+Sections mirror the stages: ingest, geo (the ground frames are placed on), detect,
+ledger, flow (Prefect), inbox (scheduled sweeps) and report. Every model forbids
+unknown keys, so a typo in the YAML is an error naming the key, not a silently
+ignored setting.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pipeline.geo.laser import GroundSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "configs" / "hehu.yaml"
@@ -28,6 +32,32 @@ class _Section(BaseModel):
 class IngestConfig(_Section):
     max_offset_m: float = Field(default=5000.0, gt=0)
     yaw_check: bool = True
+
+
+class GeoConfig(_Section):
+    """Ground settings (:class:`pipeline.geo.laser.GroundSettings`, which documents them)."""
+
+    use_laser: bool = True
+    laser_min_m: float = Field(default=3.0, gt=0)
+    laser_max_m: float = Field(default=1200.0, gt=0)
+    laser_min_depression_deg: float = Field(default=10.0, ge=0, lt=90)
+    max_flat_disagreement: float = Field(default=0.10, gt=0)
+    footprint_max_range_m: float = Field(default=1000.0, gt=0)
+    dem: str | None = None
+    dem_offset_m: float = 0.0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GeoConfig:
+        if self.dem is not None and not resolve(self.dem).is_file():
+            raise ValueError(f"geo.dem: no such file {self.dem!r} (looked at {resolve(self.dem)})")
+        self.ground_settings()  # raises ValueError naming what is wrong
+        return self
+
+    def ground_settings(self) -> GroundSettings:
+        from pipeline.geo.laser import GroundSettings
+
+        values = self.model_dump(exclude={"dem"})
+        return GroundSettings(**values, dem_path=str(resolve(self.dem)) if self.dem else None)
 
 
 class DetectConfig(_Section):
@@ -67,6 +97,7 @@ class ReportConfig(_Section):
 
 class HehuConfig(_Section):
     ingest: IngestConfig = IngestConfig()
+    geo: GeoConfig = GeoConfig()
     detect: DetectConfig = DetectConfig()
     ledger: LedgerSection = LedgerSection()
     flow: FlowConfig = FlowConfig()

@@ -37,7 +37,9 @@ class DjiXmp:
     straight down. ``calibrated_focal_px`` and the optical centre are pixels
     at the sensor's full native resolution, not the file's. ``image_source``
     names the lens on multi-sensor payloads (``WideCamera``, ``ZoomCamera``,
-    ``InfraredCamera`` …).
+    ``InfraredCamera`` …). Laser rangefinder: ``lrf_status`` as written
+    (``Normal`` when valid), ``lrf_target_alt_m`` the target's height above take-off,
+    ``lrf_target_abs_alt_m`` above the AbsoluteAltitude datum.
     """
 
     rel_alt_m: float | None = None
@@ -60,6 +62,8 @@ class DjiXmp:
     lrf_target_abs_alt_m: float | None = None
     lrf_target_distance_m: float | None = None
     image_source: str | None = None
+    lrf_status: str | None = None
+    lrf_target_alt_m: float | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from pipeline.config import HehuConfig, resolve
 from pipeline.errors import BadInputError, HehuError
+from pipeline.geo.laser import GroundSettings
 from pipeline.ingest.names import display_path, is_utf8
 from pipeline.records import FrameMeta, GroundDetection, Quarantined
 
@@ -55,6 +56,7 @@ class FlightPlan:
     source_dir: str
     frames: tuple[PlannedFrame, ...]
     quarantined: tuple[Quarantined, ...]
+    ground: GroundSettings = field(default_factory=GroundSettings)
 
     def batches(self, size: int) -> list[tuple[PlannedFrame, ...]]:
         return [self.frames[i : i + size] for i in range(0, len(self.frames), size)]
@@ -160,7 +162,8 @@ def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
     scanned = scan_flight(flight_dir, max_offset_m=config.ingest.max_offset_m)
     frames = tuple(PlannedFrame(m) for m in scanned.frames)
     ref = FlightRef.from_frames(scanned.frames, name=flight_dir.resolve().name)
-    return FlightPlan(ref.key, ref.name, str(flight_dir.resolve()), frames, scanned.quarantined)
+    return FlightPlan(ref.key, ref.name, str(flight_dir.resolve()), frames, scanned.quarantined,
+                      config.geo.ground_settings())  # fmt: skip
 
 
 def check_flight_yaw(plan: FlightPlan, config: HehuConfig) -> FlightPlan:
@@ -278,7 +281,8 @@ def detect_frames(
         try:
             image = decode_frame(meta.path)
             band = frame_band(meta)
-            results = detect_frame(image, models, gsd_cm_per_px=_gsd(meta), band=band.band,
+            gsd = _gsd(meta, config.geo.ground_settings())
+            results = detect_frame(image, models, gsd_cm_per_px=gsd, band=band.band,
                                    band_why=band.why)  # fmt: skip
         except BadInputError as e:
             set_aside.append(_set_aside(meta, str(e)))
@@ -333,7 +337,7 @@ def place_on_ground(plan: FlightPlan, result: BatchResult) -> BatchResult:
     placed: dict[str, list[GroundDetection]] = {}
     for frame in plan.frames:
         sha = frame.meta.sha256
-        georef = None if sha in failed else _georef(frame)
+        georef = None if sha in failed else _georef(frame, plan.ground)
         if georef is None:
             continue
         footprints[sha] = tuple(georef.footprint())
@@ -357,23 +361,23 @@ def _placed(dets: list[GroundDetection], ground, unc) -> list[GroundDetection]:
     ]  # fmt: skip
 
 
-def _georef(frame: PlannedFrame):
+def _georef(frame: PlannedFrame, ground: GroundSettings):
     from pipeline.geo.georef import georeference
 
     try:
-        return georeference(frame.meta, yaw_offset_deg=frame.yaw_offset_deg)
+        return georeference(frame.meta, yaw_offset_deg=frame.yaw_offset_deg, settings=ground)
     except HehuError as e:
         log.info("%s: not georeferenced (%s); detections kept without ground position",
                  frame.meta.path, e)  # fmt: skip
         return None
 
 
-def _gsd(meta: FrameMeta) -> float | None:
+def _gsd(meta: FrameMeta, ground: GroundSettings) -> float | None:
     from pipeline.detect.georef import frame_gsd_cm_per_px
     from pipeline.geo.georef import georeference
 
     try:
-        return frame_gsd_cm_per_px(georeference(meta))
+        return frame_gsd_cm_per_px(georeference(meta, settings=ground))
     except HehuError:  # no usable geotag: the models run at native scale
         return None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 import pytest
 
 from pipeline.geo.georef import georeference
@@ -72,3 +73,24 @@ def test_frames_without_geotag_or_set_aside_keep_pixel_detections() -> None:
     assert all(d.lat_deg is not None for d in placed.detections[1:])
     assert set(placed.footprints) == {good.sha256}
     assert placed.set_aside == (failed,)
+
+
+def test_placing_uses_the_plans_ground_settings(monkeypatch) -> None:
+    """A DEM named in the config reaches the run: here terrain 20 m below take-off."""
+    from pipeline.geo.laser import GroundSettings
+    from tests.geo.test_dem import LAT, LON, geographic_dem
+
+    dem = geographic_dem(lambda e, n: np.full_like(e, 80.0))
+    monkeypatch.setattr("pipeline.geo.dem.load_dem", lambda path: dem)
+    meta = make_meta(focal_35mm=24.0, gimbal_pitch_deg=-45.0, rel_alt_m=95.0, abs_alt_m=195.0,
+                     lat_deg=LAT, lon_deg=LON)  # fmt: skip
+    result = BatchResult((pixel(meta),), {}, (), 1)
+    flat = place_on_ground(plan_of(PlannedFrame(meta)), result).detections[0]
+    plan = dataclasses.replace(plan_of(PlannedFrame(meta)),
+                               ground=GroundSettings(dem_path="dem.tif"))  # fmt: skip
+    on_dem = place_on_ground(plan, result).detections[0]
+    expected = georeference(meta, settings=plan.ground).locate([[200.0, 230.0]])
+    assert (on_dem.lat_deg, on_dem.lon_deg) == pytest.approx(
+        (float(expected.lat_deg[0]), float(expected.lon_deg[0])), abs=1e-9
+    )
+    assert on_dem.range_m == pytest.approx(flat.range_m * 115 / 95, rel=1e-3)

@@ -12,11 +12,19 @@ Frame keys (``null`` when the file does not carry the field):
 - DJI XMP: ``rel_alt_m``, ``abs_alt_m``, ``gimbal_{yaw,pitch,roll}_deg``,
   ``flight_{yaw,pitch,roll}_deg``, ``calibrated_focal_px``,
   ``optical_center_{x,y}_px``, ``rtk_flag``, ``rtk_std_{lon,lat,hgt}_m``,
-  ``lrf_target_{lat,lon}_deg``, ``lrf_target_abs_alt_m``, ``lrf_target_distance_m``
+  ``lrf_target_{lat,lon}_deg``, ``lrf_target_abs_alt_m``, ``lrf_target_distance_m``,
+  ``lrf_target_alt_m`` (above take-off), ``lrf_status``, ``image_source`` (the lens)
 - ground: ``gsd_cm_per_px`` at the image centre, ``footprint`` as ``[[lat, lon], …]``
-  (closed ring), ``camera_source`` (where the intrinsics came from), ``yaw_source``;
-  ``georef_error`` says why these are null. Output is strict JSON: a number
-  that is not finite is ``null``, never ``NaN``
+  (closed ring), ``camera_source`` (where the intrinsics came from), ``yaw_source``,
+  ``ground`` (``dem``: the configured DEM; ``laser``: level through the frame's valid
+  laser target; ``flat``: level at take-off height), ``ground_z_m`` (that ground
+  above take-off, below the camera), ``ground_note`` (why a configured DEM was not
+  used), ``flat_disagreement``
+  (how far flat ground is off the laser range, a share of it; null without a valid
+  laser reading), ``ground_flagged`` (that share is above the configured one);
+  ``georef_error`` says why these are null. The table's ``ground`` column shows
+  ``laser 17%!``: laser ground, flat ground 17 % off, flagged. Output is strict JSON: a
+  number that is not finite is ``null``, never ``NaN``
 - yaw check (image motion of overlapping neighbours against the GPS track):
   ``yaw_check`` (``consistent``, ``flipped``, ``ambiguous``, ``unchecked``, or null
   with ``--no-yaw-check``), ``yaw_offset_deg`` (the correction applied to the
@@ -45,6 +53,8 @@ from pipeline.ingest.names import display_path, is_utf8
 from pipeline.records import FrameMeta, Quarantined
 
 if TYPE_CHECKING:
+    from pipeline.geo.georef import Georef
+    from pipeline.geo.laser import GroundSettings
     from pipeline.geo.yaw_check import YawVerdict
 
 
@@ -65,11 +75,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="skip checking recorded yaw against overlapping images (faster; metadata only)",
     )
+    p.add_argument(
+        "--config", help="run configuration for the geo settings (default: configs/hehu.yaml)"
+    )
     p.set_defaults(func=run)
 
 
-def frame_record(meta: FrameMeta, check: YawVerdict | None = None) -> dict[str, Any]:
-    """A flat JSON-ready record of one frame, with its ground geometry."""
+def frame_record(
+    meta: FrameMeta, check: YawVerdict | None = None, settings: GroundSettings | None = None
+) -> dict[str, Any]:
+    """A flat JSON-ready record of one frame, with its ground geometry (``settings``:
+    the config's geo section, default :class:`GroundSettings`)."""
     from pipeline.errors import HehuError
     from pipeline.geo.georef import georeference
 
@@ -86,8 +102,9 @@ def frame_record(meta: FrameMeta, check: YawVerdict | None = None) -> dict[str, 
     xmp = meta.to_dict()["xmp"] or {}
     record.update({k: xmp.get(k) for k in _XMP_KEYS})
     ground: dict[str, Any] = dict.fromkeys(
-        ("gsd_cm_per_px", "footprint", "camera_source", "yaw_source", "georef_error")
-    )
+        ("gsd_cm_per_px", "footprint", "camera_source", "yaw_source", "ground", "ground_z_m",
+         "flat_disagreement", "ground_flagged", "ground_note", "georef_error")
+    )  # fmt: skip
     offset = check.yaw_offset_deg if check else 0.0
     record.update(
         yaw_check=check.status if check else None,
@@ -95,13 +112,14 @@ def frame_record(meta: FrameMeta, check: YawVerdict | None = None) -> dict[str, 
         yaw_check_detail=check.detail if check else None,
     )
     try:
-        georef = georeference(meta, yaw_offset_deg=offset)
+        georef = georeference(meta, yaw_offset_deg=offset, settings=settings)
         gsd = float(georef.gsd_cm_per_px())
         ground.update(
             gsd_cm_per_px=round(gsd, 3) if math.isfinite(gsd) else None,
             footprint=[[round(lat, 7), round(lon, 7)] for lat, lon in georef.footprint()],
             camera_source=georef.camera.source,
             yaw_source=georef.pose.yaw_source,
+            **ground_fields(georef),
         )
         if not math.isfinite(gsd):
             ground["georef_error"] = (
@@ -114,6 +132,19 @@ def frame_record(meta: FrameMeta, check: YawVerdict | None = None) -> dict[str, 
     return record
 
 
+def ground_fields(georef: Georef) -> dict[str, Any]:
+    """Which ground a georeferenced frame uses and how flat ground compares with its laser."""
+    check = georef.ground_check
+    share = check.flat_disagreement if check is not None else None
+    return {
+        "ground": check.source if check is not None else "flat",
+        "ground_z_m": round(georef.pose.ground_z_m, 2),
+        "flat_disagreement": round(share, 4) if share is not None else None,
+        "ground_flagged": bool(check.flagged) if check is not None else False,
+        "ground_note": check.note if check is not None and check.note else None,
+    }
+
+
 _XMP_KEYS = (
     "rel_alt_m", "abs_alt_m",
     "gimbal_yaw_deg", "gimbal_pitch_deg", "gimbal_roll_deg",
@@ -121,10 +152,12 @@ _XMP_KEYS = (
     "calibrated_focal_px", "optical_center_x_px", "optical_center_y_px",
     "rtk_flag", "rtk_std_lon_m", "rtk_std_lat_m", "rtk_std_hgt_m",
     "lrf_target_lat_deg", "lrf_target_lon_deg", "lrf_target_abs_alt_m", "lrf_target_distance_m",
+    "lrf_target_alt_m", "lrf_status", "image_source",
 )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.config import load_config
     from pipeline.errors import BadInputError
     from pipeline.ingest import scan_flight
 
@@ -133,7 +166,8 @@ def run(args: argparse.Namespace) -> int:
             f"{args.flight_dir}: not a folder; give the folder of a flight's photos"
         )
     result = scan_flight(args.flight_dir, max_offset_m=args.max_offset_m)
-    records = frame_records(result.frames, yaw_check=not args.no_yaw_check)
+    settings = load_config(args.config).geo.ground_settings()
+    records = frame_records(result.frames, yaw_check=not args.no_yaw_check, settings=settings)
     if args.json:
         for line in [*records, *(q.to_dict() for q in result.quarantined)]:
             print(strict_dumps(text_safe(line), ensure_ascii=False))
@@ -142,12 +176,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def frame_records(frames: tuple[FrameMeta, ...], *, yaw_check: bool) -> list[dict[str, Any]]:
+def frame_records(
+    frames: tuple[FrameMeta, ...], *, yaw_check: bool, settings: GroundSettings | None = None
+) -> list[dict[str, Any]]:
     """Records of a flight's frames, with the yaw check's verdicts when asked."""
     from pipeline.geo.yaw_check import check_yaw, load_gray_reduced
 
     checks = check_yaw(frames, load_gray_reduced) if yaw_check else [None] * len(frames)
-    return [frame_record(m, c) for m, c in zip(frames, checks, strict=True)]
+    return [frame_record(m, c, settings) for m, c in zip(frames, checks, strict=True)]
 
 
 def text_safe(value: Any) -> Any:
@@ -175,9 +211,19 @@ def _yaw_note(record: dict[str, Any]) -> str:
     return record["yaw_check"] or "-"
 
 
+def _ground_note(record: dict[str, Any]) -> str:
+    """``laser`` or ``flat``, with flat ground's disagreement with the laser (``!``: flagged)."""
+    if record["ground"] is None:
+        return "-"
+    share = record["flat_disagreement"]
+    if share is None:
+        return record["ground"] + ("!" if record["ground_flagged"] else "")
+    return f"{record['ground']} {share:.0%}{'!' if record['ground_flagged'] else ''}"
+
+
 def print_table(records: list[dict[str, Any]], quarantined: tuple[Quarantined, ...], out) -> None:
     header = f"{'frame':<28} {'captured':<19} {'lat':>11} {'lon':>12} {'rel m':>6} "
-    header += f"{'pitch':>6} {'yaw':>6} {'GSD cm':>6} {'yaw check':<10} camera"
+    header += f"{'pitch':>6} {'yaw':>6} {'GSD cm':>6} {'ground':<11} {'yaw check':<10} camera"
     print(header, file=out)
     for r in records:
         name = display_path(Path(r["path"]).name)
@@ -186,7 +232,7 @@ def print_table(records: list[dict[str, Any]], quarantined: tuple[Quarantined, .
             f"{_fmt(r['lat'], '.6f'):>11} {_fmt(r['lon'], '.6f'):>12} "
             f"{_fmt(r['rel_alt_m'], '.1f'):>6} {_fmt(r['gimbal_pitch_deg'], '.1f'):>6} "
             f"{_fmt(r['gimbal_yaw_deg'], '.1f'):>6} {_fmt(r['gsd_cm_per_px'], '.2f'):>6} "
-            f"{_yaw_note(r):<10} "
+            f"{_ground_note(r):<11} {_yaw_note(r):<10} "
             f"{display_path(r['make'] or '-')} {display_path(r['model'] or '')}".rstrip(),
             file=out,
         )

@@ -14,7 +14,10 @@ Intrinsics come from the first source a frame offers (:func:`camera_from_meta`):
 
 1. ``xmp-calibrated``: XMP ``CalibratedFocalLength`` and ``CalibratedOpticalCenterX/Y``,
    pixels at the sensor's full native resolution;
-2. ``sensor-table``: EXIF ``FocalLength`` (mm) with the sensor width of a known model;
+2. ``sensor-table``: EXIF ``FocalLength`` (mm) with the sensor width of a known camera
+   (:mod:`pipeline.geo.sensors`, by EXIF Model and XMP ``ImageSource``); for a zoom
+   lens this comes first, since the XMP calibration holds for one zoom setting and
+   EXIF records the focal length at the moment of capture;
 3. ``focal-plane-resolution``: EXIF ``FocalLength`` with ``FocalPlaneXResolution``;
 4. ``35mm-equivalent``: EXIF ``FocalLengthIn35mmFilm``.
 
@@ -34,6 +37,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pipeline.errors import BadInputError, MissingGeotagError
+from pipeline.geo.sensors import SensorSpec, sensor_spec
 from pipeline.records import FrameMeta
 
 log = logging.getLogger(__name__)
@@ -53,79 +57,9 @@ FULL_FRAME_DIAGONAL_MM = math.hypot(36.0, 24.0)
 RESOLUTION_UNIT_MM = {2: 25.4, 3: 10.0, 4: 1.0, 5: 0.001}
 
 #: Relative disagreement between 2·CalibratedOpticalCenterX and the table's native
-#: width above which the table is not trusted for that frame (another lens of a
-#: multi-camera payload, or a mode the table does not describe).
+#: width above which the table's size is not used for that frame's calibration (a
+#: mode the table does not describe).
 _CENTRE_TOLERANCE = 0.10
-
-
-@dataclass(frozen=True)
-class SensorSpec:
-    """Physical sensor of one camera model, at its full native resolution.
-
-    ``max_focal_mm``: for multi-lens payloads (H20, M3T) the entry describes the wide
-    camera only and applies when the EXIF focal length is at most this; frames from
-    the zoom/tele lenses then fall through to the next source.
-    """
-
-    width_mm: float
-    height_mm: float
-    width_px: int
-    height_px: int
-    note: str
-    max_focal_mm: float | None = None
-
-    @property
-    def aspect(self) -> float:
-        return self.width_px / self.height_px
-
-
-# Sensor widths: nominal format sizes from DJI's published specs (1/2.3" ≈ 6.17 × 4.55 mm,
-# 1/2" ≈ 6.4 × 4.8, 1" = 13.2 × 8.8, 4/3 = 17.3 × 13.0, full frame 35.9 × 24.0); pixel
-# sizes are the largest still resolution in DJI's spec sheets. OpenSfM's
-# ``sensor_data.json`` gives slightly different widths for some (FC300S 6.16, FC300X
-# 6.2, FC330 6.25): within 1.3 %, i.e. a 1.3 % scale error on ground distances. The
-# XMP calibration, where a camera writes one, always wins over this table.
-SENSORS: dict[str, SensorSpec] = {
-    "FC300S": SensorSpec(6.17, 4.55, 4000, 3000, 'Phantom 3 Advanced/Professional, 1/2.3"'),
-    "FC300X": SensorSpec(6.17, 4.55, 4000, 3000, 'Phantom 3 Professional (4K), 1/2.3"'),
-    "FC300C": SensorSpec(6.17, 4.55, 4000, 3000, 'Phantom 3 Standard, 1/2.3"'),
-    "FC330": SensorSpec(6.17, 4.55, 4000, 3000, 'Phantom 4, 1/2.3"'),
-    "FC220": SensorSpec(6.17, 4.55, 4000, 3000, 'Mavic Pro, 1/2.3"'),
-    # Mini 2: 1/2.3", 4000 × 3000; 6.3 mm is the value in common use in photogrammetry
-    # tables (the nominal 1/2.3" width is 6.17 mm); uncertain to ~2 %.
-    "FC7303": SensorSpec(6.3, 4.7, 4000, 3000, 'Mini 2, 1/2.3" (width uncertain ±2 %)'),
-    "FC6310": SensorSpec(13.2, 8.8, 5472, 3648, 'Phantom 4 Pro / Advanced, 1"'),
-    "FC6310S": SensorSpec(13.2, 8.8, 5472, 3648, 'Phantom 4 Pro V2.0, 1"'),
-    "FC6310R": SensorSpec(13.2, 8.8, 5472, 3648, 'Phantom 4 RTK, 1"'),
-    "L1D-20C": SensorSpec(13.2, 8.8, 5472, 3648, 'Mavic 2 Pro (Hasselblad), 1"'),
-    "M3E": SensorSpec(17.3, 13.0, 5280, 3956, 'Mavic 3 Enterprise wide, 4/3"'),
-    # M3T: wide 1/2" 48 MP (8000 × 6000, 24 mm-equivalent ≈ 4.4 mm); the 162 mm-equivalent
-    # tele shares the model string, hence the focal guard.
-    "M3T": SensorSpec(6.4, 4.8, 8000, 6000, 'Mavic 3 Thermal wide, 1/2"', max_focal_mm=10.0),
-    # Zenmuse H20/H20T: wide 1/2.3" 12 MP (4056 × 3040, 4.5 mm); the zoom camera
-    # (1/1.7", 6.8-119.9 mm) shares the model string, hence the focal guard.
-    "ZH20": SensorSpec(6.17, 4.55, 4056, 3040, 'Zenmuse H20 wide, 1/2.3"', max_focal_mm=6.0),
-    "ZH20T": SensorSpec(6.17, 4.55, 4056, 3040, 'Zenmuse H20T wide, 1/2.3"', max_focal_mm=6.0),
-    "ZENMUSEP1": SensorSpec(35.9, 24.0, 8192, 5460, "Zenmuse P1, full frame"),
-}
-
-
-def sensor_spec(model: str | None, focal_mm: float | None = None) -> SensorSpec | None:
-    """The table entry for an EXIF Model (case and spaces ignored), or None.
-
-    None too when the entry's ``max_focal_mm`` excludes ``focal_mm`` (another lens).
-    """
-    if not model:
-        return None
-    spec = SENSORS.get(model.replace(" ", "").upper())
-    if (
-        spec
-        and spec.max_focal_mm is not None
-        and focal_mm is not None
-        and focal_mm > spec.max_focal_mm
-    ):
-        return None
-    return spec
 
 
 @dataclass(frozen=True)
@@ -176,8 +110,13 @@ def camera_from_meta(meta: FrameMeta) -> CameraModel:
     w, h = meta.width_px, meta.height_px
     if not w or not h or w <= 0 or h <= 0:
         raise BadInputError(f"{meta.path}: image size unknown or invalid ({w} × {h} px)")
-    spec = sensor_spec(meta.model, meta.focal_mm)
-    for build in (_from_xmp, _from_sensor_table, _from_focal_plane, _from_35mm):
+    source = meta.xmp.image_source if meta.xmp is not None else None
+    spec = sensor_spec(meta.model, meta.focal_mm, image_source=source, width_px=w)
+    builders = (_from_xmp, _from_sensor_table, _from_focal_plane, _from_35mm)
+    if spec is not None and spec.zooms:
+        # a zoom lens's calibration holds for one zoom setting; EXIF has the one used
+        builders = (_from_sensor_table, _from_xmp, _from_focal_plane, _from_35mm)
+    for build in builders:
         camera = build(meta, spec)
         if camera is not None:
             log.debug("%s: intrinsics from %s, fx=%.1f px", meta.path, camera.source, camera.fx_px)

@@ -1,8 +1,9 @@
 """Pixels of one frame to points on the ground.
 
 ``georeference(meta)`` combines the frame's intrinsics (:mod:`pipeline.geo.camera`),
-pose (:mod:`pipeline.geo.pose`) and a ground model (:mod:`pipeline.geo.ground`,
-level ground at take-off elevation by default) into a :class:`Georef`, which places
+pose (:mod:`pipeline.geo.pose`) and a ground model (:mod:`pipeline.geo.ground`; by
+default level, through the frame's laser target where it has a valid one, else at
+take-off elevation: :mod:`pipeline.geo.laser`) into a :class:`Georef`, which places
 pixels on the ground (``locate``), outlines the frame's ground coverage
 (``footprint``) and gives its ground sampling distance (``gsd_cm_per_px``).
 
@@ -26,14 +27,15 @@ from numpy.typing import ArrayLike, NDArray
 
 from pipeline.geo.camera import CameraModel, as_uv, camera_from_meta
 from pipeline.geo.coords import enu_to_geodetic
-from pipeline.geo.ground import MIN_DESCENT, FlatGround, GroundModel
+from pipeline.geo.ground import MIN_DESCENT, GroundModel
+from pipeline.geo.laser import GroundCheck, GroundSettings, frame_ground
 from pipeline.geo.pose import CameraPose, pose_from_meta
 from pipeline.records import FrameMeta
 
 MISS_HORIZON = "ray at or above the horizon"
 MISS_GROUND = "ray does not meet the ground model"
 #: Far limit of :meth:`Georef.footprint` for oblique frames, metres from the camera's nadir.
-DEFAULT_MAX_RANGE_M = 1000.0
+DEFAULT_MAX_RANGE_M = GroundSettings().footprint_max_range_m
 
 FloatArray = NDArray[np.float64]
 
@@ -78,11 +80,18 @@ class GroundPoints:
 
 @dataclass(frozen=True)
 class Georef:
-    """A frame's camera, pose and ground: everything needed to place its pixels."""
+    """A frame's camera, pose and ground: everything needed to place its pixels.
+
+    ``ground_check``: which ground the frame uses (flat or through its laser target)
+    and how flat ground compares with the laser; None when the caller chose the ground.
+    ``max_range_m``: the default far limit of :meth:`footprint`.
+    """
 
     camera: CameraModel
     pose: CameraPose
     ground: GroundModel
+    ground_check: GroundCheck | None = None
+    max_range_m: float = DEFAULT_MAX_RANGE_M
 
     def rays_enu(self, uv_px: ArrayLike) -> FloatArray:
         """Unit ray directions (N, 3) in ENU for pixels ``uv_px`` (N, 2)."""
@@ -118,9 +127,7 @@ class Georef:
             reasons=reasons,
         )
 
-    def footprint_enu(
-        self, n_per_edge: int = 8, *, max_range_m: float = DEFAULT_MAX_RANGE_M
-    ) -> FloatArray:
+    def footprint_enu(self, n_per_edge: int = 8, *, max_range_m: float | None = None) -> FloatArray:
         """The image border on the ground as ENU ``(east, north)`` (M, 2), not closed.
 
         Walks the border from the top-left corner along the top edge, ``n_per_edge``
@@ -132,6 +139,7 @@ class Georef:
         """
         if n_per_edge < 2:
             raise ValueError(f"n_per_edge must be at least 2 (the corners), got {n_per_edge}")
+        max_range_m = self.max_range_m if max_range_m is None else max_range_m
         if not max_range_m > 0:
             raise ValueError(f"max_range_m must be positive, got {max_range_m}")
         w, h = self.camera.width_px, self.camera.height_px
@@ -158,7 +166,7 @@ class Georef:
         return en
 
     def footprint(
-        self, n_per_edge: int = 8, *, max_range_m: float = DEFAULT_MAX_RANGE_M
+        self, n_per_edge: int = 8, *, max_range_m: float | None = None
     ) -> list[tuple[float, float]]:
         """The frame's ground coverage as a closed WGS-84 ``(lat, lon)`` ring.
 
@@ -166,6 +174,7 @@ class Georef:
         """
         en = self.footprint_enu(n_per_edge, max_range_m=max_range_m)
         up = self.ground.elevation_m(en[:, 0], en[:, 1])
+        up = np.where(np.isfinite(up), up, self.pose.ground_z_m)  # cut points off a DEM
         lat, lon, _ = enu_to_geodetic(
             en[:, 0], en[:, 1], up,
             lat0_deg=self.pose.lat_deg, lon0_deg=self.pose.lon_deg, h0_m=self.pose.takeoff_h_m,
@@ -196,19 +205,28 @@ def georeference(
     ground: GroundModel | None = None,
     height_m: float | None = None,
     yaw_offset_deg: float = 0.0,
+    settings: GroundSettings | None = None,
 ) -> Georef:
     """Everything needed to place ``meta``'s pixels on the ground.
 
-    ``ground`` defaults to ``FlatGround()`` (level ground at take-off elevation).
+    ``ground`` defaults to the frame's own (:func:`pipeline.geo.laser.frame_ground`):
+    the level plane through its laser target where the frame has a valid laser
+    reading, else level ground at take-off elevation; ``settings`` (default
+    :class:`GroundSettings`) say when a reading is valid and how far footprints reach.
     ``height_m`` overrides the camera height above the ground below it (otherwise
     XMP RelativeAltitude minus the ground's elevation). Raises MissingGeotagError
     when the frame lacks intrinsics, GPS, RelativeAltitude (without ``height_m``),
     pitch or heading. ``yaw_offset_deg`` corrects the recorded yaw (see
     :mod:`pipeline.geo.yaw_check`).
     """
-    ground = FlatGround() if ground is None else ground
+    settings = GroundSettings() if settings is None else settings
+    check = None
+    if ground is None:
+        ground, check = frame_ground(meta, settings)
     return Georef(
         camera=camera_from_meta(meta),
         pose=pose_from_meta(meta, ground=ground, height_m=height_m, yaw_offset_deg=yaw_offset_deg),
         ground=ground,
+        ground_check=check,
+        max_range_m=settings.footprint_max_range_m,
     )

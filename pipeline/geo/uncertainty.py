@@ -8,12 +8,13 @@ Jacobian, metres east/north) is scaled by that input's standard deviation:
 - **attitude** (gimbal yaw, pitch, roll; ``attitude_sigma_deg`` each): a 1°
   error moves a point at 165 m range, 45° oblique, by about 4 m, at nadir from
   40 m by 0.7 m — the error grows with range and obliquity by itself;
-- **height** of the camera above the ground the ray meets: hehu assumes level
-  ground at take-off elevation, so the real terrain's offset is an error of
+- **height** of the camera above the ground the ray meets: on level ground at
+  take-off elevation the real terrain's offset is an error of
   ``height_sigma_fraction`` of the height (at least ``height_sigma_min_m``).
-  Where the laser rangefinder measured the centre pixel's distance, the
-  height it implies is compared with RelativeAltitude and their difference
-  (at least ``height_sigma_lrf_m``) is used instead. A height error moves a
+  Where the frame's ground passes through its laser target
+  (:mod:`pipeline.geo.laser`) the height is measured: ``height_sigma_lrf_m``. Where a
+  valid laser reading exists but flat ground was used, their difference (at
+  least ``height_sigma_lrf_m``) is used instead. A height error moves a
   point along its ray's heading by ``δh · cot(depression)``: nothing at nadir,
   3× the error at 19° below the horizon;
 - **GPS** horizontal position: ``RtkStdLon/Lat`` when ``RtkFlag`` says the
@@ -44,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from pipeline.geo.laser import GroundCheck, GroundSettings, frame_ground
 from pipeline.records import FrameMeta
 
 #: DJI XMP ``RtkFlag`` of a fixed RTK solution (0 none, 16 single, 34 float, 50 fixed).
@@ -66,6 +68,8 @@ class PositionErrors:
     ``attitude_sigma_deg``). The last two were read off Brighton Beach (a
     Phantom 3 flying a shore at 40 m): detections of consecutive frames lie
     1–2.5 m (median) from their nearest neighbour of the frame before.
+    ``height_sigma_dem_m``: a DEM's vertical error plus tying the take-off to it
+    through AbsoluteAltitude (GNSS height, metres without RTK): 3 m.
     """
 
     attitude_sigma_deg: float = 1.0
@@ -73,6 +77,7 @@ class PositionErrors:
     height_sigma_fraction: float = 0.05
     height_sigma_min_m: float = 1.0
     height_sigma_lrf_m: float = 0.5
+    height_sigma_dem_m: float = 3.0
     gps_sigma_m: float = 2.5
     gps_jitter_m: float = 1.0
 
@@ -106,25 +111,32 @@ def gps_sigma_m(meta: FrameMeta, errors: PositionErrors) -> float:
     return errors.gps_sigma_m
 
 
-def height_sigma_m(meta: FrameMeta, height_m: float, errors: PositionErrors) -> float:
-    """1σ of the camera's height above the ground the rays meet (see the module docstring)."""
-    sigma = max(errors.height_sigma_min_m, errors.height_sigma_fraction * height_m)
-    xmp = meta.xmp
-    if xmp is None or xmp.lrf_target_distance_m is None or xmp.gimbal_pitch_deg is None:
-        return sigma
-    distance = xmp.lrf_target_distance_m
-    depression = -xmp.gimbal_pitch_deg
-    if not (math.isfinite(distance) and distance > 0 and 0 < depression <= 90):
-        return sigma
-    measured = distance * math.sin(math.radians(depression))
-    return max(errors.height_sigma_lrf_m, abs(measured - height_m))
+def height_sigma_m(
+    meta: FrameMeta, height_m: float, errors: PositionErrors, check: GroundCheck | None = None
+) -> float:
+    """1σ of the camera's height above the ground the rays meet (see the module docstring).
+
+    ``check``: the frame's ground (:func:`pipeline.geo.laser.frame_ground`, default
+    settings when None). Placed on the plane through its laser target, the height is
+    measured (``height_sigma_lrf_m``); on flat ground with a valid laser reading, the
+    laser's disagreement with it (at least ``height_sigma_lrf_m``); else a share of
+    the height.
+    """
+    if check is None:
+        check = frame_ground(meta, GroundSettings())[1]
+    if check.source == "laser":
+        return errors.height_sigma_lrf_m
+    if check.source == "dem":
+        return errors.height_sigma_dem_m
+    if check.laser is not None and meta.xmp is not None and meta.xmp.rel_alt_m is not None:
+        measured = meta.xmp.rel_alt_m - check.laser.ground_z_m
+        return max(errors.height_sigma_lrf_m, abs(measured - height_m))
+    return max(errors.height_sigma_min_m, errors.height_sigma_fraction * height_m)
 
 
 def _shifted(georef, uv: np.ndarray, **pose_changes: float) -> np.ndarray:
-    from pipeline.geo.georef import Georef
-
     pose = dataclasses.replace(georef.pose, **pose_changes)
-    pts = Georef(georef.camera, pose, georef.ground).locate(uv)
+    pts = dataclasses.replace(georef, pose=pose).locate(uv)
     return np.stack([pts.east_m, pts.north_m], axis=1)
 
 
@@ -155,7 +167,10 @@ def locate_uncertainty(
         j = (_shifted(georef, uv, **{name: getattr(pose, name) + _STEP_DEG}) - base) / _STEP_DEG
         att_cov += np.einsum("ni,nj->nij", j, j)
     j_h = (_shifted(georef, uv, height_m=pose.height_m + _STEP_M) - base) / _STEP_M
-    sig_h = height_sigma_m(meta, pose.height_m, errors)
+    check = georef.ground_check
+    if check is None:  # the caller chose the ground: the laser, if any, only checks it
+        check = dataclasses.replace(frame_ground(meta, GroundSettings())[1], source="flat")
+    sig_h = height_sigma_m(meta, pose.height_m, errors, check)
     hgt_cov = np.einsum("ni,nj->nij", j_h, j_h) * sig_h**2
     gps = gps_sigma_m(meta, errors)
     noise = min(errors.attitude_noise_deg, errors.attitude_sigma_deg)

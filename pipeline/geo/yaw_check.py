@@ -169,6 +169,30 @@ def check_yaw(frames: Sequence[FrameMeta], load_gray: LoadGray) -> list[YawVerdi
     return verdicts
 
 
+def check_frame_yaw(
+    meta: FrameMeta, flight: Sequence[FrameMeta], load_gray: LoadGray
+) -> YawVerdict:
+    """The verdict :func:`check_yaw` gives ``meta`` within ``flight`` (its frames in
+    capture order), from the frame and its two neighbours only: a frame's votes come
+    from its pairs with them, so this is the flow's verdict at a fraction of the cost.
+    A frame alone, or one not among ``flight``, is "unchecked" with the reason."""
+    i = next((k for k, m in enumerate(flight) if m.sha256 == meta.sha256), None)
+    if i is None:
+        detail = (
+            f"not among the flight's {len(flight)} frames (set aside or in another folder): "
+            "the recorded yaw is used"
+        )
+        return YawVerdict(meta.sha256, 0.0, "unchecked", detail)
+    if len(flight) == 1:
+        detail = (
+            "a single frame cannot be yaw-checked: the check compares its image motion "
+            "with its neighbours' along the GPS track, and its flight has no other frame"
+        )
+        return YawVerdict(meta.sha256, 0.0, "unchecked", detail)
+    start = max(0, i - 1)
+    return check_yaw(flight[start : i + 2], load_gray)[i - start]
+
+
 def verdict(meta: FrameMeta, votes: list[float]) -> YawVerdict:
     if not votes:
         return YawVerdict(meta.sha256, 0.0, "unchecked", "no decided overlap with a neighbour")

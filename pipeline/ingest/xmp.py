@@ -51,9 +51,10 @@ _FLOAT_FIELDS: dict[str, str] = {
     "LRFTargetLon": "lrf_target_lon_deg",
     "LRFTargetAbsAlt": "lrf_target_abs_alt_m",
     "LRFTargetDistance": "lrf_target_distance_m",
+    "LRFTargetAlt": "lrf_target_alt_m",
 }
 _INT_FIELDS: dict[str, str] = {"RtkFlag": "rtk_flag"}
-_STR_FIELDS: dict[str, str] = {"ImageSource": "image_source"}
+_STR_FIELDS: dict[str, str] = {"ImageSource": "image_source", "LRFStatus": "lrf_status"}
 
 
 def find_xmp_packet(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.cli import main
@@ -82,8 +83,11 @@ def test_ingest_missing_folder_is_a_clear_error(capsys, tmp_path) -> None:
 
 def test_locate_every_brighton_frame(capsys, shared_data) -> None:
     for image in sorted((shared_data / "brighton_beach").glob("*.JPG")):
-        (centre,) = run_json(capsys, "locate", str(image), "--px", "2000,1125", "--json")
-        assert set(centre) == {"u", "v", "lat", "lon", "range_m"}
+        (centre,) = run_json(capsys, "locate", str(image), "--px", "2000,1125", "--json",
+                             "--no-yaw-check")  # fmt: skip
+        assert set(centre) == {"u", "v", "lat", "lon", "range_m", "yaw_check", "yaw_offset_deg",
+                               "yaw_check_detail", "ground"}  # fmt: skip
+        assert centre["yaw_check"] == "off" and "--no-yaw-check" in centre["yaw_check_detail"]
         assert centre["lat"] == pytest.approx(46.84, abs=0.01)
         assert centre["range_m"] == pytest.approx(40, abs=1)
 
@@ -111,3 +115,121 @@ def test_locate_bad_pixel_argument(capsys, tmp_path) -> None:
     with pytest.raises(SystemExit):
         main(["locate", str(write_jpeg(tmp_path / "a.JPG")), "--px", "12"])
     assert "expected U,V" in capsys.readouterr().err
+
+
+LASER_XMP = {"LRFStatus": "Normal", "LRFTargetDistance": "115.00", "LRFTargetAlt": "-20.00"}
+
+
+def test_ingest_shows_the_laser_ground_and_its_disagreement(capsys, tmp_path) -> None:
+    """95 m above take-off, the laser reads ground 20 m below it: laser ground, flat
+    ground 17 % off the laser range (flagged above 10 %)."""
+    write_jpeg(tmp_path / "laser.JPG", 400, 300, rel_alt_m=95.0, xmp_extra=LASER_XMP)
+    write_jpeg(tmp_path / "plain.JPG", 400, 300, rel_alt_m=95.0)
+    lines = run_json(capsys, "ingest", str(tmp_path), "--json", "--no-yaw-check")
+    by_name = {Path(r["path"]).name: r for r in lines}
+    laser, plain = by_name["laser.JPG"], by_name["plain.JPG"]
+    assert (laser["ground"], laser["ground_z_m"]) == ("laser", -20.0)
+    assert laser["flat_disagreement"] == pytest.approx(20 / 115, abs=1e-4)
+    assert laser["ground_flagged"] is True
+    assert laser["lrf_status"] == "Normal" and laser["lrf_target_alt_m"] == -20.0
+    assert laser["gsd_cm_per_px"] / plain["gsd_cm_per_px"] == pytest.approx(115 / 95, rel=1e-3)
+    assert (plain["ground"], plain["flat_disagreement"], plain["ground_flagged"]) == (
+        "flat",
+        None,
+        False,
+    )
+    assert main(["ingest", str(tmp_path), "--no-yaw-check"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert "ground" in table[0].split()
+    assert any(line.startswith("laser.JPG") and " laser 17%! " in line for line in table)
+    assert any(line.startswith("plain.JPG") and " flat " in line for line in table)
+
+
+def test_locate_applies_the_flows_yaw_correction(capsys, shared_data) -> None:
+    """DJI_0025 records a yaw turned by 180°: locate turns it back as the flow does."""
+    from pipeline.geo.georef import georeference
+    from pipeline.ingest import read_frame
+
+    image = shared_data / "brighton_beach" / "DJI_0025.JPG"
+    (corner,) = run_json(capsys, "locate", str(image), "--px", "0,0", "--json")
+    assert (corner["yaw_check"], corner["yaw_offset_deg"]) == ("flipped", 180.0)
+    flow = georeference(read_frame(image), yaw_offset_deg=180.0).locate([(0.0, 0.0)])
+    assert (corner["lat"], corner["lon"]) == pytest.approx(
+        (flow.lat_deg[0], flow.lon_deg[0]), abs=1e-7
+    )
+    (recorded,) = run_json(capsys, "locate", str(image), "--px", "0,0", "--json",
+                           "--no-yaw-check")  # fmt: skip
+    assert recorded["lat"] != pytest.approx(corner["lat"], abs=1e-5)
+
+
+def test_locate_says_a_single_frame_cannot_be_yaw_checked(capsys, shared_data, tmp_path) -> None:
+    image = tmp_path / "DJI_0025.JPG"
+    image.write_bytes((shared_data / "brighton_beach" / "DJI_0025.JPG").read_bytes())
+    assert main(["locate", str(image)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("yaw: unchecked, a single frame cannot be yaw-checked")
+    assert first.endswith("recorded yaw used")
+
+
+@pytest.mark.parametrize("px", ["-1,10", "10,-0.5", "401,10", "10,300.5"])
+def test_locate_refuses_pixels_outside_the_image(capsys, tmp_path, px) -> None:
+    image = write_jpeg(tmp_path / "a.JPG", 400, 300)
+    assert main(["locate", str(image), "--px", "200,150", f"--px={px}"]) == 1
+    captured = capsys.readouterr()
+    assert "outside the 400 × 300 px image" in captured.err and captured.out == ""
+
+
+def test_locate_takes_the_edges_and_the_laser_ground(capsys, tmp_path) -> None:
+    image = write_jpeg(tmp_path / "a.JPG", 400, 300, rel_alt_m=95.0, xmp_extra=LASER_XMP)
+    centre, edge = run_json(capsys, "locate", str(image), "--px", "200,150", "--px", "400,300",
+                            "--json")  # fmt: skip
+    assert centre["range_m"] == pytest.approx(115.0)
+    assert centre["ground"].startswith("laser") and "17%" in centre["ground"]
+    assert edge["lat"] is not None
+
+
+def test_locate_footprint_is_cut_at_the_configured_range(capsys, tmp_path) -> None:
+    from pipeline.geo.coords import haversine_m
+
+    config = tmp_path / "hehu.yaml"
+    config.write_text("geo:\n  footprint_max_range_m: 300\n", encoding="utf-8")
+    image = write_jpeg(tmp_path / "oblique.JPG", 400, 300, gimbal_pitch=-5.0)
+    lines = run_json(capsys, "locate", str(image), "--json", "--footprint", "--config",
+                     str(config))  # fmt: skip
+    footprint = lines[-1]
+    assert footprint["max_range_m"] == 300.0
+    far = max(haversine_m(lat, lon, 46.8426, -91.9944) for lat, lon in footprint["footprint"])
+    assert far == pytest.approx(300.0, rel=0.01)  # the sky is cut, not drawn to kilometres
+
+
+def test_ingest_flags_by_the_configured_share(capsys, tmp_path) -> None:
+    flight = tmp_path / "flight"
+    flight.mkdir()
+    write_jpeg(flight / "laser.JPG", 400, 300, rel_alt_m=95.0, xmp_extra=LASER_XMP)
+    config = tmp_path / "hehu.yaml"
+    config.write_text("geo:\n  max_flat_disagreement: 0.2\n", encoding="utf-8")
+    (laser,) = run_json(capsys, "ingest", str(flight), "--json", "--no-yaw-check", "--config",
+                        str(config))  # fmt: skip
+    assert laser["ground"] == "laser" and laser["ground_flagged"] is False  # 17 % < 20 %
+
+
+def test_locate_and_ingest_use_the_dem_named_in_the_config(capsys, tmp_path) -> None:
+    rasterio = pytest.importorskip("rasterio")
+    from rasterio.transform import from_origin
+
+    dem = tmp_path / "dem.tif"
+    corner = from_origin(-92.0044, 46.8526, 0.0001, 0.0001)  # 200 × 200 cells around the frame
+    with rasterio.open(dem, "w", driver="GTiff", height=200, width=200, count=1,
+                       dtype="float32", crs="EPSG:4326", transform=corner) as dst:  # fmt: skip
+        dst.write(np.full((1, 200, 200), 80.0, dtype="float32"))
+    config = tmp_path / "hehu.yaml"
+    config.write_text(f"geo:\n  dem: {dem}\n", encoding="utf-8")
+    flight = tmp_path / "flight"
+    flight.mkdir()
+    image = write_jpeg(flight / "a.JPG", 400, 300, rel_alt_m=95.0, abs_alt_m=195.0)
+    (centre,) = run_json(capsys, "locate", str(image), "--json", "--config", str(config))
+    assert centre["ground"].startswith("dem")
+    assert centre["range_m"] == pytest.approx(115.0, abs=0.01)  # DEM 80 m, take-off 100 m
+    (record,) = run_json(capsys, "ingest", str(flight), "--json", "--no-yaw-check", "--config",
+                         str(config))  # fmt: skip
+    assert (record["ground"], record["ground_z_m"]) == ("dem", -20.0)

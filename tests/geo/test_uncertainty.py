@@ -8,6 +8,7 @@ import math
 import pytest
 
 from pipeline.geo.georef import georeference
+from pipeline.geo.laser import GroundSettings, frame_ground
 from pipeline.geo.uncertainty import PositionErrors, gps_sigma_m, height_sigma_m, locate_uncertainty
 from tests.geo.frames import make_meta
 
@@ -80,10 +81,44 @@ def test_gps_sigma_follows_rtk(xmp, expected) -> None:
 
 def test_laser_rangefinder_measures_the_height_error() -> None:
     errors = PositionErrors()
+    flat_only = GroundSettings(use_laser=False)
     plain = make_meta(rel_alt_m=95.0, gimbal_pitch_deg=-90.0)
     assert height_sigma_m(plain, 95.0, errors) == pytest.approx(4.75)  # 5 % of 95 m
     # The laser read 93.8 m straight down: the ground is 1.2 m above take-off.
-    lrf = make_meta(rel_alt_m=95.0, gimbal_pitch_deg=-90.0, lrf_target_distance_m=93.8)
-    assert height_sigma_m(lrf, 95.0, errors) == pytest.approx(1.2)
-    flat = make_meta(rel_alt_m=95.0, gimbal_pitch_deg=-90.0, lrf_target_distance_m=95.1)
-    assert height_sigma_m(flat, 95.0, errors) == pytest.approx(0.5)  # the laser's own floor
+    lrf = make_meta(rel_alt_m=95.0, gimbal_pitch_deg=-90.0, lrf_target_distance_m=93.8,
+                    lrf_status="Normal")  # fmt: skip
+    on_flat = frame_ground(lrf, flat_only)[1]
+    assert height_sigma_m(lrf, 95.0, errors, on_flat) == pytest.approx(1.2)
+    # placed on the plane through the laser target, the height is measured
+    assert height_sigma_m(lrf, 93.8, errors) == pytest.approx(0.5)
+    flat = make_meta(rel_alt_m=95.0, gimbal_pitch_deg=-90.0, lrf_target_distance_m=95.1,
+                     lrf_status="Normal")  # fmt: skip
+    on_flat = frame_ground(flat, flat_only)[1]
+    assert height_sigma_m(flat, 95.0, errors, on_flat) == pytest.approx(0.5)  # the laser's floor
+    # a reading the laser does not trust is no measurement
+    bad = make_meta(rel_alt_m=95.0, gimbal_pitch_deg=-90.0, lrf_target_distance_m=93.8,
+                    lrf_status="TooFar")  # fmt: skip
+    assert height_sigma_m(bad, 95.0, errors) == pytest.approx(4.75)
+
+
+def test_measured_ground_shrinks_the_uncertainty_of_oblique_points() -> None:
+    """95 m above take-off, 35° down, laser reads ground 20 m below take-off: on flat
+    ground the height term is 20 m of terrain offset; on the laser plane 0.5 m."""
+    kw = {"focal_35mm": 24.0, "rel_alt_m": 95.0, "gimbal_pitch_deg": -35.0}
+    d = 115.0 / math.sin(math.radians(35.0))
+    meta = make_meta(**kw, lrf_status="Normal", lrf_target_distance_m=d, lrf_target_alt_m=-20.0)
+    uv = [(1000.0, 2500.0)]
+    only_height = PositionErrors(attitude_sigma_deg=0, attitude_noise_deg=0, gps_sigma_m=0,
+                                 gps_jitter_m=0)  # fmt: skip
+    flat_only = GroundSettings(use_laser=False)
+    sigma = {
+        name: locate_uncertainty(georeference(m, settings=s), uv, m, only_height).sigma_m[0]
+        for name, m, s in [("laser", meta, None), ("flat", meta, flat_only),
+                           ("plain", make_meta(**kw), None)]
+    }  # fmt: skip
+    # the height term moves a point by δh·cot(depression) whatever the height
+    assert sigma["laser"] / sigma["plain"] == pytest.approx(0.5 / 4.75, rel=1e-3)
+    assert sigma["flat"] / sigma["plain"] == pytest.approx(20.0 / 4.75, rel=1e-3)
+    everything = [locate_uncertainty(georeference(m), uv, m).sigma_m[0]
+                  for m in (meta, make_meta(**kw))]  # fmt: skip
+    assert everything[0] < everything[1]

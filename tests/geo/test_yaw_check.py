@@ -120,3 +120,18 @@ def test_a_frame_the_check_cannot_read_is_unchecked_and_the_rest_go_on() -> None
     verdicts = check_yaw(metas, load_gray)
     assert [v.sha256 for v in verdicts] == [m.sha256 for m in metas]
     assert [v.status for v in verdicts] == ["unchecked"] * 4
+
+
+def test_one_frame_is_checked_from_its_neighbours_or_says_why_not(shared_data) -> None:
+    from pipeline.geo.yaw_check import check_frame_yaw, check_yaw, load_gray_reduced
+    from pipeline.ingest import scan_flight
+
+    flight = scan_flight(shared_data / "brighton_beach").frames
+    whole = check_yaw(flight, load_gray_reduced)
+    for i in (0, 5, 6, 11, len(flight) - 1):  # ends, and both sides of the turned line
+        assert check_frame_yaw(flight[i], flight, load_gray_reduced) == whole[i]
+    alone = check_frame_yaw(flight[7], flight[7:8], load_gray_reduced)
+    assert (alone.status, alone.yaw_offset_deg) == ("unchecked", 0.0)
+    assert "single frame cannot be yaw-checked" in alone.detail
+    elsewhere = check_frame_yaw(flight[7], flight[:5], load_gray_reduced)
+    assert elsewhere.status == "unchecked" and "not among the flight's 5 frames" in elsewhere.detail

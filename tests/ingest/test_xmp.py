@@ -17,6 +17,7 @@ FULL = {
     "CalibratedOpticalCenterX": "2000.5", "CalibratedOpticalCenterY": "1125.25", "RtkFlag": "50",
     "RtkStdLon": "0.012", "RtkStdLat": "0.010", "RtkStdHgt": "0.025", "LRFTargetLat": "30.5412",
     "LRFTargetLon": "114.3521", "LRFTargetAbsAlt": "21.4", "LRFTargetDistance": "118.7",
+    "LRFStatus": "Normal", "LRFTargetAlt": "-18.6", "ImageSource": "InfraredCamera",
 }  # fmt: skip
 EXPECTED = DjiXmp(
     rel_alt_m=39.8, abs_alt_m=198.31, gimbal_yaw_deg=45.0, gimbal_pitch_deg=-89.9,
@@ -24,7 +25,8 @@ EXPECTED = DjiXmp(
     calibrated_focal_px=2952.0, optical_center_x_px=2000.5, optical_center_y_px=1125.25,
     rtk_flag=50, rtk_std_lon_m=0.012, rtk_std_lat_m=0.010, rtk_std_hgt_m=0.025,
     lrf_target_lat_deg=30.5412, lrf_target_lon_deg=114.3521, lrf_target_abs_alt_m=21.4,
-    lrf_target_distance_m=118.7,
+    lrf_target_distance_m=118.7, lrf_status="Normal", lrf_target_alt_m=-18.6,
+    image_source="InfraredCamera",
 )  # fmt: skip
 
 
