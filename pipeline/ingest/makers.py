@@ -129,10 +129,15 @@ def pix4d_fields(packet: bytes) -> Fields:
                        "AboveGroundAltitude": "rel_alt_m"}, "Camera")  # fmt: skip
     out = {k: v for k, v in values.items() if k == "rel_alt_m"}
     if "yaw" in values and "pitch" in values:
-        roll = values.get("roll", 0.0)  # Pix4D: "if using a gimbal, this value is usually 0°"
+        # without a roll the turn is worked out for roll 0 and no roll is written: the
+        # pose then takes a gimbal's usual 0, as it does for DJI frames
+        roll = values.get("roll", 0.0)
         if SENSEFLY_CAMERA_NS in packet:
             roll = -roll
-        out.update(_dji_angles(_compose((values["yaw"], values["pitch"], roll), (0.0, -90.0, 0.0))))
+        angles = _dji_angles(_compose((values["yaw"], values["pitch"], roll), (0.0, -90.0, 0.0)))
+        if "roll" not in values:
+            angles.pop("gimbal_roll_deg", None)
+        out.update(angles)
     return out
 
 

@@ -102,6 +102,14 @@ def test_pix4d_conversion_keeps_where_the_camera_looks(pix4d) -> None:
     np.testing.assert_allclose(-cam[:, 1], ned_to_enu @ up_ned, atol=1e-9)
 
 
+def test_pix4d_without_roll_writes_no_roll() -> None:
+    fields = pix4d_fields(packet(attrs='Camera:Yaw="45" Camera:Pitch="30"'))
+    assert fields == {
+        "gimbal_yaw_deg": pytest.approx(45.0),
+        "gimbal_pitch_deg": pytest.approx(-60.0),
+    }
+
+
 def test_sensefly_camera_roll_is_turned_the_other_way() -> None:
     attrs = 'Camera:Yaw="10" Camera:Pitch="20" Camera:Roll="4"'
     pix4d = pix4d_fields(packet(attrs=attrs))
