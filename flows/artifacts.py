@@ -20,6 +20,8 @@ def summary_markdown(summary: RunSummary, plan: FlightPlan, result: BatchResult)
                        for d in result.detections)  # fmt: skip
     lines = [f"# Flight {plan.name}", "",
              f"- frames processed: **{summary.frames}** of {len(plan.frames)}",
+             f"- frames not placed on the ground: **{sum(summary.unplaced.values())}**"
+             + "".join(f"; {reason} {n}" for reason, n in summary.unplaced.items()),
              f"- files set aside: **{len(summary.quarantined)}**",
              f"- detections: **{summary.detections}**",
              f"- candidates: **{len(summary.created)} new**, {len(summary.recurred)} recurring, "

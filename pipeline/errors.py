@@ -21,7 +21,31 @@ class UnreadableFileError(BadInputError, OSError):
 
 
 class MissingGeotagError(BadInputError):
-    """A frame lacks the position or attitude needed to place it on the ground."""
+    """A frame lacks the position or attitude needed to place it on the ground.
+
+    ``reason`` is a short label of what is missing, for counting frames not placed
+    (the message says more); each subclass names one thing.
+    """
+
+    reason = "no geotag"
+
+
+class NoPositionError(MissingGeotagError):
+    """The frame has no usable GPS position."""
+
+    reason = "no GPS position"
+
+
+class NoAttitudeError(MissingGeotagError):
+    """The frame has no camera pitch or no heading."""
+
+    reason = "no camera attitude"
+
+
+class NoHeightError(MissingGeotagError):
+    """The frame has no height above take-off (and none was given)."""
+
+    reason = "no height above take-off"
 
 
 class ConfigError(HehuError, ValueError):

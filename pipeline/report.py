@@ -255,6 +255,26 @@ def gate_rows(result: BatchResult) -> str:
     return f"<ul>{''.join(items)}</ul>" if items else "<p>None.</p>"
 
 
+def unplaced_rows(plan: FlightPlan, result: BatchResult) -> str:
+    """Frames processed but not placed on the ground, by reason, with their file names."""
+    from pipeline.run import unplaced_counts
+
+    if not result.unplaced:
+        return "<p>None: every processed frame was placed.</p>"
+    names: dict[str, list[str]] = {}
+    paths = {f.meta.sha256: f.meta.path for f in plan.frames}
+    for sha, reason in result.unplaced.items():
+        names.setdefault(reason, []).append(Path(paths.get(sha, sha)).name)
+    rows = "".join(
+        f"<tr><td>{html.escape(reason)}</td><td>{n}</td>"
+        f"<td>{html.escape(', '.join(sorted(names[reason])))}</td></tr>"
+        for reason, n in unplaced_counts(result.unplaced).items()
+    )
+    note = ("<p class='meta'>Their detections are kept without a ground position and open "
+            "no candidate.</p>")  # fmt: skip
+    return f"<table><tr><th>reason</th><th>frames</th><th>files</th></tr>{rows}</table>{note}"
+
+
 def set_aside_rows(quarantined) -> str:
     if not quarantined:
         return "<p>None.</p>"
@@ -282,7 +302,8 @@ def render_html(plan: FlightPlan, result: BatchResult, pushed, issues, crops, zo
     return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>hehu 飞检报告 {html.escape(plan.name)}</title><style>{STYLE}</style></head><body>
 <h1>无人机飞检报告 · Flight report: {html.escape(plan.name)}</h1>
-<p class="meta">{len(plan.frames)} frames · {set_aside} files set aside ·
+<p class="meta">{len(plan.frames)} frames · {len(result.unplaced)} not placed on the ground ·
+{set_aside} files set aside ·
 {len(result.detections)} detections ({html.escape(per_class)}) · {len(pushed.created)} new,
 {len(pushed.recurred)} recurring, {len(pushed.rebounded)} rebound candidates ·
 generated {dt.datetime.now().astimezone().isoformat(timespec="seconds")}<br>
@@ -294,6 +315,7 @@ flight key <code>{html.escape(plan.key)}</code> · source {html.escape(plan.sour
 labels: issue numbers where they fit (hover a marker for its code)</span></p>
 <h2>候选问题 Candidate issues</h2>{issue_rows(issues, crops)}
 <h2>背景目标与筛选 Context and gates</h2>{gate_rows(result)}
+<h2>未定位帧 Frames not placed on the ground</h2>{unplaced_rows(plan, result)}
 <h2>已剔除文件 Files set aside</h2>{set_aside_rows(plan.quarantined + result.set_aside)}
 </body></html>"""
 

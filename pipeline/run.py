@@ -116,7 +116,9 @@ class BatchResult:
     """Detections of a batch of frames, their ground outlines and frames that failed.
 
     As :func:`detect_frames` returns it, detections are in pixels only (no
-    ground fields) and ``footprints`` is empty; :func:`place_on_ground` fills both.
+    ground fields) and ``footprints`` is empty; :func:`place_on_ground` fills both,
+    and ``unplaced``: processed frames it could not place (sha256 → the reason, a
+    :mod:`pipeline.geo.placement` label).
     """
 
     detections: tuple[GroundDetection, ...]
@@ -125,6 +127,7 @@ class BatchResult:
     frames_done: int = 0
     detect_seconds: float = 0.0
     gates: GateCounts = field(default_factory=lambda: GateCounts())
+    unplaced: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,7 @@ class RunSummary:
     gates: GateCounts = field(default_factory=lambda: GateCounts())
     context: dict[str, int] = field(default_factory=dict)
     held: tuple[tuple[str, int], ...] = ()  # (reason, detections) stored that open no candidate
+    unplaced: dict[str, int] = field(default_factory=dict)  # reason -> frames not placed
 
 
 def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
@@ -324,7 +328,8 @@ def pixel_detections(meta: FrameMeta, result, weights_sha256: str) -> list[Groun
 
 def place_on_ground(plan: FlightPlan, result: BatchResult) -> BatchResult:
     """Each processed frame's ground outline and its detections' positions, with the
-    plan's yaw corrections; frames that cannot be georeferenced keep pixel-only detections."""
+    plan's yaw corrections; frames that cannot be placed keep pixel-only detections and
+    no outline, and are listed in ``unplaced`` with the reason."""
     import numpy as np
 
     from pipeline.detect.georef import box_uncertainty, locate_boxes
@@ -335,10 +340,14 @@ def place_on_ground(plan: FlightPlan, result: BatchResult) -> BatchResult:
     failed = {q.sha256 for q in result.set_aside}
     footprints: dict[str, LatLonRing] = {}
     placed: dict[str, list[GroundDetection]] = {}
+    unplaced: dict[str, str] = {}
     for frame in plan.frames:
         sha = frame.meta.sha256
-        georef = None if sha in failed else _georef(frame, plan.ground)
+        if sha in failed:
+            continue
+        georef, why = _georef(frame, plan.ground)
         if georef is None:
+            unplaced[sha] = why
             continue
         footprints[sha] = tuple(georef.footprint())
         dets = by_frame.get(sha)
@@ -347,7 +356,8 @@ def place_on_ground(plan: FlightPlan, result: BatchResult) -> BatchResult:
             placed[sha] = _placed(dets, locate_boxes(boxes, georef),
                                   box_uncertainty(boxes, georef, frame.meta))  # fmt: skip
     detections = tuple(d for sha, dets in by_frame.items() for d in placed.get(sha, dets))
-    return dataclasses.replace(result, detections=detections, footprints=footprints)
+    return dataclasses.replace(result, detections=detections, footprints=footprints,
+                               unplaced=unplaced)  # fmt: skip
 
 
 def _placed(dets: list[GroundDetection], ground, unc) -> list[GroundDetection]:
@@ -362,14 +372,14 @@ def _placed(dets: list[GroundDetection], ground, unc) -> list[GroundDetection]:
 
 
 def _georef(frame: PlannedFrame, ground: GroundSettings):
-    from pipeline.geo.georef import georeference
+    """``(georef, None)``, or ``(None, reason)`` for a frame that cannot be placed."""
+    from pipeline.geo.placement import place_frame
 
-    try:
-        return georeference(frame.meta, yaw_offset_deg=frame.yaw_offset_deg, settings=ground)
-    except HehuError as e:
-        log.info("%s: not georeferenced (%s); detections kept without ground position",
-                 frame.meta.path, e)  # fmt: skip
-        return None
+    placement = place_frame(frame.meta, yaw_offset_deg=frame.yaw_offset_deg, settings=ground)
+    if not placement.placed:
+        log.info("%s: not placed on the ground (%s); detections kept without ground position",
+                 display_path(frame.meta.path), placement.detail)  # fmt: skip
+    return placement.georef, placement.reason
 
 
 def _gsd(meta: FrameMeta, ground: GroundSettings) -> float | None:
@@ -396,6 +406,7 @@ def merge_batches(batches: Sequence[BatchResult]) -> BatchResult:
         frames_done=sum(b.frames_done for b in batches),
         detect_seconds=sum(b.detect_seconds for b in batches),
         gates=GateCounts.merged([b.gates for b in batches]),
+        unplaced={k: v for b in batches for k, v in b.unplaced.items()},
     )
 
 
@@ -489,8 +500,16 @@ def summarize(plan: FlightPlan, result: BatchResult, pushed, **extra) -> RunSumm
         gates=result.gates,
         context=context_counts(result.detections),
         held=pushed.held,
+        unplaced=unplaced_counts(result.unplaced),
         **extra,
     )
+
+
+def unplaced_counts(unplaced: dict[str, str]) -> dict[str, int]:
+    """Frames not placed on the ground per reason, most frequent first."""
+    from collections import Counter
+
+    return dict(sorted(Counter(unplaced.values()).items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def context_counts(detections: Sequence[GroundDetection]) -> dict[str, int]:

@@ -132,6 +132,7 @@ def handed_off(flight_dir: Path, args: argparse.Namespace) -> dict[str, Any] | N
 def print_summary(summary: dict[str, Any], out=None) -> None:
     out = out or sys.stdout  # looked up at call time: tests and shells replace sys.stdout
     print(f"\nframes processed: {summary['frames']}", file=out)
+    print_unplaced(summary.get("unplaced") or {}, out)
     for q in summary["quarantined"]:
         print(f"set aside  {q['path']}: {q['reason']}", file=out)
     print(f"detections: {summary['detections']}", file=out)
@@ -150,6 +151,15 @@ def print_summary(summary: dict[str, Any], out=None) -> None:
     if summary.get("seconds"):
         stages = ", ".join(f"{k} {v:.1f} s" for k, v in summary["seconds"].items())
         print(f"time: {stages}", file=out)
+
+
+def print_unplaced(unplaced: dict[str, int], out) -> None:
+    """Frames not placed on the ground, by reason: their detections have no position."""
+    if unplaced:
+        n = sum(unplaced.values())
+        why = ", ".join(f"{reason} {k}" for reason, k in unplaced.items())
+        print(f"frames not placed on the ground: {n} ({why}); their detections keep no "
+              "position and open no candidate", file=out)  # fmt: skip
 
 
 def print_gates(summary: dict[str, Any], out) -> None:

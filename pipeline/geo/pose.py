@@ -30,7 +30,7 @@ from typing import Literal, TypeGuard
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.errors import BadInputError, MissingGeotagError
+from pipeline.errors import BadInputError, NoAttitudeError, NoHeightError, NoPositionError
 from pipeline.geo.ground import GroundModel
 from pipeline.records import FrameMeta
 
@@ -54,11 +54,9 @@ def wrap_deg(angle_deg: float) -> float:
     return a
 
 
-def rotation_cam_to_enu(yaw_deg: float, pitch_deg: float, roll_deg: float) -> NDArray[np.float64]:
-    """(3, 3) matrix taking camera-frame vectors (x right, y down, z forward) to ENU.
-
-    Its columns are the image-right, image-down and optical-axis directions in ENU.
-    """
+def euler_zyx_matrix(yaw_deg: float, pitch_deg: float, roll_deg: float) -> NDArray[np.float64]:
+    """(3, 3) ``Rz(yaw) · Ry(pitch) · Rx(roll)``: a body frame's axes (forward, right,
+    down) in north-east-down, for aerospace Z-Y-X Euler angles in degrees."""
     y, p, r = (math.radians(a) for a in (yaw_deg, pitch_deg, roll_deg))
     cy, sy, cp, sp, cr, sr = (
         math.cos(y),
@@ -71,7 +69,30 @@ def rotation_cam_to_enu(yaw_deg: float, pitch_deg: float, roll_deg: float) -> ND
     rz = np.array([[cy, -sy, 0.0], [sy, cy, 0.0], [0.0, 0.0, 1.0]])
     ry = np.array([[cp, 0.0, sp], [0.0, 1.0, 0.0], [-sp, 0.0, cp]])
     rx = np.array([[1.0, 0.0, 0.0], [0.0, cr, -sr], [0.0, sr, cr]])
-    return _NED_TO_ENU @ rz @ ry @ rx @ _CAM_TO_BODY
+    return rz @ ry @ rx
+
+
+def euler_zyx_angles(matrix: NDArray[np.float64]) -> tuple[float, float, float]:
+    """``(yaw, pitch, roll)`` degrees of a rotation built as :func:`euler_zyx_matrix`.
+
+    Yaw and roll in (-180, 180], pitch in [-90, 90]. At pitch ±90 yaw and roll turn
+    about the same axis: the whole turn is given as yaw, with roll 0.
+    """
+    m = np.asarray(matrix, dtype=float)
+    pitch = math.degrees(math.asin(max(-1.0, min(1.0, -m[2, 0]))))
+    if math.hypot(m[0, 0], m[1, 0]) < 1e-9:
+        return wrap_deg(math.degrees(math.atan2(-m[0, 1], m[1, 1]))), pitch, 0.0
+    yaw = math.degrees(math.atan2(m[1, 0], m[0, 0]))
+    roll = math.degrees(math.atan2(m[2, 1], m[2, 2]))
+    return wrap_deg(yaw), pitch, wrap_deg(roll)
+
+
+def rotation_cam_to_enu(yaw_deg: float, pitch_deg: float, roll_deg: float) -> NDArray[np.float64]:
+    """(3, 3) matrix taking camera-frame vectors (x right, y down, z forward) to ENU.
+
+    Its columns are the image-right, image-down and optical-axis directions in ENU.
+    """
+    return _NED_TO_ENU @ euler_zyx_matrix(yaw_deg, pitch_deg, roll_deg) @ _CAM_TO_BODY
 
 
 @dataclass(frozen=True)
@@ -157,30 +178,32 @@ def pose_from_meta(
     the ground below the camera, e.g. from a laser rangefinder or a known flight
     height). EXIF GPSAltitude is never used: its datum varies and it is often 0.
 
-    Raises MissingGeotagError naming the missing field (GPS, RelativeAltitude,
-    gimbal pitch, yaw), BadInputError when the camera ends up at or below the ground.
+    Raises a MissingGeotagError naming the missing field: NoPositionError (GPS),
+    NoAttitudeError (gimbal pitch, yaw), NoHeightError (RelativeAltitude);
+    BadInputError when the camera ends up at or below the ground.
     """
     gps, xmp = meta.gps, meta.xmp
     if gps is None or not (math.isfinite(gps.lat_deg) and math.isfinite(gps.lon_deg)):
-        raise MissingGeotagError(f"{meta.path}: no GPS position (EXIF GPSLatitude/GPSLongitude)")
+        raise NoPositionError(f"{meta.path}: no GPS position (EXIF GPSLatitude/GPSLongitude)")
     if gps.lat_deg == 0.0 and gps.lon_deg == 0.0:
-        raise MissingGeotagError(f"{meta.path}: GPS position is (0, 0), i.e. no fix was recorded")
+        raise NoPositionError(f"{meta.path}: GPS position is (0, 0), i.e. no fix was recorded")
     pitch = xmp.gimbal_pitch_deg if xmp is not None else None
     if xmp is None or not _finite(pitch):
-        raise MissingGeotagError(
-            f"{meta.path}: no camera pitch (XMP drone-dji:GimbalPitchDegree); "
+        raise NoAttitudeError(
+            f"{meta.path}: no camera pitch (XMP drone-dji:GimbalPitchDegree or another "
+            "maker's, see pipeline.ingest.makers); "
             "the frame cannot be placed on the ground"
         )
     yaw = choose_yaw(xmp.gimbal_yaw_deg, xmp.flight_yaw_deg)
     if yaw is None:
-        raise MissingGeotagError(
+        raise NoAttitudeError(
             f"{meta.path}: no heading (XMP drone-dji:GimbalYawDegree or FlightYawDegree)"
         )
     ground_z = float(ground.elevation_m(0.0, 0.0))
     rel_alt, abs_alt = xmp.rel_alt_m, xmp.abs_alt_m
     if height_m is None:
         if not _finite(rel_alt):
-            raise MissingGeotagError(
+            raise NoHeightError(
                 f"{meta.path}: no height above take-off (XMP drone-dji:RelativeAltitude); "
                 "GPSAltitude is not a substitute (sea level or 0); pass height_m= "
                 "(metres above the ground) if the flight height is known"

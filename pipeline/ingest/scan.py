@@ -26,9 +26,10 @@ from pipeline.ingest import reasons, sniff
 from pipeline.ingest.checks import DEFAULT_MAX_PIXELS, check_image
 from pipeline.ingest.exif import exif_info, read_exif_tags, read_gps
 from pipeline.ingest.load import read_image_file
+from pipeline.ingest.makers import parse_frame_xmp
 from pipeline.ingest.names import display_path, is_utf8
 from pipeline.ingest.walk import walk_files
-from pipeline.ingest.xmp import dji_properties, find_packet, parse_dji_xmp
+from pipeline.ingest.xmp import dji_properties, find_packet
 from pipeline.records import FrameMeta, GpsFix, Quarantined
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def frame_from_bytes(
         width_px=width,
         height_px=height,
         gps=gps,
-        xmp=parse_dji_xmp(packet) if packet is not None else None,
+        xmp=parse_frame_xmp(packet) if packet is not None else None,
         **dataclasses.asdict(info),
     )
 

@@ -12,6 +12,7 @@ two regular expressions that cover both ways XMP writes a property:
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -28,8 +29,6 @@ SEARCH_BYTES = 256 * 1024
 _OPEN = (b"<x:xmpmeta", b"<x:xapmeta")
 _CLOSE = (b"</x:xmpmeta>", b"</x:xapmeta>")
 _MAX_PACKET = 65536
-_ATTR = re.compile(rb"""drone-dji:([A-Za-z0-9_]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_ELEM = re.compile(rb"<drone-dji:([A-Za-z0-9_]+)\s*>([^<]*)</drone-dji:\1\s*>")
 
 # XMP property name -> DjiXmp field name.
 _FLOAT_FIELDS: dict[str, str] = {
@@ -83,13 +82,31 @@ def dji_properties(packet: bytes) -> dict[str, str]:
     Both the attribute and the element form are read; where a name appears
     twice the first occurrence wins.
     """
+    return namespace_properties(packet, "drone-dji")
+
+
+def namespace_properties(packet: bytes, prefix: str) -> dict[str, str]:
+    """All simple properties written with namespace prefix ``prefix`` (``drone-dji``,
+    ``drone-parrot``, ``Camera`` …), attribute and element form, as raw strings;
+    where a name appears twice the first occurrence wins."""
+    attr, elem = _property_patterns(prefix)
     found: dict[str, str] = {}
-    for m in _ATTR.finditer(packet):
+    for m in attr.finditer(packet):
         value = m.group(2) if m.group(2) is not None else m.group(3)
         found.setdefault(m.group(1).decode("ascii"), value.decode("utf-8", "replace"))
-    for m in _ELEM.finditer(packet):
+    for m in elem.finditer(packet):
         found.setdefault(m.group(1).decode("ascii"), m.group(2).decode("utf-8", "replace"))
     return found
+
+
+@functools.cache
+def _property_patterns(prefix: str) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """The attribute and the element pattern of ``prefix:Name`` properties; the prefix
+    must not follow a name character (``drone:`` never matches ``xdrone:``)."""
+    ns = re.escape(prefix.encode("ascii"))
+    attr = rb"(?<![\w.:-])" + ns + rb""":([A-Za-z0-9_]+)\s*=\s*(?:"([^"]*)"|'([^']*)')"""
+    elem = rb"<" + ns + rb":([A-Za-z0-9_]+)\s*>([^<]*)</" + ns + rb":\1\s*>"
+    return re.compile(attr), re.compile(elem)
 
 
 def parse_dji_xmp(packet: bytes) -> DjiXmp | None:
@@ -98,21 +115,29 @@ def parse_dji_xmp(packet: bytes) -> DjiXmp | None:
     A value that is not a finite number (empty, ``"nan"``, text) becomes
     None, and the frame keeps its other fields.
     """
-    props = dji_properties(packet)
+    values = dji_fields(dji_properties(packet))
+    if not values:
+        return None
+    return DjiXmp(**values)  # type: ignore[arg-type]
+
+
+def dji_fields(
+    props: dict[str, str], prefix: str = "drone-dji"
+) -> dict[str, float | int | str | None]:
+    """:class:`DjiXmp` field values from properties with DJI's names (``RelativeAltitude``,
+    ``GimbalPitchDegree`` …), written under namespace ``prefix``; only fields present."""
     values: dict[str, float | int | str | None] = {}
     for name, field in _FLOAT_FIELDS.items():
         if name in props:
-            values[field] = _to_float(props[name], name)
+            values[field] = _to_float(props[name], f"{prefix}:{name}")
     for name, field in _INT_FIELDS.items():
         if name in props:
-            values[field] = _to_int(props[name], name)
+            values[field] = _to_int(props[name], f"{prefix}:{name}")
     for name, field in _STR_FIELDS.items():
         text = props.get(name, "").strip()
         if text:
             values[field] = text[:64]
-    if not values:
-        return None
-    return DjiXmp(**values)  # type: ignore[arg-type]
+    return values
 
 
 def read_dji_xmp(data: bytes, media_type: str | None = None) -> DjiXmp | None:
@@ -138,13 +163,15 @@ def find_packet(data: bytes, media_type: str | None = None) -> bytes | None:
 
 
 def _to_float(text: str, name: str) -> float | None:
+    """``text`` as a finite number, else None with a warning naming property ``name``
+    (``prefix:Name``)."""
     try:
         value = float(text.strip())
     except ValueError:
-        logger.warning("XMP drone-dji:%s=%r is not a number; ignored", name, text)
+        logger.warning("XMP %s=%r is not a number; ignored", name, text)
         return None
     if not math.isfinite(value):
-        logger.warning("XMP drone-dji:%s=%r is not finite; ignored", name, text)
+        logger.warning("XMP %s=%r is not finite; ignored", name, text)
         return None
     return value
 
@@ -154,6 +181,6 @@ def _to_int(text: str, name: str) -> int | None:
     if value is None:
         return None
     if value != int(value):
-        logger.warning("XMP drone-dji:%s=%r is not an integer; ignored", name, text)
+        logger.warning("XMP %s=%r is not an integer; ignored", name, text)
         return None
     return int(value)

@@ -5,9 +5,23 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.errors import BadInputError, MissingGeotagError
+from pipeline.errors import (
+    BadInputError,
+    MissingGeotagError,
+    NoAttitudeError,
+    NoHeightError,
+    NoPositionError,
+)
 from pipeline.geo.ground import FlatGround
-from pipeline.geo.pose import CameraPose, choose_yaw, pose_from_meta, rotation_cam_to_enu, wrap_deg
+from pipeline.geo.pose import (
+    CameraPose,
+    choose_yaw,
+    euler_zyx_angles,
+    euler_zyx_matrix,
+    pose_from_meta,
+    rotation_cam_to_enu,
+    wrap_deg,
+)
 
 from .frames import make_meta
 
@@ -105,18 +119,36 @@ def test_gps_altitude_is_not_a_fallback_for_relative_altitude() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "message", "error"),
     [
-        ({"gps": False}, "GPS"),
-        ({"lat_deg": 0.0, "lon_deg": 0.0}, r"\(0, 0\)"),
-        ({"gimbal_pitch_deg": None}, "GimbalPitchDegree"),
-        ({"gimbal_yaw_deg": None, "flight_yaw_deg": None}, "GimbalYawDegree"),
-        ({"xmp": None}, "GimbalPitchDegree"),
+        ({"gps": False}, "GPS", NoPositionError),
+        ({"lat_deg": 0.0, "lon_deg": 0.0}, r"\(0, 0\)", NoPositionError),
+        ({"gimbal_pitch_deg": None}, "GimbalPitchDegree", NoAttitudeError),
+        ({"gimbal_yaw_deg": None, "flight_yaw_deg": None}, "GimbalYawDegree", NoAttitudeError),
+        ({"xmp": None}, "GimbalPitchDegree", NoAttitudeError),
+        ({"rel_alt_m": None}, "RelativeAltitude", NoHeightError),
     ],
 )
-def test_missing_geotags_are_named(kwargs, message) -> None:
-    with pytest.raises(MissingGeotagError, match=message):
+def test_missing_geotags_are_named(kwargs, message, error) -> None:
+    with pytest.raises(error, match=message) as raised:
         pose_from_meta(make_meta(**kwargs), ground=FlatGround())
+    assert isinstance(raised.value, MissingGeotagError) and raised.value.reason == error.reason
+
+
+@pytest.mark.parametrize(
+    "ypr", [(0.0, 0.0, 0.0), (30.0, -45.0, 10.0), (-170.0, 80.0, -120.0), (179.0, -10.0, 179.5)]
+)
+def test_euler_angles_come_back_from_their_matrix(ypr) -> None:
+    assert euler_zyx_angles(euler_zyx_matrix(*ypr)) == pytest.approx(ypr, abs=1e-9)
+
+
+@pytest.mark.parametrize("pitch", [-90.0, 90.0])
+def test_euler_angles_at_gimbal_lock_give_the_same_rotation(pitch) -> None:
+    """At pitch ±90 yaw and roll turn about one axis: the turn comes back as yaw alone."""
+    matrix = euler_zyx_matrix(30.0, pitch, 10.0)
+    yaw, back_pitch, roll = euler_zyx_angles(matrix)
+    assert (back_pitch, roll) == (pytest.approx(pitch), 0.0)
+    np.testing.assert_allclose(euler_zyx_matrix(yaw, back_pitch, roll), matrix, atol=1e-9)
 
 
 @pytest.mark.parametrize(
