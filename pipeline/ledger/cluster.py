@@ -1,8 +1,10 @@
 """One candidate per real object: associating sightings by ground position (no database).
 
-Sightings of one 四乱 type are taken **frame by frame** (by capture time,
-then frame sha256), and each frame's sightings are *assigned* to tracks —
-existing issues (:class:`Site`) and the objects this push has started:
+Sightings of one 四乱 type are taken **frame by frame**, steadiest first
+(the smallest median per-frame error ``sigma_rel_m``: near-nadir frames
+before oblique ones, then by capture time and frame sha256), and each frame's
+sightings are *aligned*, then *assigned* to tracks — existing issues
+(:class:`Site`) and the objects this push has started:
 
 1. **One frame, distinct objects.** Two sightings of one frame are one object
    only when their boxes overlap: IoU ≥ ``SAME_OBJECT_IOU`` (one vehicle boxed
@@ -17,9 +19,13 @@ existing issues (:class:`Site`) and the objects this push has started:
    radii (:func:`pair_sigma_m`). Against a track already seen in this push the
    pair shares the flight's GPS, height and attitude-offset biases, so only the
    per-frame noise and the difference of the bias terms count; against an
-   existing issue the full errors of both add. Before a frame is assigned,
-   its common shift against this push's tracks is removed
-   (:mod:`pipeline.ledger.register`).
+   existing issue the full errors of both add.
+   Before a frame is assigned, its common error — a small rotation of the
+   camera and a shift of its GPS, which move near and far points differently —
+   is estimated against the tracks (where this push has seen them, else the
+   issue's position) and removed (:mod:`pipeline.ledger.register`); distances
+   are measured after that correction, and a link's ``distance_m`` says so.
+   The stored positions stay as placed.
 3. **Assignment.** Each unit of a frame joins at most one track and each track
    takes at most one unit per frame: the pairs within their gates are taken
    greedily by (issue rank, ground distance, keys) — the nearest first, so a
@@ -32,13 +38,16 @@ Distances are metres on a local tangent plane, fine at these scales.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.ledger.register import frame_shift_m
+from pipeline.ledger.register import Alignment, align_frame
+
+log = logging.getLogger(__name__)
 
 EARTH_RADIUS_M = 6_371_008.8
 #: Same-frame boxes with this IoU, or one this much inside the other, are one object.
@@ -57,7 +66,8 @@ class Sighting:
     gimbal's attitude offset: shared within a flight, but of different size at
     different obliquity). ``frame`` says
     which frame it comes from and ``order`` where that frame comes in the push;
-    ``key`` breaks ties; ``box_px`` is the box in the frame's pixels.
+    ``key`` breaks ties; ``box_px`` is the box in the frame's pixels;
+    ``camera`` the frame's camera (lat, lon, metres above the ground), when known.
     """
 
     key: Hashable
@@ -70,6 +80,7 @@ class Sighting:
     sigma_bias_m: float = 0.0
     radius_m: float = 0.0
     box_px: Box | None = None
+    camera: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,8 @@ class Site:
 class Link:
     """How a sighting joined its track: ground distance and the gate it was within (metres).
 
-    Both are ``None`` for the sighting that started a new track.
+    The distance is measured after the frame's correction (:mod:`pipeline.ledger.register`);
+    both are ``None`` for the sighting that started a new track.
     """
 
     index: int
@@ -196,7 +208,7 @@ def _unit_sighting(sightings: Sequence[Sighting], members: list[int]) -> Sightin
     radius = max(sightings[i].radius_m for i in members)
     s = sightings[best]
     return Sighting(s.key, s.frame, s.order, s.lat_deg, s.lon_deg, s.sigma_m, s.sigma_rel_m,
-                    s.sigma_bias_m, radius, s.box_px)  # fmt: skip
+                    s.sigma_bias_m, radius, s.box_px, s.camera)  # fmt: skip
 
 
 def _add(track: Track, s: Sighting, xy: tuple[float, float], aligned: tuple[float, float],
@@ -230,9 +242,21 @@ def associate(
     frames: dict[Hashable, list[int]] = {}
     for i, s in enumerate(sightings):
         frames.setdefault(s.frame, []).append(i)
-    for frame in sorted(frames, key=lambda f: (sightings[frames[f][0]].order, str(f))):
+
+    def steadiest(f: Hashable) -> tuple:
+        rel = float(np.median([sightings[i].sigma_rel_m for i in frames[f]]))
+        return (rel, sightings[frames[f][0]].order, str(f))
+
+    moved = []
+    for frame in sorted(frames, key=steadiest):
         units = [(m, _unit_sighting(sightings, m)) for m in _units(sightings, frames[frame])]
-        _assign_frame(units, tracks, plane, gate_sigmas)
+        alignment = _assign_frame(units, tracks, plane, gate_sigmas)
+        if alignment.applied:
+            moved.append(float(np.hypot(*alignment.offsets_m.mean(axis=0))))
+            log.debug("frame %s: %s", frame, alignment.describe())
+    if moved:
+        log.info("%d of %d frames aligned to what was placed before them, median move %.1f m",
+                 len(moved), len(frames), float(np.median(moved)))  # fmt: skip
     return tracks
 
 
@@ -248,27 +272,31 @@ def _gates(units: list[Sighting], tracks: list[Track], gate_sigmas: float) -> np
     return gate_sigmas * sigma + u[:, 3:4] + t[None, :, 3]
 
 
+def _cameras(units: list[Sighting], plane: _Plane) -> np.ndarray:
+    """(U, 3) each unit's camera nadir (metres on ``plane``) and height; NaN when unknown."""
+    out = np.full((len(units), 3), np.nan)
+    for i, u in enumerate(units):
+        if u.camera is not None:
+            out[i] = (*plane.xy(u.camera[0], u.camera[1]), u.camera[2])
+    return out
+
+
 def _assign_frame(
     units: list[tuple[list[int], Sighting]],
     tracks: list[Track],
     plane: _Plane,
     gate_sigmas: float,
-) -> None:
+) -> Alignment:
+    """Align one frame to the tracks, then assign its units nearest first (module docstring)."""
     xys = [plane.xy(u.lat_deg, u.lon_deg) for _, u in units]
     gates = _gates([u for _, u in units], tracks, gate_sigmas)
-    pos = np.array([(k.x, k.y, k.fx, k.fy, k.fw > 0) for k in tracks]).reshape(-1, 5)
-    flight = np.flatnonzero(pos[:, 4] > 0)
+    # an anchor is where this push has seen a track so far (aligned), else the issue's position
+    pos = np.array([(k.fx, k.fy) if k.fw > 0 else (k.x, k.y) for k in tracks]).reshape(-1, 2)
     uxy = np.array(xys).reshape(-1, 2)
-    typical = np.median(gates[:, flight].min(axis=1)) if len(flight) and units else 0.0
-    shift = frame_shift_m(uxy, pos[flight, 2:4], gates[:, flight], float(typical) / gate_sigmas)
-    aligned = [(x + shift[0], y + shift[1]) for x, y in xys]
-    same = pos[None, :, 4] > 0
-    d = np.where(
-        same,
-        np.hypot(uxy[:, None, 0] + shift[0] - pos[None, :, 2],
-                 uxy[:, None, 1] + shift[1] - pos[None, :, 3]),
-        np.hypot(uxy[:, None, 0] - pos[None, :, 0], uxy[:, None, 1] - pos[None, :, 1]),
-    )  # fmt: skip
+    alignment = align_frame(uxy, _cameras([u for _, u in units], plane), pos, gates)
+    moved = uxy + alignment.offsets_m
+    aligned = [(float(x), float(y)) for x, y in moved]
+    d = np.linalg.norm(moved[:, None, :] - pos[None, :, :], axis=2)
     within = zip(*np.nonzero(d <= gates), strict=True)
     pairs = [(tracks[ti].rank, float(d[ui, ti]), units[ui][1].key, int(ti), int(ui),
               float(gates[ui, ti])) for ui, ti in within]  # fmt: skip
@@ -290,6 +318,7 @@ def _assign_frame(
         _add(track, unit, xys[ui], aligned[ui], members)
         track.links.extend(Link(i, None, None) for i in members)
         tracks.append(track)
+    return alignment
 
 
 def track_latlon(track: Track, sightings: Sequence[Sighting]) -> tuple[float, float]:
