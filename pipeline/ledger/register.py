@@ -21,16 +21,18 @@ registration with unknown correspondences:
 1. **Candidates.** A sighting may correspond to the anchors within
    ``SEARCH_GATES`` × its ``gates_m`` (the association gate, which counts the
    per-frame noise and, against other flights, the whole error; twice that
-   leaves room for a frame noisier than configured); its ``NEAREST`` count.
+   leaves room for a frame noisier than configured); its ``NEAREST`` count
+   (nine: in a parking lot the true match may lie behind the next row's cars).
 2. **Hypotheses.** No shift; each single candidate pair (a translation); and
-   each pair of candidate pairs of two sightings far apart in the frame (each
-   sighting and its ``PARTNERS`` farthest ones), which also fixes the
-   rotation. A hypothesis is the ridge fit of its pairs: the prior holds each
+   each pair of candidate pairs of two sightings far apart in the frame (up
+   to ``_MAX_SEEDS`` sightings, each with its ``PARTNERS`` farthest ones),
+   which also fixes the rotation. A hypothesis is the ridge fit of its pairs: the prior holds each
    parameter near zero with 1σ ``PRIOR_SIGMA`` (generous; it keeps the fit
    well-conditioned when the pairs cannot tell a rotation from a shift).
 3. **Consensus.** A hypothesis scores ``Σ exp(−r²/2τ²)`` over the sightings
    (``r`` the distance to the nearest allowed anchor after the correction,
-   ``τ`` = ``KERNEL_M``) less the prior's ``½ Σ (θ/σ)²``. The ``REFINE`` best
+   ``τ`` = ``KERNEL_M``) less the prior's ``½ Σ (θ/σ)²`` — first on a sample
+   of the sightings, then the short list on all of them. The ``REFINE`` best
    are refined, each a few times: the sightings within ``TOLERANCE_M`` of an
    anchor are its inliers and all of them are fitted again.
 4. **Or nothing.** Fewer than ``MIN_SUPPORT`` inliers, or fewer than half of
@@ -51,15 +53,16 @@ SEARCH_GATES = 3.0
 TOLERANCE_M = 1.0
 KERNEL_M = 0.5
 MIN_SUPPORT = 4
-NEAREST = 5
-CANDIDATES = 12
+NEAREST = 9
+CANDIDATES = 16
 PARTNERS = 2
 REFINE = 6
 #: 1σ of the prior on θ: GPS metres (east, north), rotation radians (≈ 1.5°), height fraction.
 PRIOR_SIGMA = np.array([10.0, 10.0, 0.026, 0.026, 0.026, 0.05])
 #: 1σ in metres of a matched pair's residual in the fit (sets the prior's weight).
 FIT_SIGMA_M = 0.5
-_MAX_SEEDS = 24
+_MAX_SEEDS = 12
+_SAMPLE = 32
 
 
 @dataclass(frozen=True)
@@ -117,47 +120,48 @@ class _Problem:
         order = np.argsort(np.where(allowed, d, np.inf), axis=1, kind="stable")[:, :CANDIDATES]
         self.cand = np.where(np.take_along_axis(allowed, order, axis=1), order, -1)
 
-    def nearest(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(H, U) distance to and index of the nearest allowed anchor after each correction."""
-        moved = self.xy[None] + np.einsum("uki,hi->huk", self.a, params)
-        diff = moved[:, :, None, :] - self.anchors[self.cand][None]
-        d2 = np.where(self.cand[None] >= 0, (diff**2).sum(axis=3), np.inf)
+    def nearest(self, params: np.ndarray, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(H, len(units)) distance to and index of the nearest allowed anchor of ``units``
+        after each correction."""
+        moved = self.xy[None, units] + np.einsum("uki,hi->huk", self.a[units], params)
+        cand = self.cand[units]
+        diff = moved[:, :, None, :] - self.anchors[cand][None]
+        d2 = np.where(cand[None] >= 0, (diff**2).sum(axis=3), np.inf)
         k = d2.argmin(axis=2)
         r = np.sqrt(np.take_along_axis(d2, k[..., None], axis=2)[..., 0])
-        return r, self.cand[np.arange(len(self.xy))[None], k]
+        return r, cand[np.arange(len(units))[None], k]
 
-    def score(self, params: np.ndarray) -> np.ndarray:
-        r, _ = self.nearest(params)
+    def score(self, params: np.ndarray, units: np.ndarray) -> np.ndarray:
+        r, _ = self.nearest(params, units)
         penalty = 0.5 * ((params / PRIOR_SIGMA) ** 2).sum(axis=1)
         return np.exp(-0.5 * (r / KERNEL_M) ** 2).sum(axis=1) - penalty
 
-    def refit(self, params: np.ndarray) -> np.ndarray:
+    def refit(self, params: np.ndarray, units: np.ndarray) -> np.ndarray:
         """Fit each correction again on its inliers (none: kept as it was)."""
-        r, t = self.nearest(params)
+        r, t = self.nearest(params, units)
         inl = (r <= TOLERANCE_M).astype(float)
-        b = self.anchors[t] - self.xy[None]
-        fitted = _fit(np.broadcast_to(self.a, (len(params), *self.a.shape)), b, inl)
+        b = self.anchors[t] - self.xy[None, units]
+        fitted = _fit(np.broadcast_to(self.a[units], (len(params), len(units), 2, 6)), b, inl)
         return np.where(inl.sum(axis=1, keepdims=True) > 0, fitted, params)
 
 
-def _hypotheses(p: _Problem, active: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Corrections from one candidate pair and from two pairs of far-apart sightings."""
-    near = {int(u): [int(t) for t in np.flatnonzero(p.allowed[u])] for u in active}
-    near = {u: sorted(ts, key=lambda t: d[u, t])[:NEAREST] for u, ts in near.items()}
+def _hypotheses(p: _Problem, active: np.ndarray) -> np.ndarray:
+    """(H, 6) corrections from one candidate pair and from two pairs of far-apart sightings."""
     seeds = active[np.linspace(0, len(active) - 1, min(len(active), _MAX_SEEDS)).astype(int)]
-    sets: list[tuple[tuple[int, int], ...]] = [((u, t),) for u in seeds for t in near[int(u)]]
+    units, anchors = [], []  # (H, 2) each: a hypothesis's two pairs (one pair: twice)
     for u in seeds:
+        near = p.cand[u, :NEAREST][p.cand[u, :NEAREST] >= 0]
+        units.append(np.full((len(near), 2), u))
+        anchors.append(np.c_[near, near])
         spread = np.linalg.norm(p.xy[active] - p.xy[u], axis=1)
         for v in active[np.argsort(-spread)[:PARTNERS]]:
-            if v != u:
-                sets += [((u, t), (v, s)) for t in near[int(u)] for s in near[int(v)] if s != t]
-    a = np.zeros((len(sets), 2, 2, 6))
-    b = np.zeros((len(sets), 2, 2))
-    w = np.zeros((len(sets), 2))
-    for h, pairs in enumerate(sets):
-        for k, (u, t) in enumerate(pairs):
-            a[h, k], b[h, k], w[h, k] = p.a[u], p.anchors[t] - p.xy[u], 1.0
-    return np.vstack([np.zeros((1, 6)), _fit(a, b, w)])
+            other = p.cand[v, :NEAREST][p.cand[v, :NEAREST] >= 0]
+            t, s = (g.ravel() for g in np.meshgrid(near, other, indexing="ij"))
+            units.append(np.tile((u, v), (int((t != s).sum()), 1)))
+            anchors.append(np.c_[t, s][t != s])
+    pu, pt = np.concatenate(units), np.concatenate(anchors)
+    fitted = _fit(p.a[pu], p.anchors[pt] - p.xy[pu], np.ones(pu.shape))
+    return np.vstack([np.zeros((1, 6)), fitted])
 
 
 def align_frame(
@@ -177,12 +181,15 @@ def align_frame(
     if len(active) < MIN_SUPPORT:
         return none
     p = _Problem(units_xy, a, anchors_xy[reach], allowed[:, reach], d[:, reach])
-    hyp = _hypotheses(p, active, d[:, reach])
-    best = hyp[np.argsort(-p.score(hyp), kind="stable")[:REFINE]]
+    hyp = _hypotheses(p, active)
+    # a first cut on a sample of the sightings, then all of them
+    sample = active[np.linspace(0, len(active) - 1, min(len(active), _SAMPLE)).astype(int)]
+    hyp = hyp[np.argsort(-p.score(hyp, sample), kind="stable")[: 4 * REFINE]]
+    best = hyp[np.argsort(-p.score(hyp, active), kind="stable")[:REFINE]]
     for _ in range(3):
-        best = p.refit(best)
-    params = best[int(np.argmax(p.score(best)))]
-    r, _ = p.nearest(params[None])
+        best = p.refit(best, active)
+    params = best[int(np.argmax(p.score(best, active)))]
+    r, _ = p.nearest(params[None], active)
     inliers = int((r[0] <= TOLERANCE_M).sum())
     if inliers < max(MIN_SUPPORT, len(active) / 2):
         return none

@@ -72,6 +72,19 @@ def test_noisy_gimbal_attitude_still_gives_one_issue_per_car(session_factory, se
     assert got["cars"] <= got["issues"] <= 1.1 * got["cars"]
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_parking_lot_keeps_car_on_car(session_factory, seed: int) -> None:
+    # Six rows 6 m apart: a frame's error moves a car nearer to the next row's cars than to
+    # its own place, so the true match is not among a sighting's few nearest anchors.
+    lot = cars_in_rows(tuple(150.0 + 6.0 * k for k in range(6)), 15, 2.5)
+    cars = lot + np.random.default_rng(seed).normal(0, 0.3, lot.shape)
+    street = make_street(cars_en_m=cars, seed=seed, jitter_deg=0.5)
+    _push(session_factory, street, "lot")
+    got = scores(_filed(session_factory), street.car_of)
+    assert got["same_frame_shared"] <= 0.03
+    assert got["pairs_linked"] >= 0.9
+
+
 def test_a_second_flight_with_another_gps_bias_links_to_the_first(session_factory) -> None:
     cars = _irregular_rows(3)
     first = make_street(cars_en_m=cars, seed=3, jitter_deg=0.5)
