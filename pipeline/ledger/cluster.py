@@ -1,8 +1,10 @@
 """One candidate per real object: associating sightings by ground position (no database).
 
-Sightings of one 四乱 type are taken **frame by frame**, steadiest first
-(the smallest median per-frame error ``sigma_rel_m``: near-nadir frames
-before oblique ones, then by capture time and frame sha256), and each frame's
+Sightings of one 四乱 type are taken **frame by frame**, steadiest first —
+by the median per-frame error ``sigma_rel_m`` of its sightings in steps of
+√2, so near-nadir frames come before oblique ones while frames alike keep
+their capture-time order (consecutive frames overlap most), then by frame
+sha256 — and each frame's
 sightings are *aligned*, then *assigned* to tracks — existing issues
 (:class:`Site`) and the objects this push has started:
 
@@ -245,7 +247,7 @@ def associate(
 
     def steadiest(f: Hashable) -> tuple:
         rel = float(np.median([sightings[i].sigma_rel_m for i in frames[f]]))
-        return (rel, sightings[frames[f][0]].order, str(f))
+        return (round(2 * math.log2(max(rel, 1e-3))), sightings[frames[f][0]].order, str(f))
 
     moved = []
     for frame in sorted(frames, key=steadiest):
