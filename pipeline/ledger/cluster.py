@@ -27,6 +27,10 @@ sightings are *aligned*, then *assigned* to tracks — existing issues
    is estimated against the tracks (where this push has seen them, else the
    issue's position) and removed (:mod:`pipeline.ledger.register`); distances
    are measured after that correction, and a link's ``distance_m`` says so.
+   What is left of the frame's error is then what its agreeing sightings
+   still miss their anchors by, so the gates of a corrected frame shrink to
+   ``gate_sigmas`` × that RMS (at least ``TOLERANCE_M``) plus the radii: a
+   car whose own track does not exist yet no longer joins its neighbour's.
    The stored positions stay as placed.
 3. **Assignment.** Each unit of a frame joins at most one track and each track
    takes at most one unit per frame: the pairs within their gates are taken
@@ -47,7 +51,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.ledger.register import Alignment, align_frame
+from pipeline.ledger.register import TOLERANCE_M, Alignment, align_frame
 
 log = logging.getLogger(__name__)
 
@@ -295,7 +299,13 @@ def _assign_frame(
     # an anchor is where this push has seen a track so far (aligned), else the issue's position
     pos = np.array([(k.fx, k.fy) if k.fw > 0 else (k.x, k.y) for k in tracks]).reshape(-1, 2)
     uxy = np.array(xys).reshape(-1, 2)
-    alignment = align_frame(uxy, _cameras([u for _, u in units], plane), pos, gates)
+    with np.errstate(invalid="ignore"):  # a frame before any track: no anchors
+        expected = gates.min(axis=1, initial=np.inf) / gate_sigmas
+    alignment = align_frame(uxy, _cameras([u for _, u in units], plane), pos, gates, expected)
+    if alignment.applied:  # what is left of the frame's error: its inliers' residuals
+        radii = np.add.outer([u.radius_m for _, u in units], [k.radius_m for k in tracks])
+        tight = max(TOLERANCE_M, gate_sigmas * alignment.residual_m) + radii
+        gates = np.minimum(gates, tight)
     moved = uxy + alignment.offsets_m
     aligned = [(float(x), float(y)) for x, y in moved]
     d = np.linalg.norm(moved[:, None, :] - pos[None, :, :], axis=2)

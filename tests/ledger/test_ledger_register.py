@@ -52,7 +52,7 @@ def test_a_turned_frame_is_brought_back_car_on_car(seed: int) -> None:
     rng = np.random.default_rng(seed)
     seen = _rotated(cars, np.radians(rng.normal(0, 0.5, 3)), rng.normal(0, 1.0, 2))
     gates = np.full((len(cars), len(cars)), 20.0)
-    got = align_frame(seen, _cameras(len(cars)), cars, gates)
+    got = align_frame(seen, _cameras(len(cars)), cars, gates, np.full(len(cars), 7.0))
     moved = seen + got.offsets_m
     assert got.applied and got.inliers == len(cars)
     assert np.abs(moved - cars).max() < 0.3  # each car onto itself, not onto its neighbour
@@ -61,21 +61,22 @@ def test_a_turned_frame_is_brought_back_car_on_car(seed: int) -> None:
 def test_without_a_camera_only_a_shift_is_fitted() -> None:
     cars = _rows()[:12]
     seen = cars + np.array([1.6, -0.4])  # over half the spacing: the nearest car is wrong
-    got = align_frame(seen, np.full((12, 3), np.nan), cars, np.full((12, 12), 5.0))
+    got = align_frame(seen, np.full((12, 3), np.nan), cars, np.full((12, 12), 5.0), np.ones(12))
     assert np.all(got.params[2:] == 0)
     assert got.params[:2] == pytest.approx((-1.6, 0.4), abs=0.05)
 
 
 def test_too_few_sightings_or_no_agreement_give_no_correction() -> None:
     cars = _rows()
-    few = align_frame(cars[: MIN_SUPPORT - 1] + 1.0, _cameras(MIN_SUPPORT - 1), cars,
-                      np.full((MIN_SUPPORT - 1, len(cars)), 20.0))  # fmt: skip
+    n = MIN_SUPPORT - 1
+    few = align_frame(cars[:n] + 1.0, _cameras(n), cars, np.full((n, len(cars)), 20.0),
+                      np.full(n, 7.0))  # fmt: skip
     assert not few.applied and np.all(few.offsets_m == 0)
     # piles scattered at random near other piles: no common correction explains them
     rng = np.random.default_rng(5)
     anchors = rng.uniform(-60, 60, (8, 2)) + np.array([0.0, 200.0])
     scattered = anchors + rng.uniform(-8, 8, (8, 2))
-    got = align_frame(scattered, _cameras(8), anchors, np.full((8, 8), 10.0))
+    got = align_frame(scattered, _cameras(8), anchors, np.full((8, 8), 10.0), np.full(8, 5.0))
     assert not got.applied
 
 
@@ -83,4 +84,4 @@ def test_pairs_outside_their_gates_are_not_candidates() -> None:
     cars = _rows()[:12]
     seen = cars + np.array([1.6, 0.0])
     gates = np.full((12, 12), np.nan)  # no pair may correspond
-    assert not align_frame(seen, _cameras(12), cars, gates).applied
+    assert not align_frame(seen, _cameras(12), cars, gates, np.ones(12)).applied
