@@ -1,10 +1,13 @@
 """One candidate per real object: associating sightings by ground position (no database).
 
-Sightings of one 四乱 type are taken **frame by frame**, steadiest first —
-by the median per-frame error ``sigma_rel_m`` of its sightings in steps of
-√2, so near-nadir frames come before oblique ones while frames alike keep
-their capture-time order (consecutive frames overlap most), then by frame
-sha256 — and each frame's
+Sightings of one 四乱 type are taken **frame by frame**: next is always the
+steadiest frame that overlaps what is placed already (:class:`_Queue`; the
+first, or when none overlaps, the steadiest of all). Steadiest is by the
+median per-frame error ``sigma_rel_m`` of its sightings in steps of √2, so
+near-nadir frames come before oblique ones while frames alike keep their
+capture-time order (consecutive frames overlap most), then by frame sha256.
+Growing from what is placed keeps one frame of reference: a frame is never
+aligned to two patches placed from frames that did not overlap. Each frame's
 sightings are *aligned*, then *assigned* to tracks — existing issues
 (:class:`Site`) and the objects this push has started:
 
@@ -51,7 +54,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.ledger.register import TOLERANCE_M, Alignment, align_frame
+from pipeline.ledger.register import (
+    MIN_SUPPORT,
+    SEARCH_GATES,
+    TOLERANCE_M,
+    Alignment,
+    align_frame,
+)
 
 log = logging.getLogger(__name__)
 
@@ -253,9 +262,11 @@ def associate(
         rel = float(np.median([sightings[i].sigma_rel_m for i in frames[f]]))
         return (round(2 * math.log2(max(rel, 1e-3))), sightings[frames[f][0]].order, str(f))
 
+    queue = _Queue({f: [(m, _unit_sighting(sightings, m)) for m in _units(sightings, frames[f])]
+                    for f in sorted(frames, key=steadiest)}, plane, gate_sigmas)  # fmt: skip
     moved = []
-    for frame in sorted(frames, key=steadiest):
-        units = [(m, _unit_sighting(sightings, m)) for m in _units(sightings, frames[frame])]
+    while queue.waiting:
+        frame, units = queue.pop(tracks)
         alignment = _assign_frame(units, tracks, plane, gate_sigmas)
         if alignment.applied:
             moved.append(float(np.hypot(*alignment.offsets_m.mean(axis=0))))
@@ -264,6 +275,43 @@ def associate(
         log.info("%d of %d frames aligned to what was placed before them, median move %.1f m",
                  len(moved), len(frames), float(np.median(moved)))  # fmt: skip
     return tracks
+
+
+Unit = tuple[list[int], Sighting]  # a same-frame object: its sightings, and one standing for it
+
+
+class _Queue:
+    """Frames in the order they are assigned: the steadiest that overlaps what is placed
+    already (``MIN_SUPPORT`` of its units, or all, within the search window of a track) —
+    so each frame is aligned to one connected whole, not to two patches placed from frames
+    that never overlapped — else the steadiest of all (``waiting`` is in that order)."""
+
+    def __init__(self, waiting: dict[Hashable, list[Unit]], plane: _Plane,
+                 gate_sigmas: float) -> None:  # fmt: skip
+        self.waiting, self.gate_sigmas = waiting, gate_sigmas
+        self.xy = {f: np.array([plane.xy(u.lat_deg, u.lon_deg) for _, u in units])
+                   for f, units in waiting.items()}  # fmt: skip
+        self.reached = {f: np.zeros(len(units), dtype=bool) for f, units in waiting.items()}
+        self.checked = 0  # tracks looked at so far
+
+    def pop(self, tracks: list[Track]) -> tuple[Hashable, list[Unit]]:
+        new = tracks[self.checked :]
+        self.checked = len(tracks)
+        ready = None
+        for f, units in self.waiting.items():
+            if new and not self.reached[f].all():
+                d = np.linalg.norm(self.xy[f][:, None, :] - _anchors(new)[None], axis=2)
+                gates = SEARCH_GATES * _gates([u for _, u in units], new, self.gate_sigmas)
+                self.reached[f] |= (gates >= d).any(axis=1)
+            if ready is None and self.reached[f].sum() >= min(MIN_SUPPORT, len(units)):
+                ready = f
+        pick = next(iter(self.waiting)) if ready is None else ready
+        return pick, self.waiting.pop(pick)
+
+
+def _anchors(tracks: list[Track]) -> np.ndarray:
+    """(T, 2) where each track is: where this push has seen it (aligned), else the issue."""
+    return np.array([(k.fx, k.fy) if k.fw > 0 else (k.x, k.y) for k in tracks]).reshape(-1, 2)
 
 
 def _gates(units: list[Sighting], tracks: list[Track], gate_sigmas: float) -> np.ndarray:
@@ -288,7 +336,7 @@ def _cameras(units: list[Sighting], plane: _Plane) -> np.ndarray:
 
 
 def _assign_frame(
-    units: list[tuple[list[int], Sighting]],
+    units: list[Unit],
     tracks: list[Track],
     plane: _Plane,
     gate_sigmas: float,
@@ -296,8 +344,7 @@ def _assign_frame(
     """Align one frame to the tracks, then assign its units nearest first (module docstring)."""
     xys = [plane.xy(u.lat_deg, u.lon_deg) for _, u in units]
     gates = _gates([u for _, u in units], tracks, gate_sigmas)
-    # an anchor is where this push has seen a track so far (aligned), else the issue's position
-    pos = np.array([(k.fx, k.fy) if k.fw > 0 else (k.x, k.y) for k in tracks]).reshape(-1, 2)
+    pos = _anchors(tracks)
     uxy = np.array(xys).reshape(-1, 2)
     with np.errstate(invalid="ignore"):  # a frame before any track: no anchors
         expected = gates.min(axis=1, initial=np.inf) / gate_sigmas

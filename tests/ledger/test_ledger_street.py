@@ -73,6 +73,21 @@ def test_noisy_gimbal_attitude_still_gives_one_issue_per_car(session_factory, se
 
 
 @pytest.mark.parametrize("seed", [1, 2])
+def test_missed_detections_do_not_slip_cars(session_factory, seed: int) -> None:
+    # A detector misses a quarter of the cars: rows lose their ends and gaps look like
+    # cars moved along the row; the steep frames place row 40 m, the oblique ones rows
+    # 120/250 m, and only frames aligned to one connected whole keep them consistent.
+    street = make_street(cars_en_m=_irregular_rows(seed), seed=seed, jitter_deg=0.5)
+    rng = np.random.default_rng(seed + 50)
+    seen = [d for d in placed(street) if rng.random() > 0.25]
+    push_flight(session_factory=session_factory, flight=FlightRef("gaps", "gaps"),
+                frames=street.frames, detections=seen)  # fmt: skip
+    got = scores(_filed(session_factory), street.car_of)
+    assert got["same_frame_shared"] <= 0.03
+    assert got["pairs_linked"] >= 0.85
+
+
+@pytest.mark.parametrize("seed", [1, 2])
 def test_a_parking_lot_keeps_car_on_car(session_factory, seed: int) -> None:
     # Six rows 6 m apart: a frame's error moves a car nearer to the next row's cars than to
     # its own place, so the true match is not among a sighting's few nearest anchors.
