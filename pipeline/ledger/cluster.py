@@ -292,21 +292,45 @@ class _Queue:
         self.xy = {f: np.array([plane.xy(u.lat_deg, u.lon_deg) for _, u in units])
                    for f, units in waiting.items()}  # fmt: skip
         self.reached = {f: np.zeros(len(units), dtype=bool) for f, units in waiting.items()}
+        # a frame's extent and the most its units' part of a search window can be
+        self.box = {f: (*self.xy[f].min(axis=0), *self.xy[f].max(axis=0), SEARCH_GATES * max(
+            gate_sigmas * (u.sigma_m + u.sigma_rel_m + u.sigma_bias_m) + u.radius_m
+            for _, u in units)) for f, units in waiting.items()}  # fmt: skip
         self.checked = 0  # tracks looked at so far
 
     def pop(self, tracks: list[Track]) -> tuple[Hashable, list[Unit]]:
         new = tracks[self.checked :]
         self.checked = len(tracks)
-        ready = None
-        for f, units in self.waiting.items():
-            if new and not self.reached[f].all():
-                d = np.linalg.norm(self.xy[f][:, None, :] - _anchors(new)[None], axis=2)
-                gates = SEARCH_GATES * _gates([u for _, u in units], new, self.gate_sigmas)
-                self.reached[f] |= (gates >= d).any(axis=1)
-            if ready is None and self.reached[f].sum() >= min(MIN_SUPPORT, len(units)):
-                ready = f
+        if new:
+            self._reach(new)
+        ready = next((f for f, units in self.waiting.items()
+                      if self.reached[f].sum() >= min(MIN_SUPPORT, len(units))), None)  # fmt: skip
         pick = next(iter(self.waiting)) if ready is None else ready
         return pick, self.waiting.pop(pick)
+
+    def _reach(self, new: list[Track]) -> None:
+        """Mark the waiting frames' units that the tracks ``new`` are within reach of."""
+        open_ = [f for f in self.waiting if not self.reached[f].all()]
+        if not open_:
+            return
+        pos = _anchors(new)
+        part = max(_track_sigma_bound(k) for k in new)  # the most the tracks' part can be
+        box = np.array([self.box[f] for f in open_])
+        dx = np.maximum(box[:, None, 0] - pos[None, :, 0], pos[None, :, 0] - box[:, None, 2])
+        dy = np.maximum(box[:, None, 1] - pos[None, :, 1], pos[None, :, 1] - box[:, None, 3])
+        radius = max(k.radius_m for k in new)
+        reach = box[:, 4:5] + SEARCH_GATES * (self.gate_sigmas * part + radius)
+        near = (np.hypot(np.maximum(dx, 0), np.maximum(dy, 0)) <= reach).any(axis=1)
+        for f in (f for f, close in zip(open_, near, strict=True) if close):
+            d = np.linalg.norm(self.xy[f][:, None, :] - pos[None], axis=2)
+            units = [u for _, u in self.waiting[f]]
+            self.reached[f] |= (SEARCH_GATES * _gates(units, new, self.gate_sigmas) >= d).any(1)
+
+
+def _track_sigma_bound(track: Track) -> float:
+    """At least the track's part of any pair sigma with it (:func:`_gates`)."""
+    absolute = 1 / math.sqrt(track.weight) if track.weight > 0 else 0.0
+    return absolute + (1 / math.sqrt(track.fw) + track.fbias if track.fw > 0 else 0.0)
 
 
 def _anchors(tracks: list[Track]) -> np.ndarray:

@@ -39,7 +39,12 @@ registration with unknown correspondences:
    of the sightings, then the short list on all of them. The ``REFINE`` best
    are refined, each a few times: the sightings within ``TOLERANCE_M`` of an
    anchor are its inliers and all of them are fitted again.
-4. **Or nothing.** Fewer than ``MIN_SUPPORT`` inliers, or fewer than half of
+4. **Or a shift.** When a translation alone (refined from the chosen
+   correction's pairs) has as many inliers, their RMS residual no more than
+   ``KERNEL_M``/2 above, it is used instead: a frame that
+   overlaps what is placed only in part would otherwise pass a rotation fitted
+   to noise on to the objects it places first, and a survey drifts.
+5. **Or nothing.** Fewer than ``MIN_SUPPORT`` inliers, or fewer than half of
    the sightings that have an anchor within their (plain) gate, and the frame
    is not corrected.
 
@@ -159,6 +164,26 @@ class _Problem:
         fitted = _fit(np.broadcast_to(self.a[units], (len(params), len(units), 2, 6)), b, inl)
         return np.where(inl.sum(axis=1, keepdims=True) > 0, fitted, params)
 
+    def shift_only(self, params: np.ndarray, units: np.ndarray) -> np.ndarray:
+        """The translation alone that best matches the pairs ``params`` found (refined)."""
+        shift = np.r_[params[:2], np.zeros(4)]
+        for _ in range(3):
+            r, t = self.nearest(shift[None], units, every=True)
+            inl = r[0] <= TOLERANCE_M
+            if not inl.any():
+                break
+            shift[:2] = (self.anchors[t[0, inl]] - self.xy[units[inl]]).mean(axis=0)
+        return shift
+
+
+def _as_well(simple: np.ndarray, full: np.ndarray) -> bool:
+    """Whether residuals ``simple`` have as many inliers as ``full`` and an RMS within
+    ``KERNEL_M`` of theirs."""
+    a, b = simple[simple <= TOLERANCE_M], full[full <= TOLERANCE_M]
+    if len(a) < len(b) or not len(a):
+        return False
+    return bool(np.sqrt(np.mean(a**2)) <= np.sqrt(np.mean(b**2)) + KERNEL_M / 2)
+
 
 def _hypotheses(p: _Problem, active: np.ndarray) -> np.ndarray:
     """(H, 6) corrections from one candidate pair and from two pairs of far-apart sightings."""
@@ -211,6 +236,10 @@ def align_frame(
         best = p.refit(best, active)
     params = best[int(np.argmax(p.score(best, active, every=True)))]
     r, _ = p.nearest(params[None], active, every=True)
+    shift = p.shift_only(params, active)
+    r_shift, _ = p.nearest(shift[None], active, every=True)
+    if _as_well(r_shift[0], r[0]):
+        params, r = shift, r_shift  # a shift explains it as well: no rotation to drift with
     agree = r[0][r[0] <= TOLERANCE_M]
     within = int((np.nan_to_num(gates_m, nan=-np.inf) >= d).any(axis=1).sum())
     if len(agree) < max(MIN_SUPPORT, within / 2):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
 import pytest
 from ledger_helpers import offset
 
@@ -211,3 +212,21 @@ def test_vectorised_gates_follow_the_pair_sigma() -> None:
     assert gates[0, 1] == pytest.approx(2 * pair_sigma_m(unit, seen, same_flight=True) + 1.5)
     assert gates[0, 0] == pytest.approx(2 * 5.0 + 1.5)  # √(3² + 4²)
     assert gates[0, 1] == pytest.approx(2 * math.sqrt(0.8**2 * 2 + 3.0**2) + 1.5)
+
+
+def test_a_long_survey_does_not_drift() -> None:
+    # 120 frames 20 m apart along a strip, each seeing 80 m of it with its own 0.5 m shift:
+    # a rotation fitted to noise on one frame's overlap would be passed on to the objects it
+    # places first, frame after frame, until the strip no longer meets itself.
+    rng = np.random.default_rng(0)
+    objects = np.c_[rng.uniform(-40, 40, 600), rng.uniform(0, 2400, 600)]
+    s = []
+    for f in range(120):
+        near = np.flatnonzero(np.abs(objects[:, 1] - 20.0 * f) < 40)
+        seen = objects[near] + rng.normal(0, 0.5, 2) + rng.normal(0, 0.1, (len(near), 2))
+        camera = (*offset(0, 20.0 * f), 80.0)
+        s += [Sighting((f, int(k)), f"f{f}", (f,), *offset(e, n), 3.0, 1.2, 1.0, camera=camera)
+              for k, (e, n) in zip(near, seen, strict=True)]  # fmt: skip
+    tracks = [t for t in associate(s, [], gate_sigmas=2.0) if t.links]
+    assert all(len({s[i].key[1] for i in t.members}) == 1 for t in tracks)  # no two objects
+    assert len(tracks) == len({x.key[1] for x in s})  # and none split
