@@ -20,30 +20,32 @@ registration with unknown correspondences:
 
 1. **Candidates.** A sighting may correspond to the anchors within
    ``SEARCH_GATES`` × its ``gates_m`` (the association gate, which counts the
-   per-frame noise and, against other flights, the whole error; twice that
-   leaves room for a frame noisier than configured); its ``NEAREST`` count
-   (nine: in a parking lot the true match may lie behind the next row's cars).
+   per-frame noise and, against other flights, the whole error; three times
+   that leaves room for a frame noisier than configured); its ``NEAREST``
+   count (nine: in a parking lot the true match may lie behind the next
+   row's cars).
 2. **Hypotheses.** No shift; each single candidate pair (a translation); and
    each pair of candidate pairs of two sightings far apart in the frame (up
    to ``_MAX_SEEDS`` sightings, each with its ``PARTNERS`` farthest ones),
-   which also fixes the rotation. A hypothesis is the ridge fit of its pairs: the prior holds each
-   parameter near zero with 1σ ``PRIOR_SIGMA`` (generous; it keeps the fit
-   well-conditioned when the pairs cannot tell a rotation from a shift).
+   which also fixes the rotation. A hypothesis is the ridge fit of its
+   pairs: the prior holds each parameter near zero with 1σ ``PRIOR_SIGMA``
+   (generous; it keeps the fit well-conditioned when the pairs cannot tell a
+   rotation from a shift).
 3. **Consensus.** A hypothesis scores ``Σ exp(−r²/2τ²)`` over the sightings
    (``r`` the distance to the nearest allowed anchor after the correction,
    ``τ`` = ``KERNEL_M``) less the prior's ``½ Σ (θ/σ)²`` and less
    ``½ mean (|J θ|/e)²``, how far it moves the sightings against how far
    their frame's error is expected to move them (``e``, the pair error: about
    a metre near nadir, so there a small correction beats a slip by one car
-   along a row whose ends went undetected) — first on a sample
-   of the sightings, then the short list on all of them. The ``REFINE`` best
-   are refined, each a few times: the sightings within ``TOLERANCE_M`` of an
+   along a row whose ends went undetected) — first on a sample of the
+   sightings, then the short list on all of them. The ``REFINE`` best are
+   refined, each a few times: the sightings within ``TOLERANCE_M`` of an
    anchor are its inliers and all of them are fitted again.
 4. **Or a shift.** When a translation alone (refined from the chosen
    correction's pairs) has as many inliers, their RMS residual no more than
-   ``KERNEL_M``/2 above, it is used instead: a frame that
-   overlaps what is placed only in part would otherwise pass a rotation fitted
-   to noise on to the objects it places first, and a survey drifts.
+   ``KERNEL_M``/2 above, it is used instead: a frame that overlaps what is
+   placed only in part would otherwise pass a rotation fitted to noise on to
+   the objects it places first, and a survey strip drifts.
 5. **Or nothing.** Fewer than ``MIN_SUPPORT`` inliers, or fewer than half of
    the sightings that have an anchor within their (plain) gate, and the frame
    is not corrected.
