@@ -190,8 +190,10 @@ def _sighting(det: Detection, frame: Frame, cfg: LedgerConfig) -> Sighting:
     order = (when is None, when or dt.datetime.min, frame.sha256)
     radius = extent_radius_m(det.area_m2) if cfg.use_extent else 0.0
     box = (det.x0_px, det.y0_px, det.x1_px, det.y1_px)
+    lat, lon, up = frame.lat_deg, frame.lon_deg, frame.rel_alt_m
+    camera = (lat, lon, up) if lat is not None and lon is not None and up and up > 0 else None
     return Sighting(_natural_key(det, frame), frame.id, order, *_where(det), sigma, rel, hgt,
-                    radius, box)  # fmt: skip
+                    radius, box, camera)  # fmt: skip
 
 
 def _seen_at(rows: list[Row]) -> dt.datetime | None:

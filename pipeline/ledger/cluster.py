@@ -1,8 +1,15 @@
 """One candidate per real object: associating sightings by ground position (no database).
 
-Sightings of one 四乱 type are taken **frame by frame** (by capture time,
-then frame sha256), and each frame's sightings are *assigned* to tracks —
-existing issues (:class:`Site`) and the objects this push has started:
+Sightings of one 四乱 type are taken **frame by frame**: next is always the
+steadiest frame that overlaps what is placed already (:class:`_Queue`; the
+first, or when none overlaps, the steadiest of all). Steadiest is by the
+median per-frame error ``sigma_rel_m`` of its sightings in steps of √2, so
+near-nadir frames come before oblique ones while frames alike keep their
+capture-time order (consecutive frames overlap most), then by frame sha256.
+Growing from what is placed keeps one frame of reference: a frame is never
+aligned to two patches placed from frames that did not overlap. Each frame's
+sightings are *aligned*, then *assigned* to tracks — existing issues
+(:class:`Site`) and the objects this push has started:
 
 1. **One frame, distinct objects.** Two sightings of one frame are one object
    only when their boxes overlap: IoU ≥ ``SAME_OBJECT_IOU`` (one vehicle boxed
@@ -17,9 +24,17 @@ existing issues (:class:`Site`) and the objects this push has started:
    radii (:func:`pair_sigma_m`). Against a track already seen in this push the
    pair shares the flight's GPS, height and attitude-offset biases, so only the
    per-frame noise and the difference of the bias terms count; against an
-   existing issue the full errors of both add. Before a frame is assigned,
-   its common shift against this push's tracks is removed
-   (:mod:`pipeline.ledger.register`).
+   existing issue the full errors of both add.
+   Before a frame is assigned, its common error — a small rotation of the
+   camera and a shift of its GPS, which move near and far points differently —
+   is estimated against the tracks (where this push has seen them, else the
+   issue's position) and removed (:mod:`pipeline.ledger.register`); distances
+   are measured after that correction, and a link's ``distance_m`` says so.
+   What is left of the frame's error is then what its agreeing sightings
+   still miss their anchors by, so the gates of a corrected frame shrink to
+   ``gate_sigmas`` × that RMS (at least ``TOLERANCE_M``) plus the radii: a
+   car whose own track does not exist yet no longer joins its neighbour's.
+   The stored positions stay as placed.
 3. **Assignment.** Each unit of a frame joins at most one track and each track
    takes at most one unit per frame: the pairs within their gates are taken
    greedily by (issue rank, ground distance, keys) — the nearest first, so a
@@ -32,6 +47,7 @@ Distances are metres on a local tangent plane, fine at these scales.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +55,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.geo.coords import wrap_lon_deg
-from pipeline.ledger.register import frame_shift_m
+from pipeline.ledger.register import (
+    MIN_SUPPORT,
+    SEARCH_GATES,
+    TOLERANCE_M,
+    Alignment,
+    align_frame,
+)
+
+log = logging.getLogger(__name__)
 
 EARTH_RADIUS_M = 6_371_008.8
 #: Same-frame boxes with this IoU, or one this much inside the other, are one object.
@@ -58,7 +82,8 @@ class Sighting:
     gimbal's attitude offset: shared within a flight, but of different size at
     different obliquity). ``frame`` says
     which frame it comes from and ``order`` where that frame comes in the push;
-    ``key`` breaks ties; ``box_px`` is the box in the frame's pixels.
+    ``key`` breaks ties; ``box_px`` is the box in the frame's pixels;
+    ``camera`` the frame's camera (lat, lon, metres above the ground), when known.
     """
 
     key: Hashable
@@ -71,6 +96,7 @@ class Sighting:
     sigma_bias_m: float = 0.0
     radius_m: float = 0.0
     box_px: Box | None = None
+    camera: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +115,8 @@ class Site:
 class Link:
     """How a sighting joined its track: ground distance and the gate it was within (metres).
 
-    Both are ``None`` for the sighting that started a new track.
+    The distance is measured after the frame's correction (:mod:`pipeline.ledger.register`);
+    both are ``None`` for the sighting that started a new track.
     """
 
     index: int
@@ -198,7 +225,7 @@ def _unit_sighting(sightings: Sequence[Sighting], members: list[int]) -> Sightin
     radius = max(sightings[i].radius_m for i in members)
     s = sightings[best]
     return Sighting(s.key, s.frame, s.order, s.lat_deg, s.lon_deg, s.sigma_m, s.sigma_rel_m,
-                    s.sigma_bias_m, radius, s.box_px)  # fmt: skip
+                    s.sigma_bias_m, radius, s.box_px, s.camera)  # fmt: skip
 
 
 def _add(track: Track, s: Sighting, xy: tuple[float, float], aligned: tuple[float, float],
@@ -232,10 +259,85 @@ def associate(
     frames: dict[Hashable, list[int]] = {}
     for i, s in enumerate(sightings):
         frames.setdefault(s.frame, []).append(i)
-    for frame in sorted(frames, key=lambda f: (sightings[frames[f][0]].order, str(f))):
-        units = [(m, _unit_sighting(sightings, m)) for m in _units(sightings, frames[frame])]
-        _assign_frame(units, tracks, plane, gate_sigmas)
+
+    def steadiest(f: Hashable) -> tuple:
+        rel = float(np.median([sightings[i].sigma_rel_m for i in frames[f]]))
+        return (round(2 * math.log2(max(rel, 1e-3))), sightings[frames[f][0]].order, str(f))
+
+    queue = _Queue({f: [(m, _unit_sighting(sightings, m)) for m in _units(sightings, frames[f])]
+                    for f in sorted(frames, key=steadiest)}, plane, gate_sigmas)  # fmt: skip
+    moved = []
+    while queue.waiting:
+        frame, units = queue.pop(tracks)
+        alignment = _assign_frame(units, tracks, plane, gate_sigmas)
+        if alignment.applied:
+            moved.append(float(np.hypot(*alignment.offsets_m.mean(axis=0))))
+            log.debug("frame %s: %s", frame, alignment.describe())
+    if moved:
+        log.info("%d of %d frames aligned to what was placed before them, median move %.1f m",
+                 len(moved), len(frames), float(np.median(moved)))  # fmt: skip
     return tracks
+
+
+Unit = tuple[list[int], Sighting]  # a same-frame object: its sightings, and one standing for it
+
+
+class _Queue:
+    """Frames in the order they are assigned: the steadiest that overlaps what is placed
+    already (``MIN_SUPPORT`` of its units, or all, within the search window of a track) —
+    so each frame is aligned to one connected whole, not to two patches placed from frames
+    that never overlapped — else the steadiest of all (``waiting`` is in that order)."""
+
+    def __init__(self, waiting: dict[Hashable, list[Unit]], plane: _Plane,
+                 gate_sigmas: float) -> None:  # fmt: skip
+        self.waiting, self.gate_sigmas = waiting, gate_sigmas
+        self.xy = {f: np.array([plane.xy(u.lat_deg, u.lon_deg) for _, u in units])
+                   for f, units in waiting.items()}  # fmt: skip
+        self.reached = {f: np.zeros(len(units), dtype=bool) for f, units in waiting.items()}
+        # a frame's extent and the most its units' part of a search window can be
+        self.box = {f: (*self.xy[f].min(axis=0), *self.xy[f].max(axis=0), SEARCH_GATES * max(
+            gate_sigmas * (u.sigma_m + u.sigma_rel_m + u.sigma_bias_m) + u.radius_m
+            for _, u in units)) for f, units in waiting.items()}  # fmt: skip
+        self.checked = 0  # tracks looked at so far
+
+    def pop(self, tracks: list[Track]) -> tuple[Hashable, list[Unit]]:
+        new = tracks[self.checked :]
+        self.checked = len(tracks)
+        if new:
+            self._reach(new)
+        ready = next((f for f, units in self.waiting.items()
+                      if self.reached[f].sum() >= min(MIN_SUPPORT, len(units))), None)  # fmt: skip
+        pick = next(iter(self.waiting)) if ready is None else ready
+        return pick, self.waiting.pop(pick)
+
+    def _reach(self, new: list[Track]) -> None:
+        """Mark the waiting frames' units that the tracks ``new`` are within reach of."""
+        open_ = [f for f in self.waiting if not self.reached[f].all()]
+        if not open_:
+            return
+        pos = _anchors(new)
+        part = max(_track_sigma_bound(k) for k in new)  # the most the tracks' part can be
+        box = np.array([self.box[f] for f in open_])
+        dx = np.maximum(box[:, None, 0] - pos[None, :, 0], pos[None, :, 0] - box[:, None, 2])
+        dy = np.maximum(box[:, None, 1] - pos[None, :, 1], pos[None, :, 1] - box[:, None, 3])
+        radius = max(k.radius_m for k in new)
+        reach = box[:, 4:5] + SEARCH_GATES * (self.gate_sigmas * part + radius)
+        near = (np.hypot(np.maximum(dx, 0), np.maximum(dy, 0)) <= reach).any(axis=1)
+        for f in (f for f, close in zip(open_, near, strict=True) if close):
+            d = np.linalg.norm(self.xy[f][:, None, :] - pos[None], axis=2)
+            units = [u for _, u in self.waiting[f]]
+            self.reached[f] |= (SEARCH_GATES * _gates(units, new, self.gate_sigmas) >= d).any(1)
+
+
+def _track_sigma_bound(track: Track) -> float:
+    """At least the track's part of any pair sigma with it (:func:`_gates`)."""
+    absolute = 1 / math.sqrt(track.weight) if track.weight > 0 else 0.0
+    return absolute + (1 / math.sqrt(track.fw) + track.fbias if track.fw > 0 else 0.0)
+
+
+def _anchors(tracks: list[Track]) -> np.ndarray:
+    """(T, 2) where each track is: where this push has seen it (aligned), else the issue."""
+    return np.array([(k.fx, k.fy) if k.fw > 0 else (k.x, k.y) for k in tracks]).reshape(-1, 2)
 
 
 def _gates(units: list[Sighting], tracks: list[Track], gate_sigmas: float) -> np.ndarray:
@@ -250,27 +352,36 @@ def _gates(units: list[Sighting], tracks: list[Track], gate_sigmas: float) -> np
     return gate_sigmas * sigma + u[:, 3:4] + t[None, :, 3]
 
 
+def _cameras(units: list[Sighting], plane: _Plane) -> np.ndarray:
+    """(U, 3) each unit's camera nadir (metres on ``plane``) and height; NaN when unknown."""
+    out = np.full((len(units), 3), np.nan)
+    for i, u in enumerate(units):
+        if u.camera is not None:
+            out[i] = (*plane.xy(u.camera[0], u.camera[1]), u.camera[2])
+    return out
+
+
 def _assign_frame(
-    units: list[tuple[list[int], Sighting]],
+    units: list[Unit],
     tracks: list[Track],
     plane: _Plane,
     gate_sigmas: float,
-) -> None:
+) -> Alignment:
+    """Align one frame to the tracks, then assign its units nearest first (module docstring)."""
     xys = [plane.xy(u.lat_deg, u.lon_deg) for _, u in units]
     gates = _gates([u for _, u in units], tracks, gate_sigmas)
-    pos = np.array([(k.x, k.y, k.fx, k.fy, k.fw > 0) for k in tracks]).reshape(-1, 5)
-    flight = np.flatnonzero(pos[:, 4] > 0)
+    pos = _anchors(tracks)
     uxy = np.array(xys).reshape(-1, 2)
-    typical = np.median(gates[:, flight].min(axis=1)) if len(flight) and units else 0.0
-    shift = frame_shift_m(uxy, pos[flight, 2:4], gates[:, flight], float(typical) / gate_sigmas)
-    aligned = [(x + shift[0], y + shift[1]) for x, y in xys]
-    same = pos[None, :, 4] > 0
-    d = np.where(
-        same,
-        np.hypot(uxy[:, None, 0] + shift[0] - pos[None, :, 2],
-                 uxy[:, None, 1] + shift[1] - pos[None, :, 3]),
-        np.hypot(uxy[:, None, 0] - pos[None, :, 0], uxy[:, None, 1] - pos[None, :, 1]),
-    )  # fmt: skip
+    with np.errstate(invalid="ignore"):  # a frame before any track: no anchors
+        expected = gates.min(axis=1, initial=np.inf) / gate_sigmas
+    alignment = align_frame(uxy, _cameras([u for _, u in units], plane), pos, gates, expected)
+    if alignment.applied:  # what is left of the frame's error: its inliers' residuals
+        radii = np.add.outer([u.radius_m for _, u in units], [k.radius_m for k in tracks])
+        tight = max(TOLERANCE_M, gate_sigmas * alignment.residual_m) + radii
+        gates = np.minimum(gates, tight)
+    moved = uxy + alignment.offsets_m
+    aligned = [(float(x), float(y)) for x, y in moved]
+    d = np.linalg.norm(moved[:, None, :] - pos[None, :, :], axis=2)
     within = zip(*np.nonzero(d <= gates), strict=True)
     pairs = [(tracks[ti].rank, float(d[ui, ti]), units[ui][1].key, int(ti), int(ui),
               float(gates[ui, ti])) for ui, ti in within]  # fmt: skip
@@ -292,6 +403,7 @@ def _assign_frame(
         _add(track, unit, xys[ui], aligned[ui], members)
         track.links.extend(Link(i, None, None) for i in members)
         tracks.append(track)
+    return alignment
 
 
 def track_latlon(track: Track, sightings: Sequence[Sighting]) -> tuple[float, float]:

@@ -211,6 +211,7 @@ class Evidence(Base):
     detection_id: Mapped[int] = mapped_column(ForeignKey("detection.id"), unique=True)
     flight_id: Mapped[int] = mapped_column(ForeignKey("flight.id"))
     kind: Mapped[str] = mapped_column(String(16))  # first / recurrence / rebound / split / merged
+    # how far from its issue it joined, after its frame's correction, and within what gate
     distance_m: Mapped[float | None] = mapped_column(Double)
     gate_m: Mapped[float | None] = mapped_column(Double)
     added_at_utc: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)

@@ -75,7 +75,10 @@ def make_street(
     bias_height_m: float = 3.0,
     bias_gps_m: float = 2.0,
     seed: int = 0,
+    flight: str = "DJI",
+    day: str = "2026-12-01",
 ) -> Street:
+    """Frames named ``<flight>_0001`` …, captured on ``day`` one second apart."""
     rng = np.random.default_rng(seed)
     corners = np.array([(sx * CAR_M[0] / 2, sy * CAR_M[1] / 2, z)
                         for sx in (-1, 1) for sy in (-1, 1) for z in (0.0, CAR_M[2])])  # fmt: skip
@@ -84,8 +87,8 @@ def make_street(
     for pitch in pitches_deg:
         for _ in range(frames_per_pitch):
             k += 1
-            name = f"DJI_{k:04d}"
-            when = f"2026-12-01T10:{k // 60:02d}:{k % 60:02d}"
+            name = f"{flight}_{k:04d}"
+            when = f"{day}T10:{k // 60:02d}:{k % 60:02d}"
             true = _meta(name, LAT0, LON0, height_m, 0.0, pitch, 0.0, when)
             de, dn = rng.normal(0, jitter_m, 2) + np.array([bias_gps_m, 0.0])
             rlat, rlon, _ = enu_to_geodetic(de, dn, 0.0, lat0_deg=LAT0, lon0_deg=LON0, h0_m=0.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
 import pytest
 from ledger_helpers import offset
 
@@ -19,6 +20,7 @@ from pipeline.ledger.cluster import (
 )
 from pipeline.ledger.config import LedgerConfig, SeverityThresholds
 from pipeline.ledger.position import weighted_position
+from pipeline.ledger.register import TOLERANCE_M
 
 
 def sighting(
@@ -129,7 +131,9 @@ def test_a_row_seen_twice_maps_car_to_car(shift_east_m: float) -> None:
     assert objects(tracks) == [(0, 5), (1, 6), (2, 7), (3, 8), (4, 9)]
     link = tracks[0].links[1]
     assert link.distance_m == pytest.approx(0.0, abs=0.05)  # after the frame's shift
-    assert link.gate_m == pytest.approx(2.0 * math.hypot(0.8, 0.8), abs=0.01)
+    # what is left of the frame's error after it: the inliers' residual, at least TOLERANCE_M
+    assert link.gate_m == pytest.approx(TOLERANCE_M, abs=0.01)
+    assert link.gate_m < 2.0 * math.hypot(0.8, 0.8)  # the gate before the shift
 
 
 def test_a_lone_pair_is_matched_without_a_frame_shift() -> None:
@@ -242,3 +246,21 @@ def test_vectorised_gates_follow_the_pair_sigma() -> None:
     assert gates[0, 1] == pytest.approx(2 * pair_sigma_m(unit, seen, same_flight=True) + 1.5)
     assert gates[0, 0] == pytest.approx(2 * 5.0 + 1.5)  # √(3² + 4²)
     assert gates[0, 1] == pytest.approx(2 * math.sqrt(0.8**2 * 2 + 3.0**2) + 1.5)
+
+
+def test_a_long_survey_does_not_drift() -> None:
+    # 120 frames 20 m apart along a strip, each seeing 80 m of it with its own 0.5 m shift:
+    # a rotation fitted to noise on one frame's overlap would be passed on to the objects it
+    # places first, frame after frame, until the strip no longer meets itself.
+    rng = np.random.default_rng(0)
+    objects = np.c_[rng.uniform(-40, 40, 600), rng.uniform(0, 2400, 600)]
+    s = []
+    for f in range(120):
+        near = np.flatnonzero(np.abs(objects[:, 1] - 20.0 * f) < 40)
+        seen = objects[near] + rng.normal(0, 0.5, 2) + rng.normal(0, 0.1, (len(near), 2))
+        camera = (*offset(0, 20.0 * f), 80.0)
+        s += [Sighting((f, int(k)), f"f{f}", (f,), *offset(e, n), 3.0, 1.2, 1.0, camera=camera)
+              for k, (e, n) in zip(near, seen, strict=True)]  # fmt: skip
+    tracks = [t for t in associate(s, [], gate_sigmas=2.0) if t.links]
+    assert all(len({s[i].key[1] for i in t.members}) == 1 for t in tracks)  # no two objects
+    assert len(tracks) == len({x.key[1] for x in s})  # and none split
