@@ -29,6 +29,7 @@ from pipeline.ledger.models import Evidence, Flight, Frame, Issue
 from pipeline.ledger.vocab import SEVERITY_LABELS, type_of
 from pipeline.ledger.workflow import get_issue, transition, update_issue
 from pipeline.review.i18n import REJECT_REASONS
+from pipeline.review.inputs import parse_row_id
 from pipeline.review.models import Attachment
 from pipeline.review.uploads import StoredFile
 
@@ -239,10 +240,7 @@ def split(session: Session, ctx: ActionContext) -> Issue:
     """Move one sighting (form field ``detection_id``) into a new candidate; returns the new one."""
     from pipeline.ledger.split import split_sighting
 
-    try:
-        detection_id = int(ctx.form.get("detection_id", ""))
-    except ValueError as e:
-        raise BadInputError("a split needs the sighting's detection_id (a number)") from e
+    detection_id = parse_row_id(ctx.form.get("detection_id", ""), "a split's detection_id")
     return split_sighting(session=session, code=ctx.code, detection_id=detection_id,
                           expected_version=ctx.version, actor=ctx.actor,
                           note=_text(ctx.form, "note", 500))  # fmt: skip

@@ -155,4 +155,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-    return await _http_error(request, HTTPException(status_code=400, detail="; ".join(errors)))
+    # a path that does not parse (an id out of range) names nothing: not found
+    status = 404 if any(e["loc"][:1] == ("path",) for e in exc.errors()) else 400
+    return await _http_error(request, HTTPException(status_code=status, detail="; ".join(errors)))

@@ -23,9 +23,11 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
+from fastapi import Path as PathParam
 
 from pipeline.review.config import ReviewConfig
 from pipeline.review.i18n import LANG_COOKIE, pick_lang
+from pipeline.review.inputs import MAX_ROW_ID
 from pipeline.review.security import role_allows, same_token
 from pipeline.review.sessions import Principal, lookup, needs_touch, touch
 from pipeline.review.store import Db
@@ -153,3 +155,5 @@ CanRead = Annotated[Principal, Depends(require("read"))]
 CanReview = Annotated[Principal, Depends(require("review"))]
 CanProcess = Annotated[Principal, Depends(require("process"))]
 CanAdmin = Annotated[Principal, Depends(require("admin"))]
+#: A row id in a path: out of 1 … MAX_ROW_ID it names nothing (404, see app._validation_error).
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
