@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from pipeline.review.config import ReviewConfig
 from pipeline.review.deps import AppState, Subtype, current_principal, get_db
+from pipeline.review.limits import BodyLimit
 from pipeline.review.render import STATIC_DIR, make_templates, page
 from pipeline.review.store import Db
 
@@ -93,6 +94,9 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(
+        BodyLimit, form_max_bytes=config.form_max_bytes, upload_max_bytes=config.upload_max_bytes
+    )
     app.middleware("http")(_security_headers)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -100,10 +104,6 @@ def create_app(
 
 
 async def _security_headers(request: Request, call_next: Any) -> Response:
-    limit = request.app.state.review.config.upload_max_bytes + 1024 * 1024
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit:
-        return JSONResponse({"error": f"request body above {limit} bytes"}, status_code=413)
     response: Response = await call_next(request)
     basemap = request.app.state.review.config.basemap_url
     img = "'self' data: blob:" + (f" {_origin(basemap)}" if basemap else "")

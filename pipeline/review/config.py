@@ -46,7 +46,10 @@ class ReviewConfig(BaseModel):
     login_max_failures_user: int = Field(default=5, gt=0)
     login_max_failures_ip: int = Field(default=20, gt=0)
     page_size: int = Field(default=50, gt=0, le=500)
-    upload_max_bytes: int = Field(default=30 * 1024 * 1024, gt=0)
+    upload_max_bytes: int = Field(default=30 * 1024 * 1024, gt=0, description="after-photo")
+    form_max_bytes: int = Field(
+        default=128 * 1024, gt=0, description="request body of any route that takes no upload"
+    )
     crop_context: float = Field(
         default=1.0, ge=0, description="context around a box, as a fraction of its size"
     )
