@@ -8,8 +8,9 @@ everything has a default that works offline on one machine:
   ``basemap_url`` to a tile server you run (``https://tiles.example/{z}/{x}/{y}.png``);
 - cookies without the ``Secure`` flag (plain HTTP on a LAN); set
   ``secure_cookies`` when serving behind HTTPS;
-- login rate limits of 5 failures per account and 20 per address in 5 minutes
-  (an office behind one NAT address shares the per-address budget).
+- login limits: 20 failures per address in 5 minutes (an office behind one NAT
+  address shares that budget); after 5 failures an account's tries are slowed
+  down (1 s apart, doubling up to 30 s), never locked (see :mod:`.login`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ class ReviewConfig(BaseModel):
     login_window_s: int = Field(default=300, gt=0)
     login_max_failures_user: int = Field(default=5, gt=0)
     login_max_failures_ip: int = Field(default=20, gt=0)
+    login_delay_base_s: float = Field(
+        default=1.0, gt=0, description="first delay between tries on an account over its failures"
+    )
+    login_delay_max_s: float = Field(default=30.0, gt=0, description="longest such delay")
     page_size: int = Field(default=50, gt=0, le=500)
     upload_max_bytes: int = Field(default=30 * 1024 * 1024, gt=0, description="after-photo")
     form_max_bytes: int = Field(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
-from conftest import csrf_of, log_in
+from conftest import CSRF, csrf_of, log_in
 from review_helpers import password_of
 from sqlalchemy import select
 
@@ -176,15 +177,82 @@ def test_login_form_has_its_own_csrf_check(client_for) -> None:
     assert "hehu_session" not in client.cookies
 
 
-def test_login_is_rate_limited_per_account(client_for, db_url) -> None:
-    client = client_for(None)
-    for _ in range(5):
-        assert log_in(client, "rev", "wrong-password").status_code == 401
-    blocked = log_in(client, "rev")  # even the right password is refused now
-    assert blocked.status_code == 429
-    assert int(blocked.headers["retry-after"]) > 0
-    assert "登录失败次数过多" in blocked.text
-    assert log_in(client_for(None), "rev2").status_code == 303  # other accounts unaffected
+def _timed_log_in(client, username, password=None) -> tuple[int, float, float]:
+    """``(status, seconds it took, when it started)``."""
+    token = CSRF.search(client.get("/login").text).group(1)
+    started = time.monotonic()
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password or password_of(username),
+              "csrf_token": token},
+        follow_redirects=False,
+    )  # fmt: skip
+    return response.status_code, time.monotonic() - started, started
+
+
+def test_wrong_passwords_slow_an_account_down_but_never_lock_its_owner_out(make_app) -> None:
+    from fastapi.testclient import TestClient
+
+    app = make_app(login_delay_base_s=0.3, login_delay_max_s=5)
+    client = TestClient(app)
+    for _ in range(5):  # free tries: answered at once
+        status, took, fifth = _timed_log_in(client, "rev", "wrong-password")
+        assert status == 401 and took < 0.3
+    status, took, sixth = _timed_log_in(client, "rev", "wrong-password")
+    assert status == 401 and sixth + took - fifth >= 0.3  # checked 0.3 s after the 5th
+    status, took, owner = _timed_log_in(client, "rev")  # the owner, after the attacker's six
+    assert status == 303 and owner + took - sixth >= 0.6  # the delay doubled; the owner is in
+    other, took, _ = _timed_log_in(TestClient(app), "rev2")
+    assert other == 303 and took < 0.3  # other accounts unaffected
+
+
+def test_a_flood_on_one_account_is_checked_at_its_pace(make_app, db_url, tmp_path) -> None:
+    """30 concurrent wrong passwords: 5 checked at once, then one a second; the rest refused."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from pipeline.review.app import create_app
+    from pipeline.review.config import ReviewConfig
+    from pipeline.review.security import make_hasher
+    from pipeline.review.store import open_db
+
+    checks: list[float] = []
+
+    class Recording:
+        inner = make_hasher("test")
+
+        def hash(self, password):
+            return self.inner.hash(password)
+
+        def verify(self, stored, password):
+            checks.append(time.monotonic())
+            return self.inner.verify(stored, password)
+
+        def check_needs_rehash(self, stored):
+            return self.inner.check_needs_rehash(stored)
+
+    db = open_db(db_url)
+    config = ReviewConfig(state_dir=tmp_path / "s", login_delay_base_s=1.0, login_delay_max_s=1.0,
+                          login_max_failures_ip=1000)  # fmt: skip
+    app = create_app(config, db, hasher=Recording())
+    clients = [TestClient(app) for _ in range(30)]
+    tokens = [CSRF.search(c.get("/login").text).group(1) for c in clients]
+    started = time.monotonic()
+
+    def attempt(i: int) -> int:
+        data = {"username": "rev", "password": "wrong-password", "csrf_token": tokens[i]}
+        return clients[i].post("/login", data=data).status_code
+
+    try:
+        with ThreadPoolExecutor(30) as pool:
+            statuses = list(pool.map(attempt, range(30)))
+    finally:
+        db.dispose()
+    assert set(statuses) <= {401, 429}
+    early = [t for t in checks if t - started < 0.9]
+    assert len(early) <= 5, f"{len(early)} passwords checked in the first 0.9 s"
+    assert statuses.count(401) == len(checks) <= 5 + 2  # at most one queued a second after
 
 
 def test_login_is_rate_limited_per_address(make_app) -> None:
@@ -197,16 +265,19 @@ def test_login_is_rate_limited_per_address(make_app) -> None:
     assert log_in(client, "rev").status_code == 429
 
 
-def test_throttle_window_ends(client_for, db_url) -> None:
+def test_throttle_window_ends(make_app, db_url) -> None:
+    from fastapi.testclient import TestClient
     from sqlalchemy import update
 
     from pipeline.review.models import LoginAttempt
     from pipeline.review.store import open_db
 
-    client = client_for(None)
-    for _ in range(5):
+    client = TestClient(make_app(login_max_failures_ip=3))
+    for _ in range(3):
         log_in(client, "rev", "wrong-password")
-    assert log_in(client, "rev").status_code == 429
+    blocked = log_in(client, "rev")
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+    assert "登录失败次数过多" in blocked.text
     db = open_db(db_url)
     with db.write() as session:  # the failures age out of the 5-minute window
         old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=6)
