@@ -339,3 +339,51 @@ def test_redirect_after_login_stays_on_this_site(client_for) -> None:
         follow_redirects=False,
     )  # fmt: skip
     assert response.headers["location"] == "/queue"
+
+
+def _serve_options(monkeypatch, config) -> dict:
+    """The uvicorn options ``hehu review`` (``server.serve``) runs the app with."""
+    import uvicorn
+
+    from pipeline.review import server
+
+    seen: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
+    server.serve(config, "sqlite://", host="127.0.0.1", port=1, app=object())
+    return {k: v for k, v in seen.items() if k not in ("host", "port", "log_level")}
+
+
+def _login_from(base: str, forwarded_for: str) -> int:
+    import httpx
+
+    with httpx.Client(base_url=base) as client:
+        token = CSRF.search(client.get("/login").text).group(1)
+        response = client.post(
+            "/login",
+            data={"username": "rev", "password": "wrong-password", "csrf_token": token},
+            headers={"x-forwarded-for": forwarded_for},
+        )
+        return response.status_code
+
+
+@pytest.mark.parametrize(("trusted", "expected"), [((), 429), (("127.0.0.1",), 401)])
+def test_forwarded_for_counts_only_from_named_proxies(
+    make_app, monkeypatch, trusted, expected
+) -> None:
+    """From loopback, a rotated X-Forwarded-For is ignored unless loopback is a named proxy."""
+    from live import serve
+
+    app = make_app(login_max_failures_ip=2, trusted_proxies=trusted)
+    options = _serve_options(monkeypatch, app.state.review.config)
+    with serve(app, **options) as base:
+        statuses = [_login_from(base, f"203.0.113.{i}") for i in range(1, 4)]
+    assert statuses[:2] == [401, 401] and statuses[2] == expected
+
+
+@pytest.mark.parametrize("bad", ["localhost", "10.0.0.0/33", "*"])
+def test_trusted_proxies_must_be_addresses(bad) -> None:
+    from pipeline.errors import ConfigError
+    from pipeline.review.config import load_review_config
+
+    with pytest.raises(ConfigError, match="trusted_proxies"):
+        load_review_config(None, trusted_proxies=[bad])
