@@ -387,3 +387,15 @@ def test_trusted_proxies_must_be_addresses(bad) -> None:
 
     with pytest.raises(ConfigError, match="trusted_proxies"):
         load_review_config(None, trusted_proxies=[bad])
+
+
+@pytest.mark.parametrize("again_as", ["rev", "rev2"])
+def test_logging_in_from_a_live_session_ends_it(client_for, again_as) -> None:
+    client = client_for("rev")
+    old = client.cookies["hehu_session"]
+    assert log_in(client, again_as).status_code == 303
+    assert client.cookies["hehu_session"] != old  # a new session, a new token
+    replay = client_for(None)
+    replay.cookies.set("hehu_session", old)  # whoever held the old cookie is out
+    assert replay.get("/queue", follow_redirects=False).status_code == 303
+    assert client.get("/queue", follow_redirects=False).status_code == 200

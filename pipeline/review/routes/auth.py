@@ -21,7 +21,7 @@ from pipeline.review.i18n import LANG_COOKIE, LANGS
 from pipeline.review.login import LoginLimits, LoginThrottledError, login
 from pipeline.review.models import User
 from pipeline.review.render import page, safe_next
-from pipeline.review.sessions import open_session, revoke
+from pipeline.review.sessions import open_session, revoke, revoke_token
 
 router = APIRouter()
 
@@ -81,7 +81,9 @@ async def login_submit(
 
 
 def _open_session(request: Request, state: AppState, user_id: int) -> str:
+    """A new session for ``user_id``; the one the request came with, if any, ends (rotation)."""
     with state.db.write() as session:
+        revoke_token(session=session, token=request.cookies.get(SESSION_COOKIE, ""))
         user = session.get(User, user_id)
         assert user is not None
         token, _ = open_session(
