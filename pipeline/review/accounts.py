@@ -15,11 +15,8 @@ from pipeline.errors import BadInputError
 from pipeline.ledger.audit import record
 from pipeline.ledger.models import utc_now
 from pipeline.review.models import User
-from pipeline.review.security import (
-    check_password_strength,
-    check_role,
-    normalise_username,
-)
+from pipeline.review.passwords import check_password_strength
+from pipeline.review.security import check_role, normalise_username
 
 
 class UserExistsError(BadInputError):
@@ -38,7 +35,7 @@ def create_user(
 ) -> User:
     name = normalise_username(username)
     check_role(role)
-    check_password_strength(password)
+    check_password_strength(password, username=name)
     if get_user(session=session, username=name) is not None:
         raise UserExistsError(f"an account named {name!r} exists already")
     user = User(
@@ -112,7 +109,7 @@ def set_password(
     from pipeline.review.sessions import revoke_user_sessions
 
     user = _require(session, username)
-    check_password_strength(password)
+    check_password_strength(password, username=user.username)
     user.password_hash = hasher.hash(password)
     user.password_changed_at_utc = utc_now()
     _audit(session, actor, user.username, "password", None, "(changed)")

@@ -28,7 +28,6 @@ PERMISSIONS = MappingProxyType(
         "admin": "admin",
     }
 )
-MIN_PASSWORD_LENGTH = 8
 USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
@@ -54,11 +53,6 @@ def normalise_username(name: str) -> str:
             f"user name {name!r} must be 1-64 characters of a-z, 0-9, '.', '_' or '-'"
         )
     return clean
-
-
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadInputError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
 
 
 def make_hasher(profile: str = "default") -> Any:
