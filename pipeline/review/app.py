@@ -76,7 +76,7 @@ def create_app(
 ) -> FastAPI:
     """The FastAPI app on ``db``. ``hasher`` defaults to argon2id (RFC 9106 low memory)."""
     from pipeline.review.routes import ROUTERS
-    from pipeline.review.security import make_hasher
+    from pipeline.review.security import load_or_make_key, make_hasher
 
     state_dir = config.resolved_state_dir()
     app = FastAPI(title="hehu review", docs_url=None, redoc_url=None, openapi_url=None)
@@ -90,6 +90,7 @@ def create_app(
         start_flight=start_flight,
         cache_dir=state_dir / "cache",
         uploads_dir=state_dir / "uploads",
+        pre_login_key=load_or_make_key(state_dir / "pre-login.key"),
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:

@@ -399,3 +399,46 @@ def test_logging_in_from_a_live_session_ends_it(client_for, again_as) -> None:
     replay.cookies.set("hehu_session", old)  # whoever held the old cookie is out
     assert replay.get("/queue", follow_redirects=False).status_code == 303
     assert client.get("/queue", follow_redirects=False).status_code == 200
+
+
+def test_a_planted_pre_login_cookie_and_token_are_refused(client_for) -> None:
+    """Login CSRF: a cookie an attacker sets, and a form token equal to it, log nobody in."""
+    client = client_for(None)
+    client.cookies.set("hehu_pre", "attacker-chosen-value")
+    response = client.post(
+        "/login",
+        data={"username": "rev", "password": password_of("rev"),
+              "csrf_token": "attacker-chosen-value"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 403
+    assert "hehu_session" not in client.cookies
+
+
+def test_the_login_token_is_the_servers_answer_to_the_cookie(client_for) -> None:
+    client = client_for(None)
+    token = CSRF.search(client.get("/login").text).group(1)
+    assert token != client.cookies["hehu_pre"]  # not a copy of the cookie
+    other = client_for(None)
+    other.get("/login")
+    response = other.post(  # another browser's token does not fit this browser's cookie
+        "/login",
+        data={"username": "rev", "password": password_of("rev"), "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert log_in(client, "rev").status_code == 303
+
+
+def test_login_tokens_hold_across_workers_sharing_a_state_folder(make_app) -> None:
+    from fastapi.testclient import TestClient
+
+    first, second = TestClient(make_app()), TestClient(make_app())  # same state_dir
+    token = CSRF.search(first.get("/login").text).group(1)
+    second.cookies.set("hehu_pre", first.cookies["hehu_pre"])
+    response = second.post(
+        "/login",
+        data={"username": "rev", "password": password_of("rev"), "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
