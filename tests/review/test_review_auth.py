@@ -206,7 +206,8 @@ def test_wrong_passwords_slow_an_account_down_but_never_lock_its_owner_out(make_
     assert other == 303 and took < 0.3  # other accounts unaffected
 
 
-def test_a_flood_on_one_account_is_checked_at_its_pace(make_app, db_url, tmp_path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_flood_on_one_account_is_checked_at_its_pace(request, backend, tmp_path) -> None:
     """30 concurrent wrong passwords: 5 checked at once, then one a second; the rest refused."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -232,7 +233,7 @@ def test_a_flood_on_one_account_is_checked_at_its_pace(make_app, db_url, tmp_pat
         def check_needs_rehash(self, stored):
             return self.inner.check_needs_rehash(stored)
 
-    db = open_db(db_url)
+    db = open_db(request.getfixturevalue("pg_url" if backend == "postgresql" else "db_url"))
     config = ReviewConfig(state_dir=tmp_path / "s", login_delay_base_s=1.0, login_delay_max_s=1.0,
                           login_max_failures_ip=1000)  # fmt: skip
     app = create_app(config, db, hasher=Recording())
