@@ -59,7 +59,7 @@ class AppState:
     start_flight: Callable[[Path], Any] | None
     cache_dir: Path
     uploads_dir: Path
-    pre_login_key: bytes = b""  # see pipeline.review.security.pre_login_token
+    pre_login_key: bytes  # see pipeline.review.security.pre_login_token
 
 
 class CsrfError(HTTPException):
