@@ -21,11 +21,14 @@ from pipeline.ledger.audit import record
 from pipeline.ledger.config import LedgerConfig
 from pipeline.ledger.models import Detection, Evidence, Issue, utc_now
 from pipeline.ledger.position import refine_issue
-from pipeline.ledger.workflow import _check_version, get_issue
+from pipeline.ledger.vocab import STATUS_LABELS
+from pipeline.ledger.workflow import check_starts_from, check_version, get_issue
 
 #: Fields the new issue takes from the one it is split from (place and responsibility).
 COPIED = ("river_name", "river_code", "reach", "river_chief", "responsible_unit", "division_code",
           "zone_id", "in_zone", "discovery_method")  # fmt: skip
+#: Issues a sighting may be split off: all but closed ones (已销号 is the final record).
+SPLITTABLE = frozenset(STATUS_LABELS) - {"closed"}
 
 
 def split_sighting(
@@ -42,7 +45,8 @@ def split_sighting(
     config = config or LedgerConfig()
     take_assignment_lock(session)
     issue = get_issue(session=session, code=code, for_update=True)
-    _check_version(session, issue, expected_version)
+    check_version(session, issue, expected_version)
+    check_starts_from(issue, SPLITTABLE, "splitting a sighting off")
     evidence = session.scalars(
         select(Evidence).where(Evidence.issue_id == issue.id, Evidence.detection_id == detection_id)
     ).one_or_none()

@@ -10,13 +10,18 @@ Each changed field becomes one audit-log row.
 
 Legal transitions are :data:`pipeline.ledger.vocab.TRANSITIONS`; moving to
 已交办 needs a responsible unit and a deadline, moving to 已销号 sets the
-closure date.
+closure date. A caller's action may also name the statuses it starts from
+(``from_statuses``: the review app's 开始整改 starts from 已交办 only, although
+已整改 → 整改中 is a legal move for 验收不通过). Fields of a settled issue
+(已销号, 误报: :data:`EDITABLE_STATUSES` leaves them out) cannot be edited;
+only a status change (reopening a 误报, a rebound seen by a later flight)
+brings it back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -27,7 +32,13 @@ from pipeline.errors import BadInputError
 from pipeline.ledger.audit import history, record
 from pipeline.ledger.errors import ConflictError, IllegalTransitionError, IssueNotFoundError
 from pipeline.ledger.models import Issue, utc_now
-from pipeline.ledger.vocab import SEVERITY_LABELS, STATUS_LABELS, TRANSITIONS, type_of
+from pipeline.ledger.vocab import (
+    OPEN_STATUSES,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    TRANSITIONS,
+    type_of,
+)
 
 #: Fields a reviewer may edit (status has its own function; ``type`` follows ``subtype``).
 EDITABLE = frozenset(
@@ -47,6 +58,20 @@ EDITABLE = frozenset(
         "severity",
     }
 )
+
+#: Statuses whose fields may be edited: not the settled 已销号 (closed) and 误报 (false_positive).
+EDITABLE_STATUSES = OPEN_STATUSES
+
+
+def check_starts_from(issue: Issue, statuses: Collection[str], action: str) -> None:
+    """Raise :class:`IllegalTransitionError` unless ``issue``'s status is one of ``statuses``."""
+    if issue.status in statuses:
+        return
+    allowed = ", ".join(f"{s} ({STATUS_LABELS.get(s, '?')})" for s in sorted(statuses))
+    raise IllegalTransitionError(
+        f"issue {issue.code} is {issue.status} ({STATUS_LABELS.get(issue.status, '?')}): "
+        f"{action} is allowed only from {allowed or 'no status'}; reload it to see what it allows"
+    )
 
 
 def check_transition(code: str, status: str, to: str) -> None:
@@ -69,7 +94,7 @@ def get_issue(*, session: Session, code: str, for_update: bool = False) -> Issue
     return issue
 
 
-def _check_version(session: Session, issue: Issue, expected_version: int) -> None:
+def check_version(session: Session, issue: Issue, expected_version: int) -> None:
     if issue.version == expected_version:
         return
     last = history(session=session, entity="issue", entity_key=issue.code)
@@ -147,11 +172,18 @@ def update_issue(
     actor: str,
     changes: Mapping[str, Any],
     note: str | None = None,
+    from_statuses: Collection[str] = EDITABLE_STATUSES,
+    action: str = "editing",
 ) -> Issue:
-    """Edit fields of an issue (see :data:`EDITABLE`); changing ``subtype`` also sets the type."""
+    """Edit fields of an issue (see :data:`EDITABLE`); changing ``subtype`` also sets the type.
+
+    The issue must be in one of ``from_statuses`` and never settled (closed,
+    false positive): :class:`IllegalTransitionError` names ``action`` otherwise.
+    """
     fields = {f: _validate(f, v) for f, v in changes.items()}
     issue = get_issue(session=session, code=code, for_update=True)
-    _check_version(session, issue, expected_version)
+    check_version(session, issue, expected_version)
+    check_starts_from(issue, EDITABLE_STATUSES.intersection(from_statuses), action)
     if "subtype" in fields:
         fields["type"] = type_of(fields["subtype"])
     _set(session, issue, fields, actor, note)
@@ -168,14 +200,20 @@ def transition(
     changes: Mapping[str, Any] | None = None,
     note: str | None = None,
     on: dt.date | None = None,
+    from_statuses: Collection[str] | None = None,
+    action: str | None = None,
 ) -> Issue:
     """Move an issue to status ``to`` (a code such as ``assigned``), with optional field edits.
 
-    ``on`` is the closure date when closing (default: today).
+    ``on`` is the closure date when closing (default: today). With
+    ``from_statuses``, the issue must also be in one of them (the starting
+    statuses of the caller's ``action``).
     """
     fields = {f: _validate(f, v) for f, v in (changes or {}).items()}
     issue = get_issue(session=session, code=code, for_update=True)
-    _check_version(session, issue, expected_version)
+    check_version(session, issue, expected_version)
+    if from_statuses is not None:
+        check_starts_from(issue, from_statuses, action or f"moving to {to}")
     check_transition(code, issue.status, to)
     if "subtype" in fields:
         fields["type"] = type_of(fields["subtype"])

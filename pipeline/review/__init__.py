@@ -11,8 +11,11 @@ The pieces, each in its own module:
 - :mod:`.models` and :mod:`.store`: accounts, web sessions, login attempts,
   attachments and per-issue confidence (Alembic revision ``0002``); engines
   for reads and writes;
-- :mod:`.security`, :mod:`.accounts`, :mod:`.sessions`: argon2 hashing, users,
-  rate-limited login, server-side sessions with CSRF tokens;
+- :mod:`.security`, :mod:`.passwords`, :mod:`.accounts`, :mod:`.login`,
+  :mod:`.sessions`: argon2 hashing and tokens, password rules, users, rate-limited
+  login, server-side sessions with CSRF tokens;
+- :mod:`.limits` and :mod:`.inputs`: request bodies counted on the stream (413),
+  ids from outside bounded before any query;
 - :mod:`.queue` and :mod:`.detail`: the paginated, filtered queue; one issue
   with its sightings, history, attachments and map features;
 - :mod:`.actions`: confirm, reject, retype, assign, rectify, close (ledger workflow);

@@ -1,57 +1,26 @@
-"""Accounts and rate-limited login. Repository functions take ``(*, session, …)``.
+"""Accounts. Repository functions take ``(*, session, …)``; logging in is :mod:`.login`.
 
 Every change to an account is written to the ledger's audit log (entity
 ``user``); passwords and hashes never are.
-
-Login is limited per account and per client address: after
-``max_failures`` failed tries inside ``window_s`` seconds further tries are
-refused without checking the password (:class:`LoginThrottledError`, HTTP 429)
-until the oldest failure leaves the window. A successful login starts the
-account's count afresh. Unknown names cost the same argon2 verification as
-known ones, so timing does not tell which names exist.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pipeline.errors import BadInputError, HehuError
+from pipeline.errors import BadInputError
 from pipeline.ledger.audit import record
 from pipeline.ledger.models import utc_now
-from pipeline.review.models import LoginAttempt, User
-from pipeline.review.security import (
-    check_password_strength,
-    check_role,
-    normalise_username,
-    verify_password,
-)
-from pipeline.review.store import Db
-
-_DUMMY_HASH: dict[int, str] = {}
-
-
-class LoginThrottledError(HehuError, PermissionError):
-    """Too many failed logins for this account or address; ``retry_after_s`` says how long."""
-
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
+from pipeline.review.models import User
+from pipeline.review.passwords import check_password_strength
+from pipeline.review.security import check_role, normalise_username
 
 
 class UserExistsError(BadInputError):
     """An account with this name exists already."""
-
-
-@dataclass(frozen=True)
-class LoginLimits:
-    window_s: int = 300
-    max_failures_user: int = 5
-    max_failures_ip: int = 20
 
 
 def create_user(
@@ -66,7 +35,7 @@ def create_user(
 ) -> User:
     name = normalise_username(username)
     check_role(role)
-    check_password_strength(password)
+    check_password_strength(password, username=name)
     if get_user(session=session, username=name) is not None:
         raise UserExistsError(f"an account named {name!r} exists already")
     user = User(
@@ -140,7 +109,7 @@ def set_password(
     from pipeline.review.sessions import revoke_user_sessions
 
     user = _require(session, username)
-    check_password_strength(password)
+    check_password_strength(password, username=user.username)
     user.password_hash = hasher.hash(password)
     user.password_changed_at_utc = utc_now()
     _audit(session, actor, user.username, "password", None, "(changed)")
@@ -158,78 +127,3 @@ def _audit(session: Session, actor: str, username: str, field: str, old: Any, ne
         old=old,
         new=new,
     )
-
-
-def _failures_since(session: Session, column: Any, value: str, since: dt.datetime) -> list[Any]:
-    query = (
-        select(LoginAttempt.at_utc)
-        .where(column == value, LoginAttempt.at_utc >= since, LoginAttempt.success.is_(False))
-        .order_by(LoginAttempt.at_utc)
-    )
-    return list(session.scalars(query))
-
-
-def check_throttle(
-    *, session: Session, username: str, ip: str, limits: LoginLimits, now: dt.datetime
-) -> None:
-    """Raise :class:`LoginThrottledError` when the account or the address is over its limit."""
-    window_start = now - dt.timedelta(seconds=limits.window_s)
-    last_ok = session.scalar(
-        select(func.max(LoginAttempt.at_utc)).where(
-            LoginAttempt.username == username, LoginAttempt.success.is_(True)
-        )
-    )
-    user_since = max(window_start, last_ok) if last_ok else window_start
-    for failures, limit, what in (
-        (_failures_since(session, LoginAttempt.username, username, user_since),
-         limits.max_failures_user, "this account"),
-        (_failures_since(session, LoginAttempt.ip, ip, window_start),
-         limits.max_failures_ip, "this address"),
-    ):  # fmt: skip
-        if len(failures) >= limit:
-            oldest = failures[len(failures) - limit]
-            wait = int((oldest - window_start).total_seconds()) + 1
-            raise LoginThrottledError(
-                f"too many failed logins for {what}: {len(failures)} in the last "
-                f"{limits.window_s // 60} minutes; try again in {wait} s",
-                retry_after_s=max(wait, 1),
-            )
-
-
-def login(
-    *,
-    db: Db,
-    hasher: Any,
-    username: str,
-    password: str,
-    ip: str,
-    limits: LoginLimits,
-) -> int | None:
-    """The id of the active account these credentials open, else ``None``; every try is recorded.
-
-    Raises :class:`LoginThrottledError` before checking anything when over a
-    limit. The password is checked outside any write transaction (argon2 takes
-    ~0.1 s, and SQLite writers queue behind each other).
-    """
-    name = username.strip().lower()[:64]
-    now = utc_now()
-    with db.read() as session:
-        check_throttle(session=session, username=name, ip=ip, limits=limits, now=now)
-        user = get_user(session=session, username=name) if name else None
-        stored = user.password_hash if user is not None and user.active else None
-        user_id = user.id if user is not None else None
-    ok = verify_password(hasher, stored or _dummy_hash(hasher), password) and stored is not None
-    with db.write() as session:
-        session.add(LoginAttempt(at_utc=now, username=name, ip=ip[:64], success=ok))
-        if ok and stored is not None and hasher.check_needs_rehash(stored):
-            found = session.get(User, user_id)
-            if found is not None:
-                found.password_hash = hasher.hash(password)
-    return user_id if ok else None
-
-
-def _dummy_hash(hasher: Any) -> str:
-    key = id(hasher)
-    if key not in _DUMMY_HASH:
-        _DUMMY_HASH[key] = hasher.hash("not-a-password-of-anyone")
-    return _DUMMY_HASH[key]

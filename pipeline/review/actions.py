@@ -3,7 +3,8 @@
 Each action takes the ``version`` the page was rendered with; the ledger
 raises :class:`~pipeline.ledger.errors.ConflictError` when the issue moved on
 since, and nothing is written. :data:`ACTIONS` lists them with the status
-each starts from. Form values arrive as text and are checked here; a bad
+each starts from, which :func:`apply_action` enforces (and the ledger refuses
+edits of settled issues on its own). Form values arrive as text and are checked here; a bad
 value raises :class:`~pipeline.errors.BadInputError` with what was expected.
 
 Closing (销号) needs closure evidence: an uploaded after-photo
@@ -31,8 +32,15 @@ from pipeline.ledger.merge import ABSORBABLE
 from pipeline.ledger.models import Evidence, Flight, Frame, Issue
 from pipeline.ledger.plausible import covering_frames
 from pipeline.ledger.vocab import SEVERITY_LABELS, type_of
-from pipeline.ledger.workflow import get_issue, transition, update_issue
+from pipeline.ledger.workflow import (
+    check_starts_from,
+    check_version,
+    get_issue,
+    transition,
+    update_issue,
+)
 from pipeline.review.i18n import REJECT_REASONS
+from pipeline.review.inputs import parse_row_id
 from pipeline.review.models import Attachment
 from pipeline.review.uploads import StoredFile
 
@@ -243,10 +251,7 @@ def split(session: Session, ctx: ActionContext) -> Issue:
     """Move one sighting (form field ``detection_id``) into a new candidate; returns the new one."""
     from pipeline.ledger.split import split_sighting
 
-    try:
-        detection_id = int(ctx.form.get("detection_id", ""))
-    except ValueError as e:
-        raise BadInputError("a split needs the sighting's detection_id (a number)") from e
+    detection_id = parse_row_id(ctx.form.get("detection_id", ""), "a split's detection_id")
     return split_sighting(session=session, code=ctx.code, detection_id=detection_id,
                           expected_version=ctx.version, actor=ctx.actor,
                           note=_text(ctx.form, "note", 500))  # fmt: skip
@@ -287,10 +292,21 @@ ACTIONS: Mapping[str, tuple[Callable[[Session, ActionContext], Issue], frozenset
 
 
 def apply_action(session: Session, action: str, ctx: ActionContext) -> Issue:
-    """Run ``action``; raises BadInputError for an unknown one, ConflictError on a stale version."""
+    """Run ``action`` on the issue of ``ctx``, which must be in a status the action starts from.
+
+    Raises BadInputError for an unknown action, ConflictError on a stale
+    version (checked first: what changed says more than what is now refused),
+    IllegalTransitionError when the issue's status is not one of the action's
+    (:data:`ACTIONS`). The ledger call re-checks the version under its row
+    lock, so a status that changes in between is a conflict, never a bypass.
+    """
     if action not in ACTIONS:
         raise BadInputError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
-    return ACTIONS[action][0](session, ctx)
+    function, starts = ACTIONS[action]
+    issue = get_issue(session=session, code=ctx.code)
+    check_version(session, issue, ctx.version)
+    check_starts_from(issue, starts, action)
+    return function(session, ctx)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from pipeline.review.config import ReviewConfig
 from pipeline.review.deps import AppState, Subtype, current_principal, get_db
+from pipeline.review.limits import BodyLimit
 from pipeline.review.render import STATIC_DIR, make_templates, page
 from pipeline.review.store import Db
 
@@ -75,7 +76,7 @@ def create_app(
 ) -> FastAPI:
     """The FastAPI app on ``db``. ``hasher`` defaults to argon2id (RFC 9106 low memory)."""
     from pipeline.review.routes import ROUTERS
-    from pipeline.review.security import make_hasher
+    from pipeline.review.security import load_or_make_key, make_hasher
 
     state_dir = config.resolved_state_dir()
     app = FastAPI(title="hehu review", docs_url=None, redoc_url=None, openapi_url=None)
@@ -89,10 +90,14 @@ def create_app(
         start_flight=start_flight,
         cache_dir=state_dir / "cache",
         uploads_dir=state_dir / "uploads",
+        pre_login_key=load_or_make_key(state_dir / "pre-login.key"),
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(
+        BodyLimit, form_max_bytes=config.form_max_bytes, upload_max_bytes=config.upload_max_bytes
+    )
     app.middleware("http")(_security_headers)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -100,10 +105,6 @@ def create_app(
 
 
 async def _security_headers(request: Request, call_next: Any) -> Response:
-    limit = request.app.state.review.config.upload_max_bytes + 1024 * 1024
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit:
-        return JSONResponse({"error": f"request body above {limit} bytes"}, status_code=413)
     response: Response = await call_next(request)
     basemap = request.app.state.review.config.basemap_url
     img = "'self' data: blob:" + (f" {_origin(basemap)}" if basemap else "")
@@ -155,4 +156,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-    return await _http_error(request, HTTPException(status_code=400, detail="; ".join(errors)))
+    # a path that does not parse (an id out of range) names nothing: not found
+    status = 404 if any(e["loc"][:1] == ("path",) for e in exc.errors()) else 400
+    return await _http_error(request, HTTPException(status_code=status, detail="; ".join(errors)))

@@ -8,8 +8,11 @@ everything has a default that works offline on one machine:
   ``basemap_url`` to a tile server you run (``https://tiles.example/{z}/{x}/{y}.png``);
 - cookies without the ``Secure`` flag (plain HTTP on a LAN); set
   ``secure_cookies`` when serving behind HTTPS;
-- login rate limits of 5 failures per account and 20 per address in 5 minutes
-  (an office behind one NAT address shares the per-address budget).
+- no reverse proxy trusted: the address the login limits count is the peer's,
+  whatever ``X-Forwarded-For`` says; name yours in ``trusted_proxies``;
+- login limits: 20 failures per address in 5 minutes (an office behind one NAT
+  address shares that budget); after 5 failures an account's tries are slowed
+  down (1 s apart, doubling up to 30 s), never locked (see :mod:`.login`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline.errors import ConfigError
 
@@ -45,12 +48,39 @@ class ReviewConfig(BaseModel):
     login_window_s: int = Field(default=300, gt=0)
     login_max_failures_user: int = Field(default=5, gt=0)
     login_max_failures_ip: int = Field(default=20, gt=0)
+    login_delay_base_s: float = Field(
+        default=1.0, gt=0, description="first delay between tries on an account over its failures"
+    )
+    login_delay_max_s: float = Field(default=30.0, gt=0, description="longest such delay")
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description="addresses or networks of the reverse proxies whose X-Forwarded-For "
+        "is believed; none by default, so nobody can choose the address the limits count",
+    )
     page_size: int = Field(default=50, gt=0, le=500)
-    upload_max_bytes: int = Field(default=30 * 1024 * 1024, gt=0)
+    upload_max_bytes: int = Field(default=30 * 1024 * 1024, gt=0, description="after-photo")
+    form_max_bytes: int = Field(
+        default=128 * 1024, gt=0, description="request body of any route that takes no upload"
+    )
     crop_context: float = Field(
         default=1.0, ge=0, description="context around a box, as a fraction of its size"
     )
     crop_min_px: int = Field(default=320, gt=0, description="smallest crop side in pixels")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as e:
+                raise ValueError(
+                    f"trusted_proxies: {item!r} is not an IP address or network (e.g. 10.0.0.5 "
+                    "or 10.0.0.0/24)"
+                ) from e
+        return value
 
     def resolved_state_dir(self) -> Path:
         if self.state_dir is not None:

@@ -10,8 +10,9 @@
 3. the account's role must have the permission → else 403.
 
 So no state-changing route can forget CSRF: it comes with the permission.
-Forms shown before login (log in, language) use a double-submit token:
-the ``hehu_pre`` cookie must equal the form field.
+Forms shown before login (log in, language) carry the server's HMAC of the
+random ``hehu_pre`` cookie (:func:`pipeline.review.security.pre_login_token`):
+a cookie someone else planted has no valid token unless this server made it.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
+from fastapi import Path as PathParam
 
 from pipeline.review.config import ReviewConfig
 from pipeline.review.i18n import LANG_COOKIE, pick_lang
-from pipeline.review.security import role_allows, same_token
+from pipeline.review.inputs import MAX_ROW_ID
+from pipeline.review.security import pre_login_token, role_allows, same_token
 from pipeline.review.sessions import Principal, lookup, needs_touch, touch
 from pipeline.review.store import Db
 
@@ -56,6 +59,7 @@ class AppState:
     start_flight: Callable[[Path], Any] | None
     cache_dir: Path
     uploads_dir: Path
+    pre_login_key: bytes  # see pipeline.review.security.pre_login_token
 
 
 class CsrfError(HTTPException):
@@ -139,9 +143,13 @@ def require(permission: str) -> Callable[..., Awaitable[Principal]]:
 async def anonymous_csrf(
     request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
 ) -> None:
-    """Double-submit check for forms posted before login (login, language)."""
+    """CSRF check of forms posted before login (login, language): the server's pre-login token."""
     check_origin(request)
-    expected = principal.csrf_token if principal else request.cookies.get(PRE_COOKIE)
+    if principal is not None:
+        expected = principal.csrf_token
+    else:
+        state = get_state(request)
+        expected = pre_login_token(state.pre_login_key, request.cookies.get(PRE_COOKIE))
     if not same_token(await submitted_csrf(request), expected):
         raise CsrfError()
 
@@ -153,3 +161,5 @@ CanRead = Annotated[Principal, Depends(require("read"))]
 CanReview = Annotated[Principal, Depends(require("review"))]
 CanProcess = Annotated[Principal, Depends(require("process"))]
 CanAdmin = Annotated[Principal, Depends(require("admin"))]
+#: A row id in a path: out of 1 … MAX_ROW_ID it names nothing (404, see app._validation_error).
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from pipeline.review import i18n
 from pipeline.review.deps import PRE_COOKIE, AppState
-from pipeline.review.security import new_token, role_allows
+from pipeline.review.security import new_token, pre_login_token, role_allows
 from pipeline.review.sessions import Principal
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -72,7 +72,7 @@ def page(
         "t": i18n.translator(lang),
         "lang": lang,
         "me": me,
-        "csrf": me.csrf_token if me else pre,
+        "csrf": me.csrf_token if me else pre_login_token(state.pre_login_key, pre),
         "can": (lambda perm: me is not None and role_allows(me.role, perm)),
         "type_label": lambda code: i18n.type_label(code, lang),
         "status_label": lambda code: i18n.status_label(code, lang),

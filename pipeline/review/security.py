@@ -5,14 +5,21 @@
   is replaced at the next successful login.
 - Session and CSRF tokens are 32 random bytes (``secrets``); the database keeps
   the sha256 of a session token, never the token.
+- Before login there is no session: the form token is the server's HMAC of a
+  random cookie (:func:`pre_login_token`) under a key kept in the state folder
+  (:func:`load_or_make_key`), so a cookie an attacker plants has no token to go
+  with it unless the server made one.
 - Roles are ordered: each has every permission of the roles before it.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import os
 import secrets
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -28,7 +35,6 @@ PERMISSIONS = MappingProxyType(
         "admin": "admin",
     }
 )
-MIN_PASSWORD_LENGTH = 8
 USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
@@ -54,11 +60,6 @@ def normalise_username(name: str) -> str:
             f"user name {name!r} must be 1-64 characters of a-z, 0-9, '.', '_' or '-'"
         )
     return clean
-
-
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadInputError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
 
 
 def make_hasher(profile: str = "default") -> Any:
@@ -98,3 +99,33 @@ def same_token(a: str | None, b: str | None) -> bool:
     if not a or not b:
         return False
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
+def load_or_make_key(path: Path) -> bytes:
+    """The 32-byte key at ``path``, made (mode 0600) when missing; workers share one file."""
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(secrets.token_bytes(32))
+        try:
+            os.link(tmp, path)  # atomic: the first worker's key wins, complete
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+        key = path.read_bytes()
+    if len(key) < 32:
+        raise BadInputError(f"{path}: the key is {len(key)} bytes, expected 32; delete it")
+    return key
+
+
+def pre_login_token(key: bytes, cookie: str | None) -> str | None:
+    """The form token that goes with a pre-login cookie: HMAC-SHA256 under the server's key."""
+    if not cookie or len(cookie) > 128:
+        return None
+    mac = hmac.new(key, b"hehu-pre-login:" + cookie.encode("utf-8"), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode("ascii").rstrip("=")

@@ -16,6 +16,18 @@ from typing import Any
 ENV = "HEHU_REVIEW_SETTINGS"
 
 
+def uvicorn_options(config: Any) -> dict[str, Any]:
+    """How uvicorn must run the app: forwarding headers believed only from ``trusted_proxies``.
+
+    uvicorn believes ``X-Forwarded-For`` from 127.0.0.1 unless told otherwise,
+    which lets anyone on the machine pick the address the login limits count.
+    """
+    trusted = list(config.trusted_proxies)
+    if not trusted:
+        return {"proxy_headers": False, "access_log": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted, "access_log": False}
+
+
 def app_from_env() -> Any:
     """uvicorn factory for worker processes: the app from ``$HEHU_REVIEW_SETTINGS``."""
     from pipeline.review.app import create_app, resolve_start_flight
@@ -46,7 +58,7 @@ def serve(
             from pipeline.review.store import open_db
 
             app = create_app(config, open_db(db_url), start_flight=resolve_start_flight())
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, **uvicorn_options(config))
         return
     os.environ[ENV] = json.dumps({"config": config.model_dump(mode="json"), "db_url": db_url})
     uvicorn.run(
@@ -56,5 +68,5 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
-        access_log=False,
+        **uvicorn_options(config),
     )

@@ -109,6 +109,17 @@ def revoke(*, session: Session, session_id: int) -> None:
     )
 
 
+def revoke_token(*, session: Session, token: str) -> None:
+    """End the session a cookie token names, if any (logging in again rotates the session)."""
+    if token and len(token) <= 128:
+        session.execute(
+            update(WebSession)
+            .where(WebSession.token_sha256 == token_digest(token))
+            .where(WebSession.revoked_at_utc.is_(None))
+            .values(revoked_at_utc=utc_now())
+        )
+
+
 def revoke_user_sessions(*, session: Session, user_id: int) -> int:
     """End every open session of an account; returns how many."""
     result = session.execute(

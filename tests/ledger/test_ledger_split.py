@@ -6,7 +6,7 @@ import math
 
 import pytest
 from ledger_helpers import flight_inputs
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import pipeline.cli
 from pipeline.errors import BadInputError
@@ -97,3 +97,16 @@ def test_cli_show_and_split(db_url: str, session_factory, pile: str, capsys, mon
     assert f"detection {det} split off {pile}" in capsys.readouterr().out
     assert pipeline.cli.main(argv) == 1  # the version moved on
     assert "now at version 2" in capsys.readouterr().err
+
+
+def test_a_closed_issue_keeps_its_sightings(session_factory, pile: str) -> None:
+    from pipeline.ledger.errors import IllegalTransitionError
+
+    with session_factory() as session:
+        ids = [e.detection_id for e in issue_detail(session=session, code=pile).evidence]
+        session.execute(update(Issue).where(Issue.code == pile).values(status="closed"))
+        session.commit()
+    with pytest.raises(IllegalTransitionError, match="is closed"), session_factory.begin() as s:
+        split_sighting(session=s, code=pile, detection_id=ids[0], expected_version=1, actor="x")
+    with session_factory() as session:
+        assert len(issue_detail(session=session, code=pile).evidence) == 3

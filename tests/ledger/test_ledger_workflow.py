@@ -227,3 +227,41 @@ def test_unknown_code(session_factory) -> None:
         session_factory.begin() as session,
     ):
         transition(session=session, code="nope", to="confirmed", expected_version=1, actor="x")
+
+
+@pytest.mark.parametrize("status", list(STATUS_LABELS))
+def test_settled_issues_cannot_be_edited(session_factory, code: str, status: str) -> None:
+    """已销号 and 误报 are settled: their fields stay as they were decided (the CLI's way too)."""
+    version = reach(session_factory, code, status)
+    edit = {"progress": "改一改", "severity": "major"}
+    if status in ("closed", "false_positive"):
+        with (
+            pytest.raises(IllegalTransitionError, match=f"is {status} .*: editing is allowed"),
+            session_factory.begin() as session,
+        ):
+            update_issue(session=session, code=code, expected_version=version, actor="x",
+                         changes=edit)  # fmt: skip
+        with session_factory() as session:
+            issue = session.scalars(select(Issue)).one()
+            assert (issue.version, issue.progress) == (version, None)
+        return
+    with session_factory.begin() as session:
+        issue = update_issue(session=session, code=code, expected_version=version, actor="x",
+                             changes=edit)  # fmt: skip
+        assert (issue.version, issue.progress) == (version + 1, "改一改")
+
+
+def test_a_stale_edit_of_a_settled_issue_is_still_a_conflict(session_factory, code: str) -> None:
+    """Who changed it since matters more than that it is now settled."""
+    move(session_factory, code, "false_positive", 1)
+    with pytest.raises(ConflictError), session_factory.begin() as session:
+        update_issue(session=session, code=code, expected_version=1, actor="x",
+                     changes={"progress": "x"})  # fmt: skip
+
+
+def test_a_transition_may_name_the_statuses_it_starts_from(session_factory, code: str) -> None:
+    version = reach(session_factory, code, "rectified")
+    with pytest.raises(IllegalTransitionError, match="start is allowed only from assigned"):
+        move(session_factory, code, "rectifying", version, from_statuses={"assigned"},
+             action="start")  # fmt: skip
+    assert move(session_factory, code, "rectifying", version).status == "rectifying"

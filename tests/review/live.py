@@ -32,12 +32,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run ``app`` under uvicorn on 127.0.0.1 and a free port; yields the base URL."""
+def serve(app: Any, **options: Any) -> Iterator[str]:
+    """Run ``app`` under uvicorn on 127.0.0.1 and a free port; yields the base URL.
+
+    ``options`` go to ``uvicorn.Config`` (``hehu review`` passes
+    :func:`pipeline.review.server.uvicorn_options`).
+    """
     import uvicorn
 
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    options = {"log_level": "warning", "access_log": False, **options}
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="review-uvicorn", daemon=True)
     thread.start()

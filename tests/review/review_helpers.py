@@ -42,7 +42,7 @@ USERS = {
 
 
 def password_of(username: str) -> str:
-    return f"pw-{username}-12345"
+    return f"pw-{username}-123456"
 
 
 def _ground(georef: Any, box: tuple[float, float, float, float]) -> tuple[Any, ...]:

@@ -148,7 +148,7 @@ def test_illegal_transition_is_explained(client_for, db_url) -> None:
     code = candidate_codes(db_url)[0]
     act(rev, db_url, code, "confirm")
     response = act(rev, db_url, code, "confirm")
-    assert response.status_code == 400 and "cannot move" in response.text
+    assert response.status_code == 400 and "confirm is allowed only from candidate" in response.text
     assert act(rev, db_url, code, "frobnicate").status_code == 404
 
 
@@ -284,3 +284,71 @@ def test_edit_details_without_a_status_change(client_for, db_url) -> None:
     assert response.status_code == 303
     row = issue(db_url, code)
     assert (row.status, row.type, row.description) == ("candidate", "luanzhan", "围网")
+
+
+def _force_status(db_url, code, status):
+    """Put an issue straight into ``status`` (the way there is tested elsewhere)."""
+    from sqlalchemy import update
+
+    from pipeline.ledger.models import Issue
+    from pipeline.review.store import open_db
+
+    db = open_db(db_url)
+    try:
+        with db.write() as session:
+            session.execute(update(Issue).where(Issue.code == code).values(status=status))
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("status", ["closed", "false_positive"])
+@pytest.mark.parametrize("action", ["edit", "progress"])
+def test_settled_issues_refuse_edits_over_http(client_for, db_url, status, action) -> None:
+    rev = client_for("rev")
+    code = candidate_codes(db_url)[0]
+    _force_status(db_url, code, status)
+    version = issue_version(db_url, code)
+    fields = {"severity": "major", "description": "改", "progress": "改"}
+    api = rev.post(f"/api/issues/{code}/{action}", json={"version": version, **fields},
+                   headers={"x-csrf-token": rev.csrf})  # fmt: skip
+    assert api.status_code == 400, api.text
+    assert f"is {status}" in api.json()["message"] and action in api.json()["message"]
+    form = act(rev, db_url, code, action, **fields)
+    assert form.status_code == 400 and f"is {status}" in form.text
+    row = issue(db_url, code)
+    assert (row.version, row.severity, row.progress) == (version, "general", None)
+
+
+def _all_action_fields(detection_id: int) -> dict[str, str]:
+    """Form fields that satisfy every action, so only the starting status can refuse one."""
+    return {
+        "severity": "serious", "description": "d", "note": "n", "reason": "duplicate",
+        "responsible_unit": "u", "deadline": "2030-01-01", "progress": "p",
+        "later_frame": "1", "detection_id": str(detection_id),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("status", ["candidate", "confirmed", "false_positive", "assigned",
+                                    "rectifying", "rectified", "closed"])  # fmt: skip
+def test_every_action_starts_only_from_its_declared_statuses(db_url, status) -> None:
+    from test_review_split import merged_issue
+
+    from pipeline.ledger.errors import IllegalTransitionError
+    from pipeline.review.actions import ACTIONS, ActionContext, apply_action
+    from pipeline.review.store import open_db
+
+    code, detections = merged_issue(db_url)
+    _force_status(db_url, code, status)
+    form = _all_action_fields(detections[0])
+    db = open_db(db_url)
+    try:
+        for action, (_, starts) in ACTIONS.items():
+            if status in starts:
+                continue
+            ctx = ActionContext(code, 1, "rev", form)
+            refused = pytest.raises(IllegalTransitionError, match=f"{action} is allowed only from")
+            with refused, db.write() as session:
+                apply_action(session, action, ctx)
+    finally:
+        db.dispose()
+    assert issue(db_url, code).version == 1

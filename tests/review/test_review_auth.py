@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
-from conftest import csrf_of, log_in
+from conftest import CSRF, csrf_of, log_in
 from review_helpers import password_of
 from sqlalchemy import select
 
@@ -176,15 +177,83 @@ def test_login_form_has_its_own_csrf_check(client_for) -> None:
     assert "hehu_session" not in client.cookies
 
 
-def test_login_is_rate_limited_per_account(client_for, db_url) -> None:
-    client = client_for(None)
-    for _ in range(5):
-        assert log_in(client, "rev", "wrong-password").status_code == 401
-    blocked = log_in(client, "rev")  # even the right password is refused now
-    assert blocked.status_code == 429
-    assert int(blocked.headers["retry-after"]) > 0
-    assert "登录失败次数过多" in blocked.text
-    assert log_in(client_for(None), "rev2").status_code == 303  # other accounts unaffected
+def _timed_log_in(client, username, password=None) -> tuple[int, float, float]:
+    """``(status, seconds it took, when it started)``."""
+    token = CSRF.search(client.get("/login").text).group(1)
+    started = time.monotonic()
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password or password_of(username),
+              "csrf_token": token},
+        follow_redirects=False,
+    )  # fmt: skip
+    return response.status_code, time.monotonic() - started, started
+
+
+def test_wrong_passwords_slow_an_account_down_but_never_lock_its_owner_out(make_app) -> None:
+    from fastapi.testclient import TestClient
+
+    app = make_app(login_delay_base_s=0.3, login_delay_max_s=5)
+    client = TestClient(app)
+    for _ in range(5):  # free tries: answered at once
+        status, took, fifth = _timed_log_in(client, "rev", "wrong-password")
+        assert status == 401 and took < 0.3
+    status, took, sixth = _timed_log_in(client, "rev", "wrong-password")
+    assert status == 401 and sixth + took - fifth >= 0.3  # checked 0.3 s after the 5th
+    status, took, owner = _timed_log_in(client, "rev")  # the owner, after the attacker's six
+    assert status == 303 and owner + took - sixth >= 0.6  # the delay doubled; the owner is in
+    other, took, _ = _timed_log_in(TestClient(app), "rev2")
+    assert other == 303 and took < 0.3  # other accounts unaffected
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_flood_on_one_account_is_checked_at_its_pace(request, backend, tmp_path) -> None:
+    """30 concurrent wrong passwords: 5 checked at once, then one a second; the rest refused."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from pipeline.review.app import create_app
+    from pipeline.review.config import ReviewConfig
+    from pipeline.review.security import make_hasher
+    from pipeline.review.store import open_db
+
+    checks: list[float] = []
+
+    class Recording:
+        inner = make_hasher("test")
+
+        def hash(self, password):
+            return self.inner.hash(password)
+
+        def verify(self, stored, password):
+            checks.append(time.monotonic())
+            return self.inner.verify(stored, password)
+
+        def check_needs_rehash(self, stored):
+            return self.inner.check_needs_rehash(stored)
+
+    db = open_db(request.getfixturevalue("pg_url" if backend == "postgresql" else "db_url"))
+    config = ReviewConfig(state_dir=tmp_path / "s", login_delay_base_s=1.0, login_delay_max_s=1.0,
+                          login_max_failures_ip=1000)  # fmt: skip
+    app = create_app(config, db, hasher=Recording())
+    clients = [TestClient(app) for _ in range(30)]
+    tokens = [CSRF.search(c.get("/login").text).group(1) for c in clients]
+    started = time.monotonic()
+
+    def attempt(i: int) -> int:
+        data = {"username": "rev", "password": "wrong-password", "csrf_token": tokens[i]}
+        return clients[i].post("/login", data=data).status_code
+
+    try:
+        with ThreadPoolExecutor(30) as pool:
+            statuses = list(pool.map(attempt, range(30)))
+    finally:
+        db.dispose()
+    assert set(statuses) <= {401, 429}
+    early = [t for t in checks if t - started < 0.9]
+    assert len(early) <= 5, f"{len(early)} passwords checked in the first 0.9 s"
+    assert statuses.count(401) == len(checks) <= 5 + 2  # at most one queued a second after
 
 
 def test_login_is_rate_limited_per_address(make_app) -> None:
@@ -197,16 +266,19 @@ def test_login_is_rate_limited_per_address(make_app) -> None:
     assert log_in(client, "rev").status_code == 429
 
 
-def test_throttle_window_ends(client_for, db_url) -> None:
+def test_throttle_window_ends(make_app, db_url) -> None:
+    from fastapi.testclient import TestClient
     from sqlalchemy import update
 
     from pipeline.review.models import LoginAttempt
     from pipeline.review.store import open_db
 
-    client = client_for(None)
-    for _ in range(5):
+    client = TestClient(make_app(login_max_failures_ip=3))
+    for _ in range(3):
         log_in(client, "rev", "wrong-password")
-    assert log_in(client, "rev").status_code == 429
+    blocked = log_in(client, "rev")
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+    assert "登录失败次数过多" in blocked.text
     db = open_db(db_url)
     with db.write() as session:  # the failures age out of the 5-minute window
         old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=6)
@@ -268,3 +340,106 @@ def test_redirect_after_login_stays_on_this_site(client_for) -> None:
         follow_redirects=False,
     )  # fmt: skip
     assert response.headers["location"] == "/queue"
+
+
+def _serve_options(monkeypatch, config) -> dict:
+    """The uvicorn options ``hehu review`` (``server.serve``) runs the app with."""
+    import uvicorn
+
+    from pipeline.review import server
+
+    seen: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
+    server.serve(config, "sqlite://", host="127.0.0.1", port=1, app=object())
+    return {k: v for k, v in seen.items() if k not in ("host", "port", "log_level")}
+
+
+def _login_from(base: str, forwarded_for: str) -> int:
+    import httpx
+
+    with httpx.Client(base_url=base) as client:
+        token = CSRF.search(client.get("/login").text).group(1)
+        response = client.post(
+            "/login",
+            data={"username": "rev", "password": "wrong-password", "csrf_token": token},
+            headers={"x-forwarded-for": forwarded_for},
+        )
+        return response.status_code
+
+
+@pytest.mark.parametrize(("trusted", "expected"), [((), 429), (("127.0.0.1",), 401)])
+def test_forwarded_for_counts_only_from_named_proxies(
+    make_app, monkeypatch, trusted, expected
+) -> None:
+    """From loopback, a rotated X-Forwarded-For is ignored unless loopback is a named proxy."""
+    from live import serve
+
+    app = make_app(login_max_failures_ip=2, trusted_proxies=trusted)
+    options = _serve_options(monkeypatch, app.state.review.config)
+    with serve(app, **options) as base:
+        statuses = [_login_from(base, f"203.0.113.{i}") for i in range(1, 4)]
+    assert statuses[:2] == [401, 401] and statuses[2] == expected
+
+
+@pytest.mark.parametrize("bad", ["localhost", "10.0.0.0/33", "*"])
+def test_trusted_proxies_must_be_addresses(bad) -> None:
+    from pipeline.errors import ConfigError
+    from pipeline.review.config import load_review_config
+
+    with pytest.raises(ConfigError, match="trusted_proxies"):
+        load_review_config(None, trusted_proxies=[bad])
+
+
+@pytest.mark.parametrize("again_as", ["rev", "rev2"])
+def test_logging_in_from_a_live_session_ends_it(client_for, again_as) -> None:
+    client = client_for("rev")
+    old = client.cookies["hehu_session"]
+    assert log_in(client, again_as).status_code == 303
+    assert client.cookies["hehu_session"] != old  # a new session, a new token
+    replay = client_for(None)
+    replay.cookies.set("hehu_session", old)  # whoever held the old cookie is out
+    assert replay.get("/queue", follow_redirects=False).status_code == 303
+    assert client.get("/queue", follow_redirects=False).status_code == 200
+
+
+def test_a_planted_pre_login_cookie_and_token_are_refused(client_for) -> None:
+    """Login CSRF: a cookie an attacker sets, and a form token equal to it, log nobody in."""
+    client = client_for(None)
+    client.cookies.set("hehu_pre", "attacker-chosen-value")
+    response = client.post(
+        "/login",
+        data={"username": "rev", "password": password_of("rev"),
+              "csrf_token": "attacker-chosen-value"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 403
+    assert "hehu_session" not in client.cookies
+
+
+def test_the_login_token_is_the_servers_answer_to_the_cookie(client_for) -> None:
+    client = client_for(None)
+    token = CSRF.search(client.get("/login").text).group(1)
+    assert token != client.cookies["hehu_pre"]  # not a copy of the cookie
+    other = client_for(None)
+    other.get("/login")
+    response = other.post(  # another browser's token does not fit this browser's cookie
+        "/login",
+        data={"username": "rev", "password": password_of("rev"), "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert log_in(client, "rev").status_code == 303
+
+
+def test_login_tokens_hold_across_workers_sharing_a_state_folder(make_app) -> None:
+    from fastapi.testclient import TestClient
+
+    first, second = TestClient(make_app()), TestClient(make_app())  # same state_dir
+    token = CSRF.search(first.get("/login").text).group(1)
+    second.cookies.set("hehu_pre", first.cookies["hehu_pre"])
+    response = second.post(
+        "/login",
+        data={"username": "rev", "password": password_of("rev"), "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303

@@ -136,3 +136,73 @@ def test_language_switch(page_for, base) -> None:
     page.wait_for_load_state("networkidle")
     assert page.inner_text("header nav a.on") == "Queue"
     assert page.evaluate("document.documentElement.lang") == "en"
+
+
+#: Before any page script: keep every Leaflet map the page makes, to open its tooltips and popups.
+KEEP_MAPS = """
+window.__maps = [];
+Object.defineProperty(window, "L", {
+  configurable: true,
+  get() { return window.__leaflet; },
+  set(v) {
+    window.__leaflet = v;
+    v.Map.addInitHook(function () { window.__maps.push(this); });
+  },
+});
+"""
+OPEN_ALL = """() => {
+  let opened = 0;
+  for (const map of window.__maps) {
+    map.eachLayer((l) => {
+      if (l.getTooltip && l.getTooltip()) { l.openTooltip(); opened++; }
+      if (l.getPopup && l.getPopup()) { l.openPopup(); opened++; }
+    });
+  }
+  return opened;
+}"""
+#: Legal in a file name (no "/"); before the fix, the refresh navigated the reviewer away.
+HOSTILE = '<b id="injected">x<meta http-equiv="refresh" content="0;url=about:blank">'
+
+
+@pytest.fixture
+def hostile_base(make_app, db_url):
+    """A live app whose frame file names, river names and basemap attribution hold markup."""
+    from sqlalchemy import literal, update
+
+    from pipeline.ledger.models import Frame, Issue
+    from pipeline.review.store import open_db
+
+    db = open_db(db_url)
+    with db.write() as session:
+        session.execute(update(Frame).values(path=Frame.path + literal(HOSTILE)))
+        session.execute(update(Issue).values(river_name=HOSTILE))
+    db.dispose()
+    app = make_app(basemap_url="http://127.0.0.1:9/{z}/{x}/{y}.png", basemap_attribution=HOSTILE)
+    with serve(app) as url:
+        yield url
+
+
+def test_names_from_files_reach_maps_as_text(browser, hostile_base, db_url) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.add_init_script(KEEP_MAPS)
+        log_in(page, hostile_base, "rev", password_of("rev"))
+        code = candidate_codes(db_url)[0]
+        pages = {
+            f"{hostile_base}/issues/{code}": ".leaflet-tooltip-pane",  # frame names
+            f"{hostile_base}/map": ".leaflet-popup-pane",  # river names
+        }
+        for url, pane in pages.items():
+            page.goto(url)
+            page.wait_for_load_state("networkidle")  # the map page fetches its issues
+            assert page.evaluate(OPEN_ALL) > 0  # (evaluate: the page's CSP forbids eval)
+            assert page.locator("#injected").count() == 0, url
+            assert page.locator(".leaflet-container meta").count() == 0, url
+            # the markup is shown as the text it is, in the data and in the attribution
+            assert '<b id="injected">' in page.inner_text(pane), url
+            assert '<b id="injected">' in page.inner_text(".leaflet-control-attribution"), url
+            assert page.url == url  # no refresh navigated away
+    finally:
+        context.close()

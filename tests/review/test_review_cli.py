@@ -54,10 +54,10 @@ def test_users_add_list_role_disable(db_url, monkeypatch, capsys) -> None:
 @pytest.mark.parametrize(
     ("argv", "stdin", "message"),
     [
-        (["users", "add", "x", "--role", "viewer", "--password-stdin"], "short\n", "at least 8"),
-        (["users", "add", "bad name", "--role", "viewer", "--password-stdin"], "long-enough\n",
+        (["users", "add", "x", "--role", "viewer", "--password-stdin"], "short\n", "at least 12"),
+        (["users", "add", "bad name", "--role", "viewer", "--password-stdin"], "long-enough-pw\n",
          "must be 1-64"),
-        (["users", "add", "rev", "--role", "viewer", "--password-stdin"], "long-enough\n",
+        (["users", "add", "rev", "--role", "viewer", "--password-stdin"], "long-enough-pw\n",
          "exists already"),
         (["users", "add", "x", "--role", "viewer", "--password-stdin"], "", "no password"),
         (["users", "role", "nobody", "admin"], "", "no account named"),

@@ -5,21 +5,23 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from pipeline.review.accounts import LoginLimits, LoginThrottledError, login
 from pipeline.review.deps import (
     PRE_COOKIE,
     SESSION_COOKIE,
+    AppState,
     CanRead,
     MaybeUser,
     StateDep,
     anonymous_csrf,
 )
 from pipeline.review.i18n import LANG_COOKIE, LANGS
+from pipeline.review.login import LoginLimits, LoginThrottledError, login
 from pipeline.review.models import User
 from pipeline.review.render import page, safe_next
-from pipeline.review.sessions import open_session, revoke
+from pipeline.review.sessions import open_session, revoke, revoke_token
 
 router = APIRouter()
 
@@ -41,7 +43,7 @@ def login_page(
 
 
 @router.post("/login", dependencies=[Depends(anonymous_csrf)])
-def login_submit(
+async def login_submit(
     request: Request,
     state: StateDep,
     username: Annotated[str, Form()] = "",
@@ -49,10 +51,13 @@ def login_submit(
     next: Annotated[str, Form()] = "/queue",
 ) -> Response:
     cfg = state.config
-    limits = LoginLimits(cfg.login_window_s, cfg.login_max_failures_user, cfg.login_max_failures_ip)
+    limits = LoginLimits(
+        cfg.login_window_s, cfg.login_max_failures_user, cfg.login_max_failures_ip,
+        cfg.login_delay_base_s, cfg.login_delay_max_s,
+    )  # fmt: skip
     context = {"next": safe_next(next), "username": username[:64]}
     try:
-        user_id = login(
+        user_id = await login(
             db=state.db, hasher=state.hasher, username=username, password=password,
             ip=client_ip(request), limits=limits,
         )  # fmt: skip
@@ -65,13 +70,7 @@ def login_submit(
         return page(
             request, state, "login.html", {**context, "error": "login.failed"}, status_code=401
         )
-    with state.db.write() as session:
-        user = session.get(User, user_id)
-        assert user is not None
-        token, _ = open_session(
-            session=session, user=user, hours=cfg.session_hours, ip=client_ip(request),
-            user_agent=request.headers.get("user-agent"),
-        )  # fmt: skip
+    token = await run_in_threadpool(_open_session, request, state, user_id)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, token, max_age=int(cfg.session_hours * 3600), httponly=True,
@@ -79,6 +78,19 @@ def login_submit(
     )  # fmt: skip
     response.delete_cookie(PRE_COOKIE, path="/")
     return response
+
+
+def _open_session(request: Request, state: AppState, user_id: int) -> str:
+    """A new session for ``user_id``; the one the request came with, if any, ends (rotation)."""
+    with state.db.write() as session:
+        revoke_token(session=session, token=request.cookies.get(SESSION_COOKIE, ""))
+        user = session.get(User, user_id)
+        assert user is not None
+        token, _ = open_session(
+            session=session, user=user, hours=state.config.session_hours,
+            ip=client_ip(request), user_agent=request.headers.get("user-agent"),
+        )  # fmt: skip
+    return token
 
 
 @router.post("/logout")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from pipeline.ledger.models import Detection, Evidence, EvidenceFile, Frame, Issue
 from pipeline.review.crops import Box, FrameUnavailableError, crop_jpeg, frame_jpeg, placeholder_svg
-from pipeline.review.deps import CanRead, StateDep
+from pipeline.review.deps import CanRead, RowId, StateDep
 from pipeline.review.models import Attachment
 from pipeline.review.uploads import stored_path
 
@@ -39,7 +39,7 @@ def _placeholder(reason: str, text: str) -> Response:
 
 @router.get("/crop/{detection_id}.jpg")
 def crop(
-    detection_id: int,
+    detection_id: RowId,
     state: StateDep,
     me: CanRead,
 ) -> Response:
@@ -77,7 +77,7 @@ def _short(error: Exception) -> str:
 
 @router.get("/frame/{frame_id}.jpg")
 def frame_view(
-    frame_id: int,
+    frame_id: RowId,
     state: StateDep,
     me: CanRead,
     issue: str | None = None,
@@ -112,7 +112,7 @@ def frame_view(
 
 @router.get("/attachment/{attachment_id}")
 def attachment(
-    attachment_id: int,
+    attachment_id: RowId,
     state: StateDep,
     me: CanRead,
 ) -> Response:

@@ -6,10 +6,12 @@ from dataclasses import replace
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from pipeline.errors import BadInputError
 from pipeline.review.deps import CanRead, StateDep
+from pipeline.review.inputs import parse_row_id
 from pipeline.review.queue import QueueFilter, count_by_status, filter_options, queue_page
 from pipeline.review.render import page
 
@@ -23,11 +25,13 @@ def _float(text: str | None) -> float | None:
         return None
 
 
-def _int(text: str | None) -> int | None:
-    try:
-        return int(text) if text not in (None, "") else None
-    except ValueError:
+def _flight(text: str | None) -> int | None:
+    if text in (None, ""):
         return None
+    try:
+        return parse_row_id(text, "flight")
+    except BadInputError as e:
+        raise HTTPException(status_code=422, detail=str(e)) from e
 
 
 def queue_filter(
@@ -50,7 +54,7 @@ def queue_filter(
         type=type or None,
         river=river or None,
         zone=zone or None,
-        flight=_int(flight),
+        flight=_flight(flight),
         min_conf=_float(min_conf),
         sort=sort,
     ).normalised()

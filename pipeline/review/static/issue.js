@@ -17,7 +17,7 @@
         ? L.circleMarker(latlng, { radius: 8, weight: 3, color: "#fff",
             fillColor: M.TYPE_COLOURS[f.properties.type] || "#1d4ed8", fillOpacity: 1 })
         : L.circleMarker(latlng, { radius: 3, weight: 1, color: colour, fillOpacity: 0.6 }),
-      onEachFeature: (f, l) => { if (f.properties.name) l.bindTooltip(f.properties.name); },
+      onEachFeature: (f, l) => { if (f.properties.name) l.bindTooltip(M.text(f.properties.name)); },
     }).addTo(map);
     M.fit(map, layer, issue ? [issue.geometry.coordinates[1], issue.geometry.coordinates[0]] : null);
   }
