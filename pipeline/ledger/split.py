@@ -28,7 +28,7 @@ from pipeline.ledger.workflow import check_starts_from, check_version, get_issue
 COPIED = ("river_name", "river_code", "reach", "river_chief", "responsible_unit", "division_code",
           "zone_id", "in_zone", "discovery_method")  # fmt: skip
 #: Issues a sighting may be split off: all but closed ones (已销号 is the final record).
-SPLITTABLE = frozenset(STATUS_LABELS) - {"closed"}
+SPLITTABLE = frozenset(STATUS_LABELS) - {"closed", "merged"}  # a merged one holds no sighting
 
 
 def split_sighting(
