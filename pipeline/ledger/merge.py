@@ -35,7 +35,7 @@ from pipeline.ledger.errors import IllegalTransitionError
 from pipeline.ledger.models import Detection, Evidence, Frame, Issue, utc_now
 from pipeline.ledger.position import refine_issue
 from pipeline.ledger.vocab import OPEN_STATUSES, STATUS_LABELS, TYPE_LABELS
-from pipeline.ledger.workflow import _check_version, get_issue
+from pipeline.ledger.workflow import check_version, get_issue
 
 #: Statuses an issue may be merged away from: nobody has been handed it yet.
 ABSORBABLE = frozenset({"candidate", "confirmed"})
@@ -127,9 +127,9 @@ def merge_issues(
     take_assignment_lock(session)
     issue = get_issue(session=session, code=code, for_update=True)
     kept = get_issue(session=session, code=into, for_update=True)
-    _check_version(session, issue, expected_version)
+    check_version(session, issue, expected_version)
     if into_version is not None:
-        _check_version(session, kept, into_version)
+        check_version(session, kept, into_version)
     _check_pair(session, issue, kept)
     apart = distance_m(issue.lat_deg, issue.lon_deg, kept.lat_deg, kept.lon_deg)
     moving = _sightings(session, issue)

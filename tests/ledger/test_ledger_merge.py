@@ -17,7 +17,7 @@ from pipeline.ledger.models import Issue
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.queries import issue_detail, list_issues
 from pipeline.ledger.store import FlightRef
-from pipeline.ledger.workflow import transition
+from pipeline.ledger.workflow import transition, update_issue
 
 
 def _push(session_factory, zones, name: str, day: int, east: float, *, frames: int = 2) -> None:
@@ -72,6 +72,8 @@ def test_merge_moves_the_sightings_and_keeps_the_code(session_factory, zones, tw
                    for h in kept_log)  # fmt: skip
         statuses = {v.code: v.status for v in list_issues(session=session)}
         assert statuses == {kept: "candidate", dup: "merged"}
+    with pytest.raises(IllegalTransitionError, match="is merged"), session_factory.begin() as s:
+        update_issue(session=s, code=dup, expected_version=2, actor="x", changes={"progress": "x"})
     # A later flight sees the pile where the duplicate was: more evidence of the kept issue,
     # never a new candidate and never a rebound of the merged one.
     _push(session_factory, zones, "Z", 3, 20.0)
