@@ -4,8 +4,13 @@ On Linux a file name is bytes: Python hands names that are not UTF-8 over
 with each bad byte as a lone surrogate (``surrogateescape``), which no UTF-8
 writer accepts, and a name may hold terminal control characters (ESC, CR,
 bidi overrides). :func:`display_path` shows any name as printable text with
-such characters escaped (``\\xff``, ``\\x1b``, ``\\u202e``); the raw name
-stays available as ``os.fsencode(path)``.
+such characters escaped (``\\xff``, ``\\x1b``, ``\\u202e``).
+
+The ledger stores a name losslessly as a pair: :func:`stored_name` gives the
+display text (always valid, printable UTF-8) and, only when that text is not
+the name itself, the name's exact bytes; :func:`opened_name` turns such a pair
+back into a path that opens the very file. Whatever prints, stores as text or
+serves a name uses the display text; whatever opens the file uses the pair.
 """
 
 from __future__ import annotations
@@ -23,6 +28,19 @@ def is_utf8(path: str | os.PathLike[str]) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def stored_name(path: str | os.PathLike[str]) -> tuple[str, bytes | None]:
+    """``(display text, raw bytes)`` of a name; the bytes are ``None`` when the text is the
+    name itself (valid UTF-8 without control characters), as for nearly every name."""
+    text = os.fspath(path)
+    shown = display_path(text)
+    return shown, None if shown == text else os.fsencode(text)
+
+
+def opened_name(text: str, raw: bytes | None) -> str:
+    """The path that opens the file :func:`stored_name` gave ``(text, raw)`` for."""
+    return text if raw is None else os.fsdecode(raw)
 
 
 def display_path(path: str | os.PathLike[str]) -> str:

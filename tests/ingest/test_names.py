@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.cli import main as hehu
 from pipeline.ingest import scan_flight
-from pipeline.ingest.names import display_path, is_utf8
+from pipeline.ingest.names import display_path, is_utf8, opened_name, stored_name
 from tests.ingest.synth import write_jpeg
 
 BAD = os.fsdecode(b"DJI_\xb2\xe2\xca\xd4.JPG")  # "测试" in GBK, as a Windows copy leaves it
@@ -38,6 +38,21 @@ def test_display_path(name: str, shown: str) -> None:
 def test_is_utf8() -> None:
     assert is_utf8("河道/DJI_0001.JPG") and is_utf8(Path(ESC))
     assert not is_utf8(BAD)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "raw"),
+    [
+        ("河道/DJI_0001.JPG", "河道/DJI_0001.JPG", None),  # the name itself: no bytes kept
+        (BAD, "DJI_\\xb2\\xe2\\xca\\xd4.JPG", b"DJI_\xb2\xe2\xca\xd4.JPG"),
+        (ESC, "DJI_\\x1b[2J\\x1b[31mRED\\x0d.JPG", ESC.encode()),
+        ("DJI_\\xb2.JPG", "DJI_\\xb2.JPG", None),  # a real backslash: text, no bytes
+    ],
+)
+def test_stored_name_keeps_the_exact_bytes_beside_the_display_text(name, text, raw) -> None:
+    assert stored_name(name) == (text, raw) and stored_name(Path(name)) == (text, raw)
+    assert opened_name(*stored_name(name)) == name
+    assert text.encode("utf-8") and text.isprintable()
 
 
 def hostile_names(root: Path) -> Path:
