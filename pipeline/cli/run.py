@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pipeline.ingest.names import display_path, text_safe
+
 #: The signals that stop a run: Ctrl-C, and a service manager's stop.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -134,7 +136,7 @@ def print_summary(summary: dict[str, Any], out=None) -> None:
     print(f"\nframes processed: {summary['frames']}", file=out)
     print_unplaced(summary.get("unplaced") or {}, out)
     for q in summary["quarantined"]:
-        print(f"set aside  {q['path']}: {q['reason']}", file=out)
+        print(f"set aside  {display_path(q['path'])}: {display_path(q['reason'])}", file=out)
     print(f"detections: {summary['detections']}", file=out)
     print_gates(summary, out)
     for label, key in (("new", "created"), ("recurring", "recurred"), ("rebound", "rebounded")):
@@ -147,7 +149,7 @@ def print_summary(summary: dict[str, Any], out=None) -> None:
         held = ", ".join(f"{reason} {n}" for reason, n in summary["held"])
         print(f"held (no candidate): {held}", file=out)
     if summary.get("report"):
-        print(f"report: {summary['report']}", file=out)
+        print(f"report: {display_path(summary['report'])}", file=out)
     if summary.get("seconds"):
         stages = ", ".join(f"{k} {v:.1f} s" for k, v in summary["seconds"].items())
         print(f"time: {stages}", file=out)
@@ -190,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 128 + e.signum
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False, default=str))
+        print(json.dumps(text_safe(summary), ensure_ascii=False, default=str))
     else:
         print_summary(summary)
     return 0

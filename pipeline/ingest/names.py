@@ -59,3 +59,20 @@ def _escape(ch: str) -> str:
     if ch in _BIDI or not (ch.isprintable() or (ch.isspace() and code > 0x9F)):
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
     return ch
+
+
+def text_safe(value: object) -> object:
+    """``value`` (strings, dicts, lists) with every string that is not valid UTF-8 shown
+    escaped, ready for a strict UTF-8 writer (JSON).
+
+    It keeps one odd byte anywhere (a frame's path, a camera's Make, an error
+    message) from stopping the output; valid text, control characters
+    included, is left to the JSON encoder to escape.
+    """
+    if isinstance(value, str):
+        return value if is_utf8(value) else display_path(value)
+    if isinstance(value, dict):
+        return {k: text_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [text_safe(v) for v in value]
+    return value
