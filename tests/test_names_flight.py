@@ -71,6 +71,18 @@ def test_hehu_run_processes_frames_whose_names_are_not_utf8(
     }
 
 
+@pytest.mark.parametrize("local", [["--local"], []])
+def test_through_prefect_such_a_folder_is_refused_up_front_with_the_fix(
+    tmp_path: Path, sample_flight: Path, capsys, local: list[str]
+) -> None:
+    """Prefect's API takes a flow's parameters as UTF-8 text: say so before starting it."""
+    folder = _flight(tmp_path, sample_flight)
+    assert hehu(["run", str(folder), *local]) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path}/{SHOWN_DIR}: the folder's path is not valid UTF-8" in err
+    assert "--no-prefect" in err and "Traceback" not in err
+
+
 def test_the_summary_and_the_report_show_names_escaped() -> None:
     """A frame not placed on the ground named in GBK and one set aside in detection named
     with ESC and a bidi override: the summary (text and JSON) and the report escape both."""
