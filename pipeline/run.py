@@ -30,7 +30,7 @@ from pathlib import Path
 from pipeline.config import HehuConfig, resolve
 from pipeline.errors import BadInputError, HehuError
 from pipeline.geo.laser import GroundSettings
-from pipeline.ingest.names import display_path
+from pipeline.ingest.names import display_path, is_utf8
 from pipeline.records import FrameMeta, GroundDetection, Quarantined
 
 log = logging.getLogger(__name__)
@@ -534,6 +534,17 @@ def summary_dict(summary: RunSummary) -> dict:
 DEPLOYMENT = "process-flight/process-flight"
 
 
+def check_prefect_folder(flight_dir: Path, instead: str) -> None:
+    """Refuse a folder whose path is not UTF-8 before Prefect is asked to run it: Prefect's
+    API takes a flow's parameters as UTF-8 text. ``instead`` says what to do."""
+    if not is_utf8(flight_dir.resolve()):
+        raise BadInputError(
+            f"{display_path(flight_dir.resolve())}: the folder's path is not valid UTF-8 (bytes "
+            f"shown as \\xNN) and Prefect keeps a flow's parameters as UTF-8 text; {instead} "
+            "(the ledger keeps the path's exact bytes) or rename the folder"
+        )
+
+
 def start_flight(flight_dir: Path, *, config_path: str | None = None) -> str:
     """Ask the Prefect deployment to process ``flight_dir``; returns the flow run's id.
 
@@ -543,6 +554,7 @@ def start_flight(flight_dir: Path, *, config_path: str | None = None) -> str:
     """
     import os
 
+    check_prefect_folder(flight_dir, "process it with `hehu run --no-prefect` on the server")
     if not os.environ.get("PREFECT_API_URL"):
         raise HehuError("processing needs a Prefect server: start `prefect server start`, "
                         "export PREFECT_API_URL, and run `hehu serve`")  # fmt: skip

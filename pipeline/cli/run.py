@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pipeline.ingest.names import display_path, is_utf8, text_safe
+from pipeline.ingest.names import display_path, text_safe
 
 #: The signals that stop a run: Ctrl-C, and a service manager's stop.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -94,12 +94,10 @@ def process(
 
     if not flight_dir.is_dir():
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
-    if not args.no_prefect and not is_utf8(flight_dir.resolve()):  # before Prefect starts
-        raise BadInputError(
-            f"{display_path(flight_dir.resolve())}: the folder's path is not valid UTF-8 (bytes "
-            "shown as \\xNN) and Prefect keeps a flow's parameters as UTF-8 text; run it with "
-            "--no-prefect (the ledger keeps the path's exact bytes) or rename the folder"
-        )
+    if not args.no_prefect:  # before Prefect starts
+        from pipeline.run import check_prefect_folder
+
+        check_prefect_folder(flight_dir, "run it with --no-prefect")
     if not args.no_prefect and not args.local:
         summary = handed_off(flight_dir, args)
         if summary is not None:
