@@ -50,3 +50,26 @@ def test_paths_are_stored_as_display_text_with_their_exact_bytes(session_factory
         "/flights/DJI_\\x1b[31m\\u202e.JPG": (ESC.encode(), ESC),
         "/flights/c.JPG": (None, "/flights/c.JPG"),  # a plain name: no bytes kept
     }
+
+
+def test_issue_photos_show_display_text_and_link_the_exact_file(
+    session_factory, zones, tmp_path
+) -> None:
+    from pipeline.ledger.export import export_issues
+    from pipeline.ledger.queries import list_issues
+
+    push_flight(
+        session_factory=session_factory,
+        flight=FlightRef(key="names", name="names"),
+        frames=[replace(frame("a"), path=GBK), frame("c", 3)],
+        detections=[det("a"), det("c", 3)],
+        zones=zones,
+    )
+    with session_factory() as session:
+        (view,) = list_issues(session=session)
+    shown = "/flights/\\xba\u04f5\\xc0/\\xba\u04f5\\xc0_0001.JPG"
+    assert view.photos == (shown, "/flights/c.JPG") and "photo_uris" not in view.to_json()
+    uri = "file:///flights/%BA%D3%B5%C0/%BA%D3%B5%C0_0001.JPG"  # the GBK bytes
+    assert view.photo_uris == (uri, "file:///flights/c.JPG")
+    kml = export_issues([view], "kml", tmp_path / "l.kml").read_text(encoding="utf-8")
+    assert f"href='{uri}'" in kml
