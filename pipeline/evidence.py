@@ -123,7 +123,7 @@ def write_evidence(plan: FlightPlan, pushed, config: HehuConfig) -> int:
                 by_frame.setdefault(sighting[2].sha256, []).append(sighting)
 
             def crops_of(sightings: list[tuple]) -> list[tuple]:  # one decode per frame
-                image = _decode(sightings[0][2].path, sightings[0][0])
+                image = _decode(sightings[0][2].open_path, sightings[0][0])
                 return [(det, frame, _crop_file(out_dir, code, det, frame, plan.name, image))
                         for code, det, frame in sightings]  # fmt: skip
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,8 @@ def manifest(folder: Path) -> FolderManifest:
     for p in sorted(folder.rglob("*")):
         if p.is_file():
             st = p.stat()
-            h.update(f"{p.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            name = os.fsencode(p.relative_to(folder))  # the name's bytes, UTF-8 or not
+            h.update(name + f"\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
             files += 1
             newest = max(newest, st.st_mtime)
     return FolderManifest(str(folder.resolve()), h.hexdigest(), files, newest)

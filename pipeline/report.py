@@ -17,6 +17,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.ingest.names import display_path
 from pipeline.ultra import state_dir
 
 if TYPE_CHECKING:
@@ -264,7 +265,7 @@ def unplaced_rows(plan: FlightPlan, result: BatchResult) -> str:
     names: dict[str, list[str]] = {}
     paths = {f.meta.sha256: f.meta.path for f in plan.frames}
     for sha, reason in result.unplaced.items():
-        names.setdefault(reason, []).append(Path(paths.get(sha, sha)).name)
+        names.setdefault(reason, []).append(display_path(Path(paths.get(sha, sha)).name))
     rows = "".join(
         f"<tr><td>{html.escape(reason)}</td><td>{n}</td>"
         f"<td>{html.escape(', '.join(sorted(names[reason])))}</td></tr>"
@@ -307,7 +308,8 @@ def render_html(plan: FlightPlan, result: BatchResult, pushed, issues, crops, zo
 {len(result.detections)} detections ({html.escape(per_class)}) · {len(pushed.created)} new,
 {len(pushed.recurred)} recurring, {len(pushed.rebounded)} rebound candidates ·
 generated {dt.datetime.now().astimezone().isoformat(timespec="seconds")}<br>
-flight key <code>{html.escape(plan.key)}</code> · source {html.escape(plan.source_dir)}</p>
+flight key <code>{html.escape(plan.key)}</code> ·
+source {html.escape(display_path(plan.source_dir))}</p>
 {svg_map(plan, result, issues, zones, basemap_url)}
 <p class="legend meta">{legend}<span><i style="background:#16a085"></i>detection</span>
 <span><i style="background:#95a5a6"></i>context (not a candidate)</span>

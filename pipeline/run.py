@@ -158,14 +158,11 @@ def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
     flight_dir = Path(flight_dir)
     if not flight_dir.is_dir():
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
-    if not is_utf8(flight_dir.resolve()):  # the ledger keeps the folder's path as text
-        raise BadInputError(
-            f"{display_path(flight_dir)}: the folder's path is not valid UTF-8 (bytes shown "
-            "as \\xNN); rename it with a UTF-8 name and run again"
-        )
     scanned = scan_flight(flight_dir, max_offset_m=config.ingest.max_offset_m)
     frames = tuple(PlannedFrame(m) for m in scanned.frames)
-    ref = FlightRef.from_frames(scanned.frames, name=flight_dir.resolve().name)
+    # the name is text everywhere (ledger, report file, watermark); the folder's path stays
+    # exact here and the ledger keeps its bytes (pipeline.ingest.names.stored_name)
+    ref = FlightRef.from_frames(scanned.frames, name=display_path(flight_dir.resolve().name))
     return FlightPlan(ref.key, ref.name, str(flight_dir.resolve()), frames, scanned.quarantined,
                       config.geo.ground_settings())  # fmt: skip
 
@@ -307,8 +304,9 @@ def detect_frames(
 
 
 def _set_aside(meta: FrameMeta, reason: str) -> Quarantined:
-    log.warning("set aside %s: %s", display_path(meta.path), reason)
-    return Quarantined(meta.path, reason, meta.sha256, meta.size_bytes)
+    shown = display_path(meta.path)  # a set-aside record shows names, as ingest's do
+    log.warning("set aside %s: %s", shown, display_path(reason))
+    return Quarantined(shown, display_path(reason), meta.sha256, meta.size_bytes)
 
 
 def pixel_detections(meta: FrameMeta, result, weights_sha256: str) -> list[GroundDetection]:
@@ -536,6 +534,17 @@ def summary_dict(summary: RunSummary) -> dict:
 DEPLOYMENT = "process-flight/process-flight"
 
 
+def check_prefect_folder(flight_dir: Path, instead: str) -> None:
+    """Refuse a folder whose path is not UTF-8 before Prefect is asked to run it: Prefect's
+    API takes a flow's parameters as UTF-8 text. ``instead`` says what to do."""
+    if not is_utf8(flight_dir.resolve()):
+        raise BadInputError(
+            f"{display_path(flight_dir.resolve())}: the folder's path is not valid UTF-8 (bytes "
+            f"shown as \\xNN) and Prefect keeps a flow's parameters as UTF-8 text; {instead} "
+            "(the ledger keeps the path's exact bytes) or rename the folder"
+        )
+
+
 def start_flight(flight_dir: Path, *, config_path: str | None = None) -> str:
     """Ask the Prefect deployment to process ``flight_dir``; returns the flow run's id.
 
@@ -545,6 +554,7 @@ def start_flight(flight_dir: Path, *, config_path: str | None = None) -> str:
     """
     import os
 
+    check_prefect_folder(flight_dir, "process it with `hehu run --no-prefect` on the server")
     if not os.environ.get("PREFECT_API_URL"):
         raise HehuError("processing needs a Prefect server: start `prefect server start`, "
                         "export PREFECT_API_URL, and run `hehu serve`")  # fmt: skip

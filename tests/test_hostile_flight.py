@@ -1,7 +1,9 @@
 """A flight folder holding hostile files beside good frames (issue 14).
 
-Every hostile file is set aside with its reason, and the flight still goes
-through ingest, the yaw check, detection and placing on the ground.
+Every hostile file is set aside with its reason, except a frame whose name is
+not UTF-8, which is processed like any other (its exact bytes kept in the
+ledger); the flight still goes through ingest, the yaw check, detection and
+placing on the ground.
 """
 
 from __future__ import annotations
@@ -91,19 +93,19 @@ def _with_sof_size(data: bytes, width: int, height: int) -> bytes:
 
 
 def write_hostile_files(root: Path, donor: bytes) -> dict[str, str]:
-    """Every hostile file of issue 14 in ``root``; returns shown name -> words of its reason.
+    """Every hostile file of issue 14 in ``root``; returns shown name -> words of its reason
+    for the files to be set aside (the frame named in GBK is processed, not set aside).
 
     ``donor`` is a whole frame's bytes whose header and data the forged files reuse.
     """
     write_jpeg(root / "DJI_9001.JPG", 1, 1)  # 1: a 1×1 frame under a DJI header
-    write_jpeg(root / BAD_NAME, 64, 48, seed=9)  # 2: a name that is not UTF-8
+    write_jpeg(root / BAD_NAME, 640, 480, seed=9)  # 2: a name that is not UTF-8: processed
     corrupt = root / "DJI_9004.JPG"  # 4: scan data cut, still ending in FFD9
     corrupt.write_bytes(_cut_and_closed(donor, 0.4))
     (root / "DJI_9005.JPG").write_bytes(_with_sof_size(donor, 15000, 15000))  # 5
     make_sparse_frame(root / "DJI_9006.JPG", 6 << 30, seed=6)  # 6: 6 GiB, no disk used
     return {
         "DJI_9001.JPG": "1×1 px",
-        "DJI_\\xb2\\xe2\\xca\\xd4.JPG": "not valid UTF-8",
         "DJI_9004.JPG": "corrupt JPEG scan data",
         "DJI_9005.JPG": "claims 15000×15000 px",
         "DJI_9006.JPG": "without reading it whole",
@@ -140,7 +142,7 @@ def test_a_synthetic_hostile_flight_finishes_and_sets_every_hostile_file_aside(
         summary = _run(root, tmp_path)
     finally:
         (root / "DJI_9006.JPG").unlink()  # 6 GiB to whoever reads sizes, not disk
-    _assert_all_set_aside(summary, expected, good=3)
+    _assert_all_set_aside(summary, expected, good=4)  # three good frames and the GBK one
     assert summary.report and Path(summary.report).is_file()
 
 
@@ -157,14 +159,14 @@ def test_brighton_frames_with_hostile_files_finish(tmp_path: Path, shared_data: 
         summary = _run(root, tmp_path)
     finally:
         (root / "DJI_9006.JPG").unlink()
-    _assert_all_set_aside(summary, expected, good=2)
+    _assert_all_set_aside(summary, expected, good=3)  # two real frames and the GBK one
 
 
-def test_a_flight_folder_whose_path_is_not_utf8_is_refused_up_front(tmp_path: Path) -> None:
-    from pipeline.errors import BadInputError
+def test_a_flight_folder_whose_path_is_not_utf8_is_planned(tmp_path: Path) -> None:
     from pipeline.run import plan_flight
 
     root = tmp_path / os.fsdecode(b"\xba\xd3\xb5\xc0")
     write_jpeg(root / "DJI_0001.JPG", 64, 48)
-    with pytest.raises(BadInputError, match=r"\\xba.*not valid UTF-8.*rename it"):
-        plan_flight(root, load_config(None))
+    plan = plan_flight(root, load_config(None))
+    assert plan.name == "\\xba\u04f5\\xc0" and plan.source_dir == str(root.resolve())
+    assert [Path(f.meta.path).read_bytes()[:2] for f in plan.frames] == [b"\xff\xd8"]

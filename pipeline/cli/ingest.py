@@ -33,11 +33,11 @@ Frame keys (``null`` when the file does not carry the field):
 
 Set-aside lines: ``{"quarantined": true, "path", "reason", "sha256", "size_bytes"}``.
 
-Output is always valid UTF-8. A file whose name is not valid UTF-8 is set aside
-(the ledger keeps names as text) and its ``path`` shows the bytes that are not
-as ``\\xNN``; control characters in names are JSON escapes in ``--json`` and
-``\\xNN`` escapes in the table, so a name cannot move the cursor or recolour
-the terminal.
+Output is always valid UTF-8. A file whose name is not valid UTF-8 is ingested
+like any other, and its ``path`` shows the bytes that are not as ``\\xNN``
+(the ledger keeps its exact bytes beside that text); control characters in
+names are JSON escapes in ``--json`` and ``\\xNN`` escapes in the table, so a
+name cannot move the cursor or recolour the terminal.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.cli.jsonout import strict_dumps
-from pipeline.ingest.names import display_path, is_utf8
+from pipeline.ingest.names import display_path, text_safe
 from pipeline.records import FrameMeta, Quarantined
 
 if TYPE_CHECKING:
@@ -184,21 +184,6 @@ def frame_records(
 
     checks = check_yaw(frames, load_gray_reduced) if yaw_check else [None] * len(frames)
     return [frame_record(m, c, settings) for m, c in zip(frames, checks, strict=True)]
-
-
-def text_safe(value: Any) -> Any:
-    """``value`` with every string that is not valid UTF-8 shown escaped (JSON-ready).
-
-    Paths of frames and set-aside files already are; this keeps one odd byte
-    anywhere else (a camera's Make, an error message) from stopping the output.
-    """
-    if isinstance(value, str):
-        return value if is_utf8(value) else display_path(value)
-    if isinstance(value, dict):
-        return {k: text_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [text_safe(v) for v in value]
-    return value
 
 
 def _fmt(value: Any, spec: str) -> str:

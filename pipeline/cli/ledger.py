@@ -34,6 +34,8 @@ import json
 import sys
 from typing import Any
 
+from pipeline.ingest.names import display_path
+
 
 def db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -224,7 +226,8 @@ def _show(args: argparse.Namespace) -> int:
             print(f"{key:24} {value}")
     print(f"evidence ({len(evidence)}):")
     for e in d.evidence:
-        print(f"  #{e.detection_id} [{e.kind}] {e.flight}  {e.frame_path}  {e.class_name} "
+        print(f"  #{e.detection_id} [{e.kind}] {display_path(e.flight)}  "
+              f"{display_path(e.frame_path)}  {e.class_name} "
               f"{e.conf:.2f}  {_association(e)}")  # fmt: skip
     print("history:")
     for h in history:
@@ -293,7 +296,8 @@ def _held(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(row, ensure_ascii=False))
         else:
-            print(f"{flight}  {path}  #{det.id} {det.class_name}  {row['reason_text']}")
+            print(f"{display_path(flight)}  {display_path(path)}  #{det.id} {det.class_name}  "
+                  f"{row['reason_text']}")  # fmt: skip
     if not args.json:
         print(f"{len(rows)} held detection(s)", file=sys.stderr)
     return 0

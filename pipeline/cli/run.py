@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pipeline.ingest.names import display_path, text_safe
+
 #: The signals that stop a run: Ctrl-C, and a service manager's stop.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -92,6 +94,10 @@ def process(
 
     if not flight_dir.is_dir():
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
+    if not args.no_prefect:  # before Prefect starts
+        from pipeline.run import check_prefect_folder
+
+        check_prefect_folder(flight_dir, "run it with --no-prefect")
     if not args.no_prefect and not args.local:
         summary = handed_off(flight_dir, args)
         if summary is not None:
@@ -134,7 +140,7 @@ def print_summary(summary: dict[str, Any], out=None) -> None:
     print(f"\nframes processed: {summary['frames']}", file=out)
     print_unplaced(summary.get("unplaced") or {}, out)
     for q in summary["quarantined"]:
-        print(f"set aside  {q['path']}: {q['reason']}", file=out)
+        print(f"set aside  {display_path(q['path'])}: {display_path(q['reason'])}", file=out)
     print(f"detections: {summary['detections']}", file=out)
     print_gates(summary, out)
     for label, key in (("new", "created"), ("recurring", "recurred"), ("rebound", "rebounded")):
@@ -147,7 +153,7 @@ def print_summary(summary: dict[str, Any], out=None) -> None:
         held = ", ".join(f"{reason} {n}" for reason, n in summary["held"])
         print(f"held (no candidate): {held}", file=out)
     if summary.get("report"):
-        print(f"report: {summary['report']}", file=out)
+        print(f"report: {display_path(summary['report'])}", file=out)
     if summary.get("seconds"):
         stages = ", ".join(f"{k} {v:.1f} s" for k, v in summary["seconds"].items())
         print(f"time: {stages}", file=out)
@@ -190,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 128 + e.signum
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False, default=str))
+        print(json.dumps(text_safe(summary), ensure_ascii=False, default=str))
     else:
         print_summary(summary)
     return 0

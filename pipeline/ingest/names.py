@@ -4,8 +4,13 @@ On Linux a file name is bytes: Python hands names that are not UTF-8 over
 with each bad byte as a lone surrogate (``surrogateescape``), which no UTF-8
 writer accepts, and a name may hold terminal control characters (ESC, CR,
 bidi overrides). :func:`display_path` shows any name as printable text with
-such characters escaped (``\\xff``, ``\\x1b``, ``\\u202e``); the raw name
-stays available as ``os.fsencode(path)``.
+such characters escaped (``\\xff``, ``\\x1b``, ``\\u202e``).
+
+The ledger stores a name losslessly as a pair: :func:`stored_name` gives the
+display text (always valid, printable UTF-8) and, only when that text is not
+the name itself, the name's exact bytes; :func:`opened_name` turns such a pair
+back into a path that opens the very file. Whatever prints, stores as text or
+serves a name uses the display text; whatever opens the file uses the pair.
 """
 
 from __future__ import annotations
@@ -25,6 +30,19 @@ def is_utf8(path: str | os.PathLike[str]) -> bool:
     return True
 
 
+def stored_name(path: str | os.PathLike[str]) -> tuple[str, bytes | None]:
+    """``(display text, raw bytes)`` of a name; the bytes are ``None`` when the text is the
+    name itself (valid UTF-8 without control characters), as for nearly every name."""
+    text = os.fspath(path)
+    shown = display_path(text)
+    return shown, None if shown == text else os.fsencode(text)
+
+
+def opened_name(text: str, raw: bytes | None) -> str:
+    """The path that opens the file :func:`stored_name` gave ``(text, raw)`` for."""
+    return text if raw is None else os.fsdecode(raw)
+
+
 def display_path(path: str | os.PathLike[str]) -> str:
     """``path`` as printable, valid text: bytes that are not UTF-8 become ``\\xNN``,
     control and bidi characters ``\\xNN`` or ``\\uNNNN``; anything else is unchanged."""
@@ -41,3 +59,20 @@ def _escape(ch: str) -> str:
     if ch in _BIDI or not (ch.isprintable() or (ch.isspace() and code > 0x9F)):
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
     return ch
+
+
+def text_safe(value: object) -> object:
+    """``value`` (strings, dicts, lists) with every string that is not valid UTF-8 shown
+    escaped, ready for a strict UTF-8 writer (JSON).
+
+    It keeps one odd byte anywhere (a frame's path, a camera's Make, an error
+    message) from stopping the output; valid text, control characters
+    included, is left to the JSON encoder to escape.
+    """
+    if isinstance(value, str):
+        return value if is_utf8(value) else display_path(value)
+    if isinstance(value, dict):
+        return {k: text_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [text_safe(v) for v in value]
+    return value

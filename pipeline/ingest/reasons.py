@@ -112,13 +112,3 @@ def grew_while_read(read: int, limit: int) -> str:
         f"file grew past {_size(limit)} while it was read ({_size(read)} so far): a copy still "
         "under way? wait for the copy to finish and run again"
     )
-
-
-def not_utf8(shown: str) -> str:
-    """Reason for a file whose path is not valid UTF-8 (``shown`` has the bytes escaped)."""
-    return (
-        f"file or folder name is not valid UTF-8 (the bytes that are not are shown as \\xNN in "
-        f"{shown}): hehu keeps names as text in the ledger and its reports; rename the file "
-        "or folder with a UTF-8 name (names from a Chinese Windows copy are often GBK: "
-        "`convmv -f GBK -t UTF-8 -r --notest FOLDER`) and run again"
-    )

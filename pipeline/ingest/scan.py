@@ -27,7 +27,7 @@ from pipeline.ingest.checks import DEFAULT_MAX_PIXELS, check_image
 from pipeline.ingest.exif import exif_info, read_exif_tags, read_gps
 from pipeline.ingest.load import read_image_file
 from pipeline.ingest.makers import parse_frame_xmp
-from pipeline.ingest.names import display_path, is_utf8
+from pipeline.ingest.names import display_path
 from pipeline.ingest.walk import walk_files
 from pipeline.ingest.xmp import dji_properties, find_packet
 from pipeline.records import FrameMeta, GpsFix, Quarantined
@@ -136,10 +136,12 @@ def scan_flight(
     duplicates (the first path in walk order is kept), truncated or corrupt
     images, headers above ``max_pixels``, frames without a usable GPS
     position (only with ``require_gps``), frames more than
-    ``max_offset_m`` metres (haversine) from the flight's median position,
-    and files whose path is not valid UTF-8 (the ledger stores text).
-    Paths in the records are ``root`` joined with the relative path; a set-aside
-    file's path is shown with undecodable bytes and control characters escaped
+    and frames more than ``max_offset_m`` metres (haversine) from the flight's
+    median position. Paths in the frame records are ``root`` joined with the
+    relative path, exactly as the file system gave them (a name that is not
+    UTF-8 keeps its bytes as surrogates, so the frame opens; the ledger stores it
+    as :func:`~pipeline.ingest.names.stored_name` says); a set-aside file's path
+    is shown with undecodable bytes and control characters escaped
     (:func:`~pipeline.ingest.names.display_path`).
     """
     root = Path(root)
@@ -166,13 +168,8 @@ def _scan_files(
     quarantined: list[Quarantined] = []
     first_seen: dict[str, Path] = {}
     for entry in walk_files(root):
-        shown = display_path(entry.path)
         if entry.reason is not None:
-            quarantined.append(Quarantined(shown, entry.reason))
-            continue
-        if not is_utf8(entry.path):  # the ledger, reports and JSON take text, not bytes
-            reason = reasons.not_utf8(shown)
-            quarantined.append(Quarantined(shown, reason, size_bytes=_size_or_none(entry.path)))
+            quarantined.append(Quarantined(display_path(entry.path), entry.reason))
             continue
         outcome = _ingest_file(entry.path, first_seen, max_pixels, require_gps)
         if isinstance(outcome, FrameMeta):

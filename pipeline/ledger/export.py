@@ -28,7 +28,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from pipeline.errors import MissingDependencyError
-from pipeline.ledger.queries import IssueView, amap_link
+from pipeline.ledger.queries import IssueView, amap_link, photo_uri
 
 FORMATS = ("xlsx", "csv", "geojson", "kml")
 TITLE = "河湖“四乱”问题台账"
@@ -219,11 +219,6 @@ def write_geojson(
     out.write_text(text + "\n", encoding="utf-8")
 
 
-def _photo_href(path: str) -> str:
-    p = Path(path)
-    return p.as_uri() if p.is_absolute() else path
-
-
 def _kml_description(v: IssueView, labels: Mapping[str, str]) -> str:
     rows = [
         (h, c)
@@ -237,7 +232,7 @@ def _kml_description(v: IssueView, labels: Mapping[str, str]) -> str:
     )
     parts = [f"<table>{cells}</table>"]
     if v.photos:
-        href = html.escape(_photo_href(v.photos[0]), quote=True)
+        href = html.escape(v.photo_uris[0] if v.photo_uris else photo_uri(v.photos[0]), quote=True)
         parts.append(
             f"<p><a href='{href}'>现场照片 ({v.frames})</a><br/><img src='{href}' width='480'/></p>"
         )

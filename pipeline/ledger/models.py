@@ -13,6 +13,7 @@ DELETE (and TRUNCATE on PostgreSQL).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 from sqlalchemy import (
@@ -24,6 +25,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -32,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from pipeline.ingest.names import display_path, opened_name
 from pipeline.ledger.vocab import SEVERITY_LABELS, STATUS_LABELS, TYPE_LABELS
 
 NAMING_CONVENTION = {
@@ -75,7 +78,11 @@ class Base(DeclarativeBase):
 
 
 class Flight(Base):
-    """One pushed flight (a folder of frames)."""
+    """One pushed flight (a folder of frames).
+
+    ``source_dir`` is the folder's path as display text; ``source_dir_bytes`` its exact
+    bytes, only when that text is not the path itself (see :mod:`pipeline.ingest.names`).
+    """
 
     __tablename__ = "flight"
 
@@ -83,13 +90,19 @@ class Flight(Base):
     key: Mapped[str] = mapped_column(String(128), unique=True)
     name: Mapped[str] = mapped_column(String(255))
     source_dir: Mapped[str | None] = mapped_column(Text)
+    source_dir_bytes: Mapped[bytes | None] = mapped_column(LargeBinary)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at_utc: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
 
 
 class Frame(Base):
-    """One photo, by the sha256 of its bytes (the same photo under two names is one frame)."""
+    """One photo, by the sha256 of its bytes (the same photo under two names is one frame).
+
+    ``path`` is the file's path as display text (printable, valid UTF-8); ``path_bytes``
+    its exact bytes, only when that text is not the path itself (a name that is not
+    UTF-8 or holds control characters). Open the file through :attr:`open_path`.
+    """
 
     __tablename__ = "frame"
 
@@ -97,6 +110,7 @@ class Frame(Base):
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     flight_id: Mapped[int] = mapped_column(ForeignKey("flight.id"), index=True)
     path: Mapped[str] = mapped_column(Text)
+    path_bytes: Mapped[bytes | None] = mapped_column(LargeBinary)
     captured_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     lat_deg: Mapped[float | None] = mapped_column(Double)
     lon_deg: Mapped[float | None] = mapped_column(Double)
@@ -109,6 +123,20 @@ class Frame(Base):
     footprint: Mapped[list[list[float]] | None] = mapped_column(JSON)
 
     flight: Mapped[Flight] = relationship()
+
+    @property
+    def open_path(self) -> str:
+        """The path that opens this frame's original file (its exact bytes)."""
+        return opened_name(self.path, self.path_bytes)
+
+    @property
+    def file_name(self) -> str:
+        """The file's name (no folders) as display text; ``\\`` also separates folders
+        in a plain path (one recorded on Windows), not in one kept as bytes, where a
+        backslash is part of an escape (``\\xba``)."""
+        if self.path_bytes is None:
+            return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+        return display_path(os.path.basename(self.open_path))
 
 
 class Detection(Base):

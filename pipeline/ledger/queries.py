@@ -12,11 +12,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pipeline.ingest.names import opened_name
 from pipeline.ledger.audit import history
 from pipeline.ledger.models import AuditLog, Detection, Evidence, Flight, Frame, Issue
 from pipeline.ledger.vocab import SEVERITY_LABELS, STATUS_LABELS, TYPE_LABELS
@@ -59,6 +61,9 @@ class IssueView:
     flights: int
     photos: tuple[str, ...]
     merged_into: str | None = None  # code of the issue this one was merged into (已合并)
+    #: ``photos`` as links that open the files (``file://`` with the exact bytes of a name
+    #: that is not UTF-8, percent-encoded); not in :meth:`to_json`
+    photo_uris: tuple[str, ...] = ()
 
     @property
     def type_label(self) -> str:
@@ -79,6 +84,7 @@ class IssueView:
             if isinstance(value, (dt.date, dt.datetime)):
                 out[key] = value.isoformat()
         out["photos"] = list(self.photos)
+        del out["photo_uris"]
         out |= {
             "type_label": self.type_label,
             "status_label": self.status_label,
@@ -127,13 +133,14 @@ def amap_link(lat_deg: float, lon_deg: float, name: str) -> str | None:
 
 def _evidence_summary(
     session: Session, issue_ids: Sequence[int]
-) -> dict[int, tuple[int, int, Any, tuple[str, ...]]]:
+) -> dict[int, tuple[int, int, Any, tuple[str, ...], tuple[str, ...]]]:
     query = (
         select(
             Evidence.issue_id,
             Evidence.flight_id,
             Frame.id,
             Frame.path,
+            Frame.path_bytes,
             Detection.captured_at,
             Frame.captured_at,
         )
@@ -141,24 +148,33 @@ def _evidence_summary(
         .join(Frame, Detection.frame_id == Frame.id)
         .where(Evidence.issue_id.in_(issue_ids))
     )
-    frames: dict[int, dict[int, str]] = defaultdict(dict)
+    frames: dict[int, dict[int, tuple[str, bytes | None]]] = defaultdict(dict)
     flights: dict[int, set[int]] = defaultdict(set)
     seen: dict[int, list[dt.datetime]] = defaultdict(list)
-    for issue_id, flight_id, frame_id, path, det_time, frame_time in session.execute(query):
-        frames[issue_id][frame_id] = path
+    for issue_id, flight_id, frame_id, path, raw, det_time, frame_time in session.execute(query):
+        frames[issue_id][frame_id] = (path, raw)
         flights[issue_id].add(flight_id)
         when = det_time or frame_time
         if when is not None:
             seen[issue_id].append(when)
+    photos = {i: sorted(frames[i].values(), key=lambda pair: pair[0]) for i in issue_ids}
     return {
         i: (
             len(frames[i]),
             len(flights[i]),
             max(seen[i], default=None),
-            tuple(sorted(frames[i].values())),
+            tuple(text for text, _ in photos[i]),
+            tuple(photo_uri(opened_name(text, raw)) for text, raw in photos[i]),
         )
         for i in issue_ids
     }
+
+
+def photo_uri(path: str) -> str:
+    """A ``file://`` link that opens ``path`` (its bytes percent-encoded); a relative
+    path as it is."""
+    p = Path(path)
+    return p.as_uri() if p.is_absolute() else path
 
 
 def _merged_into(session: Session, issues: Sequence[Issue]) -> dict[int, str]:
@@ -171,9 +187,11 @@ def _merged_into(session: Session, issues: Sequence[Issue]) -> dict[int, str]:
 
 
 def _view(
-    issue: Issue, summary: tuple[int, int, Any, tuple[str, ...]], merged_into: str | None = None
+    issue: Issue,
+    summary: tuple[int, int, Any, tuple[str, ...], tuple[str, ...]],
+    merged_into: str | None = None,
 ) -> IssueView:
-    frames, flights, last_seen, photos = summary
+    frames, flights, last_seen, photos, photo_uris = summary
     return IssueView(
         code=issue.code,
         type=issue.type,
@@ -207,6 +225,7 @@ def _view(
         flights=flights,
         photos=photos,
         merged_into=merged_into,
+        photo_uris=photo_uris,
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import FromClause, select
 from sqlalchemy.orm import Session
 
+from pipeline.ingest.names import stored_name
 from pipeline.ledger.models import Detection, Flight, Frame, utc_now
 from pipeline.ledger.vocab import type_of
 from pipeline.records import FrameMeta, GroundDetection
@@ -110,10 +111,14 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
 def store_flight_row(*, session: Session, flight: FlightRef, frames: Sequence[FrameMeta]) -> int:
     """Insert the flight if new; return its id."""
     times = sorted(t for t in (parse_local_time(f.captured_at) for f in frames) if t is not None)
+    source_dir, source_dir_bytes = (
+        (None, None) if flight.source_dir is None else stored_name(flight.source_dir)
+    )
     row = {
         "key": flight.key,
         "name": flight.name,
-        "source_dir": flight.source_dir,
+        "source_dir": source_dir,
+        "source_dir_bytes": source_dir_bytes,
         "started_at": times[0] if times else None,
         "ended_at": times[-1] if times else None,
         "created_at_utc": utc_now(),
@@ -124,10 +129,12 @@ def store_flight_row(*, session: Session, flight: FlightRef, frames: Sequence[Fr
 
 def _frame_row(meta: FrameMeta, flight_id: int, footprint: LatLonRing | None) -> dict[str, Any]:
     xmp, gps = meta.xmp, meta.gps
+    path, path_bytes = stored_name(meta.path)
     return {
         "sha256": meta.sha256,
         "flight_id": flight_id,
-        "path": meta.path,
+        "path": path,
+        "path_bytes": path_bytes,
         "captured_at": parse_local_time(meta.captured_at),
         "lat_deg": gps.lat_deg if gps else None,
         "lon_deg": gps.lon_deg if gps else None,
@@ -153,12 +160,14 @@ def store_frames(
     footprints = footprints or {}
     rows = {m.sha256: _frame_row(m, flight_id, footprints.get(m.sha256)) for m in frames}
     for det in detections:
+        path, path_bytes = stored_name(det.frame_path)
         rows.setdefault(
             det.frame_sha256,
             {
                 "sha256": det.frame_sha256,
                 "flight_id": flight_id,
-                "path": det.frame_path,
+                "path": path,
+                "path_bytes": path_bytes,
                 "captured_at": parse_local_time(det.captured_at),
             },
         )

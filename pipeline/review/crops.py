@@ -24,6 +24,7 @@ import numpy as np
 
 from pipeline.errors import UnreadableFileError
 from pipeline.fileio import write_atomic
+from pipeline.ingest.names import display_path
 
 log = logging.getLogger(__name__)
 
@@ -57,22 +58,26 @@ def _cache_path(cache_dir: Path, *parts: object) -> Path:
 
 
 def read_original(path: str, sha256: str) -> np.ndarray:
-    """The frame's pixels (BGR, stored orientation), after checking its sha256."""
+    """The frame's pixels (BGR, stored orientation), after checking its sha256.
+
+    ``path`` opens the file (a ledger frame's :attr:`~pipeline.ledger.models.Frame.open_path`).
+    """
     import cv2
 
+    shown = display_path(path)
     try:
         data = Path(path).read_bytes()
     except OSError as e:
-        raise FrameUnavailableError(f"original frame {path} cannot be read: {e.strerror}") from e
+        raise FrameUnavailableError(f"original frame {shown} cannot be read: {e.strerror}") from e
     if hashlib.sha256(data).hexdigest() != sha256:
         raise FrameUnavailableError(
-            f"{path} is no longer the frame the ledger recorded (sha256 differs); "
+            f"{shown} is no longer the frame the ledger recorded (sha256 differs); "
             "evidence is only cut from the untouched original"
         )
     flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
     image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if image is None:
-        raise FrameUnavailableError(f"{path} cannot be decoded as an image")
+        raise FrameUnavailableError(f"{shown} cannot be decoded as an image")
     return image
 
 

@@ -70,7 +70,7 @@ def _features(view: IssueView, rows: list[tuple[Any, ...]]) -> dict[str, Any]:
     for det, frame, *_ in rows:
         if frame.id not in frames_done and (ring := _ring(frame.footprint)):
             frames_done.add(frame.id)
-            name = frame.path.replace("\\", "/").rsplit("/", 1)[-1]
+            name = frame.file_name
             features.append(
                 _feature("frame", {"type": "Polygon", "coordinates": [ring]}, name=name)
             )
@@ -108,7 +108,7 @@ def candidate_detail(*, session: Session, code: str) -> CandidateDetail:
         Sighting(
             detection_id=det.id,
             frame_id=frame.id,
-            frame_name=frame.path.replace("\\", "/").rsplit("/", 1)[-1],
+            frame_name=frame.file_name,
             frame_sha256=frame.sha256,
             flight=flight,
             kind=kind,

@@ -194,7 +194,7 @@ def export_feedback(
     manifest: list[dict[str, Any]] = []
     for frame, flight_key, boxes in frames.values():
         try:
-            image = read_original(frame.path, frame.sha256)
+            image = read_original(frame.open_path, frame.sha256)
         except FrameUnavailableError as e:
             summary.skipped_frames.append((frame.path, str(e)))
             log.warning("feedback: skipped %s: %s", frame.path, e)
@@ -216,7 +216,7 @@ def _frame_tiles(
 ) -> None:  # fmt: skip
     h, w = image.shape[:2]
     covered: set[int] = set()
-    stem = _safe(Path(frame.path.replace("\\", "/")).stem)
+    stem = _safe(Path(frame.file_name).stem)
     for anchor in boxes:
         if anchor.label == "unknown" or anchor.detection_id in covered:
             continue

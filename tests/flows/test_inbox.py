@@ -37,6 +37,19 @@ def test_new_changed_and_settling_folders(tmp_path, sample_flight) -> None:
     assert again[0].digest != pending[0].digest
 
 
+def test_folders_and_files_named_in_gbk_are_swept_and_remembered(tmp_path, sample_flight) -> None:
+    drop, state = tmp_path / "drop", tmp_path / "processed.json"
+    drop.mkdir()
+    old = time.time() - 3600
+    folder = make_flight(drop, os.fsdecode(b"\xba\xd3\xb5\xc0"), sample_flight, mtime=old)
+    (folder / "DJI_0030.JPG").rename(folder / os.fsdecode(b"\xba\xd3\xb5\xc0_0030.JPG"))
+    (pending,) = pending_flights(drop, settle_s=60, processed=load_processed(state))
+    assert pending.path == str(folder.resolve()) and pending.files == 5
+    mark_processed(pending, state)
+    assert load_processed(state) == {pending.path: pending.digest}
+    assert pending_flights(drop, settle_s=60, processed=load_processed(state)) == []
+
+
 def test_serve_registers_both_deployments() -> None:
     from pipeline.cli.serve import deployments
 

@@ -1,4 +1,4 @@
-"""File names that are not UTF-8 or hold control characters: set aside or shown escaped."""
+"""File names that are not UTF-8 or hold control characters: ingested, kept exact, shown escaped."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.cli import main as hehu
 from pipeline.ingest import scan_flight
-from pipeline.ingest.names import display_path, is_utf8
+from pipeline.ingest.names import display_path, is_utf8, opened_name, stored_name, text_safe
 from tests.ingest.synth import write_jpeg
 
 BAD = os.fsdecode(b"DJI_\xb2\xe2\xca\xd4.JPG")  # "测试" in GBK, as a Windows copy leaves it
@@ -50,16 +50,36 @@ def hostile_names(root: Path) -> Path:
     return root
 
 
-def test_names_that_are_not_utf8_are_set_aside_with_the_fix(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "text", "raw"),
+    [
+        ("河道/DJI_0001.JPG", "河道/DJI_0001.JPG", None),  # the name itself: no bytes kept
+        (BAD, "DJI_\\xb2\\xe2\\xca\\xd4.JPG", b"DJI_\xb2\xe2\xca\xd4.JPG"),
+        (ESC, "DJI_\\x1b[2J\\x1b[31mRED\\x0d.JPG", ESC.encode()),
+        ("DJI_\\xb2.JPG", "DJI_\\xb2.JPG", None),  # a real backslash: text, no bytes
+    ],
+)
+def test_stored_name_keeps_the_exact_bytes_beside_the_display_text(name, text, raw) -> None:
+    assert stored_name(name) == (text, raw) and stored_name(Path(name)) == (text, raw)
+    assert opened_name(*stored_name(name)) == name
+    assert text.encode("utf-8") and text.isprintable()
+
+
+def test_text_safe_escapes_only_what_is_not_utf8() -> None:
+    value = {"path": BAD, "make": "DJI", "list": [ESC, (BAD,)], "n": 1}
+    assert text_safe(value) == {"path": display_path(BAD), "make": "DJI",
+                                "list": [ESC, [display_path(BAD)]], "n": 1}  # fmt: skip
+
+
+def test_names_that_are_not_utf8_are_ingested_with_their_exact_paths(tmp_path: Path) -> None:
     result = scan_flight(hostile_names(tmp_path))
-    assert sorted(Path(f.path).name for f in result.frames) == sorted(["DJI_0001.JPG", ESC])
-    aside = {Path(q.path).name: q for q in result.quarantined}
-    assert set(aside) == {"DJI_\\xb2\\xe2\\xca\\xd4.JPG", "DJI_0002.JPG"}
-    for q in aside.values():
-        assert is_utf8(q.path) and "not valid UTF-8" in q.reason and "rename" in q.reason
-        assert q.path in q.reason and q.size_bytes and q.size_bytes > 0
-    # GBK "河道": its middle bytes happen to be valid UTF-8 ("ӵ") and stay as they are
-    assert "/\\xba\u04f5\\xc0/DJI_0002.JPG" in aside["DJI_0002.JPG"].path
+    assert result.quarantined == ()
+    names = sorted(Path(f.path).name for f in result.frames)
+    assert names == sorted(["DJI_0001.JPG", BAD, "DJI_0002.JPG", ESC])
+    for frame in result.frames:  # each path opens its very file
+        assert Path(frame.path).read_bytes() and frame.size_bytes == Path(frame.path).stat().st_size
+    (gbk_folder,) = (f for f in result.frames if Path(f.path).name == "DJI_0002.JPG")
+    assert os.fsencode(gbk_folder.path).endswith(b"/\xba\xd3\xb5\xc0/DJI_0002.JPG")
 
 
 def _ingest_stdout(args: list[str], monkeypatch) -> bytes:
@@ -79,7 +99,9 @@ def test_ingest_json_is_valid_utf8_with_names_escaped(tmp_path: Path, monkeypatc
     records = [json.loads(line) for line in text.splitlines()]
     paths = {Path(r["path"]).name: r["quarantined"] for r in records}
     assert paths == {"DJI_0001.JPG": False, ESC: False,
-                     "DJI_\\xb2\\xe2\\xca\\xd4.JPG": True, "DJI_0002.JPG": True}  # fmt: skip
+                     "DJI_\\xb2\\xe2\\xca\\xd4.JPG": False, "DJI_0002.JPG": False}  # fmt: skip
+    # GBK "河道": its middle bytes happen to be valid UTF-8 ("ӵ") and stay as they are
+    assert any(r["path"].endswith("/\\xba\u04f5\\xc0/DJI_0002.JPG") for r in records)
 
 
 def test_ingest_table_escapes_control_characters(tmp_path: Path, monkeypatch) -> None:
@@ -87,4 +109,4 @@ def test_ingest_table_escapes_control_characters(tmp_path: Path, monkeypatch) ->
     text = _ingest_stdout([str(root), "--no-yaw-check"], monkeypatch).decode("utf-8")
     assert "\x1b" not in text and "\r" not in text
     assert "DJI_\\x1b[2J\\x1b[31mRED\\x0d" in text
-    assert "set aside  " in text and "DJI_\\xb2\\xe2\\xca\\xd4.JPG" in text
+    assert "set aside  " not in text and "DJI_\\xb2\\xe2\\xca\\xd4.JPG" in text

@@ -111,3 +111,21 @@ def test_default_database_and_upgrade(tmp_path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("HEHU_DB_URL", f"sqlite:///{tmp_path / 'env.sqlite'}")
     assert hehu("ledger", "upgrade") == 0
     assert (tmp_path / "env.sqlite").is_file()
+
+
+def test_show_and_held_escape_control_characters_in_stored_paths(
+    db_url: str, pushed: list[str], session_factory, capsys
+) -> None:
+    """A row pushed before paths were stored as display text may hold ESC: print it escaped."""
+    from sqlalchemy import update
+
+    from pipeline.ledger.models import Detection, Frame
+
+    with session_factory.begin() as session:
+        session.execute(update(Frame).values(path="/flights/DJI_\x1b[2J\u202e.JPG"))
+        session.execute(update(Detection).values(hold_reason="single_view"))
+    assert hehu("ledger", "show", pushed[0], "--db", db_url) == 0
+    assert hehu("ledger", "held", "--db", db_url) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\u202e" not in out
+    assert out.count("/flights/DJI_\\x1b[2J\\u202e.JPG") >= 2

@@ -88,6 +88,33 @@ def test_0005_refuses_replacing_audit_entries_and_downgrades(empty_db_url: str, 
         engine.dispose()
 
 
+def test_0006_adds_the_exact_bytes_of_paths_and_downgrades(empty_db_url: str) -> None:
+    engine = make_engine(empty_db_url)
+
+    def columns(table: str) -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns(table)}
+
+    try:
+        upgrade(engine, "0005")
+        assert "path_bytes" not in columns("frame")
+        upgrade(engine, "0006")
+        assert "path_bytes" in columns("frame") and "source_dir_bytes" in columns("flight")
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO flight (key, name, source_dir_bytes, created_at_utc) "
+                     "VALUES ('k', 'n', :raw, CURRENT_TIMESTAMP)"),
+                {"raw": b"/f/\xba\xd3"},
+            )  # fmt: skip
+            assert conn.execute(text("SELECT source_dir_bytes FROM flight")).scalar() == (
+                b"/f/\xba\xd3"
+            )
+        downgrade(engine, "0005")
+        assert "path_bytes" not in columns("frame") and "source_dir_bytes" not in columns("flight")
+        assert current_revision(engine) == "0005"
+    finally:
+        engine.dispose()
+
+
 def test_constraint_names_follow_the_convention(engine) -> None:
     insp = inspect(engine)
     assert insp.get_pk_constraint("issue")["name"] in (

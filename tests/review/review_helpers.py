@@ -11,6 +11,7 @@ would get them from a detector.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +66,13 @@ def _ground(georef: Any, box: tuple[float, float, float, float]) -> tuple[Any, .
     return float(pts.lat_deg[4]), float(pts.lon_deg[4]), (*ring, ring[0]), area
 
 
-def push_hand_labelled_sample_flight(db_url: str, frames_dir: Path = SAMPLE_FRAMES) -> Any:
-    """Push the sample flight with :data:`SAMPLE_BOXES` into the ledger at ``db_url``."""
+def push_hand_labelled_sample_flight(
+    db_url: str, frames_dir: Path = SAMPLE_FRAMES, renamed: Mapping[str, str] | None = None
+) -> Any:
+    """Push the sample flight with :data:`SAMPLE_BOXES` into the ledger at ``db_url``.
+
+    ``renamed``: sample frame name -> the name its copy has in ``frames_dir``.
+    """
     from pipeline.geo.georef import georeference
     from pipeline.ingest import read_frame
     from pipeline.ledger.db import make_engine, make_session_factory
@@ -79,8 +85,9 @@ def push_hand_labelled_sample_flight(db_url: str, frames_dir: Path = SAMPLE_FRAM
     georefs = {name: georeference(m) for name, m in metas.items()}
     detections = []
     for name, box, cls, subtype, conf in SAMPLE_BOXES:
-        meta = metas[name]
-        lat, lon, ring, area = _ground(georefs[name], box)
+        copy = (renamed or {}).get(name, name)
+        meta = metas[copy]
+        lat, lon, ring, area = _ground(georefs[copy], box)
         detections.append(
             GroundDetection(
                 frame_sha256=meta.sha256,

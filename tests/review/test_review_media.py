@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from conftest import log_in
 from sqlalchemy import select, update
 
 from pipeline.review.crops import Box, crop_jpeg, crop_window, frame_jpeg
@@ -131,3 +133,60 @@ def test_missing_original_gives_a_placeholder(client_for, db_url) -> None:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("image/svg+xml")
         assert response.headers["x-hehu-placeholder"] == "frame-unavailable"
+
+
+def test_a_frame_whose_name_is_not_utf8_is_served_cropped_and_named_escaped(
+    make_app, hasher, tmp_path, monkeypatch
+) -> None:
+    """Its ledger row keeps the exact bytes: the media routes and the evidence crops open
+    the file by them, the issue page names it escaped (issue 14)."""
+    import os
+
+    from fastapi.testclient import TestClient
+    from review_helpers import SAMPLE_FRAMES, add_users, push_hand_labelled_sample_flight
+
+    from pipeline.config import load_config
+    from pipeline.evidence import write_evidence
+    from pipeline.ledger.db import make_engine, upgrade
+    from pipeline.ledger.models import Detection, EvidenceFile, Frame
+    from pipeline.review.store import open_db
+    from pipeline.run import FlightPlan
+
+    folder = tmp_path / "flight"
+    folder.mkdir()
+    gbk = os.fsdecode(b"\xba\xd3\xb5\xc0_0030.JPG")  # "河道" in GBK
+    for src in SAMPLE_FRAMES.glob("*.JPG"):
+        shutil.copyfile(src, folder / (gbk if src.name == "DJI_0030.JPG" else src.name))
+    url = f"sqlite:///{tmp_path / 'names.sqlite'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    pushed = push_hand_labelled_sample_flight(url, folder, renamed={"DJI_0030.JPG": gbk})
+    add_users(url, hasher)
+    db = open_db(url)
+    with db.read() as session:
+        frame = session.scalars(select(Frame).where(Frame.path_bytes.is_not(None))).one()
+        det_ids = session.scalars(select(Detection.id).where(Detection.frame_id == frame.id))
+        det_id = min(det_ids)
+        assert (frame.path, frame.path_bytes) == (
+            f"{folder}/\\xba\u04f5\\xc0_0030.JPG",
+            os.fsencode(folder / gbk),
+        )
+    with TestClient(make_app(url)) as client:
+        assert log_in(client, "rev").status_code == 303
+        for url_path in (f"/media/frame/{frame.id}.jpg", f"/media/crop/{det_id}.jpg"):
+            got = client.get(url_path)
+            assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg"
+            assert "x-hehu-placeholder" not in got.headers, got.headers
+        pages = "".join(client.get(f"/issues/{c}").text for c in pushed.created)
+        assert ">\\xba\u04f5\\xc0_0030.JPG<" in pages  # the name, not "xc0_0030.JPG"
+
+    monkeypatch.setenv("HEHU_HOME", str(tmp_path / "home"))
+    plan = FlightPlan(pushed.flight_key, "names", str(folder), (), ())
+    assert write_evidence(plan, pushed, load_config(None, {"ledger": {"url": url}})) > 0
+    with db.read() as session:
+        crops = session.scalars(
+            select(EvidenceFile.path).join(Detection).where(Detection.frame_id == frame.id)
+        ).all()
+    db.dispose()
+    assert crops and all(Path(p).is_file() for p in crops)

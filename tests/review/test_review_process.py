@@ -75,3 +75,34 @@ def test_reviewer_cannot_start_processing(make_app, tmp_path) -> None:
         == 403
     )
     assert calls == []
+
+
+def test_a_folder_whose_name_is_not_utf8_is_listed_escaped_and_chosen(make_app, tmp_path) -> None:
+    import os
+
+    calls = []
+    root = tmp_path / "flights"
+    gbk = root / os.fsdecode(b"\xba\xd3\xb5\xc0")  # "河道" in GBK
+    gbk.mkdir(parents=True)
+    app = make_app(start_flight=lambda path: calls.append(path) or "queued", flights_root=root)
+    op = _client(app)
+    page = op.get("/process")
+    shown = "\\xba\u04f5\\xc0"  # GBK's middle bytes happen to be valid UTF-8 ("ӵ")
+    assert page.status_code == 200
+    assert re.findall(r"<option>([^<]+)</option>", page.text) == [shown]
+    ok = op.post("/process", data={"csrf_token": op.csrf, "folder": shown})
+    assert ok.status_code == 200 and calls == [gbk.resolve()]
+
+
+def test_start_flight_refuses_a_folder_whose_path_is_not_utf8_before_prefect(tmp_path) -> None:
+    import os
+
+    import pytest
+
+    from pipeline.errors import BadInputError
+    from pipeline.run import start_flight
+
+    folder = tmp_path / os.fsdecode(b"\xba\xd3\xb5\xc0")
+    folder.mkdir()
+    with pytest.raises(BadInputError, match=r"\\xba.*not valid UTF-8.*hehu run --no-prefect"):
+        start_flight(folder)

@@ -62,8 +62,8 @@ def crop(
     cfg = state.config
     try:
         data = crop_jpeg(
-            frame_path=frame.path, frame_sha256=frame.sha256, box=box, cache_dir=state.cache_dir,
-            context=cfg.crop_context, min_px=cfg.crop_min_px,
+            frame_path=frame.open_path, frame_sha256=frame.sha256, box=box,
+            cache_dir=state.cache_dir, context=cfg.crop_context, min_px=cfg.crop_min_px,
         )  # fmt: skip
     except FrameUnavailableError as e:
         return _placeholder("frame-unavailable", _short(e))
@@ -103,7 +103,10 @@ def frame_view(
     boxes.sort(key=lambda b: b.highlight)  # highlighted ones drawn last, on top
     try:
         data = frame_jpeg(
-            frame_path=frame.path, frame_sha256=frame.sha256, boxes=boxes, cache_dir=state.cache_dir
+            frame_path=frame.open_path,
+            frame_sha256=frame.sha256,
+            boxes=boxes,
+            cache_dir=state.cache_dir,
         )
     except FrameUnavailableError as e:
         return _placeholder("frame-unavailable", _short(e))
@@ -130,7 +133,10 @@ def attachment(
         raise HTTPException(status_code=404, detail="attachment has no file")
     try:
         data = frame_jpeg(
-            frame_path=frame.path, frame_sha256=frame.sha256, boxes=(), cache_dir=state.cache_dir
+            frame_path=frame.open_path,
+            frame_sha256=frame.sha256,
+            boxes=(),
+            cache_dir=state.cache_dir,
         )
     except FrameUnavailableError as e:
         return _placeholder("frame-unavailable", _short(e))

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from pipeline.ingest.names import display_path
 from pipeline.ledger.audit import record
 from pipeline.review.deps import CanProcess, StateDep
 from pipeline.review.render import page
@@ -26,19 +27,27 @@ router = APIRouter()
 log = logging.getLogger(__name__)
 
 
-def _folders(root: Path | None) -> list[str]:
+def _folder_paths(root: Path | None) -> dict[str, Path]:
+    """The folders under ``root`` by their names as display text (a name that is not UTF-8
+    or holds control characters is shown escaped, and chosen by that text)."""
     if root is None or not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return {}
+    return {display_path(p.name): p for p in root.iterdir()
+            if p.is_dir() and not p.name.startswith(".")}  # fmt: skip
+
+
+def _folders(root: Path | None) -> list[str]:
+    return sorted(_folder_paths(root))
 
 
 def resolve_folder(root: Path | None, chosen: str) -> Path:
     """The folder to process; refuses anything outside ``root`` (when set) or not a folder."""
     chosen = chosen.strip()
     if root is not None:
-        if chosen not in _folders(root):
-            raise ValueError(f"{chosen!r} is not a folder under {root}")
-        return (root / chosen).resolve()
+        folders = _folder_paths(root)
+        if chosen not in folders:
+            raise ValueError(f"{chosen!r} is not a folder under {display_path(root)}")
+        return folders[chosen].resolve()
     path = Path(chosen)
     if not path.is_absolute() or not path.is_dir():
         raise ValueError(f"{chosen!r} is not an absolute path of a folder on this server")
@@ -76,12 +85,13 @@ async def process_start(
     try:
         result = await run_in_threadpool(state.start_flight, path)
     except Exception as e:  # the processing side reports its own errors; show them
-        log.exception("start_flight(%s) failed", path)
+        log.exception("start_flight(%s) failed", display_path(path))
         context["error"] = f"{type(e).__name__}: {e}"
         return page(request, state, "process.html", context, me=me, status_code=500)
     with state.db.write() as session:
-        record(session=session, actor=me.username, entity="flight", entity_key=path.name[:64],
-               field="processing", old=None, new=str(path))  # fmt: skip
-    context["started"] = str(path)
+        record(session=session, actor=me.username, entity="flight",
+               entity_key=display_path(path.name)[:64], field="processing", old=None,
+               new=display_path(path))  # fmt: skip
+    context["started"] = display_path(path)
     context["result"] = "" if result is None else str(result)[:2000]
     return page(request, state, "process.html", context, me=me)
