@@ -232,7 +232,7 @@ def issue_rows(issues, crops: dict[str, str]) -> str:
 
 def gate_rows(result: BatchResult) -> str:
     """Context objects seen (never candidates by themselves) and what each model skipped."""
-    from pipeline.run import context_counts
+    from pipeline.run import DROPPED_WHY, context_counts
 
     items = []
     for key, n in context_counts(result.detections).items():
@@ -244,11 +244,9 @@ def gate_rows(result: BatchResult) -> str:
         for reason, n in sorted(reasons.items()):
             items.append(f"<li>{html.escape(model)} skipped {n} frame(s): "
                          f"{html.escape(reason)}</li>")  # fmt: skip
-    for model, n in sorted(gates.dropped_off_water.items()):
-        items.append(f"<li>{html.escape(model)}: {n} box(es) off water not kept</li>")
-    for model, n in sorted(gates.dropped_faint.items()):
-        items.append(f"<li>{html.escape(model)}: {n} box(es) too faint to be floating "
-                     "(under water or blurred) not kept</li>")  # fmt: skip
+    for field, why in DROPPED_WHY.items():
+        for model, n in sorted(getattr(gates, field).items()):
+            items.append(f"<li>{html.escape(model)}: {n} box(es) {why} not kept</li>")
     if gates.water:
         share = sum(gates.water.values()) / len(gates.water)
         items.append(f"<li>water: {share:.0%} of the frames' area on average "

@@ -62,6 +62,14 @@ class FlightPlan:
         return [self.frames[i : i + size] for i in range(0, len(self.frames), size)]
 
 
+#: Boxes a gate drops, by their field in :class:`GateCounts` (and key in ``hehu detect
+#: --json``): how summaries, the report and ``hehu detect`` say why they were not kept.
+DROPPED_WHY = {
+    "dropped_off_water": "off water",
+    "dropped_faint": "too faint to be floating (under water or blurred)",
+}
+
+
 @dataclass(frozen=True)
 class GateCounts:
     """What the band and water gates kept from the models, over some frames.

@@ -91,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _text(doc: dict[str, Any]) -> str:
+    from pipeline.run import DROPPED_WHY
+
     gsd = f"{doc['gsd_cm_per_px']:.2f} cm/px" if doc["gsd_cm_per_px"] else "native scale"
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in doc["seconds"].items())
     water = "" if doc["water_fraction"] is None else f"  water {doc['water_fraction']:.0%}"
@@ -100,11 +102,9 @@ def _text(doc: dict[str, Any]) -> str:
         if status["skipped"]:
             lines.append(f"  {name:<13} skipped: {status['skipped']}")
             continue
-        if status["dropped_off_water"]:
-            lines.append(f"  {name:<13} {status['dropped_off_water']} box(es) off water not kept")
-        if status["dropped_faint"]:
-            lines.append(f"  {name:<13} {status['dropped_faint']} box(es) too faint to be "
-                         "floating (under water or blurred) not kept")  # fmt: skip
+        for field, why in DROPPED_WHY.items():
+            if status[field]:
+                lines.append(f"  {name:<13} {status[field]} box(es) {why} not kept")
     for d in doc["detections"]:
         sub = f"{d['subtype']} {d['subtype_zh'] or ''}".strip() if d["subtype"] else "-"
         box = ",".join(f"{v:.0f}" for v in d["xyxy_px"])

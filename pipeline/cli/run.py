@@ -169,16 +169,16 @@ def print_unplaced(unplaced: dict[str, int], out) -> None:
 
 
 def print_gates(summary: dict[str, Any], out) -> None:
-    """Frames each model skipped and why, boxes dropped off water, context seen."""
+    """Frames each model skipped and why, boxes the gates dropped, context seen."""
+    from pipeline.run import DROPPED_WHY
+
     gates = summary.get("gates") or {}
     for model, reasons in sorted((gates.get("skipped") or {}).items()):
         for reason, n in sorted(reasons.items()):
             print(f"  {model} skipped {n} frame{'s' if n != 1 else ''}: {reason}", file=out)
-    for model, n in sorted((gates.get("dropped_off_water") or {}).items()):
-        print(f"  {model}: {n} box{'es' if n != 1 else ''} off water not kept", file=out)
-    for model, n in sorted((gates.get("dropped_faint") or {}).items()):
-        print(f"  {model}: {n} box{'es' if n != 1 else ''} too faint to be floating "
-              "(under water or blurred) not kept", file=out)  # fmt: skip
+    for field, why in DROPPED_WHY.items():
+        for model, n in sorted((gates.get(field) or {}).items()):
+            print(f"  {model}: {n} box{'es' if n != 1 else ''} {why} not kept", file=out)
     context = summary.get("context") or {}
     if context:
         seen = ", ".join(f"{k.split('/', 1)[1]} {v}" for k, v in context.items())

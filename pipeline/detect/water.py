@@ -17,6 +17,7 @@ region (a tile, a box) is water.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -175,7 +176,7 @@ class WaterMap:
     prob: np.ndarray
     frame_hw: tuple[int, int]
 
-    @property
+    @cached_property
     def water(self) -> np.ndarray:
         return water_cells(self.prob)
 

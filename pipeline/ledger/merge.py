@@ -29,13 +29,12 @@ from sqlalchemy.orm import Session
 from pipeline.errors import BadInputError
 from pipeline.ledger.assign import lon_window, take_assignment_lock
 from pipeline.ledger.audit import record
-from pipeline.ledger.cluster import distance_m, same_object
+from pipeline.ledger.cluster import EARTH_RADIUS_M, distance_m, same_object
 from pipeline.ledger.config import LedgerConfig
-from pipeline.ledger.errors import IllegalTransitionError
 from pipeline.ledger.models import Detection, Evidence, Frame, Issue, utc_now
 from pipeline.ledger.position import refine_issue
-from pipeline.ledger.vocab import OPEN_STATUSES, STATUS_LABELS, TYPE_LABELS
-from pipeline.ledger.workflow import check_version, get_issue
+from pipeline.ledger.vocab import OPEN_STATUSES, TYPE_LABELS
+from pipeline.ledger.workflow import check_starts_from, check_version, get_issue
 
 #: Statuses an issue may be merged away from: nobody has been handed it yet.
 ABSORBABLE = frozenset({"candidate", "confirmed"})
@@ -43,10 +42,6 @@ ABSORBABLE = frozenset({"candidate", "confirmed"})
 KEEPERS = OPEN_STATUSES | {"false_positive"}
 
 Box = tuple[float, float, float, float]
-
-
-def _label(status: str) -> str:
-    return f"{status} ({STATUS_LABELS.get(status, '?')})"
 
 
 def _sightings(session: Session, issue: Issue) -> list[tuple[Evidence, Detection, Frame]]:
@@ -88,17 +83,10 @@ def _check_pair(session: Session, issue: Issue, into: Issue) -> None:
             f"{into.code} was itself merged (已合并)"
             + (f" into {target.code}: merge into that one" if target else "")
         )
-    if issue.status not in ABSORBABLE:
-        raise IllegalTransitionError(
-            f"issue {issue.code} is {_label(issue.status)}; only "
-            f"{' or '.join(_label(s) for s in sorted(ABSORBABLE))} issues can be merged into "
-            "another (one that was handed over keeps its own record)"
-        )
-    if into.status not in KEEPERS:
-        raise IllegalTransitionError(
-            f"issue {into.code} is {_label(into.status)}; it cannot take another issue's "
-            "sightings (a closed problem seen again reopens as a rebound on the next push)"
-        )
+    check_starts_from(issue, ABSORBABLE, "merging it into another (one handed over keeps its "
+                      "own record)")  # fmt: skip
+    check_starts_from(into, KEEPERS, "taking another issue's sightings (a closed problem seen "
+                      "again reopens as a rebound on the next push)")  # fmt: skip
     if issue.type != into.type:
         raise BadInputError(
             f"{issue.code} is {TYPE_LABELS.get(issue.type, issue.type)} and {into.code} is "
@@ -194,7 +182,7 @@ def merge_targets(
     issue = get_issue(session=session, code=code)
     if issue.status not in ABSORBABLE:
         return []
-    dlat = config.merge_max_m / 111_000.0
+    dlat = math.degrees(config.merge_max_m / EARTH_RADIUS_M)
     dlon = dlat / max(0.01, math.cos(math.radians(issue.lat_deg)))
     query = select(Issue.code, Issue.status, Issue.lat_deg, Issue.lon_deg).where(
         Issue.type == issue.type,
