@@ -31,6 +31,7 @@ from flows.runners import task_runner_for
 from pipeline import run as stages
 from pipeline.config import HehuConfig, load_config
 from pipeline.errors import BadInputError, RunStopped
+from pipeline.geo.laser import GroundSettings
 
 DETECT_CACHE = (INPUTS - "frames" - "config") + TASK_SOURCE
 
@@ -133,9 +134,10 @@ def detect_batch(
     config_key: str,
     frames: tuple[stages.PlannedFrame, ...],
     config: HehuConfig,
+    ground: GroundSettings,
 ) -> stages.BatchResult:
     FRAMES.check()  # queued behind a batch that stopped: do not start
-    return stages.detect_frames(frames, config, on_frame=FRAMES.frame_done)
+    return stages.detect_frames(frames, config, on_frame=FRAMES.frame_done, ground=ground)
 
 
 @task(name="place-on-ground", cache_policy=NO_CACHE)
@@ -171,7 +173,8 @@ def detect_all(plan: stages.FlightPlan, config: HehuConfig) -> stages.BatchResul
                                          retry_delay_seconds=config.flow.retry_delay_s)  # fmt: skip
     batches = plan.batches(config.flow.frames_per_task)
     FRAMES.start(len(plan.frames))
-    futures = [retrying.submit(frame_keys(b), weights_key, config_key, b, config) for b in batches]
+    futures = [retrying.submit(frame_keys(b), weights_key, config_key, b, config, plan.ground)
+               for b in batches]  # fmt: skip
     results, done = [], 0
     try:
         for batch, future in zip(batches, futures, strict=True):

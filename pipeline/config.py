@@ -44,7 +44,7 @@ class GeoConfig(_Section):
     max_flat_disagreement: float = Field(default=0.10, gt=0)
     footprint_max_range_m: float = Field(default=1000.0, gt=0)
     dem: str | None = None
-    dem_offset_m: float = 0.0
+    dem_offset_m: float | Literal["auto"] = 0.0
 
     @model_validator(mode="after")
     def _consistent(self) -> GeoConfig:
@@ -56,8 +56,11 @@ class GeoConfig(_Section):
     def ground_settings(self) -> GroundSettings:
         from pipeline.geo.laser import GroundSettings
 
-        values = self.model_dump(exclude={"dem"})
-        return GroundSettings(**values, dem_path=str(resolve(self.dem)) if self.dem else None)
+        values = self.model_dump(exclude={"dem", "dem_offset_m"})
+        auto = self.dem_offset_m == "auto"
+        return GroundSettings(**values, dem_path=str(resolve(self.dem)) if self.dem else None,
+                              dem_offset_m=0.0 if auto else float(self.dem_offset_m),
+                              dem_offset_auto=auto)  # fmt: skip
 
 
 class DetectConfig(_Section):

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from pipeline.config import HehuConfig, resolve
 from pipeline.errors import BadInputError, HehuError
+from pipeline.geo.dem_tie import calibrated
 from pipeline.geo.laser import GroundSettings
 from pipeline.ingest.names import display_path, is_utf8
 from pipeline.records import FrameMeta, GroundDetection, Quarantined
@@ -168,11 +169,14 @@ def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
     scanned = scan_flight(flight_dir, max_offset_m=config.ingest.max_offset_m)
     frames = tuple(PlannedFrame(m) for m in scanned.frames)
+    ground, dem_tie = calibrated(scanned.frames, config.geo.ground_settings())
+    if dem_tie is not None:
+        log.info("%s: %s", display_path(flight_dir), dem_tie.note)
     # the name is text everywhere (ledger, report file, watermark); the folder's path stays
     # exact here and the ledger keeps its bytes (pipeline.ingest.names.stored_name)
     ref = FlightRef.from_frames(scanned.frames, name=display_path(flight_dir.resolve().name))
     return FlightPlan(ref.key, ref.name, str(flight_dir.resolve()), frames, scanned.quarantined,
-                      config.geo.ground_settings())  # fmt: skip
+                      ground)  # fmt: skip
 
 
 def check_flight_yaw(plan: FlightPlan, config: HehuConfig) -> FlightPlan:
@@ -268,11 +272,13 @@ def detect_frames(
     config: HehuConfig,
     *,
     on_frame: Callable[[], None] | None = None,
+    ground: GroundSettings | None = None,
 ) -> BatchResult:
     """Every enabled model on each frame, decoded once; boxes in pixels.
 
     The ground resolution that scales each model comes from the frame's
-    geotag (yaw does not change it). A frame that cannot be decoded is set
+    geotag (yaw does not change it) on ``ground`` (the flight plan's, default the
+    config's). A frame that cannot be decoded is set
     aside with its reason; the batch goes on. ``on_frame()`` is called after
     each frame, set aside or not.
     """
@@ -281,6 +287,7 @@ def detect_frames(
 
     models = load_detectors(config)
     weights = {m.name: _weights_sha(m) for m in models}
+    ground = config.geo.ground_settings() if ground is None else ground
     detections: list[GroundDetection] = []
     set_aside: list[Quarantined] = []
     gates = GateCounts()
@@ -290,7 +297,7 @@ def detect_frames(
         try:
             image = decode_frame(meta.path)
             band = frame_band(meta)
-            gsd = _gsd(meta, config.geo.ground_settings())
+            gsd = _gsd(meta, ground)
             results = detect_frame(image, models, gsd_cm_per_px=gsd, band=band.band,
                                    band_why=band.why)  # fmt: skip
         except BadInputError as e:
@@ -466,7 +473,7 @@ def run_flight(
             if progress:
                 progress(done, len(plan.frames))
 
-        batches = [detect_frames(batch, config, on_frame=frame_done)
+        batches = [detect_frames(batch, config, on_frame=frame_done, ground=plan.ground)
                    for batch in plan.batches(config.flow.frames_per_task)]  # fmt: skip
         result = place_on_ground(plan, merge_batches(batches))
     with clock("ledger"):

@@ -21,10 +21,13 @@ Frame keys (``null`` when the file does not carry the field):
   above take-off, below the camera), ``ground_note`` (why a configured DEM was not
   used), ``flat_disagreement``
   (how far flat ground is off the laser range, a share of it; null without a valid
-  laser reading), ``ground_flagged`` (that share is above the configured one);
-  ``georef_error`` says why these are null. The table's ``ground`` column shows
-  ``laser 17%!``: laser ground, flat ground 17 % off, flagged. Output is strict JSON: a
-  number that is not finite is ``null``, never ``NaN``
+  laser reading), ``dem_residual_m`` (on a DEM with a valid laser reading, how far the
+  DEM lies above the laser target, metres), ``ground_flagged`` (either is above the
+  configured share of the laser range); ``georef_error`` says why these are null. The
+  table's ``ground`` column shows ``laser 17%!``: laser ground, flat ground 17 % off,
+  flagged; ``dem +0.4m``: DEM ground, 0.4 m above the laser target. With
+  ``geo.dem_offset_m: auto`` the table ends with the offset measured on the flight.
+  Output is strict JSON: a number that is not finite is ``null``, never ``NaN``
 - yaw check (image motion of overlapping neighbours against the GPS track):
   ``yaw_check`` (``consistent``, ``flipped``, ``ambiguous``, ``unchecked``, or null
   with ``--no-yaw-check``), ``yaw_offset_deg`` (the correction applied to the
@@ -103,7 +106,7 @@ def frame_record(
     record.update({k: xmp.get(k) for k in _XMP_KEYS})
     ground: dict[str, Any] = dict.fromkeys(
         ("gsd_cm_per_px", "footprint", "camera_source", "yaw_source", "ground", "ground_z_m",
-         "flat_disagreement", "ground_flagged", "ground_note", "georef_error")
+         "flat_disagreement", "dem_residual_m", "ground_flagged", "ground_note", "georef_error")
     )  # fmt: skip
     offset = check.yaw_offset_deg if check else 0.0
     record.update(
@@ -136,10 +139,12 @@ def ground_fields(georef: Georef) -> dict[str, Any]:
     """Which ground a georeferenced frame uses and how flat ground compares with its laser."""
     check = georef.ground_check
     share = check.flat_disagreement if check is not None else None
+    residual = check.dem_residual_m if check is not None else None
     return {
         "ground": check.source if check is not None else "flat",
         "ground_z_m": round(georef.pose.ground_z_m, 2),
         "flat_disagreement": round(share, 4) if share is not None else None,
+        "dem_residual_m": round(residual, 2) if residual is not None else None,
         "ground_flagged": bool(check.flagged) if check is not None else False,
         "ground_note": check.note if check is not None and check.note else None,
     }
@@ -159,6 +164,7 @@ _XMP_KEYS = (
 def run(args: argparse.Namespace) -> int:
     from pipeline.config import load_config
     from pipeline.errors import BadInputError
+    from pipeline.geo.dem_tie import calibrated
     from pipeline.ingest import scan_flight
 
     if not args.flight_dir.is_dir():
@@ -166,13 +172,15 @@ def run(args: argparse.Namespace) -> int:
             f"{args.flight_dir}: not a folder; give the folder of a flight's photos"
         )
     result = scan_flight(args.flight_dir, max_offset_m=args.max_offset_m)
-    settings = load_config(args.config).geo.ground_settings()
+    settings, dem_tie = calibrated(result.frames, load_config(args.config).geo.ground_settings())
     records = frame_records(result.frames, yaw_check=not args.no_yaw_check, settings=settings)
     if args.json:
         for line in [*records, *(q.to_dict() for q in result.quarantined)]:
             print(strict_dumps(text_safe(line), ensure_ascii=False))
     else:
         print_table(records, result.quarantined, sys.stdout)
+        if dem_tie is not None:
+            print(dem_tie.note)
     return 0
 
 
@@ -197,13 +205,17 @@ def _yaw_note(record: dict[str, Any]) -> str:
 
 
 def _ground_note(record: dict[str, Any]) -> str:
-    """``laser`` or ``flat``, with flat ground's disagreement with the laser (``!``: flagged)."""
+    """``laser``, ``flat`` or ``dem``, with flat ground's disagreement with the laser (a
+    DEM's, in metres, on a DEM) and ``!`` when flagged."""
     if record["ground"] is None:
         return "-"
-    share = record["flat_disagreement"]
+    flag = "!" if record["ground_flagged"] else ""
+    share, residual = record["flat_disagreement"], record.get("dem_residual_m")
+    if record["ground"] == "dem" and residual is not None:
+        return f"dem {residual:+.1f}m{flag}"
     if share is None:
-        return record["ground"] + ("!" if record["ground_flagged"] else "")
-    return f"{record['ground']} {share:.0%}{'!' if record['ground_flagged'] else ''}"
+        return record["ground"] + flag
+    return f"{record['ground']} {share:.0%}{flag}"
 
 
 def print_table(records: list[dict[str, Any]], quarantined: tuple[Quarantined, ...], out) -> None:

@@ -54,7 +54,9 @@ class GroundSettings:
     ground may be off before the frame is flagged. ``footprint_max_range_m``: far
     limit of frame footprints (see :meth:`pipeline.geo.georef.Georef.footprint`) and
     of rays marched over a DEM. ``dem_path``: a GeoTIFF DEM; ``dem_offset_m``: how far
-    its heights lie above the datum of the drone's AbsoluteAltitude.
+    its heights lie above the datum of the drone's AbsoluteAltitude;
+    ``dem_offset_auto``: measure that offset on each flight from its laser readings
+    (:func:`pipeline.geo.dem_tie.calibrated` replaces it before frames are placed).
     """
 
     use_laser: bool = True
@@ -65,6 +67,7 @@ class GroundSettings:
     footprint_max_range_m: float = 1000.0
     dem_path: str | None = None
     dem_offset_m: float = 0.0
+    dem_offset_auto: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.laser_min_m < self.laser_max_m:
@@ -100,7 +103,10 @@ class GroundCheck:
 
     ``flat_disagreement``: ``|flat range − laser range| / laser range`` along the
     optical axis (None without a valid laser reading); ``flagged`` when it is above
-    the configured share. ``note``: why a configured DEM was not used ("" otherwise).
+    the configured share. ``dem_residual_m``: on a DEM with a valid laser reading, how
+    far the DEM (with its offset) lies above the laser target, metres; a frame is
+    flagged too when that is more than the same share of the laser range. ``note``:
+    why a configured DEM was not used ("" otherwise).
     """
 
     source: GroundSource
@@ -108,6 +114,7 @@ class GroundCheck:
     flat_disagreement: float | None = None
     flagged: bool = False
     note: str = ""
+    dem_residual_m: float | None = None
 
 
 def _num(x: float | None) -> float | None:
@@ -180,7 +187,10 @@ def frame_ground(meta: FrameMeta, settings: GroundSettings) -> tuple[GroundModel
     flagged = laser is not None and (share is None or share > settings.max_flat_disagreement)
     dem, note = _dem_ground(meta, settings)
     if dem is not None:
-        return dem, GroundCheck("dem", laser, share, flagged)
+        residual = None if laser is None else _dem_residual(meta, settings)
+        limit = settings.max_flat_disagreement * (laser.distance_m if laser else 0.0)
+        off = residual is not None and abs(residual) > limit
+        return dem, GroundCheck("dem", laser, share, flagged or off, dem_residual_m=residual)
     if laser is not None and settings.use_laser:
         return FlatGround(offset_m=laser.ground_z_m), GroundCheck(
             "laser", laser, share, flagged, note
@@ -206,3 +216,11 @@ def _dem_ground(meta: FrameMeta, settings: GroundSettings) -> tuple[GroundModel 
     if ground is None:
         return None, "DEM not used: it does not cover the ground below the camera"
     return ground, ""
+
+
+def _dem_residual(meta: FrameMeta, settings: GroundSettings) -> float | None:
+    """How far the configured DEM, with its offset, lies above ``meta``'s laser target."""
+    from pipeline.geo.dem_tie import frame_tie
+
+    tie = frame_tie(meta, settings)
+    return None if tie is None else tie.offset_m - settings.dem_offset_m

@@ -233,3 +233,37 @@ def test_locate_and_ingest_use_the_dem_named_in_the_config(capsys, tmp_path) -> 
     (record,) = run_json(capsys, "ingest", str(flight), "--json", "--no-yaw-check", "--config",
                          str(config))  # fmt: skip
     assert (record["ground"], record["ground_z_m"]) == ("dem", -20.0)
+
+
+def test_ingest_measures_the_dem_offset_from_the_laser(capsys, tmp_path) -> None:
+    """The DEM's heights lie 30 m above the drone's datum (ground at 80 + 30 = 110 in DEM
+    terms); three laser readings of ground 20 m below take-off measure that."""
+    rasterio = pytest.importorskip("rasterio")
+    from rasterio.transform import from_origin
+
+    dem = tmp_path / "dem.tif"
+    corner = from_origin(-92.0044, 46.8526, 0.0001, 0.0001)
+    with rasterio.open(dem, "w", driver="GTiff", height=200, width=200, count=1,
+                       dtype="float32", crs="EPSG:4326", transform=corner) as dst:  # fmt: skip
+        dst.write(np.full((1, 200, 200), 110.0, dtype="float32"))
+    config = tmp_path / "hehu.yaml"
+    config.write_text(f"geo:\n  dem: {dem}\n  dem_offset_m: auto\n", encoding="utf-8")
+    flight = tmp_path / "flight"
+    flight.mkdir()
+    for i in range(3):
+        write_jpeg(flight / f"{i}.JPG", 400, 300, rel_alt_m=95.0, abs_alt_m=195.0,
+                   lat=46.8426 + i * 1e-5, xmp_extra=LASER_XMP)  # fmt: skip
+    records = run_json(capsys, "ingest", str(flight), "--json", "--no-yaw-check", "--config",
+                       str(config))  # fmt: skip
+    assert {(r["ground"], r["ground_z_m"], r["dem_residual_m"]) for r in records} == {
+        ("dem", -20.0, 0.0)
+    }
+    assert main(["ingest", str(flight), "--no-yaw-check", "--config", str(config)]) == 0
+    assert "DEM offset +30.0 m (spread 0.0 m) from 3 laser ties" in capsys.readouterr().out
+    fixed = tmp_path / "fixed.yaml"
+    fixed.write_text(f"geo:\n  dem: {dem}\n", encoding="utf-8")  # taken on the drone's datum
+    records = run_json(capsys, "ingest", str(flight), "--json", "--no-yaw-check", "--config",
+                       str(fixed))  # fmt: skip
+    assert {(r["ground_z_m"], r["dem_residual_m"], r["ground_flagged"]) for r in records} == {
+        (10.0, 30.0, True)
+    }
