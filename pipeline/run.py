@@ -187,7 +187,7 @@ def check_flight_yaw(plan: FlightPlan, config: HehuConfig) -> FlightPlan:
         return plan
     metas = [f.meta for f in plan.frames]
     try:
-        verdicts = check_yaw(metas, load_gray_reduced)  # it skips frames it cannot check
+        verdicts = check_yaw(metas, load_gray_reduced, plan.ground)  # skips what it cannot check
     except Exception:  # still, a bug in the check leaves the yaw as recorded, not a failed flight
         log.exception("yaw check failed: every frame keeps its recorded yaw; please report it")
         return plan

@@ -190,7 +190,7 @@ def frame_records(
     """Records of a flight's frames, with the yaw check's verdicts when asked."""
     from pipeline.geo.yaw_check import check_yaw, load_gray_reduced
 
-    checks = check_yaw(frames, load_gray_reduced) if yaw_check else [None] * len(frames)
+    checks = check_yaw(frames, load_gray_reduced, settings) if yaw_check else [None] * len(frames)
     return [frame_record(m, c, settings) for m, c in zip(frames, checks, strict=True)]
 
 

@@ -30,7 +30,10 @@ above the horizon (JSON: one more object, ``{"footprint": [[lat, lon], …], …
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +42,7 @@ from pipeline.errors import BadInputError
 if TYPE_CHECKING:
     from pipeline.config import HehuConfig
     from pipeline.geo.georef import Georef
+    from pipeline.geo.laser import GroundSettings
     from pipeline.geo.yaw_check import YawVerdict
     from pipeline.records import FrameMeta
 
@@ -77,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from pipeline.config import load_config
+    from pipeline.geo.dem_tie import calibrated
     from pipeline.geo.georef import georeference
     from pipeline.geo.ground import FlatGround
     from pipeline.ingest import read_frame
@@ -87,10 +92,16 @@ def run(args: argparse.Namespace) -> int:
     meta = read_frame(args.image)
     uv = np.array(args.px or [(meta.width_px / 2, meta.height_px / 2)], dtype=float)
     check_inside(uv, meta)
-    check = yaw_verdict(meta, args, config)
+    flight = functools.cache(lambda: flight_frames(args, config))
+    settings = config.geo.ground_settings()
+    if settings.dem_offset_auto:  # the DEM's offset is measured on the whole flight
+        settings, tie = calibrated(flight(), settings)
+        if tie is not None:
+            print(tie.note, file=sys.stderr)
+    check = yaw_verdict(meta, args, config, flight, settings)
     ground = None if args.ground_offset is None else FlatGround(offset_m=args.ground_offset)
     georef = georeference(meta, ground=ground, yaw_offset_deg=check.yaw_offset_deg,
-                          settings=config.geo.ground_settings())  # fmt: skip
+                          settings=settings)  # fmt: skip
     common = {"yaw_check": check.status, "yaw_offset_deg": check.yaw_offset_deg,
               "yaw_check_detail": check.detail, "ground": ground_note(georef)}  # fmt: skip
     if not args.json:
@@ -133,19 +144,31 @@ def check_inside(uv, meta: FrameMeta) -> None:
             )
 
 
-def yaw_verdict(meta: FrameMeta, args: argparse.Namespace, config: HehuConfig) -> YawVerdict:
-    """The flow's yaw verdict for the frame (module docstring), or why there is none."""
-    from pipeline.geo.yaw_check import YawVerdict, check_frame_yaw, load_gray_reduced
+def flight_frames(args: argparse.Namespace, config: HehuConfig) -> tuple[FrameMeta, ...]:
+    """The frames of the frame's flight folder (``--flight``, default its folder)."""
     from pipeline.ingest import scan_flight
+
+    flight_dir = args.flight or args.image.resolve().parent
+    if not flight_dir.is_dir():
+        raise BadInputError(f"{flight_dir}: not a folder; give the frame's flight folder")
+    return scan_flight(flight_dir, max_offset_m=config.ingest.max_offset_m).frames
+
+
+def yaw_verdict(
+    meta: FrameMeta,
+    args: argparse.Namespace,
+    config: HehuConfig,
+    flight: Callable[[], tuple[FrameMeta, ...]],
+    settings: GroundSettings,
+) -> YawVerdict:
+    """The flow's yaw verdict for the frame (module docstring), or why there is none;
+    ``flight()`` gives its flight's frames, ``settings`` the flight's ground."""
+    from pipeline.geo.yaw_check import YawVerdict, check_frame_yaw, load_gray_reduced
 
     if args.no_yaw_check or not config.ingest.yaw_check:
         why = "--no-yaw-check" if args.no_yaw_check else "ingest.yaw_check is off in the config"
         return YawVerdict(meta.sha256, 0.0, "off", f"not checked ({why})")
-    flight_dir = args.flight or args.image.resolve().parent
-    if not flight_dir.is_dir():
-        raise BadInputError(f"{flight_dir}: not a folder; give the frame's flight folder")
-    flight = scan_flight(flight_dir, max_offset_m=config.ingest.max_offset_m).frames
-    return check_frame_yaw(meta, flight, load_gray_reduced)
+    return check_frame_yaw(meta, flight(), load_gray_reduced, settings)
 
 
 def ground_note(georef: Georef) -> str:

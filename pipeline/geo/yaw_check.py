@@ -20,6 +20,7 @@ frames whose votes split stay as recorded, "ambiguous".
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -33,6 +34,7 @@ from numpy.typing import NDArray
 from pipeline.errors import HehuError
 from pipeline.geo.coords import haversine_m
 from pipeline.geo.georef import georeference
+from pipeline.geo.laser import GroundSettings
 from pipeline.geo.matching import Features, match_features, orb_features
 from pipeline.ingest.names import display_path
 from pipeline.records import FrameMeta
@@ -72,13 +74,19 @@ HYPOTHESES = ((0.0, 0.0), (0.0, 180.0), (180.0, 0.0), (180.0, 180.0))
 
 
 def pair_disagreement_m(
-    meta_a: FrameMeta, meta_b: FrameMeta, uv_a: NDArray, uv_b: NDArray
+    meta_a: FrameMeta,
+    meta_b: FrameMeta,
+    uv_a: NDArray,
+    uv_b: NDArray,
+    settings: GroundSettings | None = None,
 ) -> dict[tuple[float, float], float]:
-    """Median ground distance (m) between tie points under each yaw hypothesis."""
+    """Median ground distance (m) between tie points under each yaw hypothesis, each
+    frame placed on the ground ``settings`` give it (the flight's, default flat/laser)."""
     located = {}
     for meta, uv, key in ((meta_a, uv_a, "a"), (meta_b, uv_b, "b")):
         for offset in (0.0, 180.0):
-            located[key, offset] = georeference(meta, yaw_offset_deg=offset).locate(uv)
+            georef = georeference(meta, yaw_offset_deg=offset, settings=settings)
+            located[key, offset] = georef.locate(uv)
     medians = {}
     for off_a, off_b in HYPOTHESES:
         ga, gb = located["a", off_a], located["b", off_b]
@@ -116,7 +124,11 @@ def frame_features(frames: Sequence[FrameMeta], load_gray: LoadGray) -> list[Fea
 
 
 def pair_vote(
-    a: FrameMeta, b: FrameMeta, fa: Features | None, fb: Features | None
+    a: FrameMeta,
+    b: FrameMeta,
+    fa: Features | None,
+    fb: Features | None,
+    settings: GroundSettings | None = None,
 ) -> tuple[float, float] | None:
     """The yaw offsets of (a, b) their tie points decide, or None."""
     if fa is None or fb is None:
@@ -125,7 +137,7 @@ def pair_vote(
         uv_a, uv_b = match_features(fa, fb)
         if len(uv_a) < MIN_TIE_POINTS:
             return None
-        medians = pair_disagreement_m(a, b, uv_a, uv_b)
+        medians = pair_disagreement_m(a, b, uv_a, uv_b, settings)
     except HehuError as e:
         log.debug("yaw check skips %s/%s: %s", display_path(a.path), display_path(b.path), e)
         return None
@@ -138,11 +150,14 @@ def pair_vote(
     return winner
 
 
-def pair_votes(frames: Sequence[FrameMeta], load_gray: LoadGray) -> list[list[float]]:
+def pair_votes(
+    frames: Sequence[FrameMeta], load_gray: LoadGray, settings: GroundSettings | None = None
+) -> list[list[float]]:
     """For each frame, the yaw offsets voted by its decided pairs with neighbours."""
     feats = frame_features(frames, load_gray)
+    vote = functools.partial(pair_vote, settings=settings)
     with _pool() as pool:
-        winners = list(pool.map(pair_vote, frames[:-1], frames[1:], feats[:-1], feats[1:]))
+        winners = list(pool.map(vote, frames[:-1], frames[1:], feats[:-1], feats[1:]))
     votes: list[list[float]] = [[] for _ in frames]
     for i, winner in enumerate(winners):
         if winner is not None:
@@ -155,13 +170,17 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=min(THREADS, os.cpu_count() or 1))
 
 
-def check_yaw(frames: Sequence[FrameMeta], load_gray: LoadGray) -> list[YawVerdict]:
+def check_yaw(
+    frames: Sequence[FrameMeta], load_gray: LoadGray, settings: GroundSettings | None = None
+) -> list[YawVerdict]:
     """One verdict per frame, in order. ``frames`` are sorted by capture time.
 
     ``load_gray(meta)`` returns the frame as a (reduced) grayscale array; its
-    width relative to ``meta.width_px`` gives the scale.
+    width relative to ``meta.width_px`` gives the scale. ``settings``: the ground
+    the tie points are placed on (the flight's; default flat or laser ground).
     """
-    verdicts = [verdict(m, v) for m, v in zip(frames, pair_votes(frames, load_gray), strict=True)]
+    votes = pair_votes(frames, load_gray, settings)
+    verdicts = [verdict(m, v) for m, v in zip(frames, votes, strict=True)]
     flipped = sum(v.status == "flipped" for v in verdicts)
     if flipped:
         log.warning("%d of %d frames record a yaw turned by 180°; corrected from image overlap",
@@ -170,7 +189,10 @@ def check_yaw(frames: Sequence[FrameMeta], load_gray: LoadGray) -> list[YawVerdi
 
 
 def check_frame_yaw(
-    meta: FrameMeta, flight: Sequence[FrameMeta], load_gray: LoadGray
+    meta: FrameMeta,
+    flight: Sequence[FrameMeta],
+    load_gray: LoadGray,
+    settings: GroundSettings | None = None,
 ) -> YawVerdict:
     """The verdict :func:`check_yaw` gives ``meta`` within ``flight`` (its frames in
     capture order), from the frame and its two neighbours only: a frame's votes come
@@ -190,7 +212,7 @@ def check_frame_yaw(
         )
         return YawVerdict(meta.sha256, 0.0, "unchecked", detail)
     start = max(0, i - 1)
-    return check_yaw(flight[start : i + 2], load_gray)[i - start]
+    return check_yaw(flight[start : i + 2], load_gray, settings)[i - start]
 
 
 def verdict(meta: FrameMeta, votes: list[float]) -> YawVerdict:

@@ -260,6 +260,9 @@ def test_ingest_measures_the_dem_offset_from_the_laser(capsys, tmp_path) -> None
     }
     assert main(["ingest", str(flight), "--no-yaw-check", "--config", str(config)]) == 0
     assert "DEM offset +30.0 m (spread 0.0 m) from 3 laser ties" in capsys.readouterr().out
+    (centre,) = run_json(capsys, "locate", str(flight / "0.JPG"), "--json", "--config",
+                         str(config))  # fmt: skip
+    assert centre["range_m"] == pytest.approx(115.0, abs=0.01)  # on the calibrated DEM
     fixed = tmp_path / "fixed.yaml"
     fixed.write_text(f"geo:\n  dem: {dem}\n", encoding="utf-8")  # taken on the drone's datum
     records = run_json(capsys, "ingest", str(flight), "--json", "--no-yaw-check", "--config",
