@@ -192,6 +192,10 @@ SENSORS: dict[str, tuple[SensorSpec, ...]] = {
         SensorSpec(7.46, 5.60, 5184, 3888, 'H20T zoom, 1/1.7" 20 MP', "zoom", (6.83, 119.94)),
         _thermal(640, 512, 12.0, "H20T thermal 640×512 VOx, 12 µm, 13.5 mm", (13.5, 13.5)),
     ),
+    # Zenmuse H20N (EXIF Model ZH20N): its starlight wide and zoom cameras and its two
+    # thermal cameras are not in the table; the published sensor sizes and focal lengths
+    # we could find disagree with each other. Its frames are placed from what they carry
+    # (CalibratedFocalLength, FocalLengthIn35mmFilm), like every camera not listed here.
     # -- Zenmuse H30 series (DJI H30 specs; model strings by analogy with ZH20/ZH20T) -----
     # wide 1/1.3" 48 MP, 6.72 mm (24 mm eq.); H30T thermal 1280 × 1024, 12 µm, 24 mm
     # (DFOV 45.2°: 2·atan(19.67 / 2 / 24) = 44.6°), super-resolution 2560 × 2048.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from pipeline.geo.camera import camera_from_meta
@@ -173,3 +175,26 @@ def test_zoom_frames_use_the_focal_length_at_capture(
     camera = camera_from_meta(meta)
     assert camera.source == source_used
     assert camera.fx_px == pytest.approx(fx)
+
+
+@pytest.mark.parametrize(
+    ("model", "source", "size", "xmp", "source_used"),
+    [
+        # H20N, M3TD wide, M4T tele: not in the table (pipeline.geo.sensors says why)
+        ("ZH20N", "ZoomCamera", (1920, 1080), {}, "35mm-equivalent"),
+        ("M3TD", "WideCamera", (8064, 6048), {}, "35mm-equivalent"),
+        ("M4T", "ZoomCamera", (8064, 6048), {"calibrated_focal_px": 9000.0,
+         "optical_center_x_px": 4032.0, "optical_center_y_px": 3024.0}, "xmp-calibrated"),
+    ],
+)  # fmt: skip
+def test_cameras_outside_the_table_are_placed_from_what_their_frames_carry(
+    model, source, size, xmp, source_used
+) -> None:
+    meta = make_meta(width_px=size[0], height_px=size[1], model=model, focal_mm=6.7,
+                     focal_35mm=24.0, image_source=source, **xmp)  # fmt: skip
+    assert sensor_spec(model, 6.7, image_source=source, width_px=size[0]) is None
+    camera = camera_from_meta(meta)
+    assert camera.source == source_used
+    if source_used == "35mm-equivalent":  # 24 mm eq. over DJI's 43.27 mm diagonal of 4:3
+        diagonal_px = size[0] * math.hypot(1.0, 3.0 / 4.0)
+        assert camera.fx_px == pytest.approx(24.0 / 43.27 * diagonal_px, rel=1e-3)
