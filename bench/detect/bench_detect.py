@@ -44,7 +44,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from pipeline.detect.backends import load_detector, yolo  # noqa: E402
-from pipeline.detect.card import ModelCard, load_card  # noqa: E402
+from pipeline.detect.card import ModelCard, ModelCardError, load_card  # noqa: E402
 from pipeline.detect.engine import LoadedModel, detect_frame, plan_for  # noqa: E402
 from pipeline.detect.tiling import DEFAULT_BATCH, cut_tiles  # noqa: E402
 
@@ -96,7 +96,9 @@ def find_card(name: str | None, models_dir: Path) -> ModelCard:
     if name is None and (models_dir / "vehicles" / "card.yaml").is_file():
         return load_card(models_dir, "vehicles")
     cache = REPO / ".cache" / "hehu-bench"
-    if not (cache / "untrained" / "card.yaml").is_file():
+    try:
+        load_card(cache, "untrained", verify=False)
+    except ModelCardError:  # not built yet, or built before the card schema changed
         from pipeline.detect.scaffold import write_untrained_model
 
         write_untrained_model(cache, "untrained")

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from pipeline.detect.licence import CardLicence, licence_error
 from pipeline.errors import ConfigError
 
 CARD_FILE = "card.yaml"
@@ -77,6 +78,8 @@ class ModelCard(_Strict):
     tile: TileSpec
     thresholds: Thresholds
     weights: Weights
+    #: under which terms the weights may be used; their initial weights and data (licence.py)
+    licence: CardLicence
     training: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
 
@@ -93,7 +96,25 @@ class ModelCard(_Strict):
             )
         if self.weights.pt is None and self.weights.onnx is None:
             raise ValueError("weights: list at least one of pt / onnx with file and sha256")
+        self._check_initial_weights()
         return self
+
+    def _check_initial_weights(self) -> None:
+        """``licence.initial_weights`` names the checkpoint ``training.init`` started from."""
+        init = self.training.get("init")
+        start = self.licence.initial_weights
+        if isinstance(init, Mapping) and init.get("sha256"):
+            if start is None or start.sha256 != init["sha256"]:
+                raise ValueError(
+                    f"licence.initial_weights must name the weights training started from: "
+                    f"training.init.sha256 is {init['sha256']}, licence.initial_weights."
+                    f"sha256 is {start.sha256 if start else None}"
+                )
+        elif self.training.get("pretrained") is True and start is None:
+            raise ValueError(
+                "training.pretrained is true but licence.initial_weights is null: name the "
+                "weights training started from (name, sha256, licence)"
+            )
 
     @property
     def dir(self) -> Path:
@@ -126,7 +147,8 @@ def parse_card(data: Mapping[str, Any], *, source: str = "card") -> ModelCard:
     try:
         return ModelCard.model_validate(data)
     except ValidationError as e:
-        raise ModelCardError(f"{source} does not follow docs/MODEL_CARD.md:\n{e}") from e
+        plain = licence_error(e, source)
+        raise ModelCardError(plain or f"{source} does not follow docs/MODEL_CARD.md:\n{e}") from e
 
 
 def load_card(models_dir: Path | str, name: str, *, verify: bool = True) -> ModelCard:

@@ -93,6 +93,12 @@ def _card_dict(
         "train_gsd_cm_per_px": gsd,
         "tile": {"size_px": tile_px, "overlap_frac": overlap_frac},
         "thresholds": {"conf": conf, "iou": iou},
+        "licence": {
+            "weights": "AGPL-3.0-only",
+            "note": "random weights of an ultralytics architecture (AGPL-3.0), learnt nothing",
+            "initial_weights": None,
+            "data": [],
+        },
         "training": {"data": None, "epochs": 0, "imgsz": tile_px, "device": "none", "seed": seed},
         "metrics": {},
     }

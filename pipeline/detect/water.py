@@ -229,6 +229,7 @@ def load_water_model(models_dir: Path | str) -> WaterMLP:
     import yaml
 
     from pipeline.detect.card import sha256_file
+    from pipeline.detect.licence import check_licence
 
     folder = Path(models_dir) / WATER_MODEL
     card_path, weights_path = folder / "card.yaml", folder / WATER_FILE
@@ -239,6 +240,10 @@ def load_water_model(models_dir: Path | str) -> WaterMLP:
             f"`hehu water train`"
         )
     card = yaml.safe_load(card_path.read_text(encoding="utf-8")) or {}
+    try:
+        check_licence(card, str(card_path))
+    except ConfigError as e:
+        raise WaterModelError(str(e)) from e
     expected = (card.get("weights") or {}).get("sha256")
     found = sha256_file(weights_path)
     if expected != found:

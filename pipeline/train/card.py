@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.detect.card import sha256_file
-from pipeline.train.recipe import Recipe
+from pipeline.train.recipe import Recipe, card_licence
 
 __all__ = ["build_card", "next_version", "sha256_file", "write_card"]
 
@@ -59,12 +59,21 @@ def build_card(
             "pt": {"file": pt_path.name, "sha256": sha256_file(pt_path)},
             "onnx": {"file": onnx_path.name, "sha256": sha256_file(onnx_path)},
         },
+        **_licence(recipe, training),
         "training": training,
         "metrics": {
             "held_out": held_out,
             **({"held_out_by_source": held_out_by_source} if held_out_by_source else {}),
         },
     }
+
+
+def _licence(recipe: Recipe, training: dict[str, Any]) -> dict[str, Any]:
+    """``{"licence": ...}``; empty without a recipe licence, so that :func:`write_card`
+    refuses the card naming the missing field."""
+    if recipe.licence is None:
+        return {}
+    return {"licence": card_licence(recipe.licence, training.get("init"))}
 
 
 def next_version(model_dir: Path, card: dict[str, Any]) -> int:

@@ -9,11 +9,13 @@ model without a recipe trains at native scale with every class mapped to
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pipeline.detect.licence import DataSet, initial_weights_block
 from pipeline.errors import ConfigError
 
 RECIPE_FILE = "train.yaml"
@@ -57,6 +59,15 @@ class Negatives(_Strict):
     why: str = ""
 
 
+class RecipeLicence(_Strict):
+    """What the card's ``licence`` block says beside the initial weights (which come from
+    ``--init``): the weights' licence, why, and every data set trained on."""
+
+    weights: str = Field(min_length=1)
+    note: str | None = None
+    data: list[DataSet] = Field(min_length=1)
+
+
 class Recipe(_Strict):
     """See ``models/vehicles/train.yaml`` for a commented example."""
 
@@ -84,6 +95,8 @@ class Recipe(_Strict):
     thresholds: Thresholds = Thresholds()
     train_args: dict[str, Any] = {}
     notes: str = ""
+    #: required to train: the card must say under which terms its weights may be used
+    licence: RecipeLicence | None = None
 
 
 def load_recipe(path: Path | str) -> Recipe:
@@ -116,3 +129,23 @@ def find_recipe(name: str, *, out_dir: Path, explicit: Path | None = None) -> Re
             f"recipe says name: {recipe.name!r} but the model is {name!r}: make them equal"
         )
     return recipe
+
+
+def require_licence(given: RecipeLicence | None, where: str) -> RecipeLicence:
+    """A recipe's ``licence`` block, or :class:`ConfigError` before any training starts."""
+    if given is None:
+        raise ConfigError(
+            f"{where} has no licence block: a card must say under which licence its weights "
+            f"may be used and which data sets they learnt from, each with its licence. Add "
+            f"licence: {{weights: ..., data: [{{name: ..., licence: ...}}]}} "
+            f"(see models/vehicles/{RECIPE_FILE} and docs/MODEL_CARD.md, Licence)"
+        )
+    return given
+
+
+def card_licence(given: RecipeLicence, init: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The card's ``licence`` block: the recipe's terms and data, the run's initial weights
+    (its ``training.init`` block; None when training started from random weights)."""
+    block = given.model_dump(exclude_none=True)
+    data = block.pop("data")
+    return {**block, "initial_weights": initial_weights_block(init), "data": data}

@@ -255,7 +255,12 @@ def _ratio(a: int, b: int) -> float | None:
 
 
 def write_model(
-    model: WaterMLP, out_dir: Path, *, training: dict[str, Any], metrics: dict[str, Any]
+    model: WaterMLP,
+    out_dir: Path,
+    *,
+    training: dict[str, Any],
+    metrics: dict[str, Any],
+    licence: dict[str, Any],
 ) -> Path:
     """``out_dir/water.npz`` and its ``card.yaml`` (sha256, training data, figures)."""
     import yaml
@@ -276,6 +281,7 @@ def write_model(
         "threshold": WATER_THRESHOLD,
         "min_water_cells": MIN_WATER_CELLS,
         "weights": {"file": WATER_FILE, "sha256": sha256_file(weights)},
+        "licence": licence,
         "training": {**training, "date": dt.date.today().isoformat()},
         "metrics": metrics,
     }
@@ -283,6 +289,23 @@ def write_model(
     text = "# Written by `hehu water train`. The measuring masks are in masks.yaml.\n"
     path.write_text(text + yaml.safe_dump(card, allow_unicode=True, sort_keys=False), "utf-8")
     return path
+
+
+def recipe_licence(recipe_path: Path) -> dict[str, Any]:
+    """The card's ``licence`` block from the recipe's (the water model starts from random
+    weights); :class:`~pipeline.errors.ConfigError` before training when it is missing."""
+    import yaml
+    from pydantic import ValidationError
+
+    from pipeline.errors import ConfigError
+    from pipeline.train.recipe import RecipeLicence, card_licence, require_licence
+
+    raw = (yaml.safe_load(recipe_path.read_text(encoding="utf-8")) or {}).get("licence")
+    try:
+        given = None if raw is None else RecipeLicence.model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError(f"{recipe_path}: licence is wrong:\n{e}") from e
+    return card_licence(require_licence(given, str(recipe_path)), None)
 
 
 def load_recipe(recipe_path: Path, data_root: Path) -> list[tuple[str, LabelledFrame]]:
@@ -328,6 +351,7 @@ def load_recipe(recipe_path: Path, data_root: Path) -> list[tuple[str, LabelledF
 def train_and_measure(recipe_path: Path, data_root: Path, out_dir: Path) -> dict[str, Any]:
     """Train on the recipe's ``train`` sources, measure on each ``test`` source, write the
     model and card to ``out_dir``; returns the card's metrics."""
+    licence = recipe_licence(recipe_path)
     frames = load_recipe(recipe_path, data_root)
     train = [f for split, f in frames if split == "train"]
     features, labels, sources = gather(train)
@@ -348,5 +372,5 @@ def train_and_measure(recipe_path: Path, data_root: Path, out_dir: Path) -> dict
         "water_share": round(float((labels >= 0.5).mean()), 3),
         "held_out": sorted(tests),
     }
-    write_model(model, out_dir, training=training, metrics={"held_out": metrics})
+    write_model(model, out_dir, training=training, metrics={"held_out": metrics}, licence=licence)
     return metrics

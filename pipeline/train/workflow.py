@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.train.prepare import Prepared, prepare
-from pipeline.train.recipe import Recipe, find_recipe
+from pipeline.train.recipe import RECIPE_FILE, Recipe, find_recipe, require_licence
 from pipeline.train.trainer import FitOptions, evaluate, fit, install_weights, load_fit_info
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ def train_model(
     from pipeline.train.card import build_card, write_card
 
     recipe = find_recipe(name, out_dir=out_dir, explicit=recipe_path)
+    require_licence(recipe.licence, f"recipe {recipe_path or out_dir / name / RECIPE_FILE}")
     prepared = prepare(Path(data), recipe, work_dir / "chips")
     if weights is None:
         opts = FitOptions(**{**opts.__dict__, "extra": {**recipe.train_args, **opts.extra}})

@@ -35,7 +35,7 @@ def _ultralytics_version() -> str:
 def untrained_cache() -> Path:
     """A models dir holding ``untrained/`` (pt + dynamic-batch onnx + card)."""
     target = CACHE / f"yolo11n-{_ultralytics_version()}-seed0"
-    if not (target / UNTRAINED / "card.yaml").is_file():
+    if not _card_loads(target):
         from pipeline.detect.scaffold import write_untrained_model
 
         CACHE.mkdir(parents=True, exist_ok=True)
@@ -46,12 +46,38 @@ def untrained_cache() -> Path:
     return target
 
 
+def _card_loads(models: Path) -> bool:
+    """Whether the cached card exists and follows today's schema (else it is rebuilt)."""
+    from pipeline.detect.card import ModelCardError, load_card
+
+    try:
+        load_card(models, UNTRAINED, verify=False)
+    except ModelCardError:
+        return False
+    return True
+
+
 @pytest.fixture
 def models_dir(untrained_cache: Path, tmp_path: Path) -> Path:
     """A private copy of the cached models dir (tests may break it)."""
     dest = tmp_path / "models"
     shutil.copytree(untrained_cache, dest)
     return dest
+
+
+def licence_dict(**changes: Any) -> dict[str, Any]:
+    """A valid card ``licence`` block (the hash is the shared COCO checkpoint's)."""
+    block: dict[str, Any] = {
+        "weights": "AGPL-3.0-only",
+        "initial_weights": {
+            "name": "yolov5n-coco",
+            "sha256": "4f180cf23ba0717ada0badd6c685026d73d48f184d00fc159c2641284b2ac0a3",
+            "licence": "GPL-3.0",
+        },
+        "data": [{"name": "aerial-cars", "licence": "CC-BY-3.0"}],
+    }
+    block.update(changes)
+    return block
 
 
 def card_dict(**changes: Any) -> dict[str, Any]:
@@ -68,6 +94,7 @@ def card_dict(**changes: Any) -> dict[str, Any]:
         "tile": {"size_px": 64, "overlap_frac": 0.25},
         "thresholds": {"conf": 0.25, "iou": 0.5},
         "weights": {"onnx": {"file": "best.onnx", "sha256": "0" * 64}},
+        "licence": licence_dict(),
     }
     card.update(changes)
     return card

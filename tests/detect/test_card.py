@@ -11,7 +11,7 @@ import yaml
 from pipeline.detect.card import ModelCardError, WeightsMismatchError, load_card
 from pipeline.errors import ConfigError
 
-from .conftest import card_dict
+from .conftest import card_dict, licence_dict
 
 
 def write_model(
@@ -100,3 +100,47 @@ def test_card_name_must_match_its_folder(tmp_path: Path) -> None:
     (tmp_path / "fake").rename(tmp_path / "other")
     with pytest.raises(ModelCardError, match="lives in models/other/"):
         load_card(tmp_path, "other")
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        (("licence",), "licence"),
+        (("licence", "weights"), "licence.weights"),
+        (("licence", "initial_weights"), "licence.initial_weights"),
+        (("licence", "initial_weights", "sha256"), "licence.initial_weights.sha256"),
+        (("licence", "initial_weights", "licence"), "licence.initial_weights.licence"),
+        (("licence", "data"), "licence.data"),
+        (("licence", "data", 0, "licence"), r"licence.data\[0\].licence"),
+    ],
+)
+def test_a_card_without_its_licence_facts_is_refused_naming_field_and_file(
+    tmp_path: Path, path: tuple, field: str
+) -> None:
+    folder = write_model(tmp_path)
+    card = yaml.safe_load((folder / "card.yaml").read_text())
+    holder = card
+    for key in path[:-1]:
+        holder = holder[key]
+    del holder[path[-1]]
+    (folder / "card.yaml").write_text(yaml.safe_dump(card), encoding="utf-8")
+    with pytest.raises(ModelCardError, match=rf"card.yaml lacks {field}: every card says") as e:
+        load_card(tmp_path, "fake")
+    assert str(folder / "card.yaml") in str(e.value) and isinstance(e.value, ConfigError)
+
+
+def test_random_weights_say_initial_weights_null_and_must_not_claim_a_start(
+    tmp_path: Path,
+) -> None:
+    write_model(tmp_path, licence=licence_dict(initial_weights=None))
+    assert load_card(tmp_path, "fake").licence.initial_weights is None
+    claimed = {"pretrained": True}
+    write_model(tmp_path, "claims", licence=licence_dict(initial_weights=None), training=claimed)
+    with pytest.raises(ModelCardError, match=r"licence\.initial_weights is null"):
+        load_card(tmp_path, "claims")
+
+
+def test_initial_weights_must_be_those_training_started_from(tmp_path: Path) -> None:
+    write_model(tmp_path, training={"init": {"name": "other", "sha256": "1" * 64}})
+    with pytest.raises(ModelCardError, match=r"training\.init\.sha256 is 1111"):
+        load_card(tmp_path, "fake")

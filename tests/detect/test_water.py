@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import yaml
 
 from pipeline.detect.engine import LoadedModel, detect_frame
 from pipeline.detect.water import (
@@ -21,8 +22,9 @@ from pipeline.detect.water import (
     estimate_water,
     load_water_model,
 )
-from pipeline.train.water import fit_mlp, polygon_share, write_model
-from tests.detect.conftest import make_card, paint_detector
+from pipeline.errors import ConfigError
+from pipeline.train.water import fit_mlp, polygon_share, recipe_licence, write_model
+from tests.detect.conftest import licence_dict, make_card, paint_detector
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"
@@ -96,9 +98,16 @@ def test_trained_classifier_separates_smooth_water_from_textured_land(tmp_path: 
     assert test.water[:, : cols // 2 - 1].mean() < 0.05
     assert test.water[:, cols // 2 + 1 :].mean() > 0.95
     # written with a card, loaded back with its hash checked
-    write_model(model, tmp_path / "water", training={}, metrics={})
+    write_model(model, tmp_path / "water", training={}, metrics={}, licence=licence_dict())
     loaded = load_water_model(tmp_path)
     np.testing.assert_allclose(loaded(x[:10]), model(x[:10]), rtol=1e-5)
+    card_path = tmp_path / "water" / "card.yaml"
+    card = yaml.safe_load(card_path.read_text())
+    card["licence"].pop("data")
+    card_path.write_text(yaml.safe_dump(card), encoding="utf-8")
+    with pytest.raises(WaterModelError, match=rf"{card_path} lacks licence.data: "):
+        load_water_model(tmp_path)
+    write_model(model, tmp_path / "water", training={}, metrics={}, licence=licence_dict())
     (tmp_path / "water" / "water.npz").write_bytes(b"tampered")
     with pytest.raises(WaterModelError, match="sha256"):
         load_water_model(tmp_path)
@@ -203,3 +212,14 @@ def test_small_water_patches_count_as_land() -> None:
     wm = WaterMap(prob, (600, 900))
     assert wm.fraction == pytest.approx(160 / 600)
     assert wm.region_fraction(np.array([[60, 60, 150, 150]]))[0] == 0.0
+
+
+def test_water_recipe_needs_a_licence_before_training(tmp_path: Path) -> None:
+    recipe = tmp_path / "train.yaml"
+    recipe.write_text("sources: []\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"{recipe} has no licence block"):
+        recipe_licence(recipe)
+    recipe.write_text(
+        "sources: []\nlicence: {weights: AGPL-3.0-only, data: [{name: d, licence: MIT}]}\n"
+    )
+    assert recipe_licence(recipe)["initial_weights"] is None

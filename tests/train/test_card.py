@@ -9,7 +9,9 @@ import yaml
 
 from pipeline.detect.card import load_card
 from pipeline.train.card import build_card, sha256_file, write_card
-from pipeline.train.recipe import Recipe
+from pipeline.train.recipe import Recipe, RecipeLicence
+
+LICENCE = RecipeLicence(weights="AGPL-3.0-only", data=[{"name": "cars", "licence": "MIT"}])
 
 
 def card_for(model_dir: Path, pt_bytes: bytes) -> dict:
@@ -21,6 +23,7 @@ def card_for(model_dir: Path, pt_bytes: bytes) -> dict:
         description="test vehicles",
         class_map={"truck": "luancai.heavy_vehicle"},
         train_gsd_cm_per_px=6.0,
+        licence=LICENCE,
     )
     return build_card(
         recipe,
@@ -86,7 +89,7 @@ def test_band_and_surface_pass_from_recipe_to_card(
     (tmp_path / "best.pt").write_bytes(b"pt")
     (tmp_path / "best.onnx").write_bytes(b"onnx")
     card = build_card(
-        Recipe(name="m", **given),
+        Recipe(name="m", licence=LICENCE, **given),
         ("a",),
         pt_path=tmp_path / "best.pt",
         onnx_path=tmp_path / "best.onnx",

@@ -22,6 +22,9 @@ held_out_sources: [DJI_0002]
 chips: {size_px: 128, background_frac: 0.5}
 tile: {size_px: 128, overlap_frac: 0.2}
 train_args: {mosaic: 0.0}
+licence:
+  weights: AGPL-3.0-only
+  data: [{name: synthetic toy frames, licence: CC0-1.0, source: tests/train/synth.py}]
 """
 
 
@@ -93,6 +96,8 @@ def test_train_export_eval_card(tmp_path: Path) -> None:
     assert card.classes == ["car", "truck"] and card.train_gsd_cm_per_px == 10.0
     assert card.training["split"]["held_out_sources"] == ["DJI_0002"]
     assert card.training["epochs"] == 1 and card.training["pretrained"] is False
+    assert card.licence.weights == "AGPL-3.0-only" and card.licence.initial_weights is None
+    assert [d.licence for d in card.licence.data] == ["CC0-1.0"]
     assert card.training["source_gsd_cm_per_px"]["DJI_0001"]["method"] == "objects"
     assert set(card.metrics["held_out"]) >= {
         "data",
@@ -156,3 +161,18 @@ def test_train_from_coco_records_the_init_in_the_card(tmp_path: Path) -> None:
     assert init["sha256"] == "4f180cf23ba0717ada0badd6c685026d73d48f184d00fc159c2641284b2ac0a3"
     assert init["name"] == "yolov5n-coco" and init["tensors_transferred"] == 342
     assert card.training["epochs"] == 1 and "stopped_early" not in card.training
+    start = card.licence.initial_weights
+    assert start is not None and start.sha256 == init["sha256"] and "GPL-3.0" in start.licence
+
+
+def test_a_recipe_without_licence_is_refused_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    data = make_yolo_dataset(tmp_path / "data", two_source_frames())
+    recipe = tmp_path / "models" / "toy" / "train.yaml"
+    recipe.parent.mkdir(parents=True)
+    recipe.write_text(RECIPE[: RECIPE.index("licence:")])
+    argv = ["train", "--data", str(data), "--model", "toy", "--out", str(recipe.parents[1])]
+    assert main([*argv, "--work", str(tmp_path / "work")]) != 0
+    assert f"recipe {recipe} has no licence block" in capsys.readouterr().err
+    assert not (tmp_path / "work").exists()
