@@ -152,8 +152,8 @@ def push(plan: stages.FlightPlan, result: stages.BatchResult, config: HehuConfig
 def finish(
     plan: stages.FlightPlan, result: stages.BatchResult, pushed, config: HehuConfig
 ) -> tuple[int, str]:
-    from pipeline.evidence import write_evidence
-    from pipeline.report import write_report
+    from pipeline.evidence_crops import write_evidence
+    from pipeline.flight_report import write_report
 
     return write_evidence(plan, pushed, config), str(write_report(plan, result, pushed, config))
 

@@ -7,7 +7,7 @@
    land: the two are independent (on a Dask cluster they run side by side).
 3. :func:`place_on_ground` georeferences the detections with the corrected yaw.
 4. :func:`push_to_ledger` files them as candidate issues.
-5. :func:`pipeline.evidence.write_evidence` and :func:`pipeline.report.write_report`
+5. :func:`pipeline.evidence_crops.write_evidence` and :func:`pipeline.flight_report.write_report`
    finish the flight.
 
 Stages exchange records and paths only, never image arrays. :func:`run_flight`
@@ -161,7 +161,7 @@ class RunSummary:
 def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
     """Ingest ``flight_dir``: the records every later stage uses (yaw as recorded)."""
     from pipeline.ingest import scan_flight
-    from pipeline.ledger.store import FlightRef
+    from pipeline.ledger.flight_rows import FlightRef
 
     flight_dir = Path(flight_dir)
     if not flight_dir.is_dir():
@@ -338,7 +338,7 @@ def place_on_ground(plan: FlightPlan, result: BatchResult) -> BatchResult:
     no outline, and are listed in ``unplaced`` with the reason."""
     import numpy as np
 
-    from pipeline.detect.georef import box_uncertainty, locate_boxes
+    from pipeline.detect.ground_boxes import box_uncertainty, locate_boxes
 
     by_frame: dict[str, list[GroundDetection]] = {}
     for d in result.detections:
@@ -389,7 +389,7 @@ def _georef(frame: PlannedFrame, ground: GroundSettings):
 
 
 def _gsd(meta: FrameMeta, ground: GroundSettings) -> float | None:
-    from pipeline.detect.georef import frame_gsd_cm_per_px
+    from pipeline.detect.ground_boxes import frame_gsd_cm_per_px
     from pipeline.geo.georef import georeference
 
     try:
@@ -420,8 +420,8 @@ def push_to_ledger(plan: FlightPlan, result: BatchResult, config: HehuConfig):
     """File the flight's detections in the ledger (idempotent; migrates the database first)."""
     from pipeline.ledger.config import LedgerConfig
     from pipeline.ledger.db import make_engine, make_session_factory, upgrade
+    from pipeline.ledger.flight_rows import FlightRef
     from pipeline.ledger.push import push_flight
-    from pipeline.ledger.store import FlightRef
     from pipeline.ledger.zones import load_zones
 
     engine = make_engine(config.db_url())
@@ -450,8 +450,8 @@ def run_flight(
     progress: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
     """Ingest, detect, push, evidence and report for one flight, without Prefect."""
-    from pipeline.evidence import write_evidence
-    from pipeline.report import write_report
+    from pipeline.evidence_crops import write_evidence
+    from pipeline.flight_report import write_report
 
     clock = StageClock()
     with clock("ingest"):

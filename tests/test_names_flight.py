@@ -91,8 +91,8 @@ def test_the_summary_and_the_report_show_names_escaped() -> None:
     from types import SimpleNamespace
 
     from pipeline.cli.run import print_summary
+    from pipeline.flight_report import render_html
     from pipeline.ingest.names import text_safe
-    from pipeline.report import render_html
     from pipeline.run import (
         BatchResult,
         PlannedFrame,

@@ -58,7 +58,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.detect.engine import load_models
-    from pipeline.detect.report import detect_image_file
+    from pipeline.detect.image_file import detect_image_file
     from pipeline.detect.taxonomy import load_taxonomy
     from pipeline.errors import BadInputError
 

@@ -76,8 +76,8 @@ def push_hand_labelled_sample_flight(
     from pipeline.geo.georef import georeference
     from pipeline.ingest import read_frame
     from pipeline.ledger.db import make_engine, make_session_factory
+    from pipeline.ledger.flight_rows import FlightRef
     from pipeline.ledger.push import push_flight
-    from pipeline.ledger.store import FlightRef
     from pipeline.ledger.zones import load_zones
     from pipeline.records import GroundDetection
 
