@@ -47,8 +47,8 @@ def test_map_labels_are_short_and_never_overlap() -> None:
 def test_legend_names_the_four_disorders_in_chinese() -> None:
     from types import SimpleNamespace
 
+    from pipeline.flight import BatchResult, FlightPlan
     from pipeline.flight_report import render_html
-    from pipeline.run import BatchResult, FlightPlan
 
     plan = FlightPlan("sha256:x", "empty", "/flights/empty", (), ())
     pushed = SimpleNamespace(created=(), recurred=(), rebounded=())
