@@ -45,7 +45,7 @@ def bare_detection_s(flight: Path) -> tuple[float, int]:
     """Seconds to decode and detect every frame with the configured models."""
     from pipeline.config import load_config
     from pipeline.detect.engine import decode_frame, detect_frame
-    from pipeline.detect.georef import frame_georef, frame_gsd_cm_per_px
+    from pipeline.detect.ground_boxes import frame_georef, frame_gsd_cm_per_px
     from pipeline.ingest import scan_flight
     from pipeline.run import load_detectors
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from pipeline.config import HehuConfig
-from pipeline.run import BatchResult, FlightPlan, RunSummary
+from pipeline.flight import BatchResult, FlightPlan, RunSummary
 from pipeline.ultra import state_dir
 
 

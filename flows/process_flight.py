@@ -1,8 +1,9 @@
 """``process_flight``: one flight folder from photos to ledger, report and artifacts.
 
-ingest → yaw check → detect in batches (on Dask the check runs beside them)
-→ place on the ground → cluster and push to the ledger → evidence crops →
-report, then Prefect artifacts.
+The flow walks :data:`pipeline.stages.STAGES` (ingest → yaw check → detect in
+batches, the check beside them on Dask → place on the ground → push to the
+ledger → evidence crops → report), each stage a task of its name, then adds
+Prefect artifacts.
 
 Detection batches (``flow.frames_per_task`` frames each) are cached on
 content, not paths: frame sha256s, the weights' sha256s and the detection
@@ -23,15 +24,18 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE
+from prefect.futures import PrefectFuture
 from prefect.states import Cancelled
 from prefect.utilities.annotations import quote
 
 from flows.artifacts import publish_artifacts
 from flows.runners import task_runner_for
-from pipeline import run as stages
 from pipeline.config import HehuConfig, load_config
 from pipeline.errors import BadInputError, RunStopped
+from pipeline.flight import BatchResult, FlightPlan, PlannedFrame
 from pipeline.geo.laser import GroundSettings
+from pipeline.run import merge_batches, summary_dict, weights_fingerprint
+from pipeline.stages import STAGES, Stage, StageClock, summary_of
 
 DETECT_CACHE = (INPUTS - "frames" - "config") + TASK_SOURCE
 
@@ -102,6 +106,10 @@ class FrameCount:
         return (FrameCount, ())
 
 
+#: This process's frame count. A module global, not a task parameter: it would enter
+#: the batches' cache key and be sent with every task. It works because Prefect runs the
+#: thread runner's tasks on threads of this process (a Dask worker gets a fresh, silent
+#: copy through ``__reduce__``); tests/flows/test_prefect_internals.py checks both.
 FRAMES = FrameCount()
 
 
@@ -116,64 +124,50 @@ def transient(task, task_run, state) -> bool:
     return False
 
 
-@task(name="ingest", cache_policy=NO_CACHE)
-def ingest(flight_dir: str, config: HehuConfig) -> stages.FlightPlan:
-    return stages.plan_flight(Path(flight_dir), config)
+# The one per-batch stage, run by detect_batch (a second one would fail here, loudly).
+(PER_BATCH,) = [stage for stage in STAGES if stage.per_batch]
 
 
-@task(name="yaw-check", cache_policy=NO_CACHE)
-def yaw_check(plan: stages.FlightPlan, config: HehuConfig) -> stages.FlightPlan:
-    return stages.check_flight_yaw(plan, config)
-
-
-@task(name="detect-batch", cache_policy=DETECT_CACHE, persist_result=True,
+@task(name=PER_BATCH.name, cache_policy=DETECT_CACHE, persist_result=True,
       retry_condition_fn=transient)  # fmt: skip
 def detect_batch(
     frame_keys: tuple[str, ...],
     weights_key: str,
     config_key: str,
-    frames: tuple[stages.PlannedFrame, ...],
+    frames: tuple[PlannedFrame, ...],
     config: HehuConfig,
     ground: GroundSettings,
-) -> stages.BatchResult:
+) -> BatchResult:
     FRAMES.check()  # queued behind a batch that stopped: do not start
-    return stages.detect_frames(frames, config, on_frame=FRAMES.frame_done, ground=ground)
+    return PER_BATCH.run(frames, config, on_frame=FRAMES.frame_done, ground=ground)
 
 
-@task(name="place-on-ground", cache_policy=NO_CACHE)
-def place(plan: stages.FlightPlan, result: stages.BatchResult) -> stages.BatchResult:
-    return stages.place_on_ground(plan, result)
+def stage_task(stage: Stage) -> Any:
+    """A stage as a Prefect task of its name: the library function itself."""
+    if stage.per_batch:
+        return detect_batch
+    retry = transient if stage.retried else None
+    return task(name=stage.name, cache_policy=NO_CACHE, retry_condition_fn=retry)(stage.run)
 
 
-@task(name="push-to-ledger", cache_policy=NO_CACHE, retry_condition_fn=transient)
-def push(plan: stages.FlightPlan, result: stages.BatchResult, config: HehuConfig):
-    return stages.push_to_ledger(plan, result, config)
+#: Each stage's task, by stage name.
+TASKS = {stage.name: stage_task(stage) for stage in STAGES}
 
 
-@task(name="evidence-and-report", cache_policy=NO_CACHE)
-def finish(
-    plan: stages.FlightPlan, result: stages.BatchResult, pushed, config: HehuConfig
-) -> tuple[int, str]:
-    from pipeline.evidence import write_evidence
-    from pipeline.report import write_report
-
-    return write_evidence(plan, pushed, config), str(write_report(plan, result, pushed, config))
-
-
-def frame_keys(batch: tuple[stages.PlannedFrame, ...]) -> tuple[str, ...]:
+def frame_keys(batch: tuple[PlannedFrame, ...]) -> tuple[str, ...]:
     """Content keys of a batch: each frame's sha256 (detections do not depend on yaw)."""
     return tuple(f.meta.sha256 for f in batch)
 
 
-def detect_all(plan: stages.FlightPlan, config: HehuConfig) -> stages.BatchResult:
+def detect_all(plan: FlightPlan, config: HehuConfig) -> BatchResult:
     """Submit every batch to the flow's task runner and merge the results in order."""
-    weights_key = stages.weights_fingerprint(config)
+    weights_key = weights_fingerprint(config)
     config_key = config.detection_hash()
-    retrying = detect_batch.with_options(retries=config.flow.retries,
-                                         retry_delay_seconds=config.flow.retry_delay_s)  # fmt: skip
+    retrying = _retrying(PER_BATCH, config)
     batches = plan.batches(config.flow.frames_per_task)
     FRAMES.start(len(plan.frames))
-    futures = [retrying.submit(frame_keys(b), weights_key, config_key, b, config, plan.ground)
+    keywords = {name: getattr(plan, name) for name in PER_BATCH.batch_keywords}
+    futures = [retrying.submit(frame_keys(b), weights_key, config_key, b, config, **keywords)
                for b in batches]  # fmt: skip
     results, done = [], 0
     try:
@@ -187,7 +181,53 @@ def detect_all(plan: stages.FlightPlan, config: HehuConfig) -> stages.BatchResul
         # before the flow could stop. They stop after their current frame instead.
         FRAMES.halt()
         raise
-    return stages.merge_batches(results)
+    return merge_batches(results)
+
+
+def walk_stages(flight_dir: str, config: HehuConfig, clock: StageClock) -> dict[str, Any]:
+    """Every stage of :data:`~pipeline.stages.STAGES` as a task, in order; the values kept.
+
+    A ``beside`` stage is submitted to the task runner and waited for only when a
+    later stage takes its value; a ``per_batch`` one goes through :func:`detect_all`.
+    """
+    values: dict[str, Any] = {"flight_dir": Path(flight_dir), "config": config}
+    for stage in STAGES:
+        with clock(stage.clock):
+            args = [_value(values, name) for name in stage.takes]
+            if stage.per_batch:
+                values[stage.gives] = detect_all(*args)
+            elif stage.beside:  # on the thread runner it runs before the batches, on Dask beside
+                values[stage.gives] = TASKS[stage.name].submit(*args)
+            else:
+                # quote(): the task gets the object itself; Prefect does not walk its thousands
+                # of records looking for futures (~1.8 s on an 18-frame flight with 1189
+                # detections). Only for tasks called here: a quoted argument submitted to Dask
+                # arrives as a tuple.
+                values[stage.gives] = _retrying(stage, config)(*map(quote, args))
+        if isinstance(values[stage.gives], FlightPlan):
+            plan = values[stage.gives]
+            get_run_logger().info("%s: %d frames, %d set aside", plan.name, len(plan.frames),
+                                  len(plan.quarantined))  # fmt: skip
+    for name in values:  # a stage run beside, which no later stage took
+        _value(values, name)
+    return values
+
+
+def _value(values: dict[str, Any], name: str) -> Any:
+    """``values[name]``, waited for (and kept) if it is still a future."""
+    value = values[name]
+    if isinstance(value, PrefectFuture):
+        value = values[name] = value.result()
+    return value
+
+
+def _retrying(stage: Stage, config: HehuConfig) -> Any:
+    if not stage.retried:
+        return TASKS[stage.name]
+    flow = config.flow
+    return TASKS[stage.name].with_options(
+        retries=flow.retries, retry_delay_seconds=flow.retry_delay_s
+    )
 
 
 @flow(name="process-flight", log_prints=False)
@@ -200,32 +240,15 @@ def process_flight(
     into it per section (``{"ledger": {"url": …}}``).
     """
     config = load_config(config_path, overrides)
-    log = get_run_logger()
-    clock = stages.StageClock()
-    with clock("ingest"):
-        plan = ingest(flight_dir, config)
-    log.info("%s: %d frames, %d set aside", plan.name, len(plan.frames), len(plan.quarantined))
-    # quote(): the task gets the object itself; Prefect does not walk its thousands of
-    # records looking for futures (~1.8 s on an 18-frame flight with 1189 detections).
-    # Only for tasks called here: a quoted argument submitted to Dask arrives as a tuple.
-    with clock("detect"):
-        # Submitted first: on the thread runner it runs before the batches, on Dask beside them.
-        checked = yaw_check.submit(plan, config)
-        try:
-            detected = detect_all(plan, config)
-        except RunStopped as e:  # before the ledger is touched; finished batches stay cached
-            log.info("%s", e)
-            return Cancelled(message=str(e))
-        plan = checked.result()
-        result = place(quote(plan), quote(detected))
-    with clock("ledger"):
-        pushed = push.with_options(retries=config.flow.retries)(quote(plan), quote(result), config)
-    with clock("evidence+report"):
-        evidence, report = finish(quote(plan), quote(result), quote(pushed), config)
-    summary = stages.summarize(plan, result, pushed, report=report, evidence=evidence,
-                               seconds=clock.seconds)  # fmt: skip
-    publish_artifacts(summary, plan, result, config)
-    return stages.summary_dict(summary)
+    clock = StageClock()
+    try:
+        values = walk_stages(flight_dir, config, clock)
+    except RunStopped as e:  # before the ledger is touched; finished batches stay cached
+        get_run_logger().info("%s", e)
+        return Cancelled(message=str(e))
+    summary = summary_of(values, clock.seconds)
+    publish_artifacts(summary, values["plan"], values["result"], config)
+    return summary_dict(summary)
 
 
 def configured_flow(config_path: str | None = None, overrides: dict[str, Any] | None = None):

@@ -57,8 +57,10 @@ class TemporaryApi:
         env = {
             **os.environ,
             "PREFECT_UI_ENABLED": "0",
-            # Prefect's own temporary server sets these (internal names): only the services
-            # a temporary server needs. A Prefect that ignored them would run them all.
+            # Prefect's own temporary server sets these (internal names, read by
+            # prefect.server.api.server.create_app): only the services a temporary server
+            # needs. A Prefect that ignored them would run them all, slower to start;
+            # tests/flows/test_prefect_internals.py fails when an upgrade renames them.
             "PREFECT__SERVER_EPHEMERAL": "1",
             "PREFECT__SERVER_FINAL": "1",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",

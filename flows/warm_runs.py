@@ -131,6 +131,9 @@ class WarmRuns:
                 client.set_flow_run_state(flow_run.id, Failed(message=str(e)), force=True)
                 log.warning("flow run %s: %s", flow_run.name, e)
                 return
+            # run_flow (Prefect's engine, not its public API) runs the flow run the
+            # deployment already created, here, as Prefect's runner would in a subprocess;
+            # tests/flows/test_prefect_internals.py checks the arguments used here.
             with FRAMES.watching(None, stop):
                 state = run_flow(flow, flow_run=flow_run, parameters=params, return_type="state")
             log.info("flow run %s: %s", flow_run.name, getattr(state, "type", state))

@@ -1,4 +1,4 @@
-"""Process one flight, stage by stage: the library the Prefect flows wrap.
+"""The stages of a flight: the library the Prefect flows wrap.
 
 1. :func:`plan_flight` ingests the folder and returns records.
 2. :func:`check_flight_yaw` checks the recorded yaw from image overlap, and
@@ -7,162 +7,53 @@
    land: the two are independent (on a Dask cluster they run side by side).
 3. :func:`place_on_ground` georeferences the detections with the corrected yaw.
 4. :func:`push_to_ledger` files them as candidate issues.
-5. :func:`pipeline.evidence.write_evidence` and :func:`pipeline.report.write_report`
+5. :func:`pipeline.evidence_crops.write_evidence` and :func:`pipeline.flight_report.write_report`
    finish the flight.
 
-Stages exchange records and paths only, never image arrays. :func:`run_flight`
-chains them without Prefect, for tests and the shell.
+Stages exchange records (:mod:`pipeline.flight`) and paths only, never image
+arrays. Their order is defined once, in :data:`pipeline.stages.STAGES`, which
+every way of running a flight walks.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.config import HehuConfig, resolve
 from pipeline.errors import BadInputError, HehuError
+from pipeline.flight import (
+    BatchResult,
+    FlightPlan,
+    GateCounts,
+    LatLonRing,
+    PlannedFrame,
+    RunSummary,
+    context_counts,
+    unplaced_counts,
+)
 from pipeline.geo.dem_tie import calibrated
 from pipeline.geo.laser import GroundSettings
-from pipeline.ingest.names import display_path, is_utf8
+from pipeline.ingest.names import display_path
 from pipeline.records import FrameMeta, GroundDetection, Quarantined
 
+if TYPE_CHECKING:
+    from pipeline.ledger.push import PushResult
+
 log = logging.getLogger(__name__)
-
-LatLonRing = tuple[tuple[float, float], ...]
-
-
-@dataclass(frozen=True)
-class PlannedFrame:
-    """A frame to process, with the yaw correction the yaw check found."""
-
-    meta: FrameMeta
-    yaw_offset_deg: float = 0.0
-    yaw_check: str | None = None
-
-
-@dataclass(frozen=True)
-class FlightPlan:
-    """An ingested flight: its key, the frames to process and the files set aside."""
-
-    key: str
-    name: str
-    source_dir: str
-    frames: tuple[PlannedFrame, ...]
-    quarantined: tuple[Quarantined, ...]
-    ground: GroundSettings = field(default_factory=GroundSettings)
-
-    def batches(self, size: int) -> list[tuple[PlannedFrame, ...]]:
-        return [self.frames[i : i + size] for i in range(0, len(self.frames), size)]
-
-
-#: Boxes a gate drops, by their field in :class:`GateCounts` (and key in ``hehu detect
-#: --json``): how summaries, the report and ``hehu detect`` say why they were not kept.
-DROPPED_WHY = {
-    "dropped_off_water": "off water",
-    "dropped_faint": "too faint to be floating (under water or blurred)",
-}
-
-
-@dataclass(frozen=True)
-class GateCounts:
-    """What the band and water gates kept from the models, over some frames.
-
-    ``skipped`` counts frames per model and reason the model did not run on;
-    ``dropped_off_water`` boxes of water-only models found off water, per model;
-    ``dropped_faint`` boxes too faint to be floating (card ``min_edge_ratio``), per model;
-    ``water`` each frame's water share (sha256 → 0–1) where a water-only model ran;
-    ``ran`` the frames (sha256) each model ran on, for the ledger's single-view hold.
-    """
-
-    skipped: dict[str, dict[str, int]] = field(default_factory=dict)
-    ran: dict[str, list[str]] = field(default_factory=dict)
-    dropped_off_water: dict[str, int] = field(default_factory=dict)
-    dropped_faint: dict[str, int] = field(default_factory=dict)
-    water: dict[str, float] = field(default_factory=dict)
-
-    def add(self, sha256: str, result) -> None:
-        """Count one model's :class:`~pipeline.detect.engine.ModelResult` on one frame."""
-        if result.skipped:
-            reasons = self.skipped.setdefault(result.model, {})
-            reasons[result.skipped] = reasons.get(result.skipped, 0) + 1
-        else:
-            self.ran.setdefault(result.model, []).append(sha256)
-        for counts, n in ((self.dropped_off_water, result.dropped_on_land),
-                          (self.dropped_faint, result.dropped_faint)):  # fmt: skip
-            if n:
-                counts[result.model] = counts.get(result.model, 0) + n
-        if result.water_fraction is not None:
-            self.water[sha256] = round(result.water_fraction, 3)
-
-    @classmethod
-    def merged(cls, parts: Sequence[GateCounts]) -> GateCounts:
-        out = cls()
-        for part in parts:
-            for model, reasons in part.skipped.items():
-                mine = out.skipped.setdefault(model, {})
-                for reason, n in reasons.items():
-                    mine[reason] = mine.get(reason, 0) + n
-            for model, shas in part.ran.items():
-                out.ran.setdefault(model, []).extend(shas)
-            for mine, theirs in ((out.dropped_off_water, part.dropped_off_water),
-                                 (out.dropped_faint, part.dropped_faint)):  # fmt: skip
-                for model, n in theirs.items():
-                    mine[model] = mine.get(model, 0) + n
-            out.water.update(part.water)
-        return out
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    """Detections of a batch of frames, their ground outlines and frames that failed.
-
-    As :func:`detect_frames` returns it, detections are in pixels only (no
-    ground fields) and ``footprints`` is empty; :func:`place_on_ground` fills both,
-    and ``unplaced``: processed frames it could not place (sha256 → the reason, a
-    :mod:`pipeline.geo.placement` label).
-    """
-
-    detections: tuple[GroundDetection, ...]
-    footprints: dict[str, LatLonRing]
-    set_aside: tuple[Quarantined, ...] = ()
-    frames_done: int = 0
-    detect_seconds: float = 0.0
-    gates: GateCounts = field(default_factory=lambda: GateCounts())
-    unplaced: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """What one run of a flight did."""
-
-    flight_key: str
-    frames: int
-    quarantined: tuple[Quarantined, ...]
-    detections: int
-    created: tuple[str, ...]
-    recurred: tuple[str, ...]
-    rebounded: tuple[str, ...]
-    report: str | None = None
-    evidence: int = 0
-    seconds: dict[str, float] = field(default_factory=dict)
-    gates: GateCounts = field(default_factory=lambda: GateCounts())
-    context: dict[str, int] = field(default_factory=dict)
-    held: tuple[tuple[str, int], ...] = ()  # (reason, detections) stored that open no candidate
-    unplaced: dict[str, int] = field(default_factory=dict)  # reason -> frames not placed
 
 
 def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
     """Ingest ``flight_dir``: the records every later stage uses (yaw as recorded)."""
     from pipeline.ingest import scan_flight
-    from pipeline.ledger.store import FlightRef
+    from pipeline.ledger.flight_rows import FlightRef
 
     flight_dir = Path(flight_dir)
     if not flight_dir.is_dir():
@@ -345,7 +236,7 @@ def place_on_ground(plan: FlightPlan, result: BatchResult) -> BatchResult:
     no outline, and are listed in ``unplaced`` with the reason."""
     import numpy as np
 
-    from pipeline.detect.georef import box_uncertainty, locate_boxes
+    from pipeline.detect.ground_boxes import box_uncertainty, locate_boxes
 
     by_frame: dict[str, list[GroundDetection]] = {}
     for d in result.detections:
@@ -396,7 +287,7 @@ def _georef(frame: PlannedFrame, ground: GroundSettings):
 
 
 def _gsd(meta: FrameMeta, ground: GroundSettings) -> float | None:
-    from pipeline.detect.georef import frame_gsd_cm_per_px
+    from pipeline.detect.ground_boxes import frame_gsd_cm_per_px
     from pipeline.geo.georef import georeference
 
     try:
@@ -423,12 +314,12 @@ def merge_batches(batches: Sequence[BatchResult]) -> BatchResult:
     )
 
 
-def push_to_ledger(plan: FlightPlan, result: BatchResult, config: HehuConfig):
+def push_to_ledger(plan: FlightPlan, result: BatchResult, config: HehuConfig) -> PushResult:
     """File the flight's detections in the ledger (idempotent; migrates the database first)."""
     from pipeline.ledger.config import LedgerConfig
     from pipeline.ledger.db import make_engine, make_session_factory, upgrade
+    from pipeline.ledger.flight_rows import FlightRef
     from pipeline.ledger.push import push_flight
-    from pipeline.ledger.store import FlightRef
     from pipeline.ledger.zones import load_zones
 
     engine = make_engine(config.db_url())
@@ -450,58 +341,7 @@ def push_to_ledger(plan: FlightPlan, result: BatchResult, config: HehuConfig):
         engine.dispose()
 
 
-def run_flight(
-    flight_dir: Path,
-    config: HehuConfig,
-    *,
-    progress: Callable[[int, int], None] | None = None,
-) -> RunSummary:
-    """Ingest, detect, push, evidence and report for one flight, without Prefect."""
-    from pipeline.evidence import write_evidence
-    from pipeline.report import write_report
-
-    clock = StageClock()
-    with clock("ingest"):
-        plan = plan_flight(flight_dir, config)
-    with clock("detect"):
-        plan = check_flight_yaw(plan, config)
-        done = 0
-
-        def frame_done() -> None:
-            nonlocal done
-            done += 1
-            if progress:
-                progress(done, len(plan.frames))
-
-        batches = [detect_frames(batch, config, on_frame=frame_done, ground=plan.ground)
-                   for batch in plan.batches(config.flow.frames_per_task)]  # fmt: skip
-        result = place_on_ground(plan, merge_batches(batches))
-    with clock("ledger"):
-        pushed = push_to_ledger(plan, result, config)
-    with clock("evidence+report"):
-        evidence = write_evidence(plan, pushed, config)
-        report = write_report(plan, result, pushed, config)
-    return summarize(plan, result, pushed, report=str(report), evidence=evidence,
-                     seconds=clock.seconds)  # fmt: skip
-
-
-class StageClock:
-    """Wall seconds per named stage: ``with clock("detect"): …``; read ``clock.seconds``."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    @contextlib.contextmanager
-    def __call__(self, stage: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            spent = time.perf_counter() - start
-            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + spent, 3)
-
-
-def summarize(plan: FlightPlan, result: BatchResult, pushed, **extra) -> RunSummary:
+def summarize(plan: FlightPlan, result: BatchResult, pushed: PushResult, **extra) -> RunSummary:
     return RunSummary(
         flight_key=plan.key,
         frames=result.frames_done,
@@ -518,69 +358,8 @@ def summarize(plan: FlightPlan, result: BatchResult, pushed, **extra) -> RunSumm
     )
 
 
-def unplaced_counts(unplaced: dict[str, str]) -> dict[str, int]:
-    """Frames not placed on the ground per reason, most frequent first."""
-    from collections import Counter
-
-    return dict(sorted(Counter(unplaced.values()).items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def context_counts(detections: Sequence[GroundDetection]) -> dict[str, int]:
-    """Detections of context-only classes (no 四乱 subtype), ``"model/class" → count``."""
-    counts: dict[str, int] = {}
-    for d in detections:
-        if d.subtype is None:
-            key = f"{d.model}/{d.class_name}"
-            counts[key] = counts.get(key, 0) + 1
-    return dict(sorted(counts.items()))
-
-
 def summary_dict(summary: RunSummary) -> dict:
     """A JSON-ready view of a run summary (lists, not tuples; set-aside files as dicts)."""
-    import dataclasses
-    import json
-
     out = dataclasses.asdict(summary)
     out["quarantined"] = [q.to_dict() for q in summary.quarantined]
     return json.loads(json.dumps(out))
-
-
-#: The Prefect deployment ``hehu serve`` registers for on-demand flights.
-DEPLOYMENT = "process-flight/process-flight"
-
-
-def check_prefect_folder(flight_dir: Path, instead: str) -> None:
-    """Refuse a folder whose path is not UTF-8 before Prefect is asked to run it: Prefect's
-    API takes a flow's parameters as UTF-8 text. ``instead`` says what to do."""
-    if not is_utf8(flight_dir.resolve()):
-        raise BadInputError(
-            f"{display_path(flight_dir.resolve())}: the folder's path is not valid UTF-8 (bytes "
-            f"shown as \\xNN) and Prefect keeps a flow's parameters as UTF-8 text; {instead} "
-            "(the ledger keeps the path's exact bytes) or rename the folder"
-        )
-
-
-def start_flight(flight_dir: Path, *, config_path: str | None = None) -> str:
-    """Ask the Prefect deployment to process ``flight_dir``; returns the flow run's id.
-
-    Does not wait: the run goes to whichever ``hehu serve`` polls the Prefect
-    server (``PREFECT_API_URL``). Raises HehuError when no server or deployment
-    answers, with what to start.
-    """
-    import os
-
-    check_prefect_folder(flight_dir, "process it with `hehu run --no-prefect` on the server")
-    if not os.environ.get("PREFECT_API_URL"):
-        raise HehuError("processing needs a Prefect server: start `prefect server start`, "
-                        "export PREFECT_API_URL, and run `hehu serve`")  # fmt: skip
-    from prefect.deployments import run_deployment
-
-    try:
-        parameters = {"flight_dir": str(flight_dir), "config_path": config_path}
-        run = run_deployment(DEPLOYMENT, timeout=0, parameters=parameters)
-    except Exception as e:  # the Prefect client raises many kinds; all mean "not served"
-        raise HehuError(
-            f"could not start {DEPLOYMENT} for {flight_dir}: {e}; "
-            "is `hehu serve` running against this Prefect server?"
-        ) from e
-    return str(run.id)

@@ -18,8 +18,9 @@ import pytest
 
 from pipeline.cli import main as hehu
 from pipeline.config import load_config
+from pipeline.flight import PlannedFrame
 from pipeline.ingest.header import jpeg_layout, jpeg_segments
-from pipeline.run import PlannedFrame, detect_frames
+from pipeline.run import detect_frames
 from tests.ingest.synth import jpeg_bytes, write_jpeg
 from tests.ingest.test_load import make_sparse_frame
 
@@ -113,7 +114,7 @@ def write_hostile_files(root: Path, donor: bytes) -> dict[str, str]:
 
 
 def _run(root: Path, tmp_path: Path):
-    from pipeline.run import run_flight
+    from pipeline.stages import run_flight
 
     overrides = {
         "ledger": {"url": f"sqlite:///{tmp_path / 'ledger.db'}"},

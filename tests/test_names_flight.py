@@ -91,16 +91,10 @@ def test_the_summary_and_the_report_show_names_escaped() -> None:
     from types import SimpleNamespace
 
     from pipeline.cli.run import print_summary
+    from pipeline.flight import BatchResult, PlannedFrame
+    from pipeline.flight_report import render_html
     from pipeline.ingest.names import text_safe
-    from pipeline.report import render_html
-    from pipeline.run import (
-        BatchResult,
-        PlannedFrame,
-        _set_aside,
-        place_on_ground,
-        summarize,
-        summary_dict,
-    )
+    from pipeline.run import _set_aside, place_on_ground, summarize, summary_dict
     from tests.geo.frames import make_meta
     from tests.test_place_on_ground import pixel, plan_of
 

@@ -9,9 +9,10 @@ import math
 import numpy as np
 import pytest
 
+from pipeline.flight import BatchResult, FlightPlan, PlannedFrame
 from pipeline.geo.georef import georeference
 from pipeline.records import GroundDetection, Quarantined
-from pipeline.run import BatchResult, FlightPlan, PlannedFrame, place_on_ground
+from pipeline.run import place_on_ground
 from tests.geo.frames import make_meta
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import load_config
-from pipeline.run import GateCounts, PlannedFrame, detect_frames
+from pipeline.flight import GateCounts, PlannedFrame
+from pipeline.run import detect_frames
 from tests.ingest.synth import write_jpeg
 
 

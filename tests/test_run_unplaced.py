@@ -8,10 +8,11 @@ import io
 from types import SimpleNamespace
 
 from pipeline.cli.run import print_summary
+from pipeline.flight import BatchResult, PlannedFrame
+from pipeline.flight_report import render_html
 from pipeline.geo.placement import HORIZON, UNUSABLE
 from pipeline.records import Quarantined
-from pipeline.report import render_html
-from pipeline.run import BatchResult, PlannedFrame, place_on_ground, summarize, summary_dict
+from pipeline.run import place_on_ground, summarize, summary_dict
 from tests.geo.frames import make_meta
 from tests.geo.test_placement import UNPLACED
 from tests.test_place_on_ground import pixel, plan_of

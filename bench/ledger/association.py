@@ -119,8 +119,8 @@ def _flight(folder: Path, config, work: Path):
 
 def _push(plan, placed, url: str):
     from pipeline.ledger.db import make_engine, make_session_factory, upgrade
+    from pipeline.ledger.flight_rows import FlightRef
     from pipeline.ledger.push import push_flight
-    from pipeline.ledger.store import FlightRef
 
     engine = make_engine(url)
     upgrade(engine)

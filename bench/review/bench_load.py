@@ -46,8 +46,8 @@ def fill(url: str, issues: int, clients: int) -> float:
     """Push ``issues`` one-detection candidates in 5 flights; returns seconds taken."""
     import pipeline.review.models  # noqa: F401
     from pipeline.ledger.db import make_engine, make_session_factory, upgrade
+    from pipeline.ledger.flight_rows import FlightRef
     from pipeline.ledger.push import push_flight
-    from pipeline.ledger.store import FlightRef
     from pipeline.records import FrameMeta, GpsFix, GroundDetection
     from pipeline.review.accounts import create_user
     from pipeline.review.security import make_hasher

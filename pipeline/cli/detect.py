@@ -58,7 +58,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.detect.engine import load_models
-    from pipeline.detect.report import detect_image_file
+    from pipeline.detect.image_file import detect_image_file
     from pipeline.detect.taxonomy import load_taxonomy
     from pipeline.errors import BadInputError
 
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _text(doc: dict[str, Any]) -> str:
-    from pipeline.run import DROPPED_WHY
+    from pipeline.flight import DROPPED_WHY
 
     gsd = f"{doc['gsd_cm_per_px']:.2f} cm/px" if doc["gsd_cm_per_px"] else "native scale"
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in doc["seconds"].items())

@@ -58,8 +58,6 @@ def run(args: argparse.Namespace) -> int:
         if not session.scalar(select(func.count(User.id))):
             log.warning("no accounts yet: create one with: hehu users add NAME --role admin")
     hook = resolve_start_flight()
-    if hook is None:
-        log.info("pipeline.run.start_flight not found: the process page says it is not configured")
     shown = db.engine.url.render_as_string(hide_password=True)
     print(f"hehu review on http://{args.host}:{args.port}/ (ledger {shown})")
     if args.workers > 1:

@@ -94,45 +94,18 @@ def process(
 
     if not flight_dir.is_dir():
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
-    if not args.no_prefect:  # before Prefect starts
-        from pipeline.run import check_prefect_folder
-
-        check_prefect_folder(flight_dir, "run it with --no-prefect")
-    if not args.no_prefect and not args.local:
-        summary = handed_off(flight_dir, args)
-        if summary is not None:
-            return summary
-    if args.no_prefect:
-        api = None
-    else:  # first, so that the server starts while the rest loads
-        from flows.server import connect, prefect_api
-
-        api = prefect_api()
-    from pipeline import run as stages
-    from pipeline.config import load_config
-
     bar = ProgressBar()
+    if not args.no_prefect:
+        from flows.launch import run_flight as run_with_prefect
+
+        return run_with_prefect(flight_dir, args.config, overrides_from(args), progress=bar,
+                                stop=stop, local=args.local)  # fmt: skip
+    from pipeline.config import load_config
+    from pipeline.run import summary_dict
+    from pipeline.stages import run_flight
+
     config = load_config(args.config, overrides_from(args))
-    if args.no_prefect:
-        return stages.summary_dict(stages.run_flight(flight_dir, config, progress=bar))
-    import flows.process_flight as pf
-
-    if config.flow.task_runner == "thread":
-        stages.load_detectors(config)  # in this process: the detection task reuses them
-    with connect(api), pf.FRAMES.watching(bar, stop):
-        return pf.run_process_flight(str(flight_dir), args.config, overrides_from(args))
-
-
-def handed_off(flight_dir: Path, args: argparse.Namespace) -> dict[str, Any] | None:
-    """The summary of the flight run by this machine's ``hehu serve``, if one takes it."""
-    from flows.handoff import hand_off
-    from pipeline.cli.progress import ProgressBar
-    from pipeline.errors import RunStopped
-
-    try:
-        return hand_off(flight_dir, args.config, overrides_from(args), ProgressBar())
-    except KeyboardInterrupt:
-        raise RunStopped("interrupted: hehu serve stops the run after the current frame") from None
+    return summary_dict(run_flight(flight_dir, config, progress=bar))
 
 
 def print_summary(summary: dict[str, Any], out=None) -> None:
@@ -170,7 +143,7 @@ def print_unplaced(unplaced: dict[str, int], out) -> None:
 
 def print_gates(summary: dict[str, Any], out) -> None:
     """Frames each model skipped and why, boxes the gates dropped, context seen."""
-    from pipeline.run import DROPPED_WHY
+    from pipeline.flight import DROPPED_WHY
 
     gates = summary.get("gates") or {}
     for model, reasons in sorted((gates.get("skipped") or {}).items()):

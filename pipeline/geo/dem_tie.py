@@ -22,13 +22,12 @@ config, :func:`calibrated` applies it to the flight before anything is placed.
 from __future__ import annotations
 
 import dataclasses
-import math
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pipeline.geo.coords import enu_to_geodetic
-from pipeline.geo.laser import GroundSettings, LaserTarget, laser_target
+from pipeline.geo.dem_laser import DemTie, laser_tie
+from pipeline.geo.laser import GroundSettings, laser_target
 from pipeline.records import FrameMeta
 
 #: Fewest laser ties a flight needs for an automatic offset: one reading may have hit
@@ -39,16 +38,6 @@ MIN_TIES = 3
 #: their median: the terrain under the targets is not what the DEM shows (buildings,
 #: vegetation canopy, a DEM older than an excavation).
 MAX_SPREAD_M = 5.0
-
-
-@dataclass(frozen=True)
-class DemTie:
-    """One frame's tie: ``offset_m`` = DEM height − laser target height (drone datum)."""
-
-    path: str
-    offset_m: float
-    dem_m: float
-    target_m: float
 
 
 @dataclass(frozen=True)
@@ -66,45 +55,13 @@ class DemCalibration:
     note: str
 
 
-def target_latlon(meta: FrameMeta, laser: LaserTarget) -> tuple[float, float] | None:
-    """Where the laser hit: ``LRFTargetLat/Lon`` when written, else the camera's GPS
-    position moved the range's horizontal share along the gimbal yaw; None without."""
-    xmp, gps = meta.xmp, meta.gps
-    if xmp is None or gps is None:
-        return None
-    lat, lon = xmp.lrf_target_lat_deg, xmp.lrf_target_lon_deg
-    written = lat is not None and lon is not None and math.isfinite(lat) and math.isfinite(lon)
-    if written and (lat, lon) != (0.0, 0.0):  # some firmware writes zeros without a target
-        return lat, lon
-    pitch, yaw = xmp.gimbal_pitch_deg, xmp.gimbal_yaw_deg
-    if pitch is None or yaw is None or not (math.isfinite(pitch) and math.isfinite(yaw)):
-        return None
-    ground_m = laser.distance_m * math.cos(math.radians(pitch))
-    north = ground_m * math.cos(math.radians(yaw))
-    east = ground_m * math.sin(math.radians(yaw))
-    lat_t, lon_t, _ = enu_to_geodetic(east, north, 0.0, lat0_deg=gps.lat_deg, lon0_deg=gps.lon_deg)
-    return float(lat_t), float(lon_t)
-
-
 def frame_tie(meta: FrameMeta, settings: GroundSettings) -> DemTie | None:
     """The tie ``meta``'s laser gives between the configured DEM and the drone's
     datum, or None (no DEM, no valid laser reading, no AbsoluteAltitude, off the DEM)."""
     if settings.dem_path is None:
         return None
     laser = laser_target(meta, settings)
-    xmp = meta.xmp
-    if laser is None or xmp is None or xmp.abs_alt_m is None or xmp.rel_alt_m is None:
-        return None
-    where = target_latlon(meta, laser)
-    if where is None:
-        return None
-    from pipeline.geo.dem import load_dem
-
-    dem_m = float(load_dem(settings.dem_path).sample(where[0], where[1]))
-    target_m = xmp.abs_alt_m - xmp.rel_alt_m + laser.ground_z_m
-    if not (math.isfinite(dem_m) and math.isfinite(target_m)):
-        return None
-    return DemTie(str(meta.path), dem_m - target_m, dem_m, target_m)
+    return None if laser is None else laser_tie(meta, laser, settings.dem_path)
 
 
 def tie_dem(frames: Iterable[FrameMeta], settings: GroundSettings) -> DemCalibration:

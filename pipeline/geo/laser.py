@@ -187,7 +187,7 @@ def frame_ground(meta: FrameMeta, settings: GroundSettings) -> tuple[GroundModel
     flagged = laser is not None and (share is None or share > settings.max_flat_disagreement)
     dem, note = _dem_ground(meta, settings)
     if dem is not None:
-        residual = None if laser is None else _dem_residual(meta, settings)
+        residual = None if laser is None else _dem_residual(meta, laser, settings)
         limit = settings.max_flat_disagreement * (laser.distance_m if laser else 0.0)
         off = residual is not None and abs(residual) > limit
         return dem, GroundCheck("dem", laser, share, flagged or off, dem_residual_m=residual)
@@ -218,9 +218,9 @@ def _dem_ground(meta: FrameMeta, settings: GroundSettings) -> tuple[GroundModel 
     return ground, ""
 
 
-def _dem_residual(meta: FrameMeta, settings: GroundSettings) -> float | None:
+def _dem_residual(meta: FrameMeta, laser: LaserTarget, settings: GroundSettings) -> float | None:
     """How far the configured DEM, with its offset, lies above ``meta``'s laser target."""
-    from pipeline.geo.dem_tie import frame_tie
+    from pipeline.geo.dem_laser import laser_tie
 
-    tie = frame_tie(meta, settings)
+    tie = laser_tie(meta, laser, settings.dem_path) if settings.dem_path else None
     return None if tie is None else tie.offset_m - settings.dem_offset_m

@@ -48,10 +48,10 @@ from pipeline.ledger.cluster import (
     track_latlon,
 )
 from pipeline.ledger.config import LedgerConfig
+from pipeline.ledger.flight_rows import dialect_insert
 from pipeline.ledger.models import CodeSequence, Detection, Evidence, Flight, Frame, Issue, utc_now
 from pipeline.ledger.plausible import covering_frames
 from pipeline.ledger.position import refine_issue, weighted_position
-from pipeline.ledger.store import dialect_insert
 from pipeline.ledger.vocab import DISCOVERY_DRONE, OPEN_STATUSES, TYPE_LABELS
 from pipeline.ledger.zones import Zone, find_zone
 

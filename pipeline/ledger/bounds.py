@@ -21,8 +21,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from pipeline.ledger.flight_rows import FlightRef
 from pipeline.ledger.models import Detection, Flight, Frame
-from pipeline.ledger.store import FlightRef
 from pipeline.records import FrameMeta, GroundDetection
 
 MARK = "…"

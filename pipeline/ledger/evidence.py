@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.ledger.flight_rows import insert_ignore
 from pipeline.ledger.models import EvidenceFile, utc_now
-from pipeline.ledger.store import insert_ignore
 
 KINDS = ("crop", "photo", "after")
 

@@ -3,7 +3,7 @@
 Two transactions:
 
 1. store the flight, frames and detections by natural key with ``INSERT …
-   ON CONFLICT DO NOTHING`` in key order (:mod:`pipeline.ledger.store`) — many
+   ON CONFLICT DO NOTHING`` in key order (:mod:`pipeline.ledger.flight_rows`) — many
    pushes can run this at once;
 2. under the ledger's assignment lock, file the detections that no issue
    holds yet as evidence of new or existing issues (:mod:`pipeline.ledger.assign`).
@@ -27,14 +27,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.ledger.assign import assign_detections
 from pipeline.ledger.bounds import push_bounded
 from pipeline.ledger.config import LedgerConfig
-from pipeline.ledger.plausible import hold_reason
-from pipeline.ledger.store import (
+from pipeline.ledger.flight_rows import (
     FlightRef,
     LatLonRing,
     store_detections,
     store_flight_row,
     store_frames,
 )
+from pipeline.ledger.plausible import hold_reason
 from pipeline.ledger.vocab import type_of
 from pipeline.ledger.zones import Zone
 from pipeline.records import FrameMeta, GroundDetection

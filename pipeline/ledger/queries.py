@@ -122,12 +122,10 @@ class IssueDetail:
     history: tuple[AuditLog, ...]
 
 
-def amap_link(lat_deg: float, lon_deg: float, name: str) -> str | None:
-    """An Amap marker link (GCJ-02, computed here), or ``None`` when the geo module is absent."""
-    try:
-        from pipeline.geo.coords import amap_marker_url
-    except ImportError:
-        return None
+def amap_link(lat_deg: float, lon_deg: float, name: str) -> str:
+    """An Amap marker link (GCJ-02, computed here)."""
+    from pipeline.geo.coords import amap_marker_url
+
     return amap_marker_url(lat_deg, lon_deg, name)
 
 

@@ -56,14 +56,15 @@ def load_zones_geojson(zones_dir: Path | None) -> dict[str, Any] | None:
     return {"type": "FeatureCollection", "features": features}
 
 
-def resolve_start_flight() -> Callable[[Path], Any] | None:
-    """``pipeline.run.start_flight`` when the processing side provides it, else ``None``."""
-    try:
-        from pipeline import run
-    except ImportError:
-        return None
-    hook = getattr(run, "start_flight", None)
-    return hook if callable(hook) else None
+def resolve_start_flight() -> Callable[[Path], Any]:
+    """The processing side's hook, ``flows.deployment.start_flight``.
+
+    Looked up by name: ``pipeline`` never imports ``flows`` statically, and Prefect
+    loads only when an operator starts a run.
+    """
+    import importlib
+
+    return importlib.import_module("flows.deployment").start_flight
 
 
 def create_app(

@@ -204,8 +204,8 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "p.folder": ("航次文件夹", "Flight folder"),
         "p.start": ("开始处理", "Start processing"),
         "p.not_configured": (
-            "本服务器未配置处理功能（缺少 pipeline.run.start_flight）",
-            "Processing is not configured on this server (pipeline.run.start_flight is missing)",
+            "本服务器未配置处理功能（缺少 flows.deployment.start_flight）",
+            "Processing is not configured here (flows.deployment.start_flight is missing)",
         ),
         "p.started": ("已开始处理：{path}", "Processing started: {path}"),
         "u.title": ("用户管理", "Users"),

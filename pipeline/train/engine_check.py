@@ -23,14 +23,11 @@ log = logging.getLogger(__name__)
 
 
 def engine_check(model_dir: Path, prepared: Prepared, work_dir: Path) -> dict[str, Any]:
-    """``hehu eval`` figures per held-out source; ``{}`` when the engine is not installed."""
-    try:
-        from pipeline.detect.engine import load_model
-        from pipeline.detect.evaluate import EVAL_CONF, evaluate_folder
-        from pipeline.detect.yolo_data import open_folder
-    except ImportError as e:
-        log.warning("skipping the engine cross-check: %s", e)
-        return {}
+    """``hehu eval`` figures per held-out source, from the exported ONNX model."""
+    from pipeline.detect.engine import load_model
+    from pipeline.detect.evaluate import EVAL_CONF, evaluate_folder
+    from pipeline.detect.yolo_data import open_folder
+
     model = load_model(model_dir.name, models_dir=model_dir.parent, backend="onnx", conf=EVAL_CONF)
     by_source: dict[str, list] = defaultdict(list)
     for record in prepared.split.held_out:

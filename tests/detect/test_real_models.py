@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from pipeline.detect.engine import load_model
+from pipeline.detect.image_file import detect_image_file
 from pipeline.detect.metrics import box_iou
-from pipeline.detect.report import detect_image_file
 from pipeline.detect.yolo_data import read_labels
 
 from .conftest import REPO_ROOT

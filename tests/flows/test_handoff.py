@@ -297,7 +297,7 @@ def test_hehu_run_prints_the_summary_of_the_run_it_handed_over(capsys, tmp_path)
 
 def test_hehu_serve_takes_flights_with_the_detectors_loaded(capsys) -> None:
     from flows.handoff import socket_path
-    from pipeline.cli.serve import flight_desk
+    from flows.serve import flight_desk
 
     desk = flight_desk(None)
     try:
@@ -312,8 +312,8 @@ def test_hehu_serve_takes_flights_with_the_detectors_loaded(capsys) -> None:
 def test_deployment_runs_run_warm_in_the_serve_once(prefect_api, two_frames, tmp_path):
     from prefect import get_client
 
+    from flows.serve import deployments
     from flows.warm_runs import WarmRuns
-    from pipeline.cli.serve import deployments
 
     on_demand, _ = deployments()
     deployment_id = on_demand.apply()

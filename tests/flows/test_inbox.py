@@ -51,7 +51,7 @@ def test_folders_and_files_named_in_gbk_are_swept_and_remembered(tmp_path, sampl
 
 
 def test_serve_registers_both_deployments() -> None:
-    from pipeline.cli.serve import deployments
+    from flows.serve import deployments
 
     on_demand, inbox = deployments()
     assert on_demand.name == "process-flight" and not on_demand.schedules
@@ -62,7 +62,7 @@ def test_serve_registers_both_deployments() -> None:
 
 
 def test_serve_says_where_its_temporary_api_is(capsys, monkeypatch) -> None:
-    from pipeline.cli.serve import temporary_api_note
+    from flows.serve import temporary_api_note
 
     url = "http://127.0.0.1:4567/api"
     monkeypatch.setenv("PREFECT_API_URL", url)  # the temporary server answered

@@ -12,7 +12,7 @@ import pytest
 from flows import process_flight as pf
 from pipeline.config import load_config
 from pipeline.errors import BadInputError, RunStopped
-from pipeline.run import PlannedFrame
+from pipeline.flight import PlannedFrame
 
 
 def tree_digest(folder: Path) -> dict[str, tuple[str, float]]:
@@ -43,7 +43,7 @@ def ledger_rows(url: str) -> list[dict]:
 
 def test_ingest_task_plans_the_sample_flight(sample_flight) -> None:
     config = load_config(overrides={"ingest": {"yaw_check": False}})
-    plan = pf.ingest.fn(str(sample_flight), config)
+    plan = pf.TASKS["ingest"].fn(sample_flight, config)
     assert len(plan.frames) == 5 and plan.quarantined == ()
     assert plan.key.startswith("sha256:")
     assert [len(b) for b in plan.batches(2)] == [2, 2, 1]
@@ -51,7 +51,7 @@ def test_ingest_task_plans_the_sample_flight(sample_flight) -> None:
 
 def test_frame_keys_follow_content_not_path_or_yaw(sample_flight) -> None:
     config = load_config(overrides={"ingest": {"yaw_check": False}})
-    frame = pf.ingest.fn(str(sample_flight), config).frames[0]
+    frame = pf.TASKS["ingest"].fn(sample_flight, config).frames[0]
     moved = dataclasses.replace(
         frame, meta=dataclasses.replace(frame.meta, path="/elsewhere/x.JPG")
     )

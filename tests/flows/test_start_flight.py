@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from flows.deployment import start_flight
 from pipeline.errors import HehuError
-from pipeline.run import start_flight
 
 
 def test_without_a_prefect_server_it_says_what_to_start(monkeypatch, tmp_path) -> None:

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from pipeline.config import GeoConfig
-from pipeline.geo.dem_tie import MAX_SPREAD_M, calibrated, frame_tie, target_latlon, tie_dem
+from pipeline.geo.dem_laser import target_latlon
+from pipeline.geo.dem_tie import MAX_SPREAD_M, calibrated, frame_tie, tie_dem
 from pipeline.geo.laser import GroundSettings, frame_ground, laser_target
 
 from .frames import make_meta

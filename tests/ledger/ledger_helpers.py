@@ -95,7 +95,7 @@ def flight_inputs(spec: str) -> tuple[Any, list[FrameMeta], list[GroundDetection
     ``"R1"`` … ``"R4"``: four flights on four days, each seeing the same three
     objects from two frames, positions scattered by up to 3 m.
     """
-    from pipeline.ledger.store import FlightRef
+    from pipeline.ledger.flight_rows import FlightRef
 
     if spec == "A":
         names = ["A_0001", "A_0002", "A_0003", "A_0004"]

@@ -120,7 +120,8 @@ def make_street(
 
 def placed(street: Street) -> tuple[GroundDetection, ...]:
     """The street's detections placed on the ground from the recorded metadata."""
-    from pipeline.run import BatchResult, FlightPlan, PlannedFrame, place_on_ground
+    from pipeline.flight import BatchResult, FlightPlan, PlannedFrame
+    from pipeline.run import place_on_ground
 
     plan = FlightPlan("street", "street", "/street", tuple(PlannedFrame(m) for m in street.frames),
                       ())  # fmt: skip

@@ -9,9 +9,9 @@ from ledger_helpers import det, frame, raw_snapshot
 from sqlalchemy import select
 
 from pipeline.ledger.bounds import MARK, fit
+from pipeline.ledger.flight_rows import FlightRef
 from pipeline.ledger.models import Detection, Flight, Frame, Issue
 from pipeline.ledger.push import push_flight
-from pipeline.ledger.store import FlightRef
 
 LONG_MODEL = "FC6310 " + "R" * 200  # an EXIF Model far over the frame table's 64 characters
 
@@ -80,6 +80,7 @@ def test_a_whole_flight_with_an_overlong_camera_model_runs(db_url, tmp_path, mon
     import pipeline.detect.engine as engine
     import pipeline.run as stages
     from pipeline.config import load_config
+    from pipeline.stages import run_flight
     from tests.ingest.synth import write_jpeg
 
     flight = tmp_path / "flight"
@@ -90,7 +91,7 @@ def test_a_whole_flight_with_an_overlong_camera_model_runs(db_url, tmp_path, mon
     monkeypatch.setattr(stages, "load_detectors", lambda config: [])  # no model weights needed
     monkeypatch.setattr(engine, "detect_frame", lambda image, models, **kw: {})
     config = load_config(None, {"ledger": {"url": db_url}})
-    summary = stages.run_flight(flight, config)
+    summary = run_flight(flight, config)
     assert summary.frames == 3
     from pipeline.ledger.db import make_engine
 

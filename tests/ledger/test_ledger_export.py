@@ -11,9 +11,9 @@ import pytest
 from ledger_helpers import OUTSIDE_LAT, OUTSIDE_LON, det, flight_inputs
 
 from pipeline.ledger.export import HEADERS, KML_NS, export_issues
+from pipeline.ledger.flight_rows import FlightRef
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.queries import list_issues
-from pipeline.ledger.store import FlightRef
 from pipeline.ledger.workflow import transition
 
 LABELS = {"luandui.garbage_pile": "垃圾堆放"}

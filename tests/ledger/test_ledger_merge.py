@@ -12,11 +12,11 @@ import pipeline.cli
 from pipeline.errors import BadInputError
 from pipeline.ledger.audit import history
 from pipeline.ledger.errors import ConflictError, IllegalTransitionError
+from pipeline.ledger.flight_rows import FlightRef
 from pipeline.ledger.merge import merge_issues
 from pipeline.ledger.models import Issue
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.queries import issue_detail, list_issues
-from pipeline.ledger.store import FlightRef
 from pipeline.ledger.workflow import transition, update_issue
 
 

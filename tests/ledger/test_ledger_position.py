@@ -12,9 +12,9 @@ from sqlalchemy import select, text
 from pipeline.ledger.audit import history
 from pipeline.ledger.cluster import distance_m
 from pipeline.ledger.db import make_engine, make_session_factory, upgrade
+from pipeline.ledger.flight_rows import FlightRef
 from pipeline.ledger.models import Detection, Issue
 from pipeline.ledger.push import push_flight
-from pipeline.ledger.store import FlightRef
 
 
 def sighting(name: str, east: float, sigma: float, rel: float, when: str):

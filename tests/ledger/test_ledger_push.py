@@ -20,10 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from pipeline.ledger.assign import allocate_code
 from pipeline.ledger.audit import history
 from pipeline.ledger.config import LedgerConfig
+from pipeline.ledger.flight_rows import FlightRef
 from pipeline.ledger.models import Detection, Evidence, Frame, Issue
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.queries import count_rows, list_issues
-from pipeline.ledger.store import FlightRef
 from pipeline.ledger.workflow import transition
 
 

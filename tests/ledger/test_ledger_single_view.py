@@ -7,9 +7,9 @@ from ledger_helpers import det, frame, offset
 from sqlalchemy import select
 
 from pipeline.ledger.config import LedgerConfig
+from pipeline.ledger.flight_rows import FlightRef
 from pipeline.ledger.models import Detection, Issue
 from pipeline.ledger.push import push_flight
-from pipeline.ledger.store import FlightRef
 
 MOVING = "luancai.heavy_vehicle"
 

@@ -1,7 +1,7 @@
 """Review app fixtures: a ledger holding the processed sample flight, accounts, clients.
 
 ``sample_ledger`` (session) runs the real processing on the embedded sample
-flight once (``pipeline.run.run_flight``; see ``review_helpers``) and adds
+flight once (``pipeline.stages.run_flight``; see ``review_helpers``) and adds
 one account per role (``admin``, ``rev``, ``rev2``, ``op``, ``view``; the
 password of NAME is ``password_of(NAME)``), hashed with argon2's cheapest
 profile. Each test gets a copy of that SQLite file. PostgreSQL tests get a

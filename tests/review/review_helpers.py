@@ -76,8 +76,8 @@ def push_hand_labelled_sample_flight(
     from pipeline.geo.georef import georeference
     from pipeline.ingest import read_frame
     from pipeline.ledger.db import make_engine, make_session_factory
+    from pipeline.ledger.flight_rows import FlightRef
     from pipeline.ledger.push import push_flight
-    from pipeline.ledger.store import FlightRef
     from pipeline.ledger.zones import load_zones
     from pipeline.records import GroundDetection
 
@@ -137,16 +137,16 @@ def add_users(db_url: str, hasher: Any) -> None:
 
 
 def run_flight_available() -> bool:
-    """Whether the processing side (``pipeline.run.run_flight``) and its models are here."""
+    """Whether the processing side (``pipeline.stages.run_flight``) and its models are here."""
     try:
-        from pipeline.run import run_flight  # noqa: F401
+        from pipeline.stages import run_flight  # noqa: F401
     except ImportError:
         return False
     return (REPO / "models").is_dir() and any((REPO / "models").glob("*/card.yaml"))
 
 
 def run_sample_flight(db_url: str, state_dir: Path, frames_dir: Path = SAMPLE_FRAMES) -> Any:
-    """``pipeline.run.run_flight`` on the sample flight into ``db_url``; state under ``state_dir``.
+    """``pipeline.stages.run_flight`` on the sample flight into ``db_url``, state in ``state_dir``.
 
     Evidence crops and the report land in ``state_dir`` (``$HEHU_HOME`` is set
     for the call and restored after).
@@ -154,7 +154,7 @@ def run_sample_flight(db_url: str, state_dir: Path, frames_dir: Path = SAMPLE_FR
     import os
 
     from pipeline.config import load_config
-    from pipeline.run import run_flight
+    from pipeline.stages import run_flight
 
     overrides = {
         "ledger": {"url": db_url, "zones": str(ZONES_DIR)},

@@ -217,8 +217,8 @@ def later_flight(db_url, tmp_path):
     import cv2
 
     from pipeline.ledger.db import make_engine, make_session_factory
+    from pipeline.ledger.flight_rows import FlightRef
     from pipeline.ledger.push import push_flight
-    from pipeline.ledger.store import FlightRef
     from pipeline.records import FrameMeta, GpsFix
 
     code = candidate_codes(db_url)[0]

@@ -146,11 +146,11 @@ def test_a_frame_whose_name_is_not_utf8_is_served_cropped_and_named_escaped(
     from review_helpers import SAMPLE_FRAMES, add_users, push_hand_labelled_sample_flight
 
     from pipeline.config import load_config
-    from pipeline.evidence import write_evidence
+    from pipeline.evidence_crops import write_evidence
+    from pipeline.flight import FlightPlan
     from pipeline.ledger.db import make_engine, upgrade
     from pipeline.ledger.models import Detection, EvidenceFile, Frame
     from pipeline.review.store import open_db
-    from pipeline.run import FlightPlan
 
     folder = tmp_path / "flight"
     folder.mkdir()

@@ -1,4 +1,4 @@
-"""Operators start processing through ``pipeline.run.start_flight`` (a seam; faked here)."""
+"""Operators start processing through ``flows.deployment.start_flight`` (a seam; faked here)."""
 
 from __future__ import annotations
 
@@ -99,8 +99,8 @@ def test_start_flight_refuses_a_folder_whose_path_is_not_utf8_before_prefect(tmp
 
     import pytest
 
+    from flows.deployment import start_flight
     from pipeline.errors import BadInputError
-    from pipeline.run import start_flight
 
     folder = tmp_path / os.fsdecode(b"\xba\xd3\xb5\xc0")
     folder.mkdir()

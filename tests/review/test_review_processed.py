@@ -2,7 +2,7 @@
 
 The other review tests run on hand-placed boxes (:mod:`review_helpers`), so they do
 not depend on what a model happens to find on the sample flight; this one runs
-``pipeline.run.run_flight`` on the embedded sample and opens what it filed.
+``pipeline.stages.run_flight`` on the embedded sample and opens what it filed.
 """
 
 from __future__ import annotations

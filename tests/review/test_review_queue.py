@@ -24,8 +24,8 @@ def queue_db(tmp_path_factory):
     """Two flights: 12 issues with known types, confidences, areas, rivers (by zone)."""
     from pipeline.ledger.config import LedgerConfig
     from pipeline.ledger.db import make_engine, make_session_factory, upgrade
+    from pipeline.ledger.flight_rows import FlightRef
     from pipeline.ledger.push import push_flight
-    from pipeline.ledger.store import FlightRef
     from pipeline.records import FrameMeta, GpsFix, GroundDetection
     from pipeline.review.store import open_db
 

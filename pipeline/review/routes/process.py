@@ -1,7 +1,7 @@
 """Operators start the processing of a flight folder.
 
 The work itself belongs to the processing side: this page calls
-``pipeline.run.start_flight(path)`` (resolved once by ``hehu review``) and
+``flows.deployment.start_flight(path)`` (resolved once by ``hehu review``) and
 shows what it returns. Without that function the page says processing is not
 configured. With ``flights_root`` set, only its direct sub-folders can be
 chosen (listed for the operator); otherwise an absolute folder path on the

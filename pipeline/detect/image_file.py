@@ -66,7 +66,7 @@ def detect_image_file(
     Raises the ingest errors (:class:`pipeline.errors.BadInputError` family)
     for files that cannot be used.
     """
-    from pipeline.detect.georef import frame_georef, frame_gsd_cm_per_px
+    from pipeline.detect.ground_boxes import frame_georef, frame_gsd_cm_per_px
     from pipeline.errors import UnreadableFileError
     from pipeline.ingest.checks import decode_image
     from pipeline.ingest.scan import read_frame
@@ -113,7 +113,7 @@ def _rows(result: ModelResult, georef: Any, taxonomy: Taxonomy | None) -> list[d
         row["subtype_zh"] = taxonomy.subtype(sub).zh if taxonomy is not None and sub else None
     if georef is None or not rows:
         return rows
-    from pipeline.detect.georef import locate_detections
+    from pipeline.detect.ground_boxes import locate_detections
 
     ground = locate_detections(result.detections, georef)
     for i, row in enumerate(rows):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pipeline.detect.detections import Detections
-from pipeline.detect.georef import (
+from pipeline.detect.ground_boxes import (
     box_outline_px,
     frame_georef,
     frame_gsd_cm_per_px,

@@ -26,7 +26,8 @@ from pipeline.ultra import state_dir
 
 if TYPE_CHECKING:
     from pipeline.config import HehuConfig
-    from pipeline.run import FlightPlan
+    from pipeline.flight import FlightPlan
+    from pipeline.ledger.push import PushResult
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def best_sightings(session, flight_key: str, codes: tuple[str, ...]) -> list[tup
     return list(best.values())
 
 
-def write_evidence(plan: FlightPlan, pushed, config: HehuConfig) -> int:
+def write_evidence(plan: FlightPlan, pushed: PushResult, config: HehuConfig) -> int:
     """Write and record one evidence crop per issue this push touched; returns how many."""
     from pipeline.ledger.db import make_engine, make_session_factory
     from pipeline.ledger.evidence import add_evidence_file

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from pipeline.evidence import CROP_MIN_PX, crop_box, render_crop, watermark_text
+from pipeline.evidence_crops import CROP_MIN_PX, crop_box, render_crop, watermark_text
 
 
 @pytest.mark.parametrize(

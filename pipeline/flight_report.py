@@ -22,7 +22,8 @@ from pipeline.ultra import state_dir
 
 if TYPE_CHECKING:
     from pipeline.config import HehuConfig
-    from pipeline.run import BatchResult, FlightPlan
+    from pipeline.flight import BatchResult, FlightPlan
+    from pipeline.ledger.push import PushResult
 
 MAP_WIDTH_PX = 900
 TILE_PX = 256
@@ -232,7 +233,7 @@ def issue_rows(issues, crops: dict[str, str]) -> str:
 
 def gate_rows(result: BatchResult) -> str:
     """Context objects seen (never candidates by themselves) and what each model skipped."""
-    from pipeline.run import DROPPED_WHY, context_counts
+    from pipeline.flight import DROPPED_WHY, context_counts
 
     items = []
     for key, n in context_counts(result.detections).items():
@@ -256,7 +257,7 @@ def gate_rows(result: BatchResult) -> str:
 
 def unplaced_rows(plan: FlightPlan, result: BatchResult) -> str:
     """Frames processed but not placed on the ground, by reason, with their file names."""
-    from pipeline.run import unplaced_counts
+    from pipeline.flight import unplaced_counts
 
     if not result.unplaced:
         return "<p>None: every processed frame was placed.</p>"
@@ -284,7 +285,7 @@ def set_aside_rows(quarantined) -> str:
     return f"<table><tr><th>file</th><th>reason</th></tr>{rows}</table>"
 
 
-def render_html(plan: FlightPlan, result: BatchResult, pushed, issues, crops, zones,
+def render_html(plan: FlightPlan, result: BatchResult, pushed: PushResult, issues, crops, zones,
                 basemap_url: str | None = None) -> str:  # fmt: skip
     """The whole report page."""
     counts: dict[str, int] = {}
@@ -320,7 +321,9 @@ labels: issue numbers where they fit (hover a marker for its code)</span></p>
 </body></html>"""
 
 
-def write_report(plan: FlightPlan, result: BatchResult, pushed, config: HehuConfig) -> Path:
+def write_report(
+    plan: FlightPlan, result: BatchResult, pushed: PushResult, config: HehuConfig
+) -> Path:
     """Write ``<report dir>/<flight name>-<key>.html`` and return its path."""
     from pipeline.config import resolve
     from pipeline.ledger.zones import load_zones
@@ -335,7 +338,7 @@ def write_report(plan: FlightPlan, result: BatchResult, pushed, config: HehuConf
     return path
 
 
-def _ledger_view(plan: FlightPlan, pushed, config: HehuConfig):
+def _ledger_view(plan: FlightPlan, pushed: PushResult, config: HehuConfig):
     """The issues this push touched and their evidence crop paths (``{code: path}``)."""
     from sqlalchemy import select
 

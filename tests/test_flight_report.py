@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pipeline.report import MapFrame, mercator_px
+from pipeline.flight_report import MapFrame, mercator_px
 
 
 def test_mercator_matches_known_tile_corners() -> None:
@@ -33,7 +33,7 @@ def test_basemap_tiles_cover_the_canvas() -> None:
 
 
 def test_map_labels_are_short_and_never_overlap() -> None:
-    from pipeline.report import LABEL_CHAR_PX, free_labels, short_codes
+    from pipeline.flight_report import LABEL_CHAR_PX, free_labels, short_codes
 
     codes = ["990101-2016-0001", "990101-2016-0002", "990101-2016-0003"]
     assert short_codes(codes) == ["0001", "0002", "0003"]
@@ -47,8 +47,8 @@ def test_map_labels_are_short_and_never_overlap() -> None:
 def test_legend_names_the_four_disorders_in_chinese() -> None:
     from types import SimpleNamespace
 
-    from pipeline.report import render_html
-    from pipeline.run import BatchResult, FlightPlan
+    from pipeline.flight import BatchResult, FlightPlan
+    from pipeline.flight_report import render_html
 
     plan = FlightPlan("sha256:x", "empty", "/flights/empty", (), ())
     pushed = SimpleNamespace(created=(), recurred=(), rebounded=())
