@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.ingest.names import display_path
-from pipeline.ultra import state_dir
 
 if TYPE_CHECKING:
     from pipeline.config import HehuConfig
@@ -327,7 +326,9 @@ def write_report(plan: FlightPlan, result: BatchResult, pushed, config: HehuConf
 
     issues, crops = _ledger_view(plan, pushed, config)
     zones = load_zones(resolve(config.ledger.zones)) if config.ledger.zones else ()
-    out_dir = Path(config.report.out_dir) if config.report.out_dir else state_dir() / "reports"
+    out_dir = (
+        Path(config.report.out_dir) if config.report.out_dir else config.state_dir() / "reports"
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{plan.name}-{plan.key.split(':')[-1][:12]}.html"
     page = render_html(plan, result, pushed, issues, crops, zones, config.report.basemap_url)

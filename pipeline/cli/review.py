@@ -22,7 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument(
-        "--db", metavar="URL", default=None, help="ledger URL (default: $HEHU_DB_URL or .hehu)"
+        "--db",
+        metavar="URL",
+        default=None,
+        help="ledger URL (default: $HEHU_DB_URL, else the state folder's)",
     )
     p.add_argument(
         "--config",

@@ -70,7 +70,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="run configuration (default: configs/hehu.yaml)")
     p.add_argument(
-        "--db", help="ledger database URL (default: the config's, else .hehu/ledger.sqlite)"
+        "--db",
+        help="ledger database URL (default: the config's, else ledger.sqlite in the state folder)",
     )
     p.add_argument("--no-prefect", action="store_true", help="run the stages without Prefect")
     p.add_argument(
@@ -199,4 +200,19 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(text_safe(summary), ensure_ascii=False, default=str))
     else:
         print_summary(summary)
+        print_state(args)
     return 0
+
+
+def print_state(args: argparse.Namespace, out=None) -> None:
+    """Where the run's ledger and state are (every later command reads them there)."""
+    from pipeline.config import load_config
+    from pipeline.state import where
+
+    out = out or sys.stdout
+    config = load_config(args.config, overrides_from(args))
+    from sqlalchemy.engine import make_url
+
+    url = make_url(config.db_url()).render_as_string(hide_password=True)
+    print(f"ledger: {display_path(url)}", file=out)
+    print(where(config.state.dir), file=out)
