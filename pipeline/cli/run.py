@@ -82,7 +82,12 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
-    return {"ledger": {"url": args.db}} if args.db else {}
+    """Configuration overrides of the command: ``--db``, and those a command sets on
+    ``args.overrides`` (``hehu demo``: its own state folder and ledger)."""
+    overrides = dict(getattr(args, "overrides", None) or {})
+    if args.db:
+        overrides["ledger"] = {**overrides.get("ledger", {}), "url": args.db}
+    return overrides
 
 
 def process(
