@@ -161,12 +161,14 @@ class RunSummary:
 def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
     """Ingest ``flight_dir``: the records every later stage uses (yaw as recorded)."""
     from pipeline.ingest import scan_flight
+    from pipeline.ingest.verdict import require_frames
     from pipeline.ledger.store import FlightRef
 
     flight_dir = Path(flight_dir)
     if not flight_dir.is_dir():
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
     scanned = scan_flight(flight_dir, max_offset_m=config.ingest.max_offset_m)
+    require_frames(flight_dir, scanned.frames, scanned.quarantined)  # else one line, exit 1
     frames = tuple(PlannedFrame(m) for m in scanned.frames)
     # the name is text everywhere (ledger, report file, watermark); the folder's path stays
     # exact here and the ledger keeps its bytes (pipeline.ingest.names.stored_name)

@@ -160,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.config import load_config
     from pipeline.errors import BadInputError
     from pipeline.ingest import scan_flight
+    from pipeline.ingest.verdict import require_frames
 
     if not args.flight_dir.is_dir():
         raise BadInputError(
@@ -173,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
             print(strict_dumps(text_safe(line), ensure_ascii=False))
     else:
         print_table(records, result.quarantined, sys.stdout)
+    require_frames(args.flight_dir, result.frames, result.quarantined)  # exit 1, one line
     return 0
 
 

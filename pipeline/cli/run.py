@@ -101,9 +101,11 @@ def process(
     if not flight_dir.is_dir():
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
     if not args.no_prefect:  # before Prefect starts
+        from pipeline.ingest.verdict import check_flight_folder
         from pipeline.run import check_prefect_folder
 
         check_prefect_folder(flight_dir, "run it with --no-prefect")
+        check_flight_folder(flight_dir)  # an empty or wrong folder: one line, not a failed flow
     if not args.no_prefect and not args.local:
         summary = handed_off(flight_dir, args)
         if summary is not None:
