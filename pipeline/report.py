@@ -338,23 +338,15 @@ def write_report(plan: FlightPlan, result: BatchResult, pushed, config: HehuConf
 
 def _ledger_view(plan: FlightPlan, pushed, config: HehuConfig):
     """The issues this push touched and their evidence crop paths (``{code: path}``)."""
-    from sqlalchemy import select
-
     from pipeline.ledger.db import make_engine, make_session_factory
-    from pipeline.ledger.models import Evidence, EvidenceFile, Issue
-    from pipeline.ledger.queries import list_issues
+    from pipeline.ledger.queries import crop_paths, list_issues
 
     codes = {*pushed.created, *pushed.recurred, *pushed.rebounded}
     engine = make_engine(config.db_url())
     try:
         with make_session_factory(engine)() as session:
             issues = list_issues(session=session, codes=codes)
-            query = (select(Issue.code, EvidenceFile.path)
-                     .join(Evidence, Evidence.issue_id == Issue.id)
-                     .join(EvidenceFile, EvidenceFile.detection_id == Evidence.detection_id)
-                     .where(Issue.code.in_(codes), EvidenceFile.kind == "crop")
-                     .order_by(EvidenceFile.id))  # fmt: skip
-            crops = {code: path for code, path in session.execute(query)}
+            crops = crop_paths(session=session, codes=codes)
     finally:
         engine.dispose()
     return issues, crops

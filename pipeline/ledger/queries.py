@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session
 
 from pipeline.ingest.names import opened_name
 from pipeline.ledger.audit import history
-from pipeline.ledger.models import AuditLog, Detection, Evidence, Flight, Frame, Issue
+from pipeline.ledger.models import (
+    AuditLog,
+    Detection,
+    Evidence,
+    EvidenceFile,
+    Flight,
+    Frame,
+    Issue,
+)
 from pipeline.ledger.vocab import SEVERITY_LABELS, STATUS_LABELS, TYPE_LABELS
 from pipeline.ledger.workflow import get_issue
 
@@ -313,3 +321,13 @@ def count_rows(*, session: Session) -> dict[str, int]:
         name: session.scalar(select(func.count()).select_from(model)) or 0
         for name, model in tables.items()
     }
+
+
+def crop_paths(*, session: Session, codes: Collection[str]) -> dict[str, str]:
+    """``{issue code: path}`` of each issue's evidence crop (the latest written, if several)."""
+    query = (select(Issue.code, EvidenceFile.path)
+             .join(Evidence, Evidence.issue_id == Issue.id)
+             .join(EvidenceFile, EvidenceFile.detection_id == Evidence.detection_id)
+             .where(Issue.code.in_(codes), EvidenceFile.kind == "crop")
+             .order_by(EvidenceFile.id))  # fmt: skip
+    return {code: path for code, path in session.execute(query)}
