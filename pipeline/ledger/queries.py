@@ -331,3 +331,24 @@ def crop_paths(*, session: Session, codes: Collection[str]) -> dict[str, str]:
              .where(Issue.code.in_(codes), EvidenceFile.kind == "crop")
              .order_by(EvidenceFile.id))  # fmt: skip
     return {code: path for code, path in session.execute(query)}
+
+
+def flight_issues(*, session: Session, flight_key: str) -> tuple[list[IssueView], dict[str, str]]:
+    """The candidates holding sightings of a flight, whichever run filed them, and how each
+    relates to it: ``new`` (this flight opened it), ``rebound`` (it reopened a closed one)
+    or ``recurring`` (an earlier flight opened it)."""
+    flight_id = session.scalar(select(Flight.id).where(Flight.key == flight_key))
+    if flight_id is None:
+        return [], {}
+    query = (select(Issue.code, Issue.first_flight_id, Evidence.kind)
+             .join(Evidence, Evidence.issue_id == Issue.id)
+             .where(Evidence.flight_id == flight_id))  # fmt: skip
+    relations: dict[str, str] = {}
+    for code, first_flight, kind in session.execute(query):
+        if first_flight == flight_id:
+            relations[code] = "new"
+        elif kind == "rebound" or relations.get(code) == "rebound":
+            relations[code] = "rebound"
+        else:
+            relations[code] = "recurring"
+    return list_issues(session=session, codes=relations), relations

@@ -30,7 +30,7 @@ def test_demo_never_writes_into_the_real_ledger(tmp_path, monkeypatch, capsys) -
     assert f"hehu ledger list --db sqlite:///{home / 'demo' / 'ledger.sqlite'}" in out
     assert flights(home / "demo" / "ledger.sqlite") == ["brighton-beach"]
     assert flights(home / "ledger.sqlite") == []  # the real ledger
-    assert list((home / "demo" / "reports").glob("brighton-beach*.html"))
+    assert list((home / "demo" / "reports").glob("brighton-beach-*/latest.html"))
     assert not (home / "reports").exists()
 
 
