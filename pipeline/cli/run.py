@@ -217,7 +217,7 @@ def print_state(args: argparse.Namespace, out=None) -> None:
     from pipeline.state import where
 
     out = out or sys.stdout
-    config = load_config(args.config, overrides_from(args))
+    config = load_config(args.config, overrides_from(args) if hasattr(args, "db") else None)
     from sqlalchemy.engine import make_url
 
     url = make_url(config.db_url()).render_as_string(hide_password=True)

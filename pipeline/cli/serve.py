@@ -50,11 +50,13 @@ def deployments(config_path: str | None = None) -> list:
 
 def run(args: argparse.Namespace) -> int:
     from flows.server import connect, prefect_api
+    from pipeline.cli.run import print_state
 
     api = prefect_api()  # starts now, while Prefect and the flows load
     from prefect import serve
 
     on_demand, inbox = deployments(args.config)
+    print_state(args)  # the ledger and state folder its flights go to
     with connect(api):
         if api is not None:
             temporary_api_note(api.url)

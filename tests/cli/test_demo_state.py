@@ -42,3 +42,17 @@ def test_run_prints_its_ledger_and_state_folder(tmp_path, monkeypatch, capsys) -
     out = capsys.readouterr().out
     assert f"ledger: sqlite:///{home / 'ledger.sqlite'}\n" in out
     assert f"state folder: {home} ($HEHU_HOME)\n" in out
+
+
+def test_print_state_without_a_db_option(tmp_path, monkeypatch, capsys) -> None:
+    """``hehu serve`` has no --db: it prints the configuration's ledger and state folder."""
+    import argparse
+
+    from pipeline.cli.run import print_state
+
+    monkeypatch.setenv("HEHU_HOME", str(tmp_path))
+    monkeypatch.setenv("HEHU_DB_URL", "postgresql+psycopg://app:secret@db/hehu")
+    print_state(argparse.Namespace(config=None))
+    assert capsys.readouterr().out == (
+        f"ledger: postgresql+psycopg://app:***@db/hehu\nstate folder: {tmp_path} ($HEHU_HOME)\n"
+    )
