@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import math
+import os
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -330,8 +331,10 @@ def write_report(plan: FlightPlan, result: BatchResult, pushed, config: HehuConf
     folder = out_dir / f"{plan.name}-{plan.key.split(':')[-1][:12]}"
     folder.mkdir(parents=True, exist_ok=True)
     path = run_path(folder)
-    write_atomic(path, page.encode("utf-8"))
-    write_atomic(folder / "latest.html", page.encode("utf-8"))  # a copy: it travels alone
+    path.write_text(page, encoding="utf-8")  # a new file: readable as the umask says
+    latest = folder / "latest.html"
+    write_atomic(latest, page.encode("utf-8"))  # a copy, not a link: it travels alone
+    os.chmod(latest, path.stat().st_mode & 0o777)
     return path
 
 
