@@ -1,16 +1,16 @@
 """Prefect flows: thin layers over :mod:`pipeline` (records and paths between tasks).
 
-Importing this package points Prefect at hehu's state folder (``$HEHU_HOME``,
-default ``./.hehu``) unless ``PREFECT_HOME`` or ``PREFECT_API_URL`` is already
-set, so a first run needs no Prefect setup and writes nothing to ``$HOME``,
-and turns off the temporary server's telemetry.
+Importing this package points Prefect at hehu's state folder (``$HEHU_HOME``, else
+the per-user data folder: :mod:`pipeline.state`) unless ``PREFECT_HOME`` or
+``PREFECT_API_URL`` is already set, so a first run needs no Prefect setup and
+writes nothing to ``~/.prefect``, and turns off the temporary server's telemetry.
 """
 
 from __future__ import annotations
 
 import os
 
-from pipeline.ultra import state_dir
+from pipeline.state import state_dir
 
 if not os.environ.get("PREFECT_HOME") and not os.environ.get("PREFECT_API_URL"):
     os.environ["PREFECT_HOME"] = str(state_dir() / "prefect")

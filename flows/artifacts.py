@@ -9,7 +9,6 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 
 from pipeline.config import HehuConfig
 from pipeline.flight import BatchResult, FlightPlan, RunSummary
-from pipeline.ultra import state_dir
 
 
 def summary_markdown(summary: RunSummary, plan: FlightPlan, result: BatchResult) -> str:
@@ -68,7 +67,7 @@ def publish_artifacts(summary: RunSummary, plan: FlightPlan, result: BatchResult
     if summary.report:
         create_link_artifact(link=Path(summary.report).resolve().as_uri(),
                              link_text="flight report (HTML)", key=f"{key}-report")  # fmt: skip
-    evidence_dir = state_dir() / "evidence"
+    evidence_dir = config.state_dir() / "evidence"
     if summary.evidence and evidence_dir.is_dir():
         create_link_artifact(link=evidence_dir.resolve().as_uri(), link_text="evidence crops",
                              key=f"{key}-evidence")  # fmt: skip

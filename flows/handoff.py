@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from pipeline import errors
-from pipeline.ultra import state_dir
+from pipeline.state import state_dir
 
 log = logging.getLogger(__name__)
 

@@ -98,7 +98,33 @@ class ReportConfig(_Section):
     basemap_url: str | None = None
 
 
+class StateConfig(_Section):
+    """hehu's state folder (:mod:`pipeline.state`); ``None``: ``$HEHU_HOME`` or per-user."""
+
+    dir: str | None = None
+
+
+class DisplayConfig(_Section):
+    """How times are shown to people (exports, reports): the office's time zone."""
+
+    timezone: str = "Asia/Shanghai"
+
+    @model_validator(mode="after")
+    def _known_zone(self) -> DisplayConfig:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(
+                f"display.timezone: unknown time zone {self.timezone!r} (e.g. Asia/Shanghai)"
+            ) from e
+        return self
+
+
 class HehuConfig(_Section):
+    state: StateConfig = StateConfig()
+    display: DisplayConfig = DisplayConfig()
     ingest: IngestConfig = IngestConfig()
     geo: GeoConfig = GeoConfig()
     detect: DetectConfig = DetectConfig()
@@ -112,10 +138,16 @@ class HehuConfig(_Section):
         relevant = {"detect": self.detect.model_dump(mode="json")}
         return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
+    def state_dir(self) -> Path:
+        """The state folder this configuration uses (:func:`pipeline.state.state_dir`)."""
+        from pipeline.state import state_dir
+
+        return state_dir(self.state.dir)
+
     def db_url(self) -> str:
         from pipeline.ledger.db import default_url
 
-        return self.ledger.url or default_url()
+        return self.ledger.url or default_url(self.state_dir())
 
 
 def resolve(path: str | os.PathLike[str]) -> Path:
@@ -124,6 +156,14 @@ def resolve(path: str | os.PathLike[str]) -> Path:
     if p.is_absolute() or p.exists():
         return p.resolve()
     return REPO_ROOT / p
+
+
+def _state_from_file(data: dict[str, Any], source: Path) -> None:
+    """A relative ``state.dir`` is taken from the configuration file's folder."""
+    state = data.get("state")
+    if isinstance(state, dict) and isinstance(state.get("dir"), str):
+        folder = Path(state["dir"]).expanduser()
+        state["dir"] = str(folder if folder.is_absolute() else source.resolve().parent / folder)
 
 
 def load_config(
@@ -141,6 +181,7 @@ def load_config(
         data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"cannot read the configuration {source}: {e}") from e
+    _state_from_file(data, source)
     for section, values in (overrides or {}).items():
         if isinstance(values, dict) and isinstance(data.get(section), dict):
             data[section] = {**data[section], **values}

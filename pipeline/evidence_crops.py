@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pipeline.fileio import write_atomic
-from pipeline.ultra import state_dir
 
 if TYPE_CHECKING:
     from pipeline.config import HehuConfig
@@ -114,7 +113,7 @@ def write_evidence(plan: FlightPlan, pushed: PushResult, config: HehuConfig) -> 
     codes = tuple(sorted({*pushed.created, *pushed.recurred, *pushed.rebounded}))
     if not codes:
         return 0
-    out_dir = state_dir() / "evidence"
+    out_dir = config.state_dir() / "evidence"
     engine = make_engine(config.db_url())
     written = 0
     try:

@@ -6,19 +6,30 @@ then lists the candidates with their evidence crops (embedded as data URIs)
 and the files set aside with their reasons. A basemap tile URL in the config
 (``report.basemap_url``, e.g. 天地图 or OSM) adds tiles under the drawing when
 the browser can reach them; without it the report needs nothing but itself.
+
+The page is the Jinja2 template ``pipeline/templates/flight_report.html``, rendered
+with autoescape: this module computes what to show (map coordinates, rows) as
+plain values and never writes markup itself.
+
+The candidates are the flight's as the ledger holds them, whichever run filed them:
+new (this flight opened them), recurring or rebound (an earlier flight did), each
+marked when it was already known before this run. Each run writes its own report,
+``<report dir>/<flight name>-<key>/<UTC time>.html``, and copies it to ``latest.html``
+beside it, so a rerun never replaces an earlier report and the latest has a stable path.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 import math
+import os
+from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline.ingest.names import display_path
-from pipeline.ultra import state_dir
 
 if TYPE_CHECKING:
     from pipeline.config import HehuConfig
@@ -79,64 +90,28 @@ class MapFrame:
     def path(self, ring) -> str:
         return " ".join(f"{x},{y}" for x, y in (self.xy(lat, lon) for lat, lon in ring))
 
-    def tiles(self, url: str) -> list[str]:
-        """``<image>`` elements of basemap tiles covering the canvas (integer zoom)."""
+    def tile_grid(self, url: str) -> list[dict[str, Any]]:
+        """Basemap tiles covering the canvas (integer zoom): ``href``, ``x``, ``y``, ``size``."""
         z = int(self.zoom)
         f = 2 ** (self.zoom - z)
         x0, y0 = self.origin[0] / f / TILE_PX, self.origin[1] / f / TILE_PX
         x1, y1 = x0 + self.width / f / TILE_PX, y0 + self.height / f / TILE_PX
-        out = []
-        for tx in range(int(x0), int(x1) + 1):
-            for ty in range(int(y0), int(y1) + 1):
-                href = html.escape(url.format(z=z, x=tx % 2**z, y=ty))  # east of 180°: wrap
-                out.append(f'<image href="{href}" x="{(tx - x0) * TILE_PX * f:.1f}" '
-                           f'y="{(ty - y0) * TILE_PX * f:.1f}" width="{TILE_PX * f:.1f}" '
-                           f'height="{TILE_PX * f:.1f}"/>')  # fmt: skip
-        return out
+        size = round(TILE_PX * f, 1)
+        return [
+            {"href": url.format(z=z, x=tx % 2**z, y=ty),  # east of 180°: wrap
+             "x": round((tx - x0) * TILE_PX * f, 1), "y": round((ty - y0) * TILE_PX * f, 1),
+             "size": size}
+            for tx in range(int(x0), int(x1) + 1)
+            for ty in range(int(y0), int(y1) + 1)
+        ]  # fmt: skip
 
+    def tiles(self, url: str) -> list[str]:
+        """``<image>`` elements of :meth:`tile_grid` (escaped by markupsafe)."""
+        from markupsafe import Markup
 
-def svg_map(plan: FlightPlan, result: BatchResult, issues, zones, basemap_url: str | None) -> str:
-    """The flight on an SVG map: zones, footprints, path, detections, candidates."""
-    rings = list(result.footprints.values())
-    centres = [(f.meta.gps.lat_deg, f.meta.gps.lon_deg) for f in plan.frames if f.meta.gps]
-    points = [p for r in rings for p in r] + centres + [(i.lat, i.lon) for i in issues]
-    if not points:
-        return "<p>No georeferenced frame: nothing to draw.</p>"
-    m = MapFrame(points)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{m.width}" height="{m.height}" '
-             f'viewBox="0 0 {m.width} {m.height}" class="map">',
-             '<rect width="100%" height="100%" fill="#eef3f6"/>']  # fmt: skip
-    if basemap_url:
-        parts += m.tiles(basemap_url)
-    for zone in zones:
-        for ring in zone_rings(zone):
-            parts.append(f'<polygon class="zone" points="{m.path(ring)}"><title>'
-                         f'{html.escape(zone.props.river_name)}</title></polygon>')  # fmt: skip
-    for ring in rings:
-        parts.append(f'<polygon class="footprint" points="{m.path(ring)}"/>')
-    if len(centres) > 1:
-        parts.append(f'<polyline class="track" points="{m.path(centres)}"/>')
-    for lat, lon in centres:
-        x, y = m.xy(lat, lon)
-        parts.append(f'<circle class="shot" cx="{x}" cy="{y}" r="2.5"/>')
-    for d in result.detections:
-        if d.lat_deg is not None:
-            x, y = m.xy(d.lat_deg, d.lon_deg)
-            title = f"{html.escape(d.model)}: {html.escape(d.class_name)} {d.conf:.2f}"
-            kind = "det" if d.subtype else "det context"
-            parts.append(
-                f'<circle class="{kind}" cx="{x}" cy="{y}" r="3"><title>{title}</title></circle>'
-            )
-    marks = [m.xy(issue.lat, issue.lon) for issue in issues]
-    labels = short_codes([issue.code for issue in issues])
-    shown = free_labels(marks, labels)
-    for issue, (x, y), label, show in zip(issues, marks, labels, shown, strict=True):
-        colour = TYPE_COLOURS.get(issue.type, "#c0392b")
-        text = f'<text x="{x + 11}" y="{y + 4}">{html.escape(label)}</text>' if show else ""
-        parts.append(f'<g class="issue"><title>{html.escape(issue.code)}</title>'
-                     f'<circle cx="{x}" cy="{y}" r="8" fill="{colour}"/>{text}</g>')  # fmt: skip
-    parts.append("</svg>")
-    return "\n".join(parts)
+        image = Markup('<image href="{href}" x="{x:.1f}" y="{y:.1f}" width="{size:.1f}" '
+                       'height="{size:.1f}"/>')  # fmt: skip
+        return [str(image.format(**t)) for t in self.tile_grid(url)]
 
 
 def short_codes(codes: list[str]) -> list[str]:
@@ -178,24 +153,51 @@ def zone_rings(zone) -> list[list[tuple[float, float]]]:
     return [[(lat, lon) for lon, lat in poly[0]] for poly in zone.polygons]
 
 
-STYLE = """
-body{font:14px/1.45 system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;
-     margin:24px;color:#1d2733}
-h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:24px 0 8px}
-.meta{color:#5b6b7b} .map{border:1px solid #c8d3dc;border-radius:4px;max-width:100%;height:auto}
-.zone{fill:#3498db22;stroke:#2980b9;stroke-width:1.5;stroke-dasharray:6 3}
-.footprint{fill:#f1c40f14;stroke:#b7950b;stroke-width:.8}
-.track{fill:none;stroke:#34495e;stroke-width:1.2}
-.shot{fill:#34495e} .det{fill:#16a085;stroke:#fff;stroke-width:.8}
-.det.context{fill:#95a5a6}
-.issue circle{stroke:#fff;stroke-width:2}
-.issue text{font-size:12px;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px}
-table{border-collapse:collapse;width:100%}
-th,td{border-bottom:1px solid #e3e8ec;padding:6px 8px;text-align:left;vertical-align:top}
-th{background:#f5f7f9;font-weight:600} img.ev{max-width:320px;border-radius:3px}
-.legend span{margin-right:14px}
-.legend i{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:4px}
-"""
+def map_context(plan: FlightPlan, result: BatchResult, issues, zones,
+                basemap_url: str | None) -> dict[str, Any] | None:  # fmt: skip
+    """What the SVG map draws, in canvas pixels: zones, footprints, path, detections,
+    candidates (``None``: no georeferenced point, nothing to draw)."""
+    rings = list(result.footprints.values())
+    centres = [(f.meta.gps.lat_deg, f.meta.gps.lon_deg) for f in plan.frames if f.meta.gps]
+    points = [p for r in rings for p in r] + centres + [(i.lat, i.lon) for i in issues]
+    if not points:
+        return None
+    m = MapFrame(points)
+    marks = [m.xy(issue.lat, issue.lon) for issue in issues]
+    labels = short_codes([issue.code for issue in issues])
+    shown = free_labels(marks, labels)
+    return {
+        "width": m.width,
+        "height": m.height,
+        "tiles": m.tile_grid(basemap_url) if basemap_url else [],
+        "zones": [
+            {"points": m.path(ring), "title": zone.props.river_name}
+            for zone in zones
+            for ring in zone_rings(zone)
+        ],
+        "footprints": [m.path(ring) for ring in rings],
+        "track": m.path(centres) if len(centres) > 1 else None,
+        "shots": [m.xy(lat, lon) for lat, lon in centres],
+        "detections": [
+            dict(
+                zip(("x", "y"), m.xy(d.lat_deg, d.lon_deg), strict=True),
+                title=f"{d.model}: {d.class_name} {d.conf:.2f}",
+                context=not d.subtype,
+            )
+            for d in result.detections
+            if d.lat_deg is not None
+        ],
+        "issues": [
+            {
+                "x": x,
+                "y": y,
+                "code": issue.code,
+                "label": label if show else None,
+                "colour": TYPE_COLOURS.get(issue.type, "#c0392b"),
+            }
+            for issue, (x, y), label, show in zip(issues, marks, labels, shown, strict=True)
+        ],
+    }
 
 
 def data_uri(path: str) -> str | None:
@@ -206,157 +208,160 @@ def data_uri(path: str) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(data).decode()
 
 
-def issue_rows(issues, crops: dict[str, str]) -> str:
+#: How a candidate relates to the flight (:func:`pipeline.ledger.queries.flight_issues`).
+RELATION_LABELS = {"new": "新发现 new", "recurring": "复现 recurring", "rebound": "反弹 rebound"}
+
+
+def issue_rows(issues, crops: Mapping[str, str], relations: Mapping[str, str],
+               known: set[str]) -> list[dict[str, Any]]:  # fmt: skip
+    """One row per candidate: labels, position, its crop as a data URI."""
     from pipeline.ledger.vocab import SEVERITY_LABELS, STATUS_LABELS, TYPE_LABELS
 
     rows = []
     for i in issues:
-        uri = data_uri(crops[i.code]) if i.code in crops else None
-        image = f'<img class="ev" src="{uri}" alt="evidence {html.escape(i.code)}">' if uri else "—"
-        zone = html.escape(i.river_name or "") if i.in_zone else "管理范围外 outside zones"
-        area = f"{i.area_m2:.1f}" if i.area_m2 is not None else "—"
-        severity = SEVERITY_LABELS.get(i.severity or "", "—")
-        rows.append(
-            f"<tr><td><b>{html.escape(i.code)}</b><br>{TYPE_LABELS.get(i.type, i.type)} "
-            f"{html.escape(i.subtype or '')}</td><td>{STATUS_LABELS.get(i.status, i.status)}</td>"
-            f"<td>{i.lat:.6f}, {i.lon:.6f}</td><td>{area}</td>"
-            f"<td>{severity}</td><td>{zone}</td><td>{image}</td></tr>"
-        )
-    head = (
-        "<tr><th>编号 code / 类型 type</th><th>状态 status</th><th>位置 WGS-84</th>"
-        "<th>面积 m²</th><th>严重程度</th><th>河湖 zone</th><th>证据 evidence</th></tr>"
-    )
-    if not rows:
-        return "<p>本次飞检未发现四乱候选问题。No 四乱 candidate was found in this flight.</p>"
-    return f"<table>{head}{''.join(rows)}</table>"
+        relation = relations.get(i.code, "new")
+        rows.append({
+            "code": i.code, "type": TYPE_LABELS.get(i.type, i.type), "subtype": i.subtype or "",
+            "relation": relation, "relation_label": RELATION_LABELS.get(relation, relation),
+            "known": i.code in known, "status": STATUS_LABELS.get(i.status, i.status),
+            "position": f"{i.lat:.6f}, {i.lon:.6f}",
+            "area": f"{i.area_m2:.1f}" if i.area_m2 is not None else "—",
+            "severity": SEVERITY_LABELS.get(i.severity or "", "—"),
+            "zone": (i.river_name or "") if i.in_zone else "管理范围外 outside zones",
+            "image": data_uri(crops[i.code]) if i.code in crops else None,
+        })  # fmt: skip
+    return rows
 
 
-def gate_rows(result: BatchResult) -> str:
-    """Context objects seen (never candidates by themselves) and what each model skipped."""
+def gate_items(result: BatchResult) -> list[dict[str, str | None]]:
+    """Context objects seen (never candidates by themselves) and what each model skipped:
+    ``text``, and a ``note`` in grey."""
     from pipeline.flight import DROPPED_WHY, context_counts
 
-    items = []
+    items: list[dict[str, str | None]] = []
     for key, n in context_counts(result.detections).items():
         model, cls = key.split("/", 1)
-        note = f"({html.escape(model)}; boxes over all frames, one object is seen in several)"
-        items.append(f"<li>{html.escape(cls)} ×{n} <span class='meta'>{note}</span></li>")
+        note = f"({model}; boxes over all frames, one object is seen in several)"
+        items.append({"text": f"{cls} ×{n}", "note": note})
     gates = result.gates
     for model, reasons in sorted(gates.skipped.items()):
         for reason, n in sorted(reasons.items()):
-            items.append(f"<li>{html.escape(model)} skipped {n} frame(s): "
-                         f"{html.escape(reason)}</li>")  # fmt: skip
+            items.append({"text": f"{model} skipped {n} frame(s): {reason}", "note": None})
     for field, why in DROPPED_WHY.items():
         for model, n in sorted(getattr(gates, field).items()):
-            items.append(f"<li>{html.escape(model)}: {n} box(es) {why} not kept</li>")
+            items.append({"text": f"{model}: {n} box(es) {why} not kept", "note": None})
     if gates.water:
         share = sum(gates.water.values()) / len(gates.water)
-        items.append(f"<li>water: {share:.0%} of the frames' area on average "
-                     f"({len(gates.water)} frames estimated)</li>")  # fmt: skip
-    return f"<ul>{''.join(items)}</ul>" if items else "<p>None.</p>"
+        text = f"water: {share:.0%} of the frames' area on average"
+        items.append({"text": text, "note": f"({len(gates.water)} frames estimated)"})
+    return items
 
 
-def unplaced_rows(plan: FlightPlan, result: BatchResult) -> str:
+def unplaced_rows(plan: FlightPlan, result: BatchResult) -> list[dict[str, Any]]:
     """Frames processed but not placed on the ground, by reason, with their file names."""
     from pipeline.flight import unplaced_counts
 
-    if not result.unplaced:
-        return "<p>None: every processed frame was placed.</p>"
     names: dict[str, list[str]] = {}
     paths = {f.meta.sha256: f.meta.path for f in plan.frames}
     for sha, reason in result.unplaced.items():
         names.setdefault(reason, []).append(display_path(Path(paths.get(sha, sha)).name))
-    rows = "".join(
-        f"<tr><td>{html.escape(reason)}</td><td>{n}</td>"
-        f"<td>{html.escape(', '.join(sorted(names[reason])))}</td></tr>"
-        for reason, n in unplaced_counts(result.unplaced).items()
-    )
-    note = ("<p class='meta'>Their detections are kept without a ground position and open "
-            "no candidate.</p>")  # fmt: skip
-    return f"<table><tr><th>reason</th><th>frames</th><th>files</th></tr>{rows}</table>{note}"
+    return [{"reason": reason, "frames": n, "files": ", ".join(sorted(names[reason]))}
+            for reason, n in unplaced_counts(result.unplaced).items()]  # fmt: skip
 
 
-def set_aside_rows(quarantined) -> str:
-    if not quarantined:
-        return "<p>None.</p>"
-    rows = "".join(
-        f"<tr><td>{html.escape(Path(q.path).name)}</td><td>{html.escape(q.reason)}</td></tr>"
-        for q in quarantined
-    )
-    return f"<table><tr><th>file</th><th>reason</th></tr>{rows}</table>"
+@cache
+def _template() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(loader=PackageLoader("pipeline", "templates"), autoescape=True,
+                      trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined)  # fmt: skip
+    return env.get_template("flight_report.html")
 
 
 def render_html(plan: FlightPlan, result: BatchResult, pushed: PushResult, issues, crops, zones,
-                basemap_url: str | None = None) -> str:  # fmt: skip
-    """The whole report page."""
-    counts: dict[str, int] = {}
-    for d in result.detections:
-        counts[d.class_name] = counts.get(d.class_name, 0) + 1
-    per_class = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+                basemap_url: str | None = None, *, relations: Mapping[str, str] | None = None,
+                timezone: str = "Asia/Shanghai") -> str:  # fmt: skip
+    """The whole report page. ``issues`` are the flight's candidates as the ledger holds
+    them, ``relations`` how each relates to the flight (default: all new), ``pushed``
+    what this run filed (the others were known before it)."""
+    from zoneinfo import ZoneInfo
+
     from pipeline.ledger.vocab import TYPE_LABELS
 
-    legend = "".join(
-        f'<span><i style="background:{c}"></i>{TYPE_LABELS.get(k, k)} {k}</span>'
-        for k, c in TYPE_COLOURS.items()
-    )
-    set_aside = len(plan.quarantined) + len(result.set_aside)
-    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<title>hehu 飞检报告 {html.escape(plan.name)}</title><style>{STYLE}</style></head><body>
-<h1>无人机飞检报告 · Flight report: {html.escape(plan.name)}</h1>
-<p class="meta">{len(plan.frames)} frames · {len(result.unplaced)} not placed on the ground ·
-{set_aside} files set aside ·
-{len(result.detections)} detections ({html.escape(per_class)}) · {len(pushed.created)} new,
-{len(pushed.recurred)} recurring, {len(pushed.rebounded)} rebound candidates ·
-generated {dt.datetime.now().astimezone().isoformat(timespec="seconds")}<br>
-flight key <code>{html.escape(plan.key)}</code> ·
-source {html.escape(display_path(plan.source_dir))}</p>
-{svg_map(plan, result, issues, zones, basemap_url)}
-<p class="legend meta">{legend}<span><i style="background:#16a085"></i>detection</span>
-<span><i style="background:#95a5a6"></i>context (not a candidate)</span>
-<span>dashed blue: management zone · yellow: frame footprints · line: flight path ·
-labels: issue numbers where they fit (hover a marker for its code)</span></p>
-<h2>候选问题 Candidate issues</h2>{issue_rows(issues, crops)}
-<h2>背景目标与筛选 Context and gates</h2>{gate_rows(result)}
-<h2>未定位帧 Frames not placed on the ground</h2>{unplaced_rows(plan, result)}
-<h2>已剔除文件 Files set aside</h2>{set_aside_rows(plan.quarantined + result.set_aside)}
-</body></html>"""
+    relations = relations or {}
+    this_run = {*pushed.created, *pushed.recurred, *pushed.rebounded}
+    known = {i.code for i in issues} - this_run
+    counts = {r: sum(relations.get(i.code, "new") == r for i in issues) for r in RELATION_LABELS}
+    per_class: dict[str, int] = {}
+    for d in result.detections:
+        per_class[d.class_name] = per_class.get(d.class_name, 0) + 1
+    quarantined: Sequence = plan.quarantined + result.set_aside
+    now = dt.datetime.now(ZoneInfo(timezone))
+    return _template().render(
+        name=plan.name, key=plan.key, source=display_path(plan.source_dir),
+        frames=len(plan.frames), unplaced=len(result.unplaced), set_aside=len(quarantined),
+        detections=len(result.detections),
+        per_class=", ".join(f"{k} {v}" for k, v in sorted(per_class.items())) or "none",
+        counts={**counts, "known": len(known)},
+        generated=f"{now:%Y-%m-%d %H:%M:%S} {timezone}",
+        map=map_context(plan, result, issues, zones, basemap_url),
+        legend=[{"colour": c, "label": TYPE_LABELS.get(k, k), "key": k}
+                for k, c in TYPE_COLOURS.items()],
+        issues=issue_rows(issues, crops, relations, known),
+        gates=gate_items(result),
+        unplaced_rows=unplaced_rows(plan, result),
+        set_aside_rows=[{"file": display_path(Path(q.path).name), "reason": display_path(q.reason)}
+                        for q in quarantined],
+    )  # fmt: skip
 
 
 def write_report(
     plan: FlightPlan, result: BatchResult, pushed: PushResult, config: HehuConfig
 ) -> Path:
-    """Write ``<report dir>/<flight name>-<key>.html`` and return its path."""
+    """Write this run's report, ``<report dir>/<flight name>-<key>/<UTC time>.html``, copy
+    it to ``latest.html`` beside it, and return the run's path."""
     from pipeline.config import resolve
+    from pipeline.fileio import write_atomic
     from pipeline.ledger.zones import load_zones
 
-    issues, crops = _ledger_view(plan, pushed, config)
+    issues, relations, crops = _ledger_view(plan, config)
     zones = load_zones(resolve(config.ledger.zones)) if config.ledger.zones else ()
-    out_dir = Path(config.report.out_dir) if config.report.out_dir else state_dir() / "reports"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{plan.name}-{plan.key.split(':')[-1][:12]}.html"
-    page = render_html(plan, result, pushed, issues, crops, zones, config.report.basemap_url)
-    path.write_text(page, encoding="utf-8")
+    page = render_html(plan, result, pushed, issues, crops, zones, config.report.basemap_url,
+                       relations=relations, timezone=config.display.timezone)  # fmt: skip
+    out_dir = (
+        Path(config.report.out_dir) if config.report.out_dir else config.state_dir() / "reports"
+    )
+    folder = out_dir / f"{plan.name}-{plan.key.split(':')[-1][:12]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = run_path(folder)
+    path.write_text(page, encoding="utf-8")  # a new file: readable as the umask says
+    latest = folder / "latest.html"
+    write_atomic(latest, page.encode("utf-8"))  # a copy, not a link: it travels alone
+    os.chmod(latest, path.stat().st_mode & 0o777)
     return path
 
 
-def _ledger_view(plan: FlightPlan, pushed: PushResult, config: HehuConfig):
-    """The issues this push touched and their evidence crop paths (``{code: path}``)."""
-    from sqlalchemy import select
+def run_path(folder: Path, now: dt.datetime | None = None) -> Path:
+    """A new file for this run's report in ``folder``: the UTC time, ``-2``… if taken."""
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
+    path, n = folder / f"{stamp}.html", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stamp}-{n}.html"
+    return path
 
+
+def _ledger_view(plan: FlightPlan, config: HehuConfig):
+    """The flight's candidates as the ledger holds them, how each relates to the flight
+    and their evidence crop paths (``{code: path}``)."""
     from pipeline.ledger.db import make_engine, make_session_factory
-    from pipeline.ledger.models import Evidence, EvidenceFile, Issue
-    from pipeline.ledger.queries import list_issues
+    from pipeline.ledger.queries import crop_paths, flight_issues
 
-    codes = {*pushed.created, *pushed.recurred, *pushed.rebounded}
     engine = make_engine(config.db_url())
     try:
         with make_session_factory(engine)() as session:
-            issues = list_issues(session=session, codes=codes)
-            query = (select(Issue.code, EvidenceFile.path)
-                     .join(Evidence, Evidence.issue_id == Issue.id)
-                     .join(EvidenceFile, EvidenceFile.detection_id == Evidence.detection_id)
-                     .where(Issue.code.in_(codes), EvidenceFile.kind == "crop")
-                     .order_by(EvidenceFile.id))  # fmt: skip
-            crops = {code: path for code, path in session.execute(query)}
+            issues, relations = flight_issues(session=session, flight_key=plan.key)
+            crops = crop_paths(session=session, codes=relations)
     finally:
         engine.dispose()
-    return issues, crops
+    return issues, relations, crops

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.fileio import write_atomic
-from pipeline.ultra import state_dir
+from pipeline.state import state_dir
 
 
 @dataclass(frozen=True)

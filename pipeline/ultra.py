@@ -2,21 +2,16 @@
 
 ultralytics reads ``YOLO_OFFLINE`` and ``YOLO_CONFIG_DIR`` at import time, so
 they are set here first: offline (no hub, font or weight downloads) and a
-settings folder inside hehu's own state directory instead of ``~/.config``.
+settings folder inside hehu's own state folder (:mod:`pipeline.state`) instead of ``~/.config``.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from pipeline.errors import MissingDependencyError
-
-
-def state_dir() -> Path:
-    """hehu's working state folder: ``$HEHU_HOME`` or ``./.hehu``."""
-    return Path(os.environ.get("HEHU_HOME", ".hehu")).resolve()
+from pipeline.state import state_dir
 
 
 def import_ultralytics() -> Any:

@@ -51,7 +51,7 @@ def test_hehu_run_processes_frames_whose_names_are_not_utf8(
     assert "\x1b" not in printed and "\u202e" not in printed
     (report,) = (line.removeprefix("report: ") for line in printed.splitlines()
                  if line.startswith("report: "))  # fmt: skip
-    assert Path(report).name.startswith(SHOWN_DIR + "-")
+    assert Path(report).parent.name.startswith(SHOWN_DIR + "-")  # one folder per flight
     page = Path(report).read_text(encoding="utf-8")
     assert f"source {tmp_path}/{SHOWN_DIR}</p>" in page and "\x1b" not in page
 

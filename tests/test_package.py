@@ -34,3 +34,19 @@ def test_errors_inherit_builtins() -> None:
     assert issubclass(errors.UnreadableFileError, OSError)
     assert issubclass(errors.ConfigError, ValueError)
     assert issubclass(errors.MissingDependencyError, ImportError)
+
+
+def test_every_template_and_data_file_is_package_data() -> None:
+    """The flight report's template (and the review app's) ship in the wheel."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["pipeline"]
+    for folder in ("templates", "review/templates"):
+        files = [p.relative_to(root / "pipeline").as_posix()
+                 for p in (root / "pipeline" / folder).iterdir()]  # fmt: skip
+        assert files and all(any(fnmatch.fnmatch(f, g) for g in globs) for f in files), files

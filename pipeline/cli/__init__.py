@@ -48,7 +48,26 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a reader that went away (``| head``) shows here, not at exit
+        return code
+    except BrokenPipeError:
+        return pipe_closed()
     except HehuError as e:
         print(f"hehu: error: {e}", file=sys.stderr)
         return 1
+
+
+#: The exit status of a process killed by SIGPIPE, as a shell reports it (128 + 13).
+SIGPIPE_EXIT = 141
+
+
+def pipe_closed() -> int:
+    """The reader of our output closed it (``hehu … | head``): stop quietly, as ``cat``
+    does. stdout is pointed at /dev/null so the interpreter's last flush cannot fail."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return SIGPIPE_EXIT

@@ -1,4 +1,10 @@
-"""``hehu demo``: the whole pipeline on the embedded sample flight, into a local ledger."""
+"""``hehu demo``: the whole pipeline on the embedded sample flight, into a ledger of its own.
+
+The demo keeps its ledger, evidence and reports in ``demo/`` of the state folder
+(:mod:`pipeline.state`), so the sample flight never enters the real ledger: a real
+flight of the same place does not count its candidates as recurring, and the review
+app's flight filter does not offer it.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +17,39 @@ SAMPLE_FLIGHT = Path(__file__).resolve().parents[1] / "data" / "sample_flight" /
 def register(sub: argparse._SubParsersAction) -> None:
     from pipeline.cli.run import add_run_options
 
-    p = sub.add_parser("demo", help="run the pipeline on the embedded sample flight")
+    p = sub.add_parser(
+        "demo", help="run the pipeline on the embedded sample flight, into a ledger of its own"
+    )
     add_run_options(p)
     p.set_defaults(func=run)
+
+
+def demo_state(config_path: str | None) -> Path:
+    """The demo's state folder: ``demo/`` in the state folder the configuration uses."""
+    from pipeline.config import load_config
+
+    return load_config(config_path).state_dir() / "demo"
 
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.cli.run import overrides_from, print_summary, process
     from pipeline.config import load_config
 
+    state = demo_state(args.config)
+    args.overrides = {"state": {"dir": str(state)},
+                      "ledger": {"url": f"sqlite:///{state / 'ledger.sqlite'}"}}  # fmt: skip
     print(f"Sample flight: {SAMPLE_FLIGHT} (Brighton Beach, DJI FC300S, BSD-2)")
+    print(f"The demo keeps its own ledger, evidence and reports in {state}; "
+          "your real ledger is not touched.")  # fmt: skip
     summary = process(SAMPLE_FLIGHT, args)
     print_summary(summary)
     print_verdict(summary)
     db_url = load_config(args.config, overrides_from(args)).db_url()
     print_candidates(db_url)
-    print(f"\nledger: {db_url}")
-    print("list it:      hehu ledger list" + (f" --db {args.db}" if args.db else ""))
-    print("export it:    hehu export --format xlsx ledger.xlsx")
-    db = f" --db {args.db}" if args.db else ""
+    print(f"\ndemo ledger: {db_url}")
+    db = f" --db {db_url}"
+    print(f"list it:      hehu ledger list{db}")
+    print(f"export it:    hehu export{db} --format xlsx ledger.xlsx")
     print(f"review it:    hehu users add NAME --role reviewer{db} && hehu review{db}")
     print("              then open http://127.0.0.1:8765 and log in")
     return 0

@@ -1,7 +1,10 @@
-"""``hehu export --format xlsx|csv|geojson|kml [--status S] [--since DATE] OUT``.
+"""``hehu export --format xlsx|csv|geojson|kml|kmz [--status S] [--since DATE] OUT``.
 
 Writes the ledger as a 问题台账 spreadsheet (xlsx, Chinese headers), CSV
-(UTF-8 with BOM for Excel), GeoJSON or KML (Google Earth, 奥维地图).
+(UTF-8 with BOM for Excel), GeoJSON, KML (Google Earth, 奥维地图) or KMZ (the KML
+with each issue's evidence crop inside, to send to others). Times are shown in the
+xlsx's format, in the office's time zone (``display.timezone`` of ``--config``).
+OUT's folder must exist; a path that cannot be written is one line saying why.
 Coordinates are WGS-84. ``--since`` keeps issues discovered on or after DATE.
 Issues merged into another (已合并) are left out unless ``--status merged``
 asks for them: their evidence and history belong to the issue that kept them.
@@ -13,13 +16,13 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-FORMATS = ("xlsx", "csv", "geojson", "kml")
+FORMATS = ("xlsx", "csv", "geojson", "kml", "kmz")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     from pipeline.cli.ledger import db_option
 
-    p = sub.add_parser("export", help="write the ledger as xlsx, csv, geojson or kml")
+    p = sub.add_parser("export", help="write the ledger as xlsx, csv, geojson, kml or kmz")
     p.add_argument("out", type=Path, metavar="OUT", help="file to write")
     p.add_argument("--format", choices=FORMATS, default=None, help="default: from OUT's suffix")
     p.add_argument(
@@ -28,15 +31,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--since", type=dt.date.fromisoformat, metavar="DATE", help="discovered on/after YYYY-MM-DD"
     )
+    p.add_argument(
+        "--config", help="run configuration, for display.timezone (default: configs/hehu.yaml)"
+    )
     db_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.cli.ledger import open_ledger, subtype_labels
+    from pipeline.config import load_config
     from pipeline.errors import BadInputError
+    from pipeline.ingest.names import display_path
     from pipeline.ledger.export import export_issues
-    from pipeline.ledger.queries import list_issues
+    from pipeline.ledger.queries import crop_paths, list_issues
     from pipeline.ledger.vocab import status_code
 
     fmt = args.format or args.out.suffix.lstrip(".").lower()
@@ -48,10 +56,14 @@ def run(args: argparse.Namespace) -> int:
         status = status_code(args.status) if args.status else None
     except ValueError as e:
         raise BadInputError(str(e)) from e
+    timezone = load_config(args.config).display.timezone
     with open_ledger(args.db)() as session:
         issues = list_issues(session=session, status=status, since=args.since)
-    if status is None:
-        issues = [v for v in issues if v.status != "merged"]
-    out = export_issues(issues, fmt, args.out, labels=subtype_labels())
-    print(f"{len(issues)} issue(s) → {out}")
+        if status is None:
+            issues = [v for v in issues if v.status != "merged"]
+        crops = crop_paths(session=session, codes=[v.code for v in issues]) if fmt == "kmz" else {}
+    out = export_issues(issues, fmt, args.out, labels=subtype_labels(), crops=crops,
+                        timezone=timezone)  # fmt: skip
+    inside = f", {len(crops)} evidence crop(s) inside" if fmt == "kmz" else ""
+    print(f"{len(issues)} issue(s) → {display_path(out)}{inside}")
     return 0

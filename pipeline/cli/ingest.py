@@ -166,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.errors import BadInputError
     from pipeline.geo.dem_tie import calibrated
     from pipeline.ingest import scan_flight
+    from pipeline.ingest.verdict import require_frames
 
     if not args.flight_dir.is_dir():
         raise BadInputError(
@@ -181,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
         print_table(records, result.quarantined, sys.stdout)
         if dem_tie is not None:
             print(dem_tie.note)
+    require_frames(args.flight_dir, result.frames, result.quarantined)  # exit 1, one line
     return 0
 
 

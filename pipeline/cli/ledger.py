@@ -21,7 +21,7 @@
   implausible area).
 
 ``--db URL`` picks the database (default ``$HEHU_DB_URL``, else
-``sqlite:///`` + ``.hehu/ledger.sqlite`` in hehu's state folder), e.g.
+``sqlite:///`` + ``ledger.sqlite`` in hehu's state folder, :mod:`pipeline.state`), e.g.
 ``postgresql+psycopg://user:pass@host/hehu``.
 """
 
@@ -42,7 +42,7 @@ def db_option(parser: argparse.ArgumentParser) -> None:
         "--db",
         metavar="URL",
         default=None,
-        help="database URL (default: $HEHU_DB_URL, else .hehu/ledger.sqlite in the state folder)",
+        help="database URL (default: $HEHU_DB_URL, else ledger.sqlite in the state folder)",
     )
 
 

@@ -22,7 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument(
-        "--db", metavar="URL", default=None, help="ledger URL (default: $HEHU_DB_URL or .hehu)"
+        "--db",
+        metavar="URL",
+        default=None,
+        help="ledger URL (default: $HEHU_DB_URL, else the state folder's)",
     )
     p.add_argument(
         "--config",
@@ -48,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.review.server import serve
     from pipeline.review.store import open_db
 
+    check_port(args.host, args.port)
     config = load_review_config(
         args.config, db_url=args.db, basemap_url=args.basemap, zones_dir=args.zones
     )
@@ -67,3 +71,24 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(config, db, start_flight=hook)
     serve(config, url, host=args.host, port=args.port, app=app)
     return 0
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise :class:`~pipeline.errors.HehuError` (one line: the port, and ``--port``) when
+    ``host:port`` cannot be listened on, before uvicorn tries and prints its bind error."""
+    import errno
+    import socket
+
+    from pipeline.errors import HehuError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                why = f"port {port} on {host} is in use (another hehu review, or another program)"
+            else:
+                why = f"cannot listen on {host}:{port} ({e.strerror or e})"
+            raise HehuError(f"{why}; choose another with --port, e.g. --port {port + 1}") from e

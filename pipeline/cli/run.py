@@ -70,7 +70,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="run configuration (default: configs/hehu.yaml)")
     p.add_argument(
-        "--db", help="ledger database URL (default: the config's, else .hehu/ledger.sqlite)"
+        "--db",
+        help="ledger database URL (default: the config's, else ledger.sqlite in the state folder)",
     )
     p.add_argument("--no-prefect", action="store_true", help="run the stages without Prefect")
     p.add_argument(
@@ -81,7 +82,12 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
-    return {"ledger": {"url": args.db}} if args.db else {}
+    """Configuration overrides of the command: ``--db``, and those a command sets on
+    ``args.overrides`` (``hehu demo``: its own state folder and ledger)."""
+    overrides = dict(getattr(args, "overrides", None) or {})
+    if args.db:
+        overrides["ledger"] = {**overrides.get("ledger", {}), "url": args.db}
+    return overrides
 
 
 def process(
@@ -94,6 +100,10 @@ def process(
 
     if not flight_dir.is_dir():
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
+    if not args.no_prefect:  # an empty or wrong folder: one line, before Prefect starts
+        from pipeline.ingest.verdict import check_flight_folder
+
+        check_flight_folder(flight_dir)
     bar = ProgressBar()
     if not args.no_prefect:
         from flows.launch import run_flight as run_with_prefect
@@ -172,4 +182,19 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(text_safe(summary), ensure_ascii=False, default=str))
     else:
         print_summary(summary)
+        print_state(args)
     return 0
+
+
+def print_state(args: argparse.Namespace, out=None) -> None:
+    """Where the run's ledger and state are (every later command reads them there)."""
+    from pipeline.config import load_config
+    from pipeline.state import where
+
+    out = out or sys.stdout
+    config = load_config(args.config, overrides_from(args) if hasattr(args, "db") else None)
+    from sqlalchemy.engine import make_url
+
+    url = make_url(config.db_url()).render_as_string(hide_password=True)
+    print(f"ledger: {display_path(url)}", file=out)
+    print(where(config.state.dir), file=out)

@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from flows.serve import serve
+    from pipeline.cli.run import print_state
 
+    print_state(args)  # the ledger and state folder its flights go to
     serve(args.config)
     return 0

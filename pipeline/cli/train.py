@@ -52,7 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", help="cpu, or a CUDA index such as 0")
     p.add_argument("--workers", type=int, default=2, help="data loader processes")
     p.add_argument(
-        "--work", type=Path, help="scratch folder for chips and runs (default: .hehu/train)"
+        "--work",
+        type=Path,
+        help="scratch folder for chips and runs (default: train/ in the state folder)",
     )
     p.add_argument("--weights", type=Path, help="finish from these weights instead of training")
     p.add_argument("--chips-only", action="store_true", help="write the chip datasets and stop")
@@ -65,8 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.state import state_dir
     from pipeline.train.trainer import FitOptions
-    from pipeline.ultra import state_dir
 
     if not args.data.exists():
         raise BadInputError(f"--data {args.data}: no such folder or file")

@@ -50,14 +50,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def read_password(from_stdin: bool) -> str:
-    """The first line of stdin, or a prompt (twice) on a terminal."""
+def read_password(from_stdin: bool, username: str | None = None) -> str:
+    """The first line of stdin, or a prompt (twice) on a terminal; the password's strength
+    is checked before it is asked for the second time."""
+    from pipeline.review.passwords import check_password_strength
+
     if from_stdin or not sys.stdin.isatty():
         line = sys.stdin.readline().rstrip("\r\n")
         if not line:
             raise BadInputError("no password on stdin")
         return line
     first = getpass.getpass("password: ")
+    check_password_strength(first, username=username)
     if getpass.getpass("again: ") != first:
         raise BadInputError("the two passwords differ")
     return first
@@ -86,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{u.username}\t{u.role}\t{state}\t{u.display_name or ''}")
         return 0
     actor = _actor()
-    password = read_password(args.password_stdin) if cmd in ("add", "passwd") else ""
+    password = read_password(args.password_stdin, args.name) if cmd in ("add", "passwd") else ""
     with db.write() as session:
         if cmd == "add":
             accounts.create_user(

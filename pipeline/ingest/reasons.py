@@ -21,32 +21,46 @@ APPLEDOUBLE = (
     "it is safe to ignore or delete ._* files"
 )
 
-_KIND: dict[str, str] = {
+#: Kinds of files that are not photos at all: the advice is to leave them out.
+_NOT_PHOTOS: dict[str, str] = {
     sniff.MP4: "a video (MP4/LRF), not a still photo",
     sniff.QUICKTIME: "a video (MOV), not a still photo",
     sniff.SRT: "a DJI SRT flight log (text), not a photo",
     sniff.TEXT: "a text file, not a photo",
+    sniff.UNKNOWN: "not a recognised image (unknown content)",
+}
+#: Photos in a format hehu does not read: the advice is to shoot or convert to JPEG.
+_OTHER_FORMATS: dict[str, str] = {
     sniff.HEIC: "a HEIC photo, which hehu does not read",
     sniff.HEIF: "a HEIF photo, which hehu does not read",
     sniff.AVIF: "an AVIF image, which hehu does not read",
     sniff.WEBP: "a WebP image, which hehu does not read",
     sniff.GIF: "a GIF image, which hehu does not read",
     sniff.BMP: "a BMP image, which hehu does not read",
-    sniff.UNKNOWN: "not a recognised image (unknown content)",
 }
+#: Every reason :func:`not_an_image` gives holds this (:func:`is_not_a_photo` looks for it).
+STILLS = "hehu ingests JPEG, PNG and TIFF stills"
 
 
 def not_an_image(media_type: str) -> str:
-    """Reason for a file whose content is not a JPEG/PNG/TIFF still."""
+    """Reason for a file whose content is not a JPEG/PNG/TIFF still: a photo in another
+    format is to be converted (or the camera set to JPEG), anything else left out."""
     if media_type == sniff.EMPTY:
         return EMPTY
     if media_type == sniff.APPLEDOUBLE:
         return APPLEDOUBLE
-    kind = _KIND.get(media_type, f"not a still photo ({media_type})")
-    return (
-        f"{kind} [{media_type}]: hehu ingests JPEG, PNG and TIFF stills; "
-        "leave it out of the flight folder, or set the camera to JPEG/convert the photo"
-    )
+    if media_type in _OTHER_FORMATS:
+        return (
+            f"{_OTHER_FORMATS[media_type]} [{media_type}]: {STILLS}; "
+            "set the camera to JPEG or convert the photo"
+        )
+    kind = _NOT_PHOTOS.get(media_type, f"not a still photo ({media_type})")
+    return f"{kind} [{media_type}]: {STILLS}; it is skipped, nothing to do"
+
+
+def is_not_a_photo(reason: str) -> bool:
+    """Whether a set-aside reason says the file is no photo hehu reads (:func:`not_an_image`)."""
+    return reason in (EMPTY, APPLEDOUBLE) or STILLS in reason
 
 
 def duplicate(first: Path) -> str:

@@ -150,14 +150,31 @@ def scan_flight(
     frames, quarantined = _scan_files(root, max_pixels, require_gps)
     kept, far = split_outliers(frames, max_offset_m)
     quarantined += far
-    for q in quarantined:
-        logger.warning("set aside %s: %s", q.path, q.reason)
+    for q in quarantined:  # commands print them (hehu ingest, the run summary, the report)
+        logger.debug("set aside %s: %s", q.path, q.reason)
     logger.info("%s: %d frames ingested, %d files set aside", display_path(root), len(kept),
                 len(quarantined))  # fmt: skip
     return IngestResult(
         frames=tuple(sorted(kept, key=capture_order)),
         quarantined=tuple(sorted(quarantined, key=lambda q: q.path)),
     )
+
+
+def first_usable_frame(
+    root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[FrameMeta | None, list[Quarantined]]:
+    """Walk ``root`` up to its first frame with a GPS position: that frame (``None`` when
+    there is none) and the files set aside before it. A cheap look before a long run."""
+    quarantined: list[Quarantined] = []
+    for entry in walk_files(root):
+        if entry.reason is not None:
+            quarantined.append(Quarantined(display_path(entry.path), entry.reason))
+            continue
+        outcome = _ingest_file(entry.path, {}, max_pixels, True)
+        if isinstance(outcome, FrameMeta):
+            return outcome, quarantined
+        quarantined.append(outcome)
+    return None, quarantined
 
 
 def _scan_files(

@@ -32,14 +32,15 @@ MIGRATION_LOCK_KEY = 0x68656875_6D696772  # "hehu" "migr"
 INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE for "permission denied", "must be owner"
 
 
-def default_url() -> str:
-    """``$HEHU_DB_URL``, else the SQLite file ``.hehu/ledger.sqlite`` in hehu's state folder."""
+def default_url(state: Path | None = None) -> str:
+    """``$HEHU_DB_URL``, else the SQLite file ``ledger.sqlite`` in ``state`` (default:
+    hehu's state folder, :mod:`pipeline.state`)."""
     url = os.environ.get("HEHU_DB_URL")
     if url:
         return url
-    from pipeline.ultra import state_dir
+    from pipeline.state import state_dir
 
-    return f"sqlite:///{state_dir() / 'ledger.sqlite'}"
+    return f"sqlite:///{(state or state_dir()) / 'ledger.sqlite'}"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -220,6 +221,13 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def _state_note(path: str) -> str:
+    """`` (the state folder and why)`` when ``path`` lies in the default state folder."""
+    from pipeline.state import state_dir, where
+
+    return f" ({where()})" if Path(path).resolve().parent == state_dir() else ""
+
+
 def check_schema(engine: Engine) -> None:
     """Raise :class:`SchemaNotReadyError` unless the database is at the latest migration."""
     url = engine.url.render_as_string(hide_password=True)
@@ -227,7 +235,8 @@ def check_schema(engine: Engine) -> None:
         path = engine.url.database
         if path and path != ":memory:" and not Path(path).is_file():
             raise SchemaNotReadyError(
-                f"no ledger database at {path}; create it with: hehu ledger upgrade"
+                f"no ledger database at {path}{_state_note(path)}; "
+                "hehu run FLIGHT_DIR creates it, or: hehu ledger upgrade"
             )
     current, head = current_revision(engine), head_revision()
     if current != head:

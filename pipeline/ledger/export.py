@@ -12,6 +12,13 @@ so openpyxl stores it as a string cell, never a formula. Numbers stay numbers.
   with the issue's fields (codes and labels) as properties.
 - **KML 2.2**: one Placemark per issue with a description table and, when
   evidence exists, a link to its first photo; Google Earth and 奥维地图 open it.
+- **KMZ**: the KML zipped with the evidence crops (:mod:`pipeline.ledger.kmz`).
+
+Times are shown as the xlsx shows them (``2024-05-01 10:00:00``; dates ``2024-05-01``):
+camera times as the camera recorded them, times with a zone in the office's
+(``display.timezone``). A path that cannot be written (missing folder, a folder
+given as the file, no permission, a read-only disk) is a :class:`BadInputError`
+whose one line says how to fix it; nothing half-written is left behind.
 
 Coordinates are WGS-84 everywhere; GCJ-02 appears only inside the Amap link.
 """
@@ -28,9 +35,12 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from pipeline.errors import MissingDependencyError
+from pipeline.fileio import write_asked_file
+from pipeline.ledger.kmz import write_kmz
 from pipeline.ledger.queries import IssueView, amap_link, photo_uri
 
-FORMATS = ("xlsx", "csv", "geojson", "kml")
+FORMATS = ("xlsx", "csv", "geojson", "kml", "kmz")
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 TITLE = "河湖“四乱”问题台账"
 KML_NS = "http://www.opengis.net/kml/2.2"
 KML_COLORS = {
@@ -118,16 +128,32 @@ def sheet_rows(
     return [[spreadsheet_text(c) for c in row] for row in table_rows(issues, labels)]
 
 
+def human_time(value: Any, timezone: str = DEFAULT_TIMEZONE) -> Any:
+    """A datetime or date as the xlsx shows it (``2024-05-01 10:00:00``, ``2024-05-01``); a
+    datetime with a zone in ``timezone`` first. Anything else is returned as it is."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            from zoneinfo import ZoneInfo
+
+            value = value.astimezone(ZoneInfo(timezone))
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    return value
+
+
 def write_csv(
-    issues: Sequence[IssueView], out: Path, *, labels: Mapping[str, str] | None = None
+    issues: Sequence[IssueView],
+    out: Path,
+    *,
+    labels: Mapping[str, str] | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> None:
     with out.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(HEADERS)
         for row in sheet_rows(issues, labels):
-            writer.writerow(
-                ["" if c is None else c.isoformat() if hasattr(c, "isoformat") else c for c in row]
-            )
+            writer.writerow(["" if c is None else human_time(c, timezone) for c in row])
 
 
 def write_xlsx(
@@ -136,7 +162,10 @@ def write_xlsx(
     *,
     labels: Mapping[str, str] | None = None,
     exported_at: dt.datetime | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> None:
+    from zoneinfo import ZoneInfo
+
     try:
         from openpyxl import Workbook
         from openpyxl.styles import Alignment, Font, PatternFill
@@ -148,7 +177,7 @@ def write_xlsx(
     wb = Workbook()
     ws = wb.active
     ws.title = "问题台账"
-    stamp = (exported_at or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")
+    stamp = (exported_at or dt.datetime.now(ZoneInfo(timezone))).strftime("%Y-%m-%d %H:%M")
     ws.append([TITLE])
     ws.append(
         [f"导出时间：{stamp}　共{len(issues)}条　坐标系：WGS-84　发现方式：无人机飞检（hehu）"]
@@ -219,7 +248,7 @@ def write_geojson(
     out.write_text(text + "\n", encoding="utf-8")
 
 
-def _kml_description(v: IssueView, labels: Mapping[str, str]) -> str:
+def _kml_description(v: IssueView, labels: Mapping[str, str], image: str | None = None) -> str:
     rows = [
         (h, c)
         for h, c in zip(HEADERS[1:], table_rows([v], labels)[0][1:], strict=True)
@@ -231,7 +260,10 @@ def _kml_description(v: IssueView, labels: Mapping[str, str]) -> str:
         if c not in (None, "") and not h.startswith("地图链接")
     )
     parts = [f"<table>{cells}</table>"]
-    if v.photos:
+    if image:  # a crop inside the KMZ, by its relative path
+        src = html.escape(image, quote=True)
+        parts.append(f"<p>证据截图<br/><img src='{src}' width='480'/></p>")
+    elif v.photos:
         href = html.escape(v.photo_uris[0] if v.photo_uris else photo_uri(v.photos[0]), quote=True)
         parts.append(
             f"<p><a href='{href}'>现场照片 ({v.frames})</a><br/><img src='{href}' width='480'/></p>"
@@ -243,9 +275,14 @@ def _kml_description(v: IssueView, labels: Mapping[str, str]) -> str:
 
 
 def kml_document(
-    issues: Sequence[IssueView], *, labels: Mapping[str, str] | None = None
+    issues: Sequence[IssueView],
+    *,
+    labels: Mapping[str, str] | None = None,
+    images: Mapping[str, str] | None = None,
 ) -> ET.ElementTree:
-    labels = labels or {}
+    """The KML tree; ``images`` maps issue codes to image hrefs shown in place of the
+    link to the original photo (the crops of a KMZ)."""
+    labels, images = labels or {}, images or {}
     ET.register_namespace("", KML_NS)
     q = lambda tag: f"{{{KML_NS}}}{tag}"  # noqa: E731
     kml = ET.Element(q("kml"))
@@ -259,7 +296,7 @@ def kml_document(
             doc, q("Placemark"), id=f"issue-{v.code}"
         )  # an XML ID cannot start with a digit
         ET.SubElement(mark, q("name")).text = f"{v.code} {v.type_label} {v.status_label}"
-        ET.SubElement(mark, q("description")).text = _kml_description(v, labels)
+        ET.SubElement(mark, q("description")).text = _kml_description(v, labels, images.get(v.code))
         ET.SubElement(mark, q("styleUrl")).text = f"#{v.type}"
         data = ET.SubElement(mark, q("ExtendedData"))
         for key in ("code", "type", "subtype", "status", "severity", "frames"):
@@ -280,12 +317,22 @@ def write_kml(
     tree.write(out, encoding="UTF-8", xml_declaration=True)
 
 
-WRITERS: dict[str, Callable[..., None]] = {
-    "xlsx": write_xlsx,
-    "csv": write_csv,
-    "geojson": write_geojson,
-    "kml": write_kml,
-}
+def _write(fmt: str, issues: Sequence[IssueView], out: Path, *, labels: Mapping[str, str] | None,
+           crops: Mapping[str, str] | None, timezone: str) -> None:  # fmt: skip
+    if fmt == "xlsx":
+        write_xlsx(issues, out, labels=labels, timezone=timezone)
+    elif fmt == "csv":
+        write_csv(issues, out, labels=labels, timezone=timezone)
+    elif fmt == "geojson":
+        write_geojson(issues, out, labels=labels)
+    elif fmt == "kml":
+        write_kml(issues, out, labels=labels)
+    else:
+
+        def document(images: Mapping[str, str]) -> ET.ElementTree:
+            return kml_document(issues, labels=labels, images=images)
+
+        write_kmz(issues, out, crops=crops, document=document)
 
 
 def export_issues(
@@ -294,14 +341,20 @@ def export_issues(
     out: Path | str,
     *,
     labels: Mapping[str, str] | None = None,
+    crops: Mapping[str, str] | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> Path:
     """Write ``issues`` as ``fmt`` (one of :data:`FORMATS`) to ``out``.
 
-    ``labels`` maps subtype ids to their Chinese names (from the taxonomy).
+    ``labels`` maps subtype ids to their Chinese names (from the taxonomy), ``crops``
+    issue codes to their evidence crops (KMZ), ``timezone`` is the office's. The file
+    is written beside ``out`` and renamed into place; a path that cannot be written is
+    a :class:`BadInputError` saying how to fix it (:func:`pipeline.fileio.write_asked_file`).
     """
-    if fmt not in WRITERS:
+    if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    WRITERS[fmt](issues, out, labels=labels)
-    return out
+    return write_asked_file(
+        Path(out),
+        lambda part: _write(fmt, issues, part, labels=labels, crops=crops, timezone=timezone),
+        example=f"台账.{fmt}",
+    )

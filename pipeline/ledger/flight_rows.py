@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import FromClause, select
+from sqlalchemy import FromClause, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.ingest.names import stored_name
@@ -127,9 +128,14 @@ def store_flight_row(*, session: Session, flight: FlightRef, frames: Sequence[Fr
     return session.scalars(select(Flight.id).where(Flight.key == flight.key)).one()
 
 
+def _absolute(path: str) -> str:
+    """``path`` made absolute (from the working folder), so the photo opens from anywhere."""
+    return os.path.abspath(path) if path else path
+
+
 def _frame_row(meta: FrameMeta, flight_id: int, footprint: LatLonRing | None) -> dict[str, Any]:
     xmp, gps = meta.xmp, meta.gps
-    path, path_bytes = stored_name(meta.path)
+    path, path_bytes = stored_name(_absolute(meta.path))
     return {
         "sha256": meta.sha256,
         "flight_id": flight_id,
@@ -160,7 +166,7 @@ def store_frames(
     footprints = footprints or {}
     rows = {m.sha256: _frame_row(m, flight_id, footprints.get(m.sha256)) for m in frames}
     for det in detections:
-        path, path_bytes = stored_name(det.frame_path)
+        path, path_bytes = stored_name(_absolute(det.frame_path))
         rows.setdefault(
             det.frame_sha256,
             {
@@ -180,7 +186,20 @@ def store_frames(
     for chunk in _chunks(shas):
         query = select(Frame.sha256, Frame.id).where(Frame.sha256.in_(chunk))
         ids.update((sha, frame_id) for sha, frame_id in session.execute(query))
+        _repair_relative_paths(session, {sha: rows[sha] for sha in chunk})
     return ids
+
+
+def _repair_relative_paths(session: Session, rows: Mapping[str, dict[str, Any]]) -> None:
+    """Give frames stored with a relative path (before paths were absolute: relative to
+    the folder that run started in) the absolute path this push knows."""
+    stale = select(Frame.sha256).where(Frame.sha256.in_(rows), ~Frame.path.startswith("/"))
+    for sha in session.scalars(stale).all():
+        row = rows[sha]
+        if not row["path"].startswith("/"):
+            continue
+        session.execute(update(Frame).where(Frame.sha256 == sha)
+                        .values(path=row["path"], path_bytes=row["path_bytes"]))  # fmt: skip
 
 
 def _finite(value: float | None) -> float | None:

@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session
 
 from pipeline.ingest.names import opened_name
 from pipeline.ledger.audit import history
-from pipeline.ledger.models import AuditLog, Detection, Evidence, Flight, Frame, Issue
+from pipeline.ledger.models import (
+    AuditLog,
+    Detection,
+    Evidence,
+    EvidenceFile,
+    Flight,
+    Frame,
+    Issue,
+)
 from pipeline.ledger.vocab import SEVERITY_LABELS, STATUS_LABELS, TYPE_LABELS
 from pipeline.ledger.workflow import get_issue
 
@@ -311,3 +319,34 @@ def count_rows(*, session: Session) -> dict[str, int]:
         name: session.scalar(select(func.count()).select_from(model)) or 0
         for name, model in tables.items()
     }
+
+
+def crop_paths(*, session: Session, codes: Collection[str]) -> dict[str, str]:
+    """``{issue code: path}`` of each issue's evidence crop (the latest written, if several)."""
+    query = (select(Issue.code, EvidenceFile.path)
+             .join(Evidence, Evidence.issue_id == Issue.id)
+             .join(EvidenceFile, EvidenceFile.detection_id == Evidence.detection_id)
+             .where(Issue.code.in_(codes), EvidenceFile.kind == "crop")
+             .order_by(EvidenceFile.id))  # fmt: skip
+    return {code: path for code, path in session.execute(query)}
+
+
+def flight_issues(*, session: Session, flight_key: str) -> tuple[list[IssueView], dict[str, str]]:
+    """The candidates holding sightings of a flight, whichever run filed them, and how each
+    relates to it: ``new`` (this flight opened it), ``rebound`` (it reopened a closed one)
+    or ``recurring`` (an earlier flight opened it)."""
+    flight_id = session.scalar(select(Flight.id).where(Flight.key == flight_key))
+    if flight_id is None:
+        return [], {}
+    query = (select(Issue.code, Issue.first_flight_id, Evidence.kind)
+             .join(Evidence, Evidence.issue_id == Issue.id)
+             .where(Evidence.flight_id == flight_id))  # fmt: skip
+    relations: dict[str, str] = {}
+    for code, first_flight, kind in session.execute(query):
+        if first_flight == flight_id:
+            relations[code] = "new"
+        elif kind == "rebound" or relations.get(code) == "rebound":
+            relations[code] = "rebound"
+        else:
+            relations[code] = "recurring"
+    return list_issues(session=session, codes=relations), relations

@@ -34,7 +34,7 @@ class ReviewConfig(BaseModel):
 
     db_url: str | None = Field(default=None, description="ledger URL; default: hehu's")
     state_dir: Path | None = Field(
-        default=None, description="uploads and crop cache (default: .hehu/review)"
+        default=None, description="uploads and crop cache (default: review/ in the state folder)"
     )
     basemap_url: str | None = Field(default=None, description="XYZ tile URL template")
     basemap_attribution: str = ""
@@ -85,7 +85,7 @@ class ReviewConfig(BaseModel):
     def resolved_state_dir(self) -> Path:
         if self.state_dir is not None:
             return self.state_dir
-        from pipeline.ultra import state_dir
+        from pipeline.state import state_dir
 
         return state_dir() / "review"
 

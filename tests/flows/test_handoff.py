@@ -273,11 +273,16 @@ def test_a_stopped_run_ends_cancelled_before_the_ledger(prefect_api, two_frames,
     assert runs[0].state.is_cancelled() and runs[0].start_time.timestamp() >= started - 1
 
 
-def test_hehu_run_prints_the_summary_of_the_run_it_handed_over(capsys, tmp_path) -> None:
+def test_hehu_run_prints_the_summary_of_the_run_it_handed_over(
+    capsys, tmp_path, sample_flight
+) -> None:
     import json
+    import shutil
 
     from flows.handoff import socket_path
     from pipeline.cli import main
+
+    shutil.copy(min(sample_flight.glob("*.JPG")), tmp_path)  # a folder hehu would take
 
     summary = {"frames": 3, "quarantined": [], "detections": 4, "created": ["990101-2026-0001"],
                "recurred": [], "rebounded": [], "report": "/r.html"}  # fmt: skip

@@ -103,7 +103,9 @@ def test_default_database_and_upgrade(tmp_path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("HEHU_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("HEHU_DB_URL", raising=False)
     assert hehu("ledger", "list") == 1
-    assert "hehu ledger upgrade" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "hehu ledger upgrade" in err
+    assert f"(state folder: {tmp_path / 'state'} ($HEHU_HOME))" in err  # where it looked
     assert hehu("ledger", "upgrade") == 0
     assert f"at migration {head_revision()}" in capsys.readouterr().out
     assert (tmp_path / "state" / "ledger.sqlite").is_file()

@@ -73,3 +73,36 @@ def test_issue_photos_show_display_text_and_link_the_exact_file(
     assert view.photo_uris == (uri, "file:///flights/c.JPG")
     kml = export_issues([view], "kml", tmp_path / "l.kml").read_text(encoding="utf-8")
     assert f"href='{uri}'" in kml
+
+
+def test_relative_paths_are_stored_absolute_and_old_ones_repaired(
+    session_factory, zones, tmp_path, monkeypatch
+) -> None:
+    """A run started in another folder still finds its photos: paths are stored absolute,
+    and a frame stored relative by an older run gets the absolute path at the next push."""
+    from sqlalchemy import update
+
+    monkeypatch.chdir(tmp_path)
+    relative = replace(frame("a"), path="flight/a.JPG")
+
+    def push() -> None:
+        push_flight(
+            session_factory=session_factory,
+            flight=FlightRef(key="rel", name="rel", source_dir=str(tmp_path / "flight")),
+            frames=[relative],
+            detections=[replace(det("a"), frame_path="flight/a.JPG")],
+            zones=zones,
+        )
+
+    def stored() -> tuple[str, str]:
+        with session_factory() as session:
+            row = session.scalars(select(Frame)).one()
+            return row.path, row.open_path
+
+    push()
+    absolute = str(tmp_path / "flight" / "a.JPG")
+    assert stored() == (absolute, absolute)
+    with session_factory.begin() as session:  # as an older hehu stored it
+        session.execute(update(Frame).values(path="flight/a.JPG"))
+    push()  # the rerun starts where the first one did
+    assert stored() == (absolute, absolute)

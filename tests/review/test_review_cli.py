@@ -115,3 +115,38 @@ def test_review_refuses_an_old_schema(tmp_path) -> None:
     engine.dispose()
     with pytest.raises(SchemaNotReadyError, match="hehu ledger upgrade"):
         _run(_parser(review), ["review", "--db", url])
+
+
+def test_password_length_is_checked_before_the_second_prompt(monkeypatch) -> None:
+    from pipeline.cli import users
+    from pipeline.errors import BadInputError
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    prompts: list[str] = []
+    monkeypatch.setattr(sys, "stdin", Tty(""))
+    monkeypatch.setattr(users.getpass, "getpass", lambda prompt: prompts.append(prompt) or "short")
+    with pytest.raises(BadInputError, match="at least 12"):
+        users.read_password(False, "wang")
+    assert prompts == ["password: "]  # never asked "again:"
+
+
+def test_review_on_a_port_in_use_names_it_and_suggests_port(db_url, monkeypatch) -> None:
+    import socket
+
+    from pipeline.cli import review
+    from pipeline.errors import HehuError
+
+    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: pytest.fail("uvicorn must not start"))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(HehuError) as e:
+            _run(_parser(review), ["review", "--db", db_url, "--port", str(port)])
+    assert str(e.value) == (
+        f"port {port} on 127.0.0.1 is in use (another hehu review, or another program); "
+        f"choose another with --port, e.g. --port {port + 1}"
+    )

@@ -26,6 +26,7 @@ MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "geojson": "application/geo+json",
     "kml": "application/vnd.google-earth.kml+xml",
+    "kmz": "application/vnd.google-earth.kmz",
 }
 
 
