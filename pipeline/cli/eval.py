@@ -26,10 +26,11 @@ def register(subparsers: Any) -> None:
         "eval",
         help="measure a detector on a labelled YOLO folder",
         description="Run the full tiled engine (native scale) over a YOLO-format folder "
-        "(images, .txt labels, a .names/classes.txt file) and print precision, recall, "
-        "mAP50 and mAP50-95 overall and per class. AP uses COCO 101-point interpolation; "
-        "P/R are at IoU 0.5 and the confidence threshold in use (the taxonomy's conf for "
-        "the model, else its card's; --conf to try another).",
+        "(images, .txt labels, class names from data.yaml, else classes.txt, else *.names) "
+        "and print precision, recall, mAP50 and mAP50-95 overall and per class. "
+        "AP uses COCO 101-point interpolation; P/R are at IoU 0.5 and the confidence "
+        "threshold in use (the taxonomy's conf for the model, else its card's; "
+        "--conf to try another).",
     )
     p.add_argument(
         "--model", metavar="NAME", help="model to measure (default: the taxonomy's default_model)"
