@@ -177,13 +177,21 @@ def lon_arc_deg(lons_deg: Iterable[float]) -> tuple[float, float]:
     return lons[start], 360.0 - widest
 
 
+@overload
+def haversine_m(lat1_deg: float, lon1_deg: float, lat2_deg: float, lon2_deg: float) -> float: ...
+@overload
+def haversine_m(
+    lat1_deg: ArrayLike, lon1_deg: ArrayLike, lat2_deg: ArrayLike, lon2_deg: ArrayLike
+) -> FloatArray | float: ...
 def haversine_m(
     lat1_deg: ArrayLike, lon1_deg: ArrayLike, lat2_deg: ArrayLike, lon2_deg: ArrayLike
 ) -> FloatArray | float:
-    """Great-circle distance in metres on a sphere of radius ``MEAN_EARTH_RADIUS_M``.
+    """Great-circle distance in metres on a sphere of radius ``MEAN_EARTH_RADIUS_M``: the one
+    ground distance of hehu (ingest outliers, ledger gates and merges, review, yaw check).
 
     Good to about 0.5 % against the ellipsoid; use :func:`geodetic_to_enu` when
-    centimetres matter.
+    centimetres matter. The short way round across the antimeridian (179.9° to
+    -179.9° is 0.2° of longitude).
     """
     scalar = _is_scalar(lat1_deg, lon1_deg, lat2_deg, lon2_deg)
     lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype=float)) for a in

@@ -36,10 +36,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session, defer
 
-from pipeline.geo.coords import lon_arc_deg
+from pipeline.geo.coords import MEAN_EARTH_RADIUS_M, lon_arc_deg
 from pipeline.ledger.audit import record
 from pipeline.ledger.cluster import (
-    EARTH_RADIUS_M,
     Sighting,
     Site,
     Track,
@@ -138,7 +137,7 @@ def _nearby_issues(session: Session, kind: str, rows: list[Row]) -> list[Issue]:
     """Issues of one type around the rows, locked for this transaction (PostgreSQL)."""
     lats = [_where(d)[0] for d, _ in rows]
     lons = [_where(d)[1] for d, _ in rows]
-    dlat = math.degrees(SEARCH_MARGIN_M / EARTH_RADIUS_M)
+    dlat = math.degrees(SEARCH_MARGIN_M / MEAN_EARTH_RADIUS_M)
     dlon = dlat / max(0.01, math.cos(math.radians(lats[0])))
     query = (
         select(Issue)

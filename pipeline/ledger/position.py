@@ -17,9 +17,8 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.geo.coords import wrap_lon_deg
+from pipeline.geo.coords import haversine_m, wrap_lon_deg
 from pipeline.ledger.audit import record
-from pipeline.ledger.cluster import distance_m
 from pipeline.ledger.models import Detection, Evidence, Issue, utc_now
 
 #: Moves smaller than this (metres) are applied without an audit row.
@@ -73,7 +72,7 @@ def refine_issue(
     if estimate is None:
         return
     lat, lon, sigma = estimate
-    moved = distance_m(issue.lat_deg, issue.lon_deg, lat, lon)
+    moved = haversine_m(issue.lat_deg, issue.lon_deg, lat, lon)
     if moved < 0.01 and issue.sigma_m is not None and abs(issue.sigma_m - sigma) < 0.01:
         return
     if moved >= AUDIT_MOVE_M:

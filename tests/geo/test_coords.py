@@ -87,6 +87,9 @@ def test_enu_agrees_with_haversine_to_half_a_percent() -> None:
         ((0.0, 0.0), (1.0, 0.0), 111195.08),  # one degree on the mean sphere
         ((39.9, 116.4), (39.9, 116.4), 0.0),
         ((0.0, 0.0), (0.0, 180.0), math.pi * coords.MEAN_EARTH_RADIUS_M),
+        ((0.0, 179.9995), (0.0, -179.9995), 111.195),  # across 180°: the short way round
+        ((-16.5, -179.999), (-16.5, 179.999), 213.232),  # Fiji, westwards across 180°
+        ((60.0, 180.0), (60.0, -180.0), 0.0),  # one meridian, two names
     ],
 )
 def test_haversine(a, b, metres) -> None:

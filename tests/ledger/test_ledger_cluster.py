@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from ledger_helpers import offset
 
+from pipeline.geo.coords import haversine_m as distance_m
 from pipeline.ledger.cluster import (
     Sighting,
     Site,
     associate,
-    distance_m,
     extent_radius_m,
     same_object,
     track_latlon,

@@ -9,8 +9,8 @@ import pytest
 from ledger_helpers import det, frame, offset
 from sqlalchemy import select, text
 
+from pipeline.geo.coords import haversine_m as distance_m
 from pipeline.ledger.audit import history
-from pipeline.ledger.cluster import distance_m
 from pipeline.ledger.db import make_engine, make_session_factory, upgrade
 from pipeline.ledger.models import Detection, Issue
 from pipeline.ledger.push import push_flight

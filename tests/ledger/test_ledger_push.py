@@ -324,7 +324,7 @@ def test_issues_can_be_listed_by_code(session_factory, zones) -> None:
 def test_a_pile_on_the_antimeridian_is_one_issue_across_flights(session_factory) -> None:
     from test_ledger_cluster import dateline
 
-    from pipeline.ledger.cluster import distance_m
+    from pipeline.geo.coords import haversine_m as distance_m
 
     def flight(name: str, sides: list[float], when: str) -> tuple:
         dets = [det(f"{name}_{i}", at=dateline(e), when=when) for i, e in enumerate(sides)]

@@ -61,6 +61,19 @@ def test_polygons_holes_and_multipolygons(lon: float, lat: float, expected: str 
     assert (zone.zone_id if zone else None) == expected
 
 
+@pytest.mark.parametrize(
+    ("lon", "expected"),
+    [(179.9995, "fiji"), (-179.9995, "fiji"), (180.0, "fiji"), (179.99, None), (0.0, None)],
+)
+def test_a_zone_across_180_degrees_holds_both_sides(lon: float, expected: str | None) -> None:
+    ring = [[179.999, -16.501], [-179.999, -16.501], [-179.999, -16.499], [179.999, -16.499],
+            [179.999, -16.501]]  # fmt: skip
+    zones = parse_zones({"type": "FeatureCollection", "features": [
+        feature("fiji", {"type": "Polygon", "coordinates": [ring]})]})  # fmt: skip
+    zone = find_zone(zones, -16.5, lon)
+    assert (zone.zone_id if zone else None) == expected
+
+
 def test_overlapping_zones_pick_the_first_id() -> None:
     zones = parse_zones(
         {
