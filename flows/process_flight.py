@@ -30,7 +30,7 @@ from flows.artifacts import publish_artifacts
 from flows.runners import task_runner_for
 from pipeline import run as stages
 from pipeline.config import HehuConfig, load_config
-from pipeline.errors import BadInputError, RunStopped
+from pipeline.errors import RunStopped, is_transient
 
 DETECT_CACHE = (INPUTS - "frames" - "config") + TASK_SOURCE
 
@@ -105,13 +105,11 @@ FRAMES = FrameCount()
 
 
 def transient(task, task_run, state) -> bool:
-    """Retry unless the failure is bad input (retrying cannot fix a user's file) or a stop."""
+    """Retry only what may pass on its own (:func:`pipeline.errors.is_transient`)."""
     try:
         state.result(raise_on_failure=True)
-    except (BadInputError, RunStopped):
-        return False
-    except Exception:
-        return True
+    except Exception as e:
+        return is_transient(e)
     return False
 
 

@@ -56,14 +56,15 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.detect.evaluate import EVAL_CONF, evaluate_folder
     from pipeline.detect.metrics import format_table
     from pipeline.detect.taxonomy import load_taxonomy
+    from pipeline.detect.tiling import DEFAULT_BATCH
     from pipeline.detect.yolo_data import open_folder
 
     taxonomy = load_taxonomy(args.taxonomy)
     name = args.model or taxonomy.default_model
     folder = open_folder(args.data)
     model = load_model(
-        name, models_dir=args.models_dir, backend=args.backend, batch_size=args.batch,
-        conf=EVAL_CONF, taxonomy=taxonomy,
+        name, models_dir=args.models_dir, backend=args.backend,
+        batch_size=args.batch or DEFAULT_BATCH, conf=EVAL_CONF, taxonomy=taxonomy,
     )  # fmt: skip
     conf = args.conf if args.conf is not None else taxonomy.conf(name)
     result = evaluate_folder(

@@ -90,10 +90,12 @@ def process(
     """Run one flight as the options say; returns the summary dict. Once ``stop`` is set,
     the flow's batches stop after their current frame."""
     from pipeline.cli.progress import ProgressBar
+    from pipeline.config import load_config
     from pipeline.errors import BadInputError
 
     if not flight_dir.is_dir():
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
+    config = load_config(args.config, overrides_from(args))  # a typo fails here, at the door
     if not args.no_prefect:  # before Prefect starts
         from pipeline.run import check_prefect_folder
 
@@ -109,10 +111,8 @@ def process(
 
         api = prefect_api()
     from pipeline import run as stages
-    from pipeline.config import load_config
 
     bar = ProgressBar()
-    config = load_config(args.config, overrides_from(args))
     if args.no_prefect:
         return stages.summary_dict(stages.run_flight(flight_dir, config, progress=bar))
     import flows.process_flight as pf

@@ -126,7 +126,7 @@ def parse_card(data: Mapping[str, Any], *, source: str = "card") -> ModelCard:
     try:
         return ModelCard.model_validate(data)
     except ValidationError as e:
-        raise ModelCardError(f"{source} does not follow docs/MODEL_CARD.md:\n{e}") from e
+        raise ModelCardError.invalid(source, e, hint="see docs/MODEL_CARD.md") from e
 
 
 def load_card(models_dir: Path | str, name: str, *, verify: bool = True) -> ModelCard:

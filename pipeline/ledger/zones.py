@@ -98,8 +98,8 @@ def parse_zones(data: dict[str, Any], *, source: str = "zones") -> tuple[Zone, .
         try:
             props = ZoneProperties.model_validate(feature.get("properties") or {})
         except ValidationError as e:
-            raise ConfigError(
-                f"{where}: bad zone properties (see configs/zones/README.md):\n{e}"
+            raise ConfigError.invalid(
+                where, e, under="properties", hint="see configs/zones/README.md"
             ) from e
         zones.append(Zone(props=props, polygons=_polygons(feature.get("geometry"), where)))
     return tuple(zones)

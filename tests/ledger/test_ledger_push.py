@@ -363,3 +363,19 @@ def test_later_frames_across_the_antimeridian_show_the_place(session_factory) ->
         seen = later_frames(session=session, code=code)
     assert sorted(f.sha256 for f in seen) == sorted(f.sha256 for f in after)
     assert all(f.covers and f.distance_m < 5.0 for f in seen)
+
+
+def test_a_ledger_that_does_not_answer_is_retried_and_a_bug_is_not() -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from pipeline.errors import TransientError, is_transient
+    from pipeline.ledger.db import ledger_may_be_away
+
+    locked = OperationalError("INSERT …", {}, sqlite3.OperationalError("database is locked"))
+    with pytest.raises(TransientError, match="database is locked") as info, ledger_may_be_away():
+        raise locked
+    assert is_transient(info.value) and info.value.__cause__ is locked
+    with pytest.raises(ProgrammingError), ledger_may_be_away():
+        raise ProgrammingError("SELECT nope", {}, sqlite3.ProgrammingError("no such column"))
