@@ -14,8 +14,7 @@ from pipeline.detect.engine import LoadedModel
 from pipeline.detect.evaluate import evaluate_folder, shared_classes
 from pipeline.detect.yolo_data import open_folder, read_labels, read_names
 from pipeline.errors import BadInputError, ConfigError
-
-from .conftest import make_card, paint, paint_detector
+from tests.detect.helpers import make_card, paint, paint_detector
 
 BOXES = {"a": [(10, 10, 50, 40), (300, 100, 380, 160)], "b": [(100, 200, 260, 290)], "c": []}
 

@@ -18,8 +18,7 @@ from pipeline.detect.engine import load_model
 from pipeline.detect.metrics import box_iou
 from pipeline.detect.report import detect_image_file
 from pipeline.detect.yolo_data import read_labels, read_names
-
-from .conftest import REPO_ROOT
+from tests.detect.helpers import REPO_ROOT
 
 MODELS = REPO_ROOT / "models"
 

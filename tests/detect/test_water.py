@@ -22,7 +22,7 @@ from pipeline.detect.water import (
     load_water_model,
 )
 from pipeline.train.water import fit_mlp, polygon_share, write_model
-from tests.detect.conftest import make_card, paint_detector
+from tests.detect.helpers import make_card, paint_detector
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from ledger_helpers import det, frame, offset
 from sqlalchemy import select, text
 
 from pipeline.geo.coords import haversine_m as distance_m
@@ -15,6 +14,7 @@ from pipeline.ledger.db import make_engine, make_session_factory, upgrade
 from pipeline.ledger.models import Detection, Issue
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.store import FlightRef
+from tests.ledger.ledger_helpers import det, frame, offset
 
 
 def sighting(name: str, east: float, sigma: float, rel: float, when: str):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from ledger_helpers import det, frame, offset
 from sqlalchemy import select
 
 from pipeline.ledger.config import LedgerConfig
 from pipeline.ledger.models import Detection, Issue
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.store import FlightRef
+from tests.ledger.ledger_helpers import det, frame, offset
 
 MOVING = "luancai.heavy_vehicle"
 

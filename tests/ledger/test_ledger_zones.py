@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from ledger_helpers import ZONES_DIR
 
 from pipeline.errors import ConfigError
 from pipeline.ledger.zones import find_zone, load_zones, parse_zones
+from tests.ledger.ledger_helpers import ZONES_DIR
 
 # GPS positions of pipeline/data/sample_flight/DJI_0030…0034 (EXIF), and the far ends
 # of the full 18-frame Brighton flight (DJI_0018, DJI_0023, DJI_0035).
