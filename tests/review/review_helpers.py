@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 REPO = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 SAMPLE_FRAMES = REPO / "pipeline" / "data" / "sample_flight" / "brighton-beach"
 ZONES_DIR = REPO / "configs" / "zones"
 MODEL_SHA = hashlib.sha256(b"hand-labelled-sample").hexdigest()
@@ -212,58 +213,43 @@ def log_in(client: Any, username: str, password: str | None = None) -> Any:
     )  # fmt: skip
 
 
+def read(db_url: str, query: Callable[[Any], T]) -> T:
+    """``query(session)`` in a read transaction of the ledger at ``db_url``."""
+    from pipeline.review.store import open_db
+
+    db = open_db(db_url)
+    try:
+        with db.read() as session:
+            return query(session)
+    finally:
+        db.dispose()
+
+
 def candidate_codes(db_url: str) -> list[str]:
     from sqlalchemy import select
 
     from pipeline.ledger.models import Issue
-    from pipeline.review.store import open_db
 
-    db = open_db(db_url)
-    try:
-        with db.read() as session:
-            return list(
-                session.scalars(
-                    select(Issue.code).where(Issue.status == "candidate").order_by(Issue.code)
-                )
-            )
-    finally:
-        db.dispose()
+    query = select(Issue.code).where(Issue.status == "candidate").order_by(Issue.code)
+    return read(db_url, lambda session: list(session.scalars(query)))
+
+
+def issue(db_url: str, code: str) -> Any:
+    from pipeline.ledger.workflow import get_issue
+
+    return read(db_url, lambda session: get_issue(session=session, code=code))
 
 
 def issue_version(db_url: str, code: str) -> int:
-    from pipeline.ledger.workflow import get_issue
-    from pipeline.review.store import open_db
-
-    db = open_db(db_url)
-    try:
-        with db.read() as session:
-            return get_issue(session=session, code=code).version
-    finally:
-        db.dispose()
+    return int(issue(db_url, code).version)
 
 
-def history(db_url, code):
+def history(db_url: str, code: str) -> Any:
     from pipeline.ledger.audit import history as ledger_history
-    from pipeline.review.store import open_db
 
-    db = open_db(db_url)
-    try:
-        with db.read() as session:
-            return ledger_history(session=session, entity="issue", entity_key=code)
-    finally:
-        db.dispose()
-
-
-def issue(db_url, code):
-    from pipeline.ledger.workflow import get_issue
-    from pipeline.review.store import open_db
-
-    db = open_db(db_url)
-    try:
-        with db.read() as session:
-            return get_issue(session=session, code=code)
-    finally:
-        db.dispose()
+    return read(
+        db_url, lambda session: ledger_history(session=session, entity="issue", entity_key=code)
+    )
 
 
 def act(client, db_url, code, action, version=None, files=None, **fields):
@@ -277,20 +263,17 @@ def merged_issue(db_url: str) -> tuple[str, list[int]]:
     from sqlalchemy import func, select
 
     from pipeline.ledger.models import Evidence, Issue
-    from pipeline.review.store import open_db
 
-    db = open_db(db_url)
-    try:
-        with db.read() as session:
-            code = session.scalars(
-                select(Issue.code).join(Evidence, Evidence.issue_id == Issue.id)
-                .where(Issue.status == "candidate").group_by(Issue.code)
-                .having(func.count() >= 2).order_by(Issue.code)
-            ).first()  # fmt: skip
-            ids = session.scalars(
-                select(Evidence.detection_id).join(Issue).where(Issue.code == code)
-                .order_by(Evidence.detection_id)
-            ).all()  # fmt: skip
-            return code, list(ids)
-    finally:
-        db.dispose()
+    def query(session: Any) -> tuple[str, list[int]]:
+        code = session.scalars(
+            select(Issue.code).join(Evidence, Evidence.issue_id == Issue.id)
+            .where(Issue.status == "candidate").group_by(Issue.code)
+            .having(func.count() >= 2).order_by(Issue.code)
+        ).first()  # fmt: skip
+        ids = session.scalars(
+            select(Evidence.detection_id).join(Issue).where(Issue.code == code)
+            .order_by(Evidence.detection_id)
+        ).all()  # fmt: skip
+        return code, list(ids)
+
+    return read(db_url, query)
