@@ -225,8 +225,8 @@ def flight_centre(points: Iterable[tuple[float, float]]) -> tuple[float, float]:
     pts = list(points)
     west, _ = lon_arc_deg(p[1] for p in pts)
     lon = statistics.median(west + (p[1] - west) % 360.0 for p in pts)
-    median = (statistics.median(p[0] for p in pts), lon)
-    return min(pts, key=lambda p: haversine_m(*p, *median))
+    lat = statistics.median(p[0] for p in pts)
+    return min(pts, key=lambda p: haversine_m(p[0], p[1], lat, lon))
 
 
 def split_outliers(

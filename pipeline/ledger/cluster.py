@@ -51,6 +51,7 @@ import logging
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -87,7 +88,7 @@ class Sighting:
 
     key: Hashable
     frame: Hashable
-    order: tuple
+    order: tuple[Any, ...]
     lat_deg: float
     lon_deg: float
     sigma_m: float
@@ -206,7 +207,8 @@ def _units(sightings: Sequence[Sighting], idx: list[int]) -> list[list[int]]:
     groups: dict[int, list[int]] = {}
     for i in idx:
         groups.setdefault(find(i), []).append(i)
-    return sorted(groups.values(), key=lambda g: sightings[g[0]].key)
+    # The keys of one call are of one sortable kind (detection ids, or test labels).
+    return sorted(groups.values(), key=lambda g: sightings[g[0]].key)  # type: ignore[arg-type,return-value]
 
 
 def _unit_sighting(sightings: Sequence[Sighting], members: list[int]) -> Sighting:
@@ -250,7 +252,7 @@ def associate(
     for i, s in enumerate(sightings):
         frames.setdefault(s.frame, []).append(i)
 
-    def steadiest(f: Hashable) -> tuple:
+    def steadiest(f: Hashable) -> tuple[int, Any, str]:
         rel = float(np.median([sightings[i].sigma_rel_m for i in frames[f]]))
         return (round(2 * math.log2(max(rel, 1e-3))), sightings[frames[f][0]].order, str(f))
 

@@ -247,7 +247,10 @@ def kml_document(
 ) -> ET.ElementTree:
     labels = labels or {}
     ET.register_namespace("", KML_NS)
-    q = lambda tag: f"{{{KML_NS}}}{tag}"  # noqa: E731
+
+    def q(tag: str) -> str:
+        return f"{{{KML_NS}}}{tag}"
+
     kml = ET.Element(q("kml"))
     doc = ET.SubElement(kml, q("Document"))
     ET.SubElement(doc, q("name")).text = TITLE

@@ -68,7 +68,10 @@ def refine_issue(
         .where(Evidence.issue_id == issue.id)
         .where(Detection.lat_deg.is_not(None), Detection.lon_deg.is_not(None))
     )  # fmt: skip
-    estimate = weighted_position([tuple(r) for r in session.execute(query)], default_sigma_m)
+    rows = [(flight, lat, lon, sigma, rel)
+            for flight, lat, lon, sigma, rel in session.execute(query)
+            if lat is not None and lon is not None]  # fmt: skip
+    estimate = weighted_position(rows, default_sigma_m)
     if estimate is None:
         return
     lat, lon, sigma = estimate
