@@ -179,6 +179,13 @@ def lon_arc_deg(lons_deg: Iterable[float]) -> tuple[float, float]:
     return lons[start], 360.0 - widest
 
 
+def degrees_around(lat_deg: float, radius_m: float) -> tuple[float, float]:
+    """``(dlat_deg, dlon_deg)`` that ``radius_m`` spans at ``lat_deg``: the half-sides of a
+    search window at least that wide (longitude capped at 100x latitude near the poles)."""
+    dlat = math.degrees(radius_m / MEAN_EARTH_RADIUS_M)
+    return dlat, dlat / max(0.01, math.cos(math.radians(lat_deg)))
+
+
 @overload
 def haversine_m(lat1_deg: float, lon1_deg: float, lat2_deg: float, lon2_deg: float) -> float: ...
 @overload

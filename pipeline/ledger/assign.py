@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, SQLColumnExpression, func, or_, select, true
 from sqlalchemy.orm import Session, defer
 
-from pipeline.geo.coords import MEAN_EARTH_RADIUS_M, lon_arc_deg
+from pipeline.geo.coords import degrees_around, lon_arc_deg
 from pipeline.ledger.audit import record
 from pipeline.ledger.cluster import (
     Link,
@@ -138,8 +138,7 @@ def _nearby_issues(session: Session, kind: str, rows: list[Row]) -> list[Issue]:
     """Issues of one type around the rows, locked for this transaction (PostgreSQL)."""
     lats = [_where(d)[0] for d, _ in rows]
     lons = [_where(d)[1] for d, _ in rows]
-    dlat = math.degrees(SEARCH_MARGIN_M / MEAN_EARTH_RADIUS_M)
-    dlon = dlat / max(0.01, math.cos(math.radians(lats[0])))
+    dlat, dlon = degrees_around(lats[0], SEARCH_MARGIN_M)
     query = (
         select(Issue)
         .where(Issue.type == kind, Issue.status != "merged")  # its sightings went elsewhere

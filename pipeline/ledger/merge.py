@@ -21,13 +21,11 @@ type. Two checks guard against a slip rather than a judgement, and
 
 from __future__ import annotations
 
-import math
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import BadInputError
-from pipeline.geo.coords import MEAN_EARTH_RADIUS_M, haversine_m
+from pipeline.geo.coords import degrees_around, haversine_m
 from pipeline.ledger.assign import lon_window, take_assignment_lock
 from pipeline.ledger.audit import record
 from pipeline.ledger.cluster import same_object
@@ -183,8 +181,7 @@ def merge_targets(
     issue = get_issue(session=session, code=code)
     if issue.status not in ABSORBABLE:
         return []
-    dlat = math.degrees(config.merge_max_m / MEAN_EARTH_RADIUS_M)
-    dlon = dlat / max(0.01, math.cos(math.radians(issue.lat_deg)))
+    dlat, dlon = degrees_around(issue.lat_deg, config.merge_max_m)
     query = select(Issue.code, Issue.status, Issue.lat_deg, Issue.lon_deg).where(
         Issue.type == issue.type,
         Issue.status.in_(sorted(KEEPERS)),

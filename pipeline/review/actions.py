@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import BadInputError
-from pipeline.geo.coords import haversine_m
+from pipeline.geo.coords import degrees_around, haversine_m
 from pipeline.ledger.assign import lon_window
 from pipeline.ledger.audit import record
 from pipeline.ledger.merge import ABSORBABLE
@@ -336,8 +336,7 @@ def later_frames(*, session: Session, code: str, radius_m: float = 150.0) -> lis
     """
     issue = get_issue(session=session, code=code)
     own = select(Evidence.flight_id).where(Evidence.issue_id == issue.id)
-    dlat = radius_m / 111_320.0 * 4
-    dlon = dlat / max(math.cos(math.radians(issue.lat_deg)), 0.05)
+    dlat, dlon = degrees_around(issue.lat_deg, 4 * radius_m)
     query = (
         select(Frame, Flight.name)
         .join(Flight, Flight.id == Frame.flight_id)

@@ -227,3 +227,12 @@ def test_lon_arc_is_the_smallest_holding_every_longitude(lons, west, span) -> No
     from pipeline.geo.coords import lon_arc_deg
 
     assert lon_arc_deg(lons) == pytest.approx((west, span))
+
+
+@pytest.mark.parametrize(("lat", "lon_per_lat"), [(0.0, 1.0), (60.0, 2.0), (-60.0, 2.0)])
+def test_degrees_around_span_the_radius_either_way(lat: float, lon_per_lat: float) -> None:
+    dlat, dlon = coords.degrees_around(lat, 1000.0)
+    assert dlon == pytest.approx(dlat * lon_per_lat)
+    assert haversine_m(lat, 179.99, lat + dlat, 179.99) == pytest.approx(1000.0, rel=1e-9)
+    assert haversine_m(lat, 179.99, lat, 179.99 + dlon) == pytest.approx(1000.0, rel=1e-3)
+    assert coords.degrees_around(90.0, 1000.0) == pytest.approx((dlat, 100 * dlat))  # capped
