@@ -64,7 +64,7 @@ class ConfigError(HehuError, ValueError):
     def invalid(cls, source: object, error: _Invalid, *, under: str = "", hint: str = "") -> Self:
         """One line naming ``source`` (the file) and each wrong key, from a pydantic
         ``ValidationError``: ``hehu.yaml: ledger.settings.gate_sigma: unknown key``.
-        ``under`` prefixes the keys (``"ledger.settings"`` for a file of that section)."""
+        ``under`` prefixes the keys (``"properties"`` for a zone feature's)."""
         problems = []
         for item in error.errors():
             key = ".".join(str(p) for p in ((under,) if under else ()) + tuple(item["loc"]))
