@@ -31,7 +31,7 @@ from prefect.utilities.annotations import quote
 from flows.artifacts import publish_artifacts
 from flows.runners import task_runner_for
 from pipeline.config import HehuConfig, load_config
-from pipeline.errors import BadInputError, RunStopped
+from pipeline.errors import RunStopped, is_transient
 from pipeline.flight import BatchResult, FlightPlan, PlannedFrame
 from pipeline.geo.laser import GroundSettings
 from pipeline.run import merge_batches, summary_dict, weights_fingerprint
@@ -114,13 +114,11 @@ FRAMES = FrameCount()
 
 
 def transient(task, task_run, state) -> bool:
-    """Retry unless the failure is bad input (retrying cannot fix a user's file) or a stop."""
+    """Retry only what may pass on its own (:func:`pipeline.errors.is_transient`)."""
     try:
         state.result(raise_on_failure=True)
-    except (BadInputError, RunStopped):
-        return False
-    except Exception:
-        return True
+    except Exception as e:
+        return is_transient(e)
     return False
 
 

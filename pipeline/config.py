@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pipeline.detect.tiling import DEFAULT_BATCH
 from pipeline.errors import ConfigError
+from pipeline.ledger.config import LedgerConfig
 
 if TYPE_CHECKING:
     from pipeline.geo.laser import GroundSettings
@@ -68,14 +70,20 @@ class DetectConfig(_Section):
     models: tuple[str, ...] | None = None
     models_dir: str = "models"
     backend: Literal["onnx", "torch"] = "onnx"
-    batch_tiles: int = Field(default=8, ge=1)
+    batch_tiles: int = Field(default=DEFAULT_BATCH, ge=1)  # tiles per network run
     threads: int | None = Field(default=None, ge=1)
+
+
+#: Detect settings that change how fast frames are detected, never what is found: changing
+#: them reuses the cached detections. Any other detect field re-detects.
+SPEED_ONLY = ("batch_tiles", "threads")
 
 
 class LedgerSection(_Section):
     url: str | None = None
     zones: str | None = "configs/zones"
-    settings: dict[str, Any] = Field(default_factory=dict)
+    #: Checked with the rest of the file, so a typo fails before the first frame is read.
+    settings: LedgerConfig = LedgerConfig()
 
 
 class FlowConfig(_Section):
@@ -134,8 +142,10 @@ class HehuConfig(_Section):
     report: ReportConfig = ReportConfig()
 
     def detection_hash(self) -> str:
-        """Digest of the settings that change detections (part of the cache key)."""
-        relevant = {"detect": self.detect.model_dump(mode="json")}
+        """Digest of the run settings that change detections (part of the cache key, beside
+        :func:`pipeline.run.weights_fingerprint`, which holds the models, their cards and
+        the taxonomy): the detect section but for the fields that only change the speed."""
+        relevant = {"detect": self.detect.model_dump(mode="json", exclude=set(SPEED_ONLY))}
         return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
     def state_dir(self) -> Path:
@@ -190,4 +200,4 @@ def load_config(
     try:
         return HehuConfig.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(f"{source}: {e}") from e
+        raise ConfigError.invalid(source, e) from e

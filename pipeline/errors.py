@@ -7,6 +7,9 @@ so ``except ValueError`` keeps working around hehu calls.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, Protocol, Self
+
 
 class HehuError(Exception):
     """Root of every error raised on purpose by hehu."""
@@ -48,8 +51,35 @@ class NoHeightError(MissingGeotagError):
     reason = "no height above take-off"
 
 
+class _Invalid(Protocol):
+    """What :meth:`ConfigError.invalid` reads of a ``pydantic.ValidationError``."""
+
+    def errors(self) -> Sequence[Any]: ...
+
+
 class ConfigError(HehuError, ValueError):
     """A configuration file or option is wrong."""
+
+    @classmethod
+    def invalid(cls, source: object, error: _Invalid, *, under: str = "", hint: str = "") -> Self:
+        """One line naming ``source`` (the file) and each wrong key, from a pydantic
+        ``ValidationError``: ``hehu.yaml: ledger.settings.gate_sigma: unknown key``.
+        ``under`` prefixes the keys (``"properties"`` for a zone feature's)."""
+        problems = []
+        for item in error.errors():
+            key = ".".join(str(p) for p in ((under,) if under else ()) + tuple(item["loc"]))
+            msg = str(item["msg"]).removeprefix("Value error, ")
+            if item["type"] == "extra_forbidden":
+                msg = "unknown key (a typo?)"
+            elif item["type"] not in ("value_error", "missing"):
+                msg = f"{msg}, got {_short(item.get('input'))}"
+            problems.append(f"{key}: {msg}" if key else msg)
+        return cls(f"{source}: {'; '.join(problems)}{f' ({hint})' if hint else ''}")
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class MissingDependencyError(HehuError, ImportError):
@@ -58,3 +88,16 @@ class MissingDependencyError(HehuError, ImportError):
 
 class RunStopped(HehuError):
     """A run was stopped on request (its ``hehu run`` was interrupted); never retried."""
+
+
+class TransientError(HehuError):
+    """A failure that may pass on its own (the ledger did not answer); the flow retries it."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether retrying may help: a :class:`TransientError`, or an OS or network error
+    (``OSError``: ``ConnectionError``, ``TimeoutError``, a full disk) that is not a user's
+    unreadable file. Bad input, config errors, stops and bugs are never retried."""
+    if isinstance(error, TransientError):
+        return True
+    return isinstance(error, OSError) and not isinstance(error, HehuError)

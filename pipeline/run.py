@@ -318,7 +318,6 @@ def merge_batches(batches: Sequence[BatchResult]) -> BatchResult:
 
 def push_to_ledger(plan: FlightPlan, result: BatchResult, config: HehuConfig) -> PushResult:
     """File the flight's detections in the ledger (idempotent; migrates the database first)."""
-    from pipeline.ledger.config import LedgerConfig
     from pipeline.ledger.db import make_engine, make_session_factory, upgrade
     from pipeline.ledger.flight_rows import FlightRef
     from pipeline.ledger.push import push_flight
@@ -335,7 +334,7 @@ def push_to_ledger(plan: FlightPlan, result: BatchResult, config: HehuConfig) ->
             frames=[f.meta for f in plan.frames if f.meta.sha256 not in failed],
             detections=result.detections,
             zones=zones,
-            config=LedgerConfig.model_validate(config.ledger.settings),
+            config=config.ledger.settings,
             footprints=result.footprints,
             model_frames=result.gates.ran,
         )

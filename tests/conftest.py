@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-SAMPLE_FLIGHT = REPO_ROOT / "pipeline" / "data" / "sample_flight" / "brighton-beach"
+from tests.helpers import SAMPLE_FLIGHT, SHARED_DATA
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

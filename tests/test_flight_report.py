@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
 
 import pytest
 
-from pipeline.flight_report import MapFrame, mercator_px
+from pipeline.flight_report import TILE_PX, MapFrame, mercator_px
 
 
 def test_mercator_matches_known_tile_corners() -> None:
@@ -26,10 +28,36 @@ def test_map_frame_fits_the_points_inside_the_canvas() -> None:
     assert math.isfinite(m.zoom) and 15 < m.zoom < 22
 
 
-def test_basemap_tiles_cover_the_canvas() -> None:
-    m = MapFrame([(46.8422, -91.9946), (46.8436, -91.9935)])
-    tiles = m.tiles("https://tiles.example/{z}/{x}/{y}.png")
-    assert tiles and all("tiles.example/" in t for t in tiles)
+TILE = re.compile(
+    r'<image href="https://tiles.example/(\d+)/(\d+)/(\d+).png" '
+    r'x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" height="([\d.]+)"/>'
+)
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        [(46.8422, -91.9946), (46.8436, -91.9935)],
+        [(-16.5, 179.9995), (-16.501, -179.9995)],  # across 180°: tile columns wrap to 0
+    ],
+)
+def test_basemap_tiles_cover_the_canvas_each_where_the_world_has_it(points) -> None:
+    m = MapFrame(points)
+    tiles = [TILE.fullmatch(t) for t in m.tiles("https://tiles.example/{z}/{x}/{y}.png")]
+    assert tiles and all(tiles)
+    z = int(m.zoom)
+    grid = {(float(t[4]), float(t[5])): (int(t[1]), int(t[2]), int(t[3])) for t in tiles}
+    size = float(tiles[0][6])
+    xs, ys = sorted({x for x, _ in grid}), sorted({y for _, y in grid})
+    assert len(grid) == len(tiles) == len(xs) * len(ys)  # a full grid, no tile twice
+    assert xs[0] <= 0 and ys[0] <= 0 and xs[-1] + size >= m.width and ys[-1] + size >= m.height
+    assert all(b - a == pytest.approx(size, abs=0.11) for a, b in itertools.pairwise(xs))
+    assert all(b - a == pytest.approx(size, abs=0.11) for a, b in itertools.pairwise(ys))
+    for lat, lon in points:  # the tile drawn under a point is the world's tile there
+        px, py = m.xy(lat, lon)
+        x, y = max(x for x in xs if x <= px), max(y for y in ys if y <= py)
+        wx, wy = mercator_px(lat, lon, z)
+        assert grid[(x, y)] == (z, int(wx // TILE_PX) % 2**z, int(wy // TILE_PX))
 
 
 def test_map_labels_are_short_and_never_overlap() -> None:

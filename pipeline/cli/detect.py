@@ -29,7 +29,10 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         help="runtime (default: onnx, faster on CPU)",
     )
     parser.add_argument(
-        "--batch", type=int, default=4, help="tiles per network run (default: 4, best on a CPU)"
+        "--batch",
+        type=int,
+        default=None,
+        help="tiles per network run (default: the engine's, measured best on a CPU)",
     )
 
 
@@ -60,12 +63,13 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.detect.engine import load_models
     from pipeline.detect.image_file import detect_image_file
     from pipeline.detect.taxonomy import load_taxonomy
+    from pipeline.detect.tiling import DEFAULT_BATCH
     from pipeline.errors import BadInputError
 
     taxonomy = load_taxonomy(args.taxonomy)
     models = load_models(
         taxonomy, models_dir=args.models_dir, names=args.model, backend=args.backend,
-        batch_size=args.batch, skip_missing=not args.model,
+        batch_size=args.batch or DEFAULT_BATCH, skip_missing=not args.model,
     )  # fmt: skip
     reports, failed = [], []
     for path in args.images:

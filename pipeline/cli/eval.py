@@ -26,10 +26,11 @@ def register(subparsers: Any) -> None:
         "eval",
         help="measure a detector on a labelled YOLO folder",
         description="Run the full tiled engine (native scale) over a YOLO-format folder "
-        "(images, .txt labels, a .names/classes.txt file) and print precision, recall, "
-        "mAP50 and mAP50-95 overall and per class. AP uses COCO 101-point interpolation; "
-        "P/R are at IoU 0.5 and the confidence threshold in use (the taxonomy's conf for "
-        "the model, else its card's; --conf to try another).",
+        "(images, .txt labels, class names from data.yaml, else classes.txt, else *.names) "
+        "and print precision, recall, mAP50 and mAP50-95 overall and per class. "
+        "AP uses COCO 101-point interpolation; P/R are at IoU 0.5 and the confidence "
+        "threshold in use (the taxonomy's conf for the model, else its card's; "
+        "--conf to try another).",
     )
     p.add_argument(
         "--model", metavar="NAME", help="model to measure (default: the taxonomy's default_model)"
@@ -55,14 +56,15 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.detect.evaluate import EVAL_CONF, evaluate_folder
     from pipeline.detect.metrics import format_table
     from pipeline.detect.taxonomy import load_taxonomy
+    from pipeline.detect.tiling import DEFAULT_BATCH
     from pipeline.detect.yolo_data import open_folder
 
     taxonomy = load_taxonomy(args.taxonomy)
     name = args.model or taxonomy.default_model
     folder = open_folder(args.data)
     model = load_model(
-        name, models_dir=args.models_dir, backend=args.backend, batch_size=args.batch,
-        conf=EVAL_CONF, taxonomy=taxonomy,
+        name, models_dir=args.models_dir, backend=args.backend,
+        batch_size=args.batch or DEFAULT_BATCH, conf=EVAL_CONF, taxonomy=taxonomy,
     )  # fmt: skip
     conf = args.conf if args.conf is not None else taxonomy.conf(name)
     result = evaluate_folder(

@@ -96,10 +96,12 @@ def process(
     """Run one flight as the options say; returns the summary dict. Once ``stop`` is set,
     the flow's batches stop after their current frame."""
     from pipeline.cli.progress import ProgressBar
+    from pipeline.config import load_config
     from pipeline.errors import BadInputError
 
     if not flight_dir.is_dir():
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
+    config = load_config(args.config, overrides_from(args))  # a typo fails here, at the door
     if not args.no_prefect:  # an empty or wrong folder: one line, before Prefect starts
         from pipeline.ingest.verdict import check_flight_folder
 
@@ -110,11 +112,9 @@ def process(
 
         return run_with_prefect(flight_dir, args.config, overrides_from(args), progress=bar,
                                 stop=stop, local=args.local)  # fmt: skip
-    from pipeline.config import load_config
     from pipeline.run import summary_dict
     from pipeline.stages import run_flight
 
-    config = load_config(args.config, overrides_from(args))
     return summary_dict(run_flight(flight_dir, config, progress=bar))
 
 

@@ -1,7 +1,8 @@
 """``hehu train --data DATA --model NAME``: train a detector and write its card.
 
 DATA is a folder of images with YOLO labels (``class cx cy w h``, names in
-``data.yaml``, ``classes.txt`` or ``*.names``) or a COCO ``.json``. The
+``data.yaml``, else ``classes.txt``, else ``*.names``: the reader
+:mod:`pipeline.detect.yolo_data` that ``hehu eval`` uses) or a COCO ``.json``. The
 recipe ``OUT/NAME/train.yaml`` (or ``--recipe``) says the class map, the
 ground resolution and which sources to hold out; without one the model trains
 at native scale and the smallest sources are held out.

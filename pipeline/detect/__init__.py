@@ -9,7 +9,8 @@ The pieces, each in its own module:
 - :mod:`.backends`: ONNX Runtime and PyTorch detectors sharing YOLO11 decoding;
 - :mod:`.engine`: every enabled model on one decoded frame, GSD-aware;
 - :mod:`.georef`: boxes to ground footprints, centres and areas;
-- :mod:`.metrics` and :mod:`.yolo_data`: precision/recall/mAP on YOLO-format folders.
+- :mod:`.metrics`: precision/recall/mAP;
+- :mod:`.yolo_data`: the one reader of YOLO-format folders (``hehu eval`` and ``hehu train``).
 
 Importing this package loads nothing heavy; numpy loads with the submodules,
 OpenCV and onnxruntime inside the functions that use them.

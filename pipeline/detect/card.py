@@ -148,7 +148,9 @@ def parse_card(data: Mapping[str, Any], *, source: str = "card") -> ModelCard:
         return ModelCard.model_validate(data)
     except ValidationError as e:
         plain = licence_error(e, source)
-        raise ModelCardError(plain or f"{source} does not follow docs/MODEL_CARD.md:\n{e}") from e
+        if plain:
+            raise ModelCardError(plain) from e
+        raise ModelCardError.invalid(source, e, hint="see docs/MODEL_CARD.md") from e
 
 
 def load_card(models_dir: Path | str, name: str, *, verify: bool = True) -> ModelCard:

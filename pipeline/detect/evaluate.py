@@ -66,7 +66,7 @@ def evaluate_folder(
             continue
         h, w = image.shape[:2]
         dets = detect_frame(image, [model], gsd_cm_per_px=gsd_cm_per_px)[model.name].detections
-        gt_cls, gt_xyxy = read_labels(folder.label_path(image_path), w, h, len(folder.names))
+        gt_cls, gt_xyxy = read_labels(folder.label_path(image_path), w, h, folder.names)
         pred_cls = model_to_eval[dets.class_id] if len(dets) else np.zeros(0, np.int64)
         gt_eval = data_to_eval[gt_cls] if len(gt_cls) else np.zeros(0, np.int64)
         keep_p, keep_g = pred_cls >= 0, gt_eval >= 0

@@ -168,7 +168,7 @@ def parse_taxonomy(data: Mapping[str, Any], *, source: str = "taxonomy") -> Taxo
     try:
         return Taxonomy.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(f"{source} is not a valid 四乱 taxonomy:\n{e}") from e
+        raise ConfigError.invalid(source, e, hint="not a valid 四乱 taxonomy") from e
 
 
 def load_taxonomy(path: Path | str | None = None) -> Taxonomy:

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable
-from typing import overload
+from collections.abc import Callable, Iterable
+from typing import Any, overload
 from urllib.parse import quote
 
 import numpy as np
@@ -45,9 +45,11 @@ _GCJ_EE = 0.00669342162296594323
 _BD_X_PI = math.pi * 3000.0 / 180.0
 
 FloatArray = NDArray[np.float64]
+#: One value per axis (lat, lon[, h] or x, y, z): floats for scalar input, else arrays.
+Coords = tuple[Any, ...]
 
 
-def _out(values: tuple[FloatArray, ...], scalar: bool) -> tuple:
+def _out(values: tuple[FloatArray, ...], scalar: bool) -> Coords:
     if scalar:
         return tuple(float(v) for v in values)
     return values
@@ -60,7 +62,7 @@ def _is_scalar(*args: ArrayLike) -> bool:
 # --- WGS-84, ECEF, ENU ---------------------------------------------------------------
 
 
-def geodetic_to_ecef(lat_deg: ArrayLike, lon_deg: ArrayLike, h_m: ArrayLike = 0.0) -> tuple:
+def geodetic_to_ecef(lat_deg: ArrayLike, lon_deg: ArrayLike, h_m: ArrayLike = 0.0) -> Coords:
     """WGS-84 latitude, longitude, ellipsoidal height → ECEF ``(x_m, y_m, z_m)``."""
     scalar = _is_scalar(lat_deg, lon_deg, h_m)
     lat = np.radians(np.asarray(lat_deg, dtype=float))
@@ -74,7 +76,7 @@ def geodetic_to_ecef(lat_deg: ArrayLike, lon_deg: ArrayLike, h_m: ArrayLike = 0.
     return _out(np.broadcast_arrays(x, y, z), scalar)
 
 
-def ecef_to_geodetic(x_m: ArrayLike, y_m: ArrayLike, z_m: ArrayLike) -> tuple:
+def ecef_to_geodetic(x_m: ArrayLike, y_m: ArrayLike, z_m: ArrayLike) -> Coords:
     """ECEF → WGS-84 ``(lat_deg, lon_deg, h_m)``.
 
     Bowring's parametric start then Newton-free fixed-point refinement; five rounds
@@ -116,7 +118,7 @@ def enu_to_geodetic(
     lat0_deg: float,
     lon0_deg: float,
     h0_m: float = 0.0,
-) -> tuple:
+) -> Coords:
     """Local tangent-plane ENU (origin at ``lat0, lon0, h0``) → WGS-84 ``(lat, lon, h)``.
 
     Exact (through ECEF), not a flat-Earth approximation: a point on the tangent
@@ -141,7 +143,7 @@ def geodetic_to_enu(
     lat0_deg: float,
     lon0_deg: float,
     h0_m: float = 0.0,
-) -> tuple:
+) -> Coords:
     """WGS-84 ``(lat, lon, h)`` → local ENU ``(east_m, north_m, up_m)`` at ``lat0, lon0, h0``."""
     scalar = _is_scalar(lat_deg, lon_deg, h_m)
     ecef = np.stack(geodetic_to_ecef(np.asarray(lat_deg), np.asarray(lon_deg), np.asarray(h_m)))
@@ -177,13 +179,28 @@ def lon_arc_deg(lons_deg: Iterable[float]) -> tuple[float, float]:
     return lons[start], 360.0 - widest
 
 
+def degrees_around(lat_deg: float, radius_m: float) -> tuple[float, float]:
+    """``(dlat_deg, dlon_deg)`` that ``radius_m`` spans at ``lat_deg``: the half-sides of a
+    search window at least that wide (longitude capped at 100x latitude near the poles)."""
+    dlat = math.degrees(radius_m / MEAN_EARTH_RADIUS_M)
+    return dlat, dlat / max(0.01, math.cos(math.radians(lat_deg)))
+
+
+@overload
+def haversine_m(lat1_deg: float, lon1_deg: float, lat2_deg: float, lon2_deg: float) -> float: ...
+@overload
+def haversine_m(
+    lat1_deg: ArrayLike, lon1_deg: ArrayLike, lat2_deg: ArrayLike, lon2_deg: ArrayLike
+) -> FloatArray | float: ...
 def haversine_m(
     lat1_deg: ArrayLike, lon1_deg: ArrayLike, lat2_deg: ArrayLike, lon2_deg: ArrayLike
 ) -> FloatArray | float:
-    """Great-circle distance in metres on a sphere of radius ``MEAN_EARTH_RADIUS_M``.
+    """Great-circle distance in metres on a sphere of radius ``MEAN_EARTH_RADIUS_M``: the one
+    ground distance of hehu (ingest outliers, ledger gates and merges, review, yaw check).
 
     Good to about 0.5 % against the ellipsoid; use :func:`geodetic_to_enu` when
-    centimetres matter.
+    centimetres matter. The short way round across the antimeridian (179.9° to
+    -179.9° is 0.2° of longitude).
     """
     scalar = _is_scalar(lat1_deg, lon1_deg, lat2_deg, lon2_deg)
     lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype=float)) for a in
@@ -240,7 +257,7 @@ def _pair(lat_deg: ArrayLike, lon_deg: ArrayLike) -> tuple[FloatArray, FloatArra
     return lat.copy(), lon.copy(), lat.ndim == 0
 
 
-def wgs84_to_gcj02(lat_deg: ArrayLike, lon_deg: ArrayLike) -> tuple:
+def wgs84_to_gcj02(lat_deg: ArrayLike, lon_deg: ArrayLike) -> Coords:
     """WGS-84 → GCJ-02 ``(lat, lon)``; unchanged outside China."""
     lat, lon, scalar = _pair(lat_deg, lon_deg)
     dlat, dlon = _gcj_delta(lat, lon)
@@ -248,7 +265,12 @@ def wgs84_to_gcj02(lat_deg: ArrayLike, lon_deg: ArrayLike) -> tuple:
     return _out((np.where(inside, lat + dlat, lat), np.where(inside, lon + dlon, lon)), scalar)
 
 
-def _invert(forward, lat_t: FloatArray, lon_t: FloatArray, tol_deg: float) -> tuple:
+def _invert(
+    forward: Callable[[FloatArray, FloatArray], Coords],
+    lat_t: FloatArray,
+    lon_t: FloatArray,
+    tol_deg: float,
+) -> Coords:
     """Solve ``forward(lat, lon) == (lat_t, lon_t)`` by fixed-point iteration.
 
     Converges fast because the offsets change slowly with position (a few
@@ -267,13 +289,13 @@ def _invert(forward, lat_t: FloatArray, lon_t: FloatArray, tol_deg: float) -> tu
     return lat, lon
 
 
-def gcj02_to_wgs84(lat_deg: ArrayLike, lon_deg: ArrayLike, *, tol_deg: float = 1e-10) -> tuple:
+def gcj02_to_wgs84(lat_deg: ArrayLike, lon_deg: ArrayLike, *, tol_deg: float = 1e-10) -> Coords:
     """GCJ-02 → WGS-84 ``(lat, lon)``, iterated until wgs84_to_gcj02 matches to ``tol_deg``."""
     lat, lon, scalar = _pair(lat_deg, lon_deg)
     return _out(_invert(wgs84_to_gcj02, lat, lon, tol_deg), scalar)
 
 
-def gcj02_to_bd09(lat_deg: ArrayLike, lon_deg: ArrayLike) -> tuple:
+def gcj02_to_bd09(lat_deg: ArrayLike, lon_deg: ArrayLike) -> Coords:
     """GCJ-02 → BD-09 ``(lat, lon)``; unchanged outside China."""
     lat, lon, scalar = _pair(lat_deg, lon_deg)
     z = np.hypot(lon, lat) + 0.00002 * np.sin(lat * _BD_X_PI)
@@ -284,7 +306,7 @@ def gcj02_to_bd09(lat_deg: ArrayLike, lon_deg: ArrayLike) -> tuple:
     return _out((bd_lat, bd_lon), scalar)
 
 
-def bd09_to_gcj02(lat_deg: ArrayLike, lon_deg: ArrayLike, *, tol_deg: float = 1e-10) -> tuple:
+def bd09_to_gcj02(lat_deg: ArrayLike, lon_deg: ArrayLike, *, tol_deg: float = 1e-10) -> Coords:
     """BD-09 → GCJ-02 ``(lat, lon)``, iterated to ``tol_deg``.
 
     The closed form most libraries use is off by up to ~1e-6 deg (10 cm).
@@ -293,13 +315,13 @@ def bd09_to_gcj02(lat_deg: ArrayLike, lon_deg: ArrayLike, *, tol_deg: float = 1e
     return _out(_invert(gcj02_to_bd09, lat, lon, tol_deg), scalar)
 
 
-def wgs84_to_bd09(lat_deg: ArrayLike, lon_deg: ArrayLike) -> tuple:
+def wgs84_to_bd09(lat_deg: ArrayLike, lon_deg: ArrayLike) -> Coords:
     """WGS-84 → BD-09 ``(lat, lon)`` (through GCJ-02)."""
     lat, lon, scalar = _pair(lat_deg, lon_deg)
     return _out(gcj02_to_bd09(*wgs84_to_gcj02(lat, lon)), scalar)
 
 
-def bd09_to_wgs84(lat_deg: ArrayLike, lon_deg: ArrayLike) -> tuple:
+def bd09_to_wgs84(lat_deg: ArrayLike, lon_deg: ArrayLike) -> Coords:
     """BD-09 → WGS-84 ``(lat, lon)`` (through GCJ-02)."""
     lat, lon, scalar = _pair(lat_deg, lon_deg)
     return _out(gcj02_to_wgs84(*bd09_to_gcj02(lat, lon)), scalar)

@@ -32,8 +32,8 @@ def target_latlon(meta: FrameMeta, laser: LaserTarget) -> tuple[float, float] | 
     if xmp is None or gps is None:
         return None
     lat, lon = xmp.lrf_target_lat_deg, xmp.lrf_target_lon_deg
-    written = lat is not None and lon is not None and math.isfinite(lat) and math.isfinite(lon)
-    if written and (lat, lon) != (0.0, 0.0):  # some firmware writes zeros without a target
+    written = lat is not None and lon is not None and (lat, lon) != (0.0, 0.0)  # 0, 0: no target
+    if written and lat is not None and lon is not None and math.isfinite(lat + lon):
         return lat, lon
     pitch, yaw = xmp.gimbal_pitch_deg, xmp.gimbal_yaw_deg
     if pitch is None or yaw is None or not (math.isfinite(pitch) and math.isfinite(yaw)):

@@ -23,7 +23,12 @@ RANSAC_PX = 3.0
 #: parameters). On Brighton's 17 pairs of 3000 ORB features it matches in 0.21 s
 #: where brute force took 0.69 s (one thread), with the same tie points give or take
 #: a few per cent and the same decisions at the same margins.
-LSH_INDEX = {"algorithm": 6, "table_number": 6, "key_size": 12, "multi_probe_level": 1}
+LSH_INDEX: dict[str, bool | int | float | str] = {
+    "algorithm": 6,
+    "table_number": 6,
+    "key_size": 12,
+    "multi_probe_level": 1,
+}
 #: ORB describes a 31 px patch around each keypoint and shrinks the image by 1.2 per
 #: pyramid level: a smaller image has no features, and a 1 px side makes OpenCV's
 #: resize assert (``inv_scale_x > 0``) instead of answering "none".
@@ -57,10 +62,10 @@ def orb_features(
 
     if gray.ndim < 2 or min(gray.shape[:2]) < MIN_ORB_SIDE_PX:
         return Features(np.empty((0, 2)), None, scale)
-    keypoints, descriptors = cv2.ORB_create(nfeatures=n_features).detectAndCompute(gray, None)
+    keypoints, descriptors = cv2.ORB.create(nfeatures=n_features).detectAndCompute(gray, None)
     # OpenCV keypoints sit at pixel centres on integer coordinates: shift by half a pixel.
-    uv = (np.float64([k.pt for k in keypoints]).reshape(-1, 2) + 0.5) * scale
-    return Features(uv, descriptors, scale)
+    uv = (np.array([k.pt for k in keypoints], dtype=np.float64).reshape(-1, 2) + 0.5) * scale
+    return Features(uv, None if descriptors is None else np.asarray(descriptors, np.uint8), scale)
 
 
 def match_features(a: Features, b: Features) -> tuple[FloatArray, FloatArray]:

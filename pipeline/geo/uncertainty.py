@@ -41,12 +41,16 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pipeline.geo.laser import GroundCheck, GroundSettings, frame_ground
 from pipeline.records import FrameMeta
+
+if TYPE_CHECKING:
+    from pipeline.geo.georef import Georef
 
 #: DJI XMP ``RtkFlag`` of a fixed RTK solution (0 none, 16 single, 34 float, 50 fixed).
 RTK_FIXED = 50
@@ -134,8 +138,8 @@ def height_sigma_m(
     return max(errors.height_sigma_min_m, errors.height_sigma_fraction * height_m)
 
 
-def _shifted(georef, uv: np.ndarray, **pose_changes: float) -> np.ndarray:
-    pose = dataclasses.replace(georef.pose, **pose_changes)
+def _shifted(georef: Georef, uv: np.ndarray, **pose_changes: float) -> np.ndarray:
+    pose = dataclasses.replace(georef.pose, **pose_changes)  # type: ignore[arg-type]  # angles
     pts = dataclasses.replace(georef, pose=pose).locate(uv)
     return np.stack([pts.east_m, pts.north_m], axis=1)
 
@@ -152,7 +156,7 @@ def _major(cov: np.ndarray) -> np.ndarray:
 
 
 def locate_uncertainty(
-    georef, uv_px: ArrayLike, meta: FrameMeta, errors: PositionErrors | None = None
+    georef: Georef, uv_px: ArrayLike, meta: FrameMeta, errors: PositionErrors | None = None
 ) -> PointUncertainty:
     """1σ ground uncertainty of pixels ``uv_px`` (N, 2) of ``georef``'s frame (module docstring)."""
     from pipeline.geo.camera import as_uv

@@ -76,8 +76,8 @@ HYPOTHESES = ((0.0, 0.0), (0.0, 180.0), (180.0, 0.0), (180.0, 180.0))
 def pair_disagreement_m(
     meta_a: FrameMeta,
     meta_b: FrameMeta,
-    uv_a: NDArray,
-    uv_b: NDArray,
+    uv_a: NDArray[np.float64],
+    uv_b: NDArray[np.float64],
     settings: GroundSettings | None = None,
 ) -> dict[tuple[float, float], float]:
     """Median ground distance (m) between tie points under each yaw hypothesis, each
@@ -92,7 +92,7 @@ def pair_disagreement_m(
         ga, gb = located["a", off_a], located["b", off_b]
         ok = ga.hit & gb.hit
         d = haversine_m(ga.lat_deg[ok], ga.lon_deg[ok], gb.lat_deg[ok], gb.lon_deg[ok])
-        medians[off_a, off_b] = float(np.median(d)) if len(d) else float("inf")
+        medians[off_a, off_b] = float(np.median(d)) if np.size(d) else float("inf")
     return medians
 
 
@@ -257,4 +257,4 @@ def load_gray_reduced(meta: FrameMeta) -> NDArray[np.uint8]:
     image = cv2.imdecode(np.frombuffer(data, np.uint8), flags | cv2.IMREAD_IGNORE_ORIENTATION)
     if image is None:
         raise HehuError(f"{display_path(meta.path)}: could not decode for the yaw check")
-    return image
+    return np.asarray(image, np.uint8)

@@ -62,6 +62,8 @@ def read_image_file(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tupl
 
 def _read_limit(head: bytes, media_type: str, size: int, max_pixels: int) -> int:
     """How many bytes the file may have, from the header in ``head``; raises past it."""
+    width: int | None
+    height: int | None
     try:
         width, height = header.image_size(head, media_type)
     except UnreadableFileError:

@@ -94,7 +94,7 @@ def with_maker_fields(xmp: DjiXmp | None, packet: bytes) -> DjiXmp | None:
         return xmp
     if source:
         logger.debug("camera attitude from %s XMP", source)
-    return dataclasses.replace(base, **fill)
+    return dataclasses.replace(base, **fill)  # type: ignore[arg-type]  # floats, by name
 
 
 def maker_fields(packet: bytes) -> tuple[str | None, Fields]:
@@ -172,15 +172,22 @@ def teal_fields(packet: bytes) -> Fields:
     axes = ("Yaw", "Pitch", "Roll")
     values = _numbers(props, {f"{part}{a}": f"{part}{a}" for part in ("Camera", "Platform")
                               for a in axes}, "exif")  # fmt: skip
-    platform = tuple(values.get(f"Platform{a}") for a in axes)
-    camera = tuple(values.get(f"Camera{a}") for a in axes)
     out: Fields = {}
-    if None not in platform:
+    platform = _angles(values, "Platform")
+    if platform is not None:
         out.update(zip(("flight_yaw_deg", "flight_pitch_deg", "flight_roll_deg"), platform,
                        strict=True))  # fmt: skip
-        if None not in camera:
-            out.update(_dji_angles(_compose(platform, camera)))  # type: ignore[arg-type]
+        camera = _angles(values, "Camera")
+        if camera is not None:
+            out.update(_dji_angles(_compose(platform, camera)))
     return out
+
+
+def _angles(values: Fields, part: str) -> tuple[float, float, float] | None:
+    """``(yaw, pitch, roll)`` of ``part`` (``Platform`` or ``Camera``), if all three are there."""
+    if all(f"{part}{a}" in values for a in ("Yaw", "Pitch", "Roll")):
+        return values[f"{part}Yaw"], values[f"{part}Pitch"], values[f"{part}Roll"]
+    return None
 
 
 #: Readers in the order they are tried: a maker's own namespace before the Pix4D

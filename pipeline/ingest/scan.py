@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import math
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,7 +33,6 @@ from pipeline.records import FrameMeta, GpsFix, Quarantined
 
 logger = logging.getLogger(__name__)
 
-EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 DEFAULT_MAX_OFFSET_M = 5000.0
 _XMP_SERIAL_KEYS = ("CameraSerialNumber", "DroneSerialNumber")
 
@@ -234,28 +232,18 @@ def capture_order(frame: FrameMeta) -> tuple[bool, str, float, str]:
     return frame.captured_at is None, frame.captured_at or "", fraction, frame.path
 
 
-def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance in metres between two ``(lat_deg, lon_deg)`` points."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
-
-
 def flight_centre(points: Iterable[tuple[float, float]]) -> tuple[float, float]:
     """The flight's median position: the ``(lat, lon)`` point nearest the
     per-axis median, so the centre is a real frame even with two frames.
     Longitudes are unwrapped into the smallest arc holding them first, so a
     flight across the antimeridian has its median there, not at 0°."""
-    from pipeline.geo.coords import lon_arc_deg
+    from pipeline.geo.coords import haversine_m, lon_arc_deg  # numpy: not on `import pipeline`
 
     pts = list(points)
     west, _ = lon_arc_deg(p[1] for p in pts)
     lon = statistics.median(west + (p[1] - west) % 360.0 for p in pts)
-    median = (statistics.median(p[0] for p in pts), lon)
-    return min(pts, key=lambda p: haversine_m(p, median))
+    lat = statistics.median(p[0] for p in pts)
+    return min(pts, key=lambda p: haversine_m(p[0], p[1], lat, lon))
 
 
 def split_outliers(
@@ -268,11 +256,13 @@ def split_outliers(
     located = [(f.gps.lat_deg, f.gps.lon_deg) for f in frames if f.gps is not None]
     if len(located) < 2:
         return list(frames), []
+    from pipeline.geo.coords import haversine_m
+
     centre = flight_centre(located)
     kept: list[FrameMeta] = []
     far: list[Quarantined] = []
     for f in frames:
-        d = haversine_m(centre, (f.gps.lat_deg, f.gps.lon_deg)) if f.gps is not None else 0.0
+        d = haversine_m(*centre, f.gps.lat_deg, f.gps.lon_deg) if f.gps is not None else 0.0
         if d > max_offset_m:
             reason = reasons.far_from_flight(d, max_offset_m, centre)
             far.append(Quarantined(display_path(f.path), reason, f.sha256, f.size_bytes))

@@ -33,13 +33,13 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, func, or_, select, true
 from sqlalchemy.orm import Session, defer
 
-from pipeline.geo.coords import lon_arc_deg
+from pipeline.geo.coords import degrees_around, lon_arc_deg
 from pipeline.ledger.audit import record
 from pipeline.ledger.cluster import (
-    EARTH_RADIUS_M,
+    Link,
     Sighting,
     Site,
     Track,
@@ -130,7 +130,7 @@ def _type(det: Detection) -> str:
     return det.type
 
 
-def _natural_key(det: Detection, frame: Frame) -> tuple:
+def _natural_key(det: Detection, frame: Frame) -> tuple[object, ...]:
     return (frame.sha256, det.model_sha256, det.class_name, det.qx0, det.qy0, det.qx1, det.qy1)
 
 
@@ -138,8 +138,7 @@ def _nearby_issues(session: Session, kind: str, rows: list[Row]) -> list[Issue]:
     """Issues of one type around the rows, locked for this transaction (PostgreSQL)."""
     lats = [_where(d)[0] for d, _ in rows]
     lons = [_where(d)[1] for d, _ in rows]
-    dlat = math.degrees(SEARCH_MARGIN_M / EARTH_RADIUS_M)
-    dlon = dlat / max(0.01, math.cos(math.radians(lats[0])))
+    dlat, dlon = degrees_around(lats[0], SEARCH_MARGIN_M)
     query = (
         select(Issue)
         .where(Issue.type == kind, Issue.status != "merged")  # its sightings went elsewhere
@@ -152,7 +151,7 @@ def _nearby_issues(session: Session, kind: str, rows: list[Row]) -> list[Issue]:
 
 
 def lon_window(
-    column: ColumnElement[float], lons: Sequence[float], margin_deg: float
+    column: SQLColumnExpression[float], lons: Sequence[float], margin_deg: float
 ) -> ColumnElement[bool]:
     """``column`` (a longitude) within ``margin_deg`` of the arc holding ``lons``: two
     ranges when the window crosses the antimeridian."""
@@ -277,7 +276,7 @@ def _rebound(p: _Push, issue: Issue, seen: dt.datetime | None) -> None:
     issue.updated_at_utc = utc_now()
 
 
-def _file(p: _Push, issue: Issue, rows: list[Row], links: list, kind: str) -> None:
+def _file(p: _Push, issue: Issue, rows: list[Row], links: list[Link], kind: str) -> None:
     before = p.session.scalar(select(func.count()).where(Evidence.issue_id == issue.id)) or 0
     for (det, _), link in zip(rows, links, strict=True):
         p.session.add(
@@ -332,7 +331,7 @@ def _place(p: _Push, track: Track, rows: list[Row], at: tuple[float, float],
     return issue
 
 
-def _footprints(session: Session, flight_id: int) -> list[tuple[str, list]]:
+def _footprints(session: Session, flight_id: int) -> list[tuple[str, list[list[float]]]]:
     """``(frame sha256, footprint)`` of the flight's georeferenced frames."""
     query = select(Frame.sha256, Frame.footprint).where(
         Frame.flight_id == flight_id, Frame.footprint.is_not(None)
@@ -341,7 +340,7 @@ def _footprints(session: Session, flight_id: int) -> list[tuple[str, list]]:
 
 
 def _single_view(p: _Push, rows: list[Row], at: tuple[float, float],
-                 coverage: list[tuple[str, list]],
+                 coverage: list[tuple[str, list[list[float]]]],
                  model_frames: Mapping[str, Collection[str]] | None) -> bool:  # fmt: skip
     """Hold a new object seen in one frame that other frames of its model covered."""
     cfg = p.cfg

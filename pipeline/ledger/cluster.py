@@ -51,10 +51,11 @@ import logging
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from pipeline.geo.coords import wrap_lon_deg
+from pipeline.geo.coords import MEAN_EARTH_RADIUS_M, wrap_lon_deg
 from pipeline.ledger.register import (
     MIN_SUPPORT,
     SEARCH_GATES,
@@ -65,7 +66,6 @@ from pipeline.ledger.register import (
 
 log = logging.getLogger(__name__)
 
-EARTH_RADIUS_M = 6_371_008.8
 #: Same-frame boxes with this IoU, or one this much inside the other, are one object.
 SAME_OBJECT_IOU = 0.5
 CONTAINED = 0.8
@@ -88,7 +88,7 @@ class Sighting:
 
     key: Hashable
     frame: Hashable
-    order: tuple
+    order: tuple[Any, ...]
     lat_deg: float
     lon_deg: float
     sigma_m: float
@@ -152,15 +152,6 @@ def extent_radius_m(area_m2: float | None) -> float:
     return math.sqrt(area_m2 / math.pi) if area_m2 and area_m2 > 0 else 0.0
 
 
-def distance_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
-    """Ground distance on a local tangent plane (equirectangular), metres; the short
-    way round across the antimeridian."""
-    mean_lat = math.radians((lat0 + lat1) / 2)
-    dy = math.radians(lat1 - lat0) * EARTH_RADIUS_M
-    dx = math.radians(wrap_lon_deg(lon1 - lon0)) * EARTH_RADIUS_M * math.cos(mean_lat)
-    return math.hypot(dx, dy)
-
-
 def same_object(a: Box, b: Box) -> bool:
     """Whether two boxes of one frame show one object (see the module docstring)."""
     ix = min(a[2], b[2]) - max(a[0], b[0])
@@ -189,8 +180,8 @@ class _Plane:
 
     def __init__(self, lat0: float, lon0: float) -> None:
         self.lat0, self.lon0 = lat0, lon0
-        self.kx = math.radians(1.0) * EARTH_RADIUS_M * math.cos(math.radians(lat0))
-        self.ky = math.radians(1.0) * EARTH_RADIUS_M
+        self.kx = math.radians(1.0) * MEAN_EARTH_RADIUS_M * math.cos(math.radians(lat0))
+        self.ky = math.radians(1.0) * MEAN_EARTH_RADIUS_M
 
     def xy(self, lat: float, lon: float) -> tuple[float, float]:
         return wrap_lon_deg(lon - self.lon0) * self.kx, (lat - self.lat0) * self.ky
@@ -216,7 +207,8 @@ def _units(sightings: Sequence[Sighting], idx: list[int]) -> list[list[int]]:
     groups: dict[int, list[int]] = {}
     for i in idx:
         groups.setdefault(find(i), []).append(i)
-    return sorted(groups.values(), key=lambda g: sightings[g[0]].key)
+    # The keys of one call are of one sortable kind (detection ids, or test labels).
+    return sorted(groups.values(), key=lambda g: sightings[g[0]].key)  # type: ignore[arg-type,return-value]
 
 
 def _unit_sighting(sightings: Sequence[Sighting], members: list[int]) -> Sighting:
@@ -260,7 +252,7 @@ def associate(
     for i, s in enumerate(sightings):
         frames.setdefault(s.frame, []).append(i)
 
-    def steadiest(f: Hashable) -> tuple:
+    def steadiest(f: Hashable) -> tuple[int, Any, str]:
         rel = float(np.median([sightings[i].sigma_rel_m for i in frames[f]]))
         return (round(2 * math.log2(max(rel, 1e-3))), sightings[frames[f][0]].order, str(f))
 

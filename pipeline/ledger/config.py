@@ -161,8 +161,9 @@ def load_ledger_config(path: Path | str | None) -> LedgerConfig:
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"{path}: cannot read the ledger config ({e})") from e
+    try:
         return LedgerConfig.model_validate(data)
-    except (OSError, yaml.YAMLError, ValidationError) as e:
-        raise ConfigError(
-            f"{path}: not a valid ledger config ({e}); see pipeline/ledger/config.py"
-        ) from e
+    except ValidationError as e:
+        raise ConfigError.invalid(path, e, hint="see pipeline/ledger/config.py") from e

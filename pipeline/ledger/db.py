@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.errors import TransientError
 from pipeline.ledger.errors import SchemaNotReadyError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -96,6 +97,17 @@ def _enable_wal(cursor: Any) -> None:
                 raise
         time.sleep(delay)
         delay = min(delay * 2, 0.25)
+
+
+@contextlib.contextmanager
+def ledger_may_be_away() -> Iterator[None]:
+    """Turn the database's operational errors (a lost connection, a lock held past the busy
+    timeout) into :class:`~pipeline.errors.TransientError`, which the flow retries; wrap
+    only idempotent work (a push)."""
+    try:
+        yield
+    except OperationalError as e:
+        raise TransientError(f"the ledger did not answer ({e.orig}); retrying may help") from e
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

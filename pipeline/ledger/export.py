@@ -284,7 +284,10 @@ def kml_document(
     link to the original photo (the crops of a KMZ)."""
     labels, images = labels or {}, images or {}
     ET.register_namespace("", KML_NS)
-    q = lambda tag: f"{{{KML_NS}}}{tag}"  # noqa: E731
+
+    def q(tag: str) -> str:
+        return f"{{{KML_NS}}}{tag}"
+
     kml = ET.Element(q("kml"))
     doc = ET.SubElement(kml, q("Document"))
     ET.SubElement(doc, q("name")).text = TITLE

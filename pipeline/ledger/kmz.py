@@ -36,8 +36,9 @@ def write_kmz(
     images = {v.code: crop_name(v.code) for v in issues if v.code in present}
     tree = document(images)
     ET.indent(tree)
+    root = tree.getroot()
+    assert root is not None  # a built document always has its <kml> root
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("doc.kml", ET.tostring(tree.getroot(), encoding="UTF-8",
-                                                xml_declaration=True))  # fmt: skip
+        archive.writestr("doc.kml", ET.tostring(root, encoding="UTF-8", xml_declaration=True))
         for code, member in images.items():  # JPEGs are compressed already: stored
             archive.write(present[code], member, compress_type=zipfile.ZIP_STORED)

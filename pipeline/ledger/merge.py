@@ -21,15 +21,14 @@ type. Two checks guard against a slip rather than a judgement, and
 
 from __future__ import annotations
 
-import math
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import BadInputError
+from pipeline.geo.coords import degrees_around, haversine_m
 from pipeline.ledger.assign import lon_window, take_assignment_lock
 from pipeline.ledger.audit import record
-from pipeline.ledger.cluster import EARTH_RADIUS_M, distance_m, same_object
+from pipeline.ledger.cluster import same_object
 from pipeline.ledger.config import LedgerConfig
 from pipeline.ledger.models import Detection, Evidence, Frame, Issue, utc_now
 from pipeline.ledger.position import refine_issue
@@ -119,7 +118,7 @@ def merge_issues(
     if into_version is not None:
         check_version(session, kept, into_version)
     _check_pair(session, issue, kept)
-    apart = distance_m(issue.lat_deg, issue.lon_deg, kept.lat_deg, kept.lon_deg)
+    apart = haversine_m(issue.lat_deg, issue.lon_deg, kept.lat_deg, kept.lon_deg)
     moving = _sightings(session, issue)
     staying = _sightings(session, kept)
     both = shared_frames(staying, moving)
@@ -137,7 +136,7 @@ def merge_issues(
     for evidence, det, _ in moving:
         evidence.issue_id, evidence.kind, evidence.gate_m = kept.id, "merged", None
         evidence.distance_m = (
-            round(distance_m(det.lat_deg, det.lon_deg, kept.lat_deg, kept.lon_deg), 3)
+            round(haversine_m(det.lat_deg, det.lon_deg, kept.lat_deg, kept.lon_deg), 3)
             if det.lat_deg is not None and det.lon_deg is not None
             else None
         )
@@ -182,8 +181,7 @@ def merge_targets(
     issue = get_issue(session=session, code=code)
     if issue.status not in ABSORBABLE:
         return []
-    dlat = math.degrees(config.merge_max_m / EARTH_RADIUS_M)
-    dlon = dlat / max(0.01, math.cos(math.radians(issue.lat_deg)))
+    dlat, dlon = degrees_around(issue.lat_deg, config.merge_max_m)
     query = select(Issue.code, Issue.status, Issue.lat_deg, Issue.lon_deg).where(
         Issue.type == issue.type,
         Issue.status.in_(sorted(KEEPERS)),
@@ -192,7 +190,7 @@ def merge_targets(
         lon_window(Issue.lon_deg, [issue.lon_deg], dlon),
     )
     near = [
-        (other, status, distance_m(issue.lat_deg, issue.lon_deg, lat, lon))
+        (other, status, haversine_m(issue.lat_deg, issue.lon_deg, lat, lon))
         for other, status, lat, lon in session.execute(query)
     ]
     near = [t for t in near if t[2] <= config.merge_max_m]

@@ -65,16 +65,13 @@ def covering_frames(
     """How many of ``footprints`` (``(frame key, ((lat, lon), …))``) contain the point,
     not counting the frames in ``exclude``. Longitudes are taken relative to the point's,
     so a footprint across the antimeridian stays one small ring."""
-    from pipeline.geo.coords import wrap_lon_deg
-    from pipeline.ledger.zones import in_ring
-
-    def near(ring: Sequence[Sequence[float]]) -> list[tuple[float, float]]:
-        return [(lon_deg + wrap_lon_deg(lon - lon_deg), lat) for lat, lon in ring]
+    from pipeline.geo.polygon import contains_lonlat
 
     return sum(
         1
         for key, ring in footprints
-        if key not in exclude and in_ring(near(ring), lon_deg, lat_deg)
+        if key not in exclude
+        and contains_lonlat([[(lon, lat) for lat, lon in ring]], lon_deg, lat_deg)
     )
 
 

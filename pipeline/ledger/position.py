@@ -17,9 +17,8 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.geo.coords import wrap_lon_deg
+from pipeline.geo.coords import haversine_m, wrap_lon_deg
 from pipeline.ledger.audit import record
-from pipeline.ledger.cluster import distance_m
 from pipeline.ledger.models import Detection, Evidence, Issue, utc_now
 
 #: Moves smaller than this (metres) are applied without an audit row.
@@ -69,11 +68,14 @@ def refine_issue(
         .where(Evidence.issue_id == issue.id)
         .where(Detection.lat_deg.is_not(None), Detection.lon_deg.is_not(None))
     )  # fmt: skip
-    estimate = weighted_position([tuple(r) for r in session.execute(query)], default_sigma_m)
+    rows = [(flight, lat, lon, sigma, rel)
+            for flight, lat, lon, sigma, rel in session.execute(query)
+            if lat is not None and lon is not None]  # fmt: skip
+    estimate = weighted_position(rows, default_sigma_m)
     if estimate is None:
         return
     lat, lon, sigma = estimate
-    moved = distance_m(issue.lat_deg, issue.lon_deg, lat, lon)
+    moved = haversine_m(issue.lat_deg, issue.lon_deg, lat, lon)
     if moved < 0.01 and issue.sigma_m is not None and abs(issue.sigma_m - sigma) < 0.01:
         return
     if moved >= AUDIT_MOVE_M:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.ledger.assign import assign_detections
 from pipeline.ledger.bounds import push_bounded
 from pipeline.ledger.config import LedgerConfig
+from pipeline.ledger.db import ledger_may_be_away
 from pipeline.ledger.flight_rows import (
     FlightRef,
     LatLonRing,
@@ -91,7 +92,7 @@ def push_flight(
     def hold(det: GroundDetection) -> str | None:
         return hold_reason(det, pitch.get(det.frame_sha256), config)
 
-    with session_factory.begin() as session:
+    with ledger_may_be_away(), session_factory.begin() as session:
         flight_id = store_flight_row(session=session, flight=flight, frames=frames)
         frame_ids = store_frames(
             session=session,
@@ -107,7 +108,7 @@ def push_flight(
             quantum_px=config.box_quantum_px,
             hold=hold,
         )
-    with session_factory.begin() as session:
+    with ledger_may_be_away(), session_factory.begin() as session:
         out = assign_detections(
             session=session,
             flight_id=flight_id,

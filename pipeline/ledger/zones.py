@@ -4,9 +4,8 @@ Each feature of a ``configs/zones/*.geojson`` file is a Polygon or
 MultiPolygon (WGS-84, GeoJSON ``[lon, lat]`` order) with properties (see
 ``configs/zones/README.md``): ``zone_id``, ``river_name``, ``river_code``,
 ``reach``, ``river_chief`` (河长), ``division_code`` (行政区划代码) and
-``responsible_unit`` (责任单位). Point in polygon is ray casting, holes
-included; a point on an edge may fall either way (metres of GPS error matter
-more).
+``responsible_unit`` (责任单位). Point in polygon is
+:func:`pipeline.geo.polygon.contains_lonlat` (holes included, antimeridian-safe).
 """
 
 from __future__ import annotations
@@ -52,24 +51,9 @@ class Zone:
         return self.props.zone_id
 
     def contains(self, lat_deg: float, lon_deg: float) -> bool:
-        return any(_in_polygon(poly, lon_deg, lat_deg) for poly in self.polygons)
+        from pipeline.geo.polygon import contains_lonlat  # numpy: not for `hehu ledger --help`
 
-
-def in_ring(ring: Ring, x: float, y: float) -> bool:
-    """Ray casting (even-odd) for one ring of ``(x, y)`` vertices."""
-    inside = False
-    n = len(ring)
-    for i in range(n):
-        x0, y0 = ring[i - 1]
-        x1, y1 = ring[i]
-        if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
-            inside = not inside
-    return inside
-
-
-def _in_polygon(poly: Polygon, x: float, y: float) -> bool:
-    outer, *holes = poly
-    return in_ring(outer, x, y) and not any(in_ring(h, x, y) for h in holes)
+        return any(contains_lonlat(poly, lon_deg, lat_deg) for poly in self.polygons)
 
 
 def find_zone(zones: Sequence[Zone], lat_deg: float, lon_deg: float) -> Zone | None:
@@ -114,8 +98,8 @@ def parse_zones(data: dict[str, Any], *, source: str = "zones") -> tuple[Zone, .
         try:
             props = ZoneProperties.model_validate(feature.get("properties") or {})
         except ValidationError as e:
-            raise ConfigError(
-                f"{where}: bad zone properties (see configs/zones/README.md):\n{e}"
+            raise ConfigError.invalid(
+                where, e, under="properties", hint="see configs/zones/README.md"
             ) from e
         zones.append(Zone(props=props, polygons=_polygons(feature.get("geometry"), where)))
     return tuple(zones)

@@ -25,9 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import BadInputError
+from pipeline.geo.coords import degrees_around, haversine_m
 from pipeline.ledger.assign import lon_window
 from pipeline.ledger.audit import record
-from pipeline.ledger.cluster import distance_m
 from pipeline.ledger.merge import ABSORBABLE
 from pipeline.ledger.models import Evidence, Flight, Frame, Issue
 from pipeline.ledger.plausible import covering_frames
@@ -336,8 +336,7 @@ def later_frames(*, session: Session, code: str, radius_m: float = 150.0) -> lis
     """
     issue = get_issue(session=session, code=code)
     own = select(Evidence.flight_id).where(Evidence.issue_id == issue.id)
-    dlat = radius_m / 111_320.0 * 4
-    dlon = dlat / max(math.cos(math.radians(issue.lat_deg)), 0.05)
+    dlat, dlon = degrees_around(issue.lat_deg, 4 * radius_m)
     query = (
         select(Frame, Flight.name)
         .join(Flight, Flight.id == Frame.flight_id)
@@ -363,4 +362,4 @@ def later_frames(*, session: Session, code: str, radius_m: float = 150.0) -> lis
 def _distance_m(lat0: float, lon0: float, lat1: float | None, lon1: float | None) -> float:
     if lat1 is None or lon1 is None:
         return math.inf
-    return distance_m(lat0, lon0, lat1, lon1)
+    return haversine_m(lat0, lon0, lat1, lon1)

@@ -112,6 +112,4 @@ def load_review_config(path: Path | str | None, **overrides: object) -> ReviewCo
     try:
         return ReviewConfig.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(
-            f"{path or 'options'}: not a valid review config ({e}); see pipeline/review/config.py"
-        ) from e
+        raise ConfigError.invalid(path or "options", e, hint="see pipeline/review/config.py") from e

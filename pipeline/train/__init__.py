@@ -2,7 +2,8 @@
 
 Stages, each in its own module:
 
-- :mod:`pipeline.train.datasets` reads a YOLO folder or a COCO json into
+- :mod:`pipeline.train.datasets` reads a YOLO folder (with
+  :mod:`pipeline.detect.yolo_data`) or a COCO json into
   :class:`~pipeline.train.datasets.LabelledImage` records;
 - :mod:`pipeline.train.sources` groups frames by source (video, scene, place),
   finds duplicates and splits train / val / held-out by whole sources;

@@ -16,21 +16,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pipeline.detect import yolo_data
 from pipeline.errors import BadInputError, UnreadableFileError
 
 log = logging.getLogger(__name__)
-
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
-NAME_FILES = ("data.yaml", "dataset.yaml", "classes.txt", "obj.names")
-#: Box edges may stray this far (normalised) outside the image before it is an error.
-EDGE_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,147 +81,35 @@ def read_dataset(path: Path | str) -> list[LabelledImage]:
 
 
 def read_yolo_dir(root: Path | str) -> list[LabelledImage]:
-    """Read a YOLO-format folder.
-
-    Labels are ``class cx cy w h`` (normalised) in a ``.txt`` beside each image
-    or in the ultralytics layout (``images/…`` with ``labels/…``). Class names
-    come from ``data.yaml`` (``names``), ``classes.txt`` or a ``*.names`` file.
-    An image without a label file is a background frame.
-    """
+    """Read a YOLO-format folder with :mod:`pipeline.detect.yolo_data`, the one YOLO reader
+    (layouts, label lines and the lookup order of class names are documented there)."""
     from pipeline.train.sources import source_key
 
     root = Path(root)
-    names = read_class_names(root)
+    names = yolo_data.read_names(root)
     records = []
-    for image in _iter_images(root):
-        label = _label_path(image)
-        boxes, ids = _read_yolo_label(label, names) if label else (np.zeros((0, 4)), np.zeros(0))
+    for image in yolo_data.iter_images(root):
         width, height = image_size(image)
-        xyxy = _cxcywh_to_xyxy(boxes, width, height)
+        ids, xyxy = yolo_data.read_labels(yolo_data.label_path(image), width, height, names)
         records.append(
             LabelledImage(
                 image_path=image,
                 width_px=width,
                 height_px=height,
                 xyxy_px=xyxy.astype(np.float32),
-                class_ids=ids.astype(np.int64),
+                class_ids=ids,
                 class_names=names,
                 source=source_key(image, root),
             )
         )
     if not records:
-        raise BadInputError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {root}")
+        raise BadInputError(
+            f"no images ({', '.join(sorted(yolo_data.IMAGE_SUFFIXES))}) under {root}"
+        )
     log.info(
         "read %d images, %d boxes from %s", len(records), sum(r.n_boxes for r in records), root
     )
     return records
-
-
-def read_class_names(root: Path) -> tuple[str, ...]:
-    """Class names of a YOLO folder, index = class id."""
-    import yaml
-
-    for name in ("data.yaml", "dataset.yaml"):
-        path = root / name
-        if path.is_file():
-            try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError as e:
-                raise BadInputError(f"{path} is not valid YAML: {e}") from e
-            names = data.get("names") if isinstance(data, dict) else None
-            if isinstance(names, dict):
-                return tuple(str(names[k]) for k in sorted(names, key=int))
-            if isinstance(names, list):
-                return tuple(str(n) for n in names)
-            raise BadInputError(f"{path} has no 'names' list: add `names: [car, truck, ...]`")
-    candidates = [root / "classes.txt", *sorted(root.glob("*.names"))]
-    for path in candidates:
-        if path.is_file():
-            names = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
-            names = [n for n in names if n]
-            if not names:
-                raise BadInputError(f"{path} lists no class names: write one name per line")
-            return tuple(names)
-    raise BadInputError(
-        f"no class names in {root}: add data.yaml (`names: [...]`), classes.txt or a .names "
-        f"file with one class name per line, in class-id order"
-    )
-
-
-def _iter_images(root: Path) -> Iterator[Path]:
-    for path in sorted(root.rglob("*")):
-        if path.suffix.lower() not in IMAGE_SUFFIXES or path.name.startswith("._"):
-            continue
-        if path.is_file() and path.stat().st_size > 0:
-            yield path
-        elif path.is_file():
-            log.warning("skipping empty file %s", path)
-
-
-def _label_path(image: Path) -> Path | None:
-    beside = image.with_suffix(".txt")
-    if beside.is_file():
-        return beside
-    parts = list(image.parts)
-    if "images" in parts:
-        i = len(parts) - 1 - parts[::-1].index("images")
-        parts[i] = "labels"
-        mirrored = Path(*parts).with_suffix(".txt")
-        if mirrored.is_file():
-            return mirrored
-    return None
-
-
-def _read_yolo_label(path: Path, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    boxes, ids = [], []
-    text = path.read_text(encoding="utf-8", errors="replace")
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        fields = line.split()
-        if not fields:
-            continue
-        where = f"{path}:{lineno}"
-        if len(fields) != 5:
-            raise BadInputError(
-                f"{where}: expected 5 fields `class cx cy w h`, found {len(fields)} "
-                f"({line.strip()!r}); "
-                f"polygon (segmentation) labels must be converted to boxes first"
-            )
-        try:
-            cls = int(fields[0])
-            cx, cy, w, h = (float(v) for v in fields[1:])
-        except ValueError as e:
-            raise BadInputError(
-                f"{where}: {line.strip()!r} is not `int float float float float`: "
-                f"fix or delete the line"
-            ) from e
-        if not 0 <= cls < len(names):
-            raise BadInputError(
-                f"{where}: class id {cls} but the dataset names {len(names)} classes "
-                f"{list(names)}: "
-                f"fix the id or add the name to the class list"
-            )
-        if w <= 0 or h <= 0 or not all(np.isfinite((cx, cy, w, h))):
-            raise BadInputError(
-                f"{where}: box width and height must be positive, found w={w} h={h}"
-            )
-        x0, y0, x1, y1 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
-        lo, hi = -EDGE_TOLERANCE, 1 + EDGE_TOLERANCE
-        if min(x0, y0) < lo or max(x1, y1) > hi:
-            raise BadInputError(
-                f"{where}: box {cx:g} {cy:g} {w:g} {h:g} reaches outside the image; "
-                f"YOLO labels are "
-                f"normalised to 0-1 by the image width and height (divide pixel labels by them)"
-            )
-        boxes.append((cx, cy, w, h))
-        ids.append(cls)
-    return np.asarray(boxes, dtype=np.float64).reshape(-1, 4), np.asarray(ids, dtype=np.int64)
-
-
-def _cxcywh_to_xyxy(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
-    cx, cy, w, h = boxes.T if len(boxes) else np.zeros((4, 0))
-    xyxy = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
-    xyxy = np.clip(xyxy, 0.0, 1.0) * np.array([width, height, width, height], dtype=np.float64)
-    return xyxy.reshape(-1, 4)
 
 
 # --- COCO ------------------------------------------------------------------------------
@@ -303,7 +187,8 @@ def _coco_boxes(
         x, y, w, h = (float(v) for v in bbox)
         if w <= 0 or h <= 0:
             raise BadInputError(f"{where}: bbox {bbox} has no area (w and h must be > 0)")
-        tol_x, tol_y = EDGE_TOLERANCE * width, EDGE_TOLERANCE * height
+        tol = yolo_data.EDGE_TOLERANCE
+        tol_x, tol_y = tol * width, tol * height
         if x < -tol_x or y < -tol_y or x + w > width + tol_x or y + h > height + tol_y:
             raise BadInputError(
                 f"{where}: bbox {bbox} reaches outside the {width}x{height} image; COCO boxes are "

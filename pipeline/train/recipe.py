@@ -113,7 +113,7 @@ def load_recipe(path: Path | str) -> Recipe:
     try:
         return Recipe.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(f"recipe {path} is wrong:\n{e}") from e
+        raise ConfigError.invalid(f"recipe {path}", e) from e
 
 
 def find_recipe(name: str, *, out_dir: Path, explicit: Path | None = None) -> Recipe:

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import REPO_ROOT, SAMPLE_FLIGHT
+from tests.helpers import REPO_ROOT, SAMPLE_FLIGHT
 
 
 def test_closed_pipe_ends_quietly_with_141() -> None:

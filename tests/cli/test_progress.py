@@ -46,11 +46,16 @@ def test_frame_count_reports_each_frame_then_batches_without_going_back() -> Non
     assert calls == [(0, 3), (1, 3), (3, 3), (3, 3)]
 
 
-def test_frame_count_without_a_bar_is_silent() -> None:
+def test_frame_count_without_a_bar_is_silent(capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[int] = []
     count = pf.FrameCount()
-    count.start(2)
+    with count.watching(lambda done, total: calls.append(done)):
+        count.start(3)
+    count.frame_done()  # the bar has gone: counted, reported to no one, printed nowhere
     count.frame_done()
-    assert count.done == 1
+    assert (count.done, count.total) == (2, 3)
+    assert calls == [0]
+    assert capsys.readouterr() == ("", "")
 
 
 def test_frame_count_stops_at_the_next_frame_once_asked() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, SAMPLE_FLIGHT
+from tests.helpers import REPO_ROOT, SAMPLE_FLIGHT
 
 #: ``hehu run`` with a detector that takes FRAME_S a frame and says when it starts one.
 DRIVER = """

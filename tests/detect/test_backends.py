@@ -14,8 +14,7 @@ from pipeline.detect.backends import load_detector, yolo
 from pipeline.detect.card import load_card
 from pipeline.detect.metrics import box_iou
 from pipeline.errors import ConfigError
-
-from .conftest import REPO_ROOT, UNTRAINED
+from tests.detect.helpers import REPO_ROOT, UNTRAINED
 
 BRIGHTON = REPO_ROOT.parent / "shared" / "data" / "brighton_beach" / "DJI_0018.JPG"
 LOW_CONF = 0.001  # the untrained head scores ~0.0025 everywhere

@@ -10,8 +10,7 @@ import yaml
 
 from pipeline.detect.card import ModelCardError, WeightsMismatchError, load_card
 from pipeline.errors import ConfigError
-
-from .conftest import card_dict, licence_dict
+from tests.detect.helpers import card_dict, licence_dict
 
 
 def write_model(

@@ -9,8 +9,7 @@ import cv2
 import numpy as np
 
 from pipeline.cli import build_parser, main
-
-from .conftest import UNTRAINED
+from tests.detect.helpers import UNTRAINED
 
 
 def test_detect_and_eval_are_registered() -> None:

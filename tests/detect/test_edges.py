@@ -11,7 +11,7 @@ import pytest
 from pipeline.detect.detections import Detections
 from pipeline.detect.edges import edge_ratio
 from pipeline.detect.engine import LoadedModel, detect_frame
-from tests.detect.conftest import make_card
+from tests.detect.helpers import make_card
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "pipeline" / "data" / "sample_flight" / "brighton-beach"

@@ -20,8 +20,7 @@ from pipeline.detect.engine import (
 )
 from pipeline.detect.taxonomy import load_taxonomy
 from pipeline.errors import UnreadableFileError
-
-from .conftest import UNTRAINED, make_card, paint, paint_detector
+from tests.detect.helpers import UNTRAINED, make_card, paint, paint_detector
 
 BOX = (600, 300, 700, 380)
 

@@ -14,8 +14,7 @@ from pipeline.detect.engine import LoadedModel
 from pipeline.detect.evaluate import evaluate_folder, shared_classes
 from pipeline.detect.yolo_data import open_folder, read_labels, read_names
 from pipeline.errors import BadInputError, ConfigError
-
-from .conftest import make_card, paint, paint_detector
+from tests.detect.helpers import make_card, paint, paint_detector
 
 BOXES = {"a": [(10, 10, 50, 40), (300, 100, 380, 160)], "b": [(100, 200, 260, 290)], "c": []}
 
@@ -43,10 +42,11 @@ def test_open_folder_and_labels(tmp_path: Path, layout: str) -> None:
     folder = open_folder(write_folder(tmp_path, layout=layout, names_file="classes.txt"))
     assert folder.names == ("car", "truck", "boat")
     assert [p.stem for p in folder.images] == ["a", "b", "c"]
-    cls, xyxy = read_labels(folder.label_path(folder.images[0]), 400, 300, 3)
+    cls, xyxy = read_labels(folder.label_path(folder.images[0]), 400, 300, folder.names)
     assert cls.tolist() == [1, 1]
     np.testing.assert_allclose(xyxy, BOXES["a"], atol=1e-6)
-    assert read_labels(folder.label_path(folder.images[2]), 400, 300, 3)[0].shape == (0,)
+    assert folder.label_path(folder.images[2]) is None
+    assert read_labels(None, 400, 300, folder.names)[0].shape == (0,)
 
 
 def test_folder_errors(tmp_path: Path) -> None:
@@ -54,16 +54,16 @@ def test_folder_errors(tmp_path: Path) -> None:
         open_folder(tmp_path / "none")
     with pytest.raises(ConfigError, match="holds no images"):
         open_folder(tmp_path)
-    with pytest.raises(ConfigError, match="no class names"):
+    with pytest.raises(BadInputError, match="no class names"):
         read_names(tmp_path)
     (tmp_path / "data.yaml").write_text("names: {0: car, 1: bus}\n", encoding="utf-8")
     assert read_names(tmp_path) == ("car", "bus")
     (tmp_path / "x.txt").write_text("7 0.5 0.5 0.1 0.1\n", encoding="utf-8")
-    with pytest.raises(BadInputError, match="class 7 is outside"):
-        read_labels(tmp_path / "x.txt", 10, 10, 2)
+    with pytest.raises(BadInputError, match="class id 7 but the dataset names 2 classes"):
+        read_labels(tmp_path / "x.txt", 10, 10, ("car", "bus"))
     (tmp_path / "x.txt").write_text("1 0.5 oops\n", encoding="utf-8")
     with pytest.raises(BadInputError, match=r"x\.txt:1"):
-        read_labels(tmp_path / "x.txt", 10, 10, 2)
+        read_labels(tmp_path / "x.txt", 10, 10, ("car", "bus"))
 
 
 def test_shared_classes() -> None:

@@ -79,6 +79,29 @@ def test_what_decides_detections_is_in_the_cache_key(config, tmp_path) -> None:
     assert all(k.startswith(keys[0].split(",")[0]) for k in keys)  # the same weights
 
 
+def _detect(config, **changes):
+    return config.model_copy(update={"detect": config.detect.model_copy(update=changes)})
+
+
+def test_the_cache_key_ignores_speed_settings_and_follows_conf_and_tile_size(
+    config, tmp_path
+) -> None:
+    """The key of a cached batch (``flows.process_flight.detect_all``): weights fingerprint
+    and detection hash. Threads and batch size change no detection; conf and tiles do."""
+
+    def key(c) -> tuple[str, str]:
+        return stages.weights_fingerprint(c), c.detection_hash()
+
+    first = key(config)
+    assert key(_detect(config, threads=1)) == first
+    assert key(_detect(config, threads=3, batch_tiles=16)) == first
+    assert key(_detect(config, backend="torch")) != first
+    assert key(_with_taxonomy(config, tmp_path / "conf", _stricter(0.5))) != first
+    card = Path(config.detect.models_dir) / "vehicles" / "card.yaml"
+    card.write_text(card.read_text().replace("tile:\n  size_px: 640", "tile:\n  size_px: 512"))
+    assert key(config) != first
+
+
 def test_a_deployment_sets_a_model_confidence(config, tmp_path) -> None:
     (model,) = stages.load_detectors(_with_taxonomy(config, tmp_path / "t", _stricter(0.55)))
     assert model.detector.conf == 0.55

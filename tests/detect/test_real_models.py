@@ -17,9 +17,8 @@ import pytest
 from pipeline.detect.engine import load_model
 from pipeline.detect.image_file import detect_image_file
 from pipeline.detect.metrics import box_iou
-from pipeline.detect.yolo_data import read_labels
-
-from .conftest import REPO_ROOT
+from pipeline.detect.yolo_data import read_labels, read_names
+from tests.detect.helpers import REPO_ROOT
 
 MODELS = REPO_ROOT / "models"
 
@@ -45,7 +44,9 @@ def test_vehicles_on_a_geotagged_dji_still(shared_data: Path) -> None:
     assert report.geotagged and 2.5 < report.gsd_cm_per_px < 4.0
     cars = [r for r in report.rows if r["class"] == "car"]
     assert cars, "no car found on a frame with labelled cars"
-    gt_cls, gt_xyxy = read_labels(frame.with_suffix(".txt"), report.width_px, report.height_px, 5)
+    gt_cls, gt_xyxy = read_labels(
+        frame.with_suffix(".txt"), report.width_px, report.height_px, read_names(frame.parent)
+    )
     pred = np.array([r["xyxy_px"] for r in cars])
     assert recall_at_50(pred, gt_xyxy[gt_cls == 0]) >= 0.5
     # A car's axis-aligned box covers roughly 6-25 m² on the ground.
@@ -76,7 +77,9 @@ def test_river_debris_on_a_river_frame(shared_data: Path) -> None:
     assert not report.geotagged and report.gsd_cm_per_px is None
     rows = report.rows
     assert all(r["subtype"] == "luandui.floating_garbage" for r in rows)
-    _, gt = read_labels(frames[0].with_suffix(".txt"), report.width_px, report.height_px, 1)
+    _, gt = read_labels(
+        frames[0].with_suffix(".txt"), report.width_px, report.height_px, read_names(folder)
+    )
     if len(gt) >= 3:
         assert recall_at_50(np.array([r["xyxy_px"] for r in rows]).reshape(-1, 4), gt) > 0.2
 

@@ -9,8 +9,7 @@ import yaml
 
 from pipeline.detect.taxonomy import TYPE_IDS, load_taxonomy, parse_taxonomy
 from pipeline.errors import ConfigError
-
-from .conftest import REPO_ROOT, make_card
+from tests.detect.helpers import REPO_ROOT, make_card
 
 TAXONOMY = REPO_ROOT / "configs" / "taxonomy.yaml"
 

@@ -15,8 +15,7 @@ from pipeline.detect.tiling import (
     scale_frame,
     to_frame,
 )
-
-from .conftest import paint, paint_detector
+from tests.detect.helpers import paint, paint_detector
 
 
 @pytest.mark.parametrize(

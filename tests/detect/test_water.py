@@ -24,7 +24,7 @@ from pipeline.detect.water import (
 )
 from pipeline.errors import ConfigError
 from pipeline.train.water import fit_mlp, polygon_share, recipe_licence, write_model
-from tests.detect.conftest import licence_dict, make_card, paint_detector
+from tests.detect.helpers import licence_dict, make_card, paint_detector
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"

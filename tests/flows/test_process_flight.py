@@ -11,7 +11,13 @@ import pytest
 
 from flows import process_flight as pf
 from pipeline.config import load_config
-from pipeline.errors import BadInputError, RunStopped
+from pipeline.errors import (
+    BadInputError,
+    ConfigError,
+    RunStopped,
+    TransientError,
+    UnreadableFileError,
+)
 from pipeline.flight import PlannedFrame
 
 
@@ -70,9 +76,15 @@ class _State:
 
 
 @pytest.mark.parametrize(("error", "retry"), [(BadInputError("bad frame"), False),
+                                              (UnreadableFileError("truncated"), False),
+                                              (ConfigError("hehu.yaml: ledger.settings"), False),
                                               (RunStopped("stopped on request"), False),
-                                              (OSError("disk busy"), True)])  # fmt: skip
-def test_bad_input_and_stops_are_never_retried(error, retry) -> None:
+                                              (ValueError("a bug"), False),
+                                              (OSError("disk busy"), True),
+                                              (ConnectionResetError("peer"), True),
+                                              (TimeoutError("slow"), True),
+                                              (TransientError("ledger away"), True)])  # fmt: skip
+def test_only_transient_errors_are_retried(error, retry) -> None:
     assert pf.transient(None, None, _State(error)) is retry
 
 

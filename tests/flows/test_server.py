@@ -61,6 +61,7 @@ def test_the_server_answers_and_stops(monkeypatch, tmp_path) -> None:
     assert api.process is None
 
 
+@pytest.mark.slow  # starts a real Prefect server and waits for it to die
 @pytest.mark.skipif(sys.platform != "linux", reason="parent-death signal is Linux only")
 def test_the_server_ends_when_hehu_is_killed(tmp_path) -> None:
     import os

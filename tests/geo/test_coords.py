@@ -87,6 +87,9 @@ def test_enu_agrees_with_haversine_to_half_a_percent() -> None:
         ((0.0, 0.0), (1.0, 0.0), 111195.08),  # one degree on the mean sphere
         ((39.9, 116.4), (39.9, 116.4), 0.0),
         ((0.0, 0.0), (0.0, 180.0), math.pi * coords.MEAN_EARTH_RADIUS_M),
+        ((0.0, 179.9995), (0.0, -179.9995), 111.195),  # across 180°: the short way round
+        ((-16.5, -179.999), (-16.5, 179.999), 213.232),  # Fiji, westwards across 180°
+        ((60.0, 180.0), (60.0, -180.0), 0.0),  # one meridian, two names
     ],
 )
 def test_haversine(a, b, metres) -> None:
@@ -224,3 +227,12 @@ def test_lon_arc_is_the_smallest_holding_every_longitude(lons, west, span) -> No
     from pipeline.geo.coords import lon_arc_deg
 
     assert lon_arc_deg(lons) == pytest.approx((west, span))
+
+
+@pytest.mark.parametrize(("lat", "lon_per_lat"), [(0.0, 1.0), (60.0, 2.0), (-60.0, 2.0)])
+def test_degrees_around_span_the_radius_either_way(lat: float, lon_per_lat: float) -> None:
+    dlat, dlon = coords.degrees_around(lat, 1000.0)
+    assert dlon == pytest.approx(dlat * lon_per_lat)
+    assert haversine_m(lat, 179.99, lat + dlat, 179.99) == pytest.approx(1000.0, rel=1e-9)
+    assert haversine_m(lat, 179.99, lat, 179.99 + dlon) == pytest.approx(1000.0, rel=1e-3)
+    assert coords.degrees_around(90.0, 1000.0) == pytest.approx((dlat, 100 * dlat))  # capped

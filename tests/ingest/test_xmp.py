@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from pipeline.ingest.xmp import dji_properties, find_xmp_packet, parse_dji_xmp, read_dji_xmp
@@ -77,15 +75,11 @@ def test_unclosed_packet_is_ignored() -> None:
     assert find_xmp_packet(b"junk<x:xmpmeta drone-dji:RelativeAltitude='1'" + b" " * 100) is None
 
 
-def test_real_packet_scan_is_fast(brighton_dir) -> None:
-    data = (brighton_dir / "DJI_0018.JPG").read_bytes()
-    start = time.perf_counter()
-    for _ in range(100):
-        xmp = read_dji_xmp(data)
-    per_call_ms = (time.perf_counter() - start) * 10
+def test_a_real_frame_packet_is_read(brighton_dir) -> None:
+    """(Its speed is a figure of bench/bench_xmp.py, not a test: these machines are shared.)"""
+    xmp = read_dji_xmp((brighton_dir / "DJI_0018.JPG").read_bytes())
     assert xmp.rel_alt_m == pytest.approx(39.8)
     assert xmp.gimbal_pitch_deg == pytest.approx(-89.9)
-    assert per_call_ms < 2.0, f"XMP read took {per_call_ms:.3f} ms"
 
 
 def test_packet_past_the_search_window_is_found_in_its_segment() -> None:

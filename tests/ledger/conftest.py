@@ -158,9 +158,8 @@ def session_factory(engine: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def zones() -> Any:
-    from ledger_helpers import ZONES_DIR
-
     from pipeline.ledger.zones import load_zones
+    from tests.ledger.ledger_helpers import ZONES_DIR
 
     return load_zones(ZONES_DIR)
 
@@ -168,7 +167,7 @@ def zones() -> Any:
 @pytest.fixture(scope="session")
 def spawn_pool() -> Iterator[Any]:
     """Four spawned worker processes sharing a barrier, so their pushes start together."""
-    import ledger_helpers
+    from tests.ledger import ledger_helpers
 
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(4)

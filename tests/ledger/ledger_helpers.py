@@ -36,6 +36,15 @@ def offset(
     )
 
 
+DATELINE_LAT = 65.0
+
+
+def dateline(east_m: float, north_m: float = 0.0) -> tuple[float, float]:
+    """``(lat, lon)`` ``east_m`` east of longitude 180° (west of it when negative), wrapped."""
+    lat, lon = offset(east_m, north_m, DATELINE_LAT, 180.0)
+    return lat, lon - 360.0 if lon > 180.0 else lon
+
+
 def det(
     frame: str,
     east_m: float = 0.0,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from ledger_helpers import det, frame, raw_snapshot
 from sqlalchemy import select
 
 from pipeline.ledger.bounds import MARK, fit
 from pipeline.ledger.flight_rows import FlightRef
 from pipeline.ledger.models import Detection, Flight, Frame, Issue
 from pipeline.ledger.push import push_flight
+from tests.ledger.ledger_helpers import det, frame, raw_snapshot
 
 LONG_MODEL = "FC6310 " + "R" * 200  # an EXIF Model far over the frame table's 64 characters
 

@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import pytest
-from ledger_helpers import flight_inputs
 
 import pipeline.cli
 from pipeline.ledger.db import head_revision
 from pipeline.ledger.push import push_flight
+from tests.ledger.ledger_helpers import flight_inputs
 
 
 @pytest.fixture(autouse=True)

@@ -7,13 +7,12 @@ import math
 
 import numpy as np
 import pytest
-from ledger_helpers import offset
 
+from pipeline.geo.coords import haversine_m as distance_m
 from pipeline.ledger.cluster import (
     Sighting,
     Site,
     associate,
-    distance_m,
     extent_radius_m,
     same_object,
     track_latlon,
@@ -21,6 +20,7 @@ from pipeline.ledger.cluster import (
 from pipeline.ledger.config import LedgerConfig, SeverityThresholds
 from pipeline.ledger.position import weighted_position
 from pipeline.ledger.register import TOLERANCE_M
+from tests.ledger.ledger_helpers import dateline, offset
 
 
 def sighting(
@@ -55,15 +55,6 @@ def test_distance_is_metres() -> None:
 
 
 #: A reach of the Anadyr coast, Chukotka, where longitude 180° crosses land and water.
-DATELINE_LAT = 65.0
-
-
-def dateline(east_m: float, north_m: float = 0.0) -> tuple[float, float]:
-    """``(lat, lon)`` ``east_m`` east of longitude 180° (west of it when negative), wrapped."""
-    lat, lon = offset(east_m, north_m, DATELINE_LAT, 180.0)
-    return lat, lon - 360.0 if lon > 180.0 else lon
-
-
 @pytest.mark.parametrize(("a_m", "b_m"), [(-3.0, 4.0), (4.0, -3.0), (-10.0, -3.0), (3.0, 10.0)])
 def test_distance_across_the_antimeridian_is_metres(a_m: float, b_m: float) -> None:
     assert distance_m(*dateline(a_m), *dateline(b_m)) == pytest.approx(abs(b_m - a_m), abs=0.01)

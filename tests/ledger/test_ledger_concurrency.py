@@ -7,15 +7,19 @@ advisory lock; on SQLite they queue on the write lock (``BEGIN IMMEDIATE``).
 
 from __future__ import annotations
 
-from ledger_helpers import ZONES_DIR, canonical_snapshot, issue_groups, run_concurrently
-
 from pipeline.ledger.db import make_engine, make_session_factory
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.queries import list_issues
+from tests.ledger.ledger_helpers import (
+    ZONES_DIR,
+    canonical_snapshot,
+    issue_groups,
+    run_concurrently,
+)
 
 
 def _sequential(url: str, specs, zones) -> None:
-    from ledger_helpers import flight_inputs
+    from tests.ledger.ledger_helpers import flight_inputs
 
     engine = make_engine(url)
     factory = make_session_factory(engine)
@@ -66,9 +70,8 @@ def test_four_overlapping_flights_from_four_processes(make_db, spawn_pool, zones
 
 
 def test_four_processes_creating_the_database_at_once(empty_db_url, spawn_pool) -> None:
-    from ledger_helpers import upgrade_worker
-
     from pipeline.ledger.db import check_schema
+    from tests.ledger.ledger_helpers import upgrade_worker
 
     results = [spawn_pool.apply_async(upgrade_worker, (empty_db_url,)) for _ in range(4)]
     errors = [e for e in (r.get(timeout=120) for r in results) if e]
@@ -84,7 +87,7 @@ def test_new_sqlite_files_opened_by_four_processes_at_once(tmp_path, spawn_pool)
     Before the switch was retried, about one round in four failed here; eight
     rounds make a regression all but certain to show.
     """
-    from ledger_helpers import upgrade_worker
+    from tests.ledger.ledger_helpers import upgrade_worker
 
     for round_ in range(8):
         url = f"sqlite:///{tmp_path / f'ledger{round_}.sqlite'}"

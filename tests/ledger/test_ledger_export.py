@@ -8,13 +8,13 @@ import json
 from xml.etree import ElementTree as ET
 
 import pytest
-from ledger_helpers import OUTSIDE_LAT, OUTSIDE_LON, det, flight_inputs
 
 from pipeline.ledger.export import HEADERS, KML_NS, export_issues
 from pipeline.ledger.flight_rows import FlightRef
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.queries import list_issues
 from pipeline.ledger.workflow import transition
+from tests.ledger.ledger_helpers import OUTSIDE_LAT, OUTSIDE_LON, det, flight_inputs
 
 LABELS = {"luandui.garbage_pile": "垃圾堆放"}
 

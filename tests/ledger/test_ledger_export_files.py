@@ -9,13 +9,13 @@ import zipfile
 from xml.etree import ElementTree as ET
 
 import pytest
-from ledger_helpers import flight_inputs
 
 from pipeline.cli import main
 from pipeline.errors import BadInputError
 from pipeline.ledger.export import HEADERS, KML_NS, export_issues, human_time
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.queries import crop_paths, list_issues
+from tests.ledger.ledger_helpers import flight_inputs
 
 
 @pytest.fixture

@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
-from ledger_helpers import ZONES_DIR, flight_inputs
-
 from pipeline.config import load_config
 from pipeline.flight import BatchResult, FlightPlan
 from pipeline.flight_report import render_html, write_report
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.queries import flight_issues
+from tests.ledger.ledger_helpers import ZONES_DIR, flight_inputs
 
 
 def push(session_factory, zones, spec: str):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from ledger_helpers import det, flight_inputs, frame
 from sqlalchemy import select
 
 import pipeline.cli
@@ -18,6 +17,7 @@ from pipeline.ledger.models import Issue
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.queries import issue_detail, list_issues
 from pipeline.ledger.workflow import transition, update_issue
+from tests.ledger.ledger_helpers import det, flight_inputs, frame
 
 
 def _push(session_factory, zones, name: str, day: int, east: float, *, frames: int = 2) -> None:

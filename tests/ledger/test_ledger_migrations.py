@@ -181,10 +181,9 @@ def test_sqlite_writers_that_read_first_do_not_fail_with_busy_snapshot(tmp_path)
 
 def test_the_merged_status_migration_keeps_every_row(engine, session_factory, zones) -> None:
     """0004 rebuilds ``issue`` on SQLite (its status CHECK changes) while evidence refers to it."""
-    from ledger_helpers import canonical_snapshot, flight_inputs
-
     from pipeline.ledger.merge import merge_issues
     from pipeline.ledger.push import push_flight
+    from tests.ledger.ledger_helpers import canonical_snapshot, flight_inputs
 
     flight, frames, dets = flight_inputs("A")
     push_flight(session_factory=session_factory, flight=flight, frames=frames, detections=dets,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from ledger_helpers import det, frame
 from sqlalchemy import select
 
 from pipeline.ledger.flight_rows import FlightRef
 from pipeline.ledger.models import Flight, Frame
 from pipeline.ledger.push import push_flight
+from tests.ledger.ledger_helpers import det, frame
 
 GBK = os.fsdecode(b"/flights/\xba\xd3\xb5\xc0/\xba\xd3\xb5\xc0_0001.JPG")  # "河道" in GBK
 ESC = "/flights/DJI_\x1b[31m\u202e.JPG"  # valid UTF-8 that recolours and reorders a terminal

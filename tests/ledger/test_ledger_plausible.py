@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from ledger_helpers import det
 
 from pipeline.ledger.config import AreaRange, LedgerConfig
 from pipeline.ledger.plausible import HOLD_REASONS, hold_reason, hold_text
+from tests.ledger.ledger_helpers import det
 
 CAR = "luancai.heavy_vehicle"
 
@@ -56,9 +56,8 @@ def test_every_reason_is_explained_in_both_languages() -> None:
 
 @pytest.mark.parametrize("east_m", [-20.0, -1.0, 1.0, 20.0])
 def test_a_footprint_across_the_antimeridian_covers_both_sides(east_m: float) -> None:
-    from test_ledger_cluster import dateline
-
     from pipeline.ledger.plausible import covering_frames
+    from tests.ledger.ledger_helpers import dateline
 
     ring = [dateline(e, n) for e, n in [(-30, -30), (30, -30), (30, 30), (-30, 30), (-30, -30)]]
     assert covering_frames(*dateline(east_m), [("f1", ring)]) == 1

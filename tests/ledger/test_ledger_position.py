@@ -6,15 +6,15 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from ledger_helpers import det, frame, offset
 from sqlalchemy import select, text
 
+from pipeline.geo.coords import haversine_m as distance_m
 from pipeline.ledger.audit import history
-from pipeline.ledger.cluster import distance_m
 from pipeline.ledger.db import make_engine, make_session_factory, upgrade
 from pipeline.ledger.flight_rows import FlightRef
 from pipeline.ledger.models import Detection, Issue
 from pipeline.ledger.push import push_flight
+from tests.ledger.ledger_helpers import det, frame, offset
 
 
 def sighting(name: str, east: float, sigma: float, rel: float, when: str):

@@ -5,15 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from ledger_helpers import (
-    OUTSIDE_LAT,
-    OUTSIDE_LON,
-    det,
-    flight_inputs,
-    frame,
-    issue_groups,
-    raw_snapshot,
-)
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -25,6 +16,15 @@ from pipeline.ledger.models import Detection, Evidence, Frame, Issue
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.queries import count_rows, list_issues
 from pipeline.ledger.workflow import transition
+from tests.ledger.ledger_helpers import (
+    OUTSIDE_LAT,
+    OUTSIDE_LON,
+    det,
+    flight_inputs,
+    frame,
+    issue_groups,
+    raw_snapshot,
+)
 
 
 def push(session_factory, zones, spec_or_inputs, **kw):
@@ -322,9 +322,8 @@ def test_issues_can_be_listed_by_code(session_factory, zones) -> None:
 
 
 def test_a_pile_on_the_antimeridian_is_one_issue_across_flights(session_factory) -> None:
-    from test_ledger_cluster import dateline
-
-    from pipeline.ledger.cluster import distance_m
+    from pipeline.geo.coords import haversine_m as distance_m
+    from tests.ledger.ledger_helpers import dateline
 
     def flight(name: str, sides: list[float], when: str) -> tuple:
         dets = [det(f"{name}_{i}", at=dateline(e), when=when) for i, e in enumerate(sides)]
@@ -343,10 +342,9 @@ def test_a_pile_on_the_antimeridian_is_one_issue_across_flights(session_factory)
 def test_later_frames_across_the_antimeridian_show_the_place(session_factory) -> None:
     from dataclasses import replace
 
-    from test_ledger_cluster import dateline
-
     from pipeline.records import GpsFix
     from pipeline.review.actions import later_frames
+    from tests.ledger.ledger_helpers import dateline
 
     dets = [det(f"E_{i}", at=dateline(e)) for i, e in enumerate([-2.0, 2.0, -1.0])]
     (code,) = push(session_factory, (), (FlightRef("E1", "E1"), [], dets)).created
@@ -363,3 +361,19 @@ def test_later_frames_across_the_antimeridian_show_the_place(session_factory) ->
         seen = later_frames(session=session, code=code)
     assert sorted(f.sha256 for f in seen) == sorted(f.sha256 for f in after)
     assert all(f.covers and f.distance_m < 5.0 for f in seen)
+
+
+def test_a_ledger_that_does_not_answer_is_retried_and_a_bug_is_not() -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from pipeline.errors import TransientError, is_transient
+    from pipeline.ledger.db import ledger_may_be_away
+
+    locked = OperationalError("INSERT …", {}, sqlite3.OperationalError("database is locked"))
+    with pytest.raises(TransientError, match="database is locked") as info, ledger_may_be_away():
+        raise locked
+    assert is_transient(info.value) and info.value.__cause__ is locked
+    with pytest.raises(ProgrammingError), ledger_may_be_away():
+        raise ProgrammingError("SELECT nope", {}, sqlite3.ProgrammingError("no such column"))

@@ -6,7 +6,6 @@ import os
 import uuid
 
 import pytest
-from ledger_helpers import flight_inputs
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -18,6 +17,7 @@ from pipeline.ledger.models import AuditLog
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.roles import grant_app_role, revoke_app_role
 from pipeline.ledger.workflow import transition
+from tests.ledger.ledger_helpers import flight_inputs
 
 
 @pytest.fixture

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from ledger_helpers import det, frame, offset
 from sqlalchemy import select
 
 from pipeline.ledger.config import LedgerConfig
 from pipeline.ledger.flight_rows import FlightRef
 from pipeline.ledger.models import Detection, Issue
 from pipeline.ledger.push import push_flight
+from tests.ledger.ledger_helpers import det, frame, offset
 
 MOVING = "luancai.heavy_vehicle"
 

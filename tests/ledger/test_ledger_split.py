@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-from ledger_helpers import flight_inputs
 from sqlalchemy import select, update
 
 import pipeline.cli
@@ -16,6 +15,7 @@ from pipeline.ledger.models import Evidence, Issue
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.queries import issue_detail
 from pipeline.ledger.split import split_sighting
+from tests.ledger.ledger_helpers import flight_inputs
 
 
 @pytest.fixture

@@ -16,12 +16,12 @@ import json
 import numpy as np
 import pytest
 from sqlalchemy import select
-from street import cars_in_rows, make_street, placed, scores
 
 import pipeline.cli
 from pipeline.ledger.flight_rows import FlightRef
 from pipeline.ledger.models import Detection, Evidence, Frame, Issue
 from pipeline.ledger.push import push_flight
+from tests.ledger.street import cars_in_rows, make_street, placed, scores
 
 
 def _irregular_rows(seed: int) -> np.ndarray:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from ledger_helpers import flight_inputs
 from sqlalchemy import select
 
 from pipeline.errors import BadInputError
@@ -15,6 +14,7 @@ from pipeline.ledger.models import AuditLog, Issue
 from pipeline.ledger.push import push_flight
 from pipeline.ledger.vocab import STATUS_LABELS
 from pipeline.ledger.workflow import check_transition, transition, update_issue
+from tests.ledger.ledger_helpers import flight_inputs
 
 ASSIGN = {"responsible_unit": "示例镇人民政府", "deadline": dt.date(2024, 6, 30)}
 # the path to reach each status from a new candidate

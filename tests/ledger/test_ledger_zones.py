@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from ledger_helpers import ZONES_DIR
 
 from pipeline.errors import ConfigError
 from pipeline.ledger.zones import find_zone, load_zones, parse_zones
+from tests.ledger.ledger_helpers import ZONES_DIR
 
 # GPS positions of pipeline/data/sample_flight/DJI_0030…0034 (EXIF), and the far ends
 # of the full 18-frame Brighton flight (DJI_0018, DJI_0023, DJI_0035).
@@ -58,6 +58,19 @@ def test_polygons_holes_and_multipolygons(lon: float, lat: float, expected: str 
     )
     zones = parse_zones({"type": "FeatureCollection", "features": [a, b]})
     zone = find_zone(zones, lat, lon)
+    assert (zone.zone_id if zone else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("lon", "expected"),
+    [(179.9995, "fiji"), (-179.9995, "fiji"), (180.0, "fiji"), (179.99, None), (0.0, None)],
+)
+def test_a_zone_across_180_degrees_holds_both_sides(lon: float, expected: str | None) -> None:
+    ring = [[179.999, -16.501], [-179.999, -16.501], [-179.999, -16.499], [179.999, -16.499],
+            [179.999, -16.501]]  # fmt: skip
+    zones = parse_zones({"type": "FeatureCollection", "features": [
+        feature("fiji", {"type": "Polygon", "coordinates": [ring]})]})  # fmt: skip
+    zone = find_zone(zones, -16.5, lon)
     assert (zone.zone_id if zone else None) == expected
 
 

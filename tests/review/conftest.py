@@ -1,41 +1,35 @@
-"""Review app fixtures: a ledger holding the processed sample flight, accounts, clients.
+"""Review app fixtures: a ledger holding the hand-labelled sample flight, accounts, clients.
 
-``sample_ledger`` (session) runs the real processing on the embedded sample
-flight once (``pipeline.stages.run_flight``; see ``review_helpers``) and adds
-one account per role (``admin``, ``rev``, ``rev2``, ``op``, ``view``; the
-password of NAME is ``password_of(NAME)``), hashed with argon2's cheapest
-profile. Each test gets a copy of that SQLite file. PostgreSQL tests get a
-schema of their own on ``$HEHU_TEST_PG_URL`` with the hand-labelled flight.
+``sample_ledger`` (session) pushes the embedded sample flight's five real frames
+with hand-placed boxes, always (``review_helpers.build_sample_ledger``: whether
+models are installed never changes what the review tests see), and adds one
+account per role (``admin``, ``rev``, ``rev2``, ``op``, ``view``; the password of
+NAME is ``password_of(NAME)``), hashed with argon2's cheapest profile. Each test
+gets a copy of that SQLite file. PostgreSQL tests get a schema of their own on
+``$HEHU_TEST_PG_URL`` with the same flight. The really processed path is
+``test_review_processed.py``. Helpers tests import live in ``review_helpers``.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from review_helpers import (
+
+from tests.review.review_helpers import (
     add_users,
     build_sample_ledger,
-    password_of,
+    csrf_of,
+    log_in,
     push_hand_labelled_sample_flight,
 )
 
 PG_URL = os.environ.get("HEHU_TEST_PG_URL")
-CSRF = re.compile(r'data-csrf="([^"]+)"')
-
-
-@dataclass(frozen=True)
-class SampleLedger:
-    path: Path
-    source: str  # run_flight or hand-labelled
-    state_dir: Path
 
 
 @pytest.fixture(scope="session")
@@ -46,19 +40,19 @@ def hasher() -> Any:
 
 
 @pytest.fixture(scope="session")
-def sample_ledger(tmp_path_factory: pytest.TempPathFactory, hasher: Any) -> SampleLedger:
-    folder = tmp_path_factory.mktemp("review-ledger")
-    path = folder / "ledger.sqlite"
+def sample_ledger(tmp_path_factory: pytest.TempPathFactory, hasher: Any) -> Path:
+    """The SQLite file of the hand-labelled sample flight and the accounts."""
+    path = tmp_path_factory.mktemp("review-ledger") / "ledger.sqlite"
     url = f"sqlite:///{path}"
-    source = build_sample_ledger(url, folder / "hehu-home")
+    build_sample_ledger(url)
     add_users(url, hasher)
-    return SampleLedger(path, source, folder / "hehu-home")
+    return path
 
 
 @pytest.fixture
-def db_url(sample_ledger: SampleLedger, tmp_path: Path) -> str:
+def db_url(sample_ledger: Path, tmp_path: Path) -> str:
     path = tmp_path / "ledger.sqlite"
-    shutil.copyfile(sample_ledger.path, path)
+    shutil.copyfile(sample_ledger, path)
     return f"sqlite:///{path}"
 
 
@@ -87,24 +81,6 @@ def app(make_app: Callable[..., Any]) -> Any:
     return make_app()
 
 
-def csrf_of(client: Any) -> str:
-    """The CSRF token of the client's session, read from a page like a browser would."""
-    match = CSRF.search(client.get("/queue").text)
-    assert match, "no CSRF token on the queue page"
-    return match.group(1)
-
-
-def log_in(client: Any, username: str, password: str | None = None) -> Any:
-    page = client.get("/login")
-    token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
-    return client.post(
-        "/login",
-        data={"username": username, "password": password or password_of(username),
-              "csrf_token": token, "next": "/queue"},
-        follow_redirects=False,
-    )  # fmt: skip
-
-
 @pytest.fixture
 def client_for(app: Any) -> Iterator[Callable[[str | None], Any]]:
     """``client_for(username)``: a TestClient logged in as that account (``None``: anonymous)."""
@@ -124,36 +100,6 @@ def client_for(app: Any) -> Iterator[Callable[[str | None], Any]]:
     yield make
     for client in clients:
         client.close()
-
-
-def candidate_codes(db_url: str) -> list[str]:
-    from sqlalchemy import select
-
-    from pipeline.ledger.models import Issue
-    from pipeline.review.store import open_db
-
-    db = open_db(db_url)
-    try:
-        with db.read() as session:
-            return list(
-                session.scalars(
-                    select(Issue.code).where(Issue.status == "candidate").order_by(Issue.code)
-                )
-            )
-    finally:
-        db.dispose()
-
-
-def issue_version(db_url: str, code: str) -> int:
-    from pipeline.ledger.workflow import get_issue
-    from pipeline.review.store import open_db
-
-    db = open_db(db_url)
-    try:
-        with db.read() as session:
-            return get_issue(session=session, code=code).version
-    finally:
-        db.dispose()
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------

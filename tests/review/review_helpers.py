@@ -1,4 +1,4 @@
-"""Builders shared by the review tests: a ledger from the embedded sample flight, accounts.
+"""Helpers shared by the review tests: the sample ledger, accounts, log-in, actions, reads.
 
 :func:`build_sample_ledger` fills a ledger with :func:`push_hand_labelled_sample_flight`,
 which reads the five real frames of the embedded sample flight (real sha256,
@@ -11,11 +11,13 @@ would get them from a detector.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 REPO = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 SAMPLE_FRAMES = REPO / "pipeline" / "data" / "sample_flight" / "brighton-beach"
 ZONES_DIR = REPO / "configs" / "zones"
 MODEL_SHA = hashlib.sha256(b"hand-labelled-sample").hexdigest()
@@ -171,13 +173,13 @@ def run_sample_flight(db_url: str, state_dir: Path, frames_dir: Path = SAMPLE_FR
             os.environ["HEHU_HOME"] = before
 
 
-def build_sample_ledger(db_url: str, state_dir: Path) -> str:
+def build_sample_ledger(db_url: str) -> None:
     """A migrated ledger at ``db_url`` holding the sample flight's hand-placed candidates.
 
     Hand-placed, not detected: what the shipped models find on the sample (ideally
     nothing: it holds no 四乱) must not decide what the review tests can test.
     ``run_sample_flight`` covers the really processed path
-    (``test_review_processed.py``). Returns ``"hand-labelled"``.
+    (``test_review_processed.py``).
     """
     import pipeline.review.models  # noqa: F401  (the review tables are part of the schema)
     from pipeline.ledger.db import make_engine, upgrade
@@ -188,4 +190,90 @@ def build_sample_ledger(db_url: str, state_dir: Path) -> str:
     finally:
         engine.dispose()
     push_hand_labelled_sample_flight(db_url)
-    return "hand-labelled"
+
+
+CSRF = re.compile(r'data-csrf="([^"]+)"')
+
+
+def csrf_of(client: Any) -> str:
+    """The CSRF token of the client's session, read from a page like a browser would."""
+    match = CSRF.search(client.get("/queue").text)
+    assert match, "no CSRF token on the queue page"
+    return match.group(1)
+
+
+def log_in(client: Any, username: str, password: str | None = None) -> Any:
+    page = client.get("/login")
+    token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+    return client.post(
+        "/login",
+        data={"username": username, "password": password or password_of(username),
+              "csrf_token": token, "next": "/queue"},
+        follow_redirects=False,
+    )  # fmt: skip
+
+
+def read(db_url: str, query: Callable[[Any], T]) -> T:
+    """``query(session)`` in a read transaction of the ledger at ``db_url``."""
+    from pipeline.review.store import open_db
+
+    db = open_db(db_url)
+    try:
+        with db.read() as session:
+            return query(session)
+    finally:
+        db.dispose()
+
+
+def candidate_codes(db_url: str) -> list[str]:
+    from sqlalchemy import select
+
+    from pipeline.ledger.models import Issue
+
+    query = select(Issue.code).where(Issue.status == "candidate").order_by(Issue.code)
+    return read(db_url, lambda session: list(session.scalars(query)))
+
+
+def issue(db_url: str, code: str) -> Any:
+    from pipeline.ledger.workflow import get_issue
+
+    return read(db_url, lambda session: get_issue(session=session, code=code))
+
+
+def issue_version(db_url: str, code: str) -> int:
+    return int(issue(db_url, code).version)
+
+
+def history(db_url: str, code: str) -> Any:
+    from pipeline.ledger.audit import history as ledger_history
+
+    return read(
+        db_url, lambda session: ledger_history(session=session, entity="issue", entity_key=code)
+    )
+
+
+def act(client, db_url, code, action, version=None, files=None, **fields):
+    data = {"csrf_token": client.csrf, **fields}
+    data["version"] = issue_version(db_url, code) if version is None else version
+    return client.post(f"/issues/{code}/{action}", data=data, files=files, follow_redirects=False)
+
+
+def merged_issue(db_url: str) -> tuple[str, list[int]]:
+    """A candidate with at least two sightings, and their detection ids."""
+    from sqlalchemy import func, select
+
+    from pipeline.ledger.models import Evidence, Issue
+
+    def query(session: Any) -> tuple[str, list[int]]:
+        code = session.scalars(
+            select(Issue.code).join(Evidence, Evidence.issue_id == Issue.id)
+            .where(Issue.status == "candidate").group_by(Issue.code)
+            .having(func.count() >= 2).order_by(Issue.code)
+        ).first()  # fmt: skip
+        ids = session.scalars(
+            select(Evidence.detection_id).join(Issue).where(Issue.code == code)
+            .order_by(Evidence.detection_id)
+        ).all()  # fmt: skip
+        return code, list(ids)
+
+    return read(db_url, query)

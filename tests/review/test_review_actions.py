@@ -7,38 +7,16 @@ import io
 import re
 
 import pytest
-from conftest import candidate_codes, issue_version
-from review_helpers import SAMPLE_FRAMES
 
-
-def history(db_url, code):
-    from pipeline.ledger.audit import history as ledger_history
-    from pipeline.review.store import open_db
-
-    db = open_db(db_url)
-    try:
-        with db.read() as session:
-            return ledger_history(session=session, entity="issue", entity_key=code)
-    finally:
-        db.dispose()
-
-
-def issue(db_url, code):
-    from pipeline.ledger.workflow import get_issue
-    from pipeline.review.store import open_db
-
-    db = open_db(db_url)
-    try:
-        with db.read() as session:
-            return get_issue(session=session, code=code)
-    finally:
-        db.dispose()
-
-
-def act(client, db_url, code, action, version=None, files=None, **fields):
-    data = {"csrf_token": client.csrf, **fields}
-    data["version"] = issue_version(db_url, code) if version is None else version
-    return client.post(f"/issues/{code}/{action}", data=data, files=files, follow_redirects=False)
+from tests.review.review_helpers import (
+    SAMPLE_FRAMES,
+    act,
+    candidate_codes,
+    history,
+    issue,
+    issue_version,
+    merged_issue,
+)
 
 
 def test_confirm_goes_on_to_the_next_candidate_and_is_audited(client_for, db_url) -> None:
@@ -331,8 +309,6 @@ def _all_action_fields(detection_id: int) -> dict[str, str]:
 @pytest.mark.parametrize("status", ["candidate", "confirmed", "false_positive", "assigned",
                                     "rectifying", "rectified", "closed"])  # fmt: skip
 def test_every_action_starts_only_from_its_declared_statuses(db_url, status) -> None:
-    from test_review_split import merged_issue
-
     from pipeline.ledger.errors import IllegalTransitionError
     from pipeline.review.actions import ACTIONS, ActionContext, apply_action
     from pipeline.review.store import open_db

@@ -6,9 +6,9 @@ import datetime as dt
 import time
 
 import pytest
-from conftest import CSRF, csrf_of, log_in
-from review_helpers import password_of
 from sqlalchemy import select
+
+from tests.review.review_helpers import CSRF, csrf_of, log_in, password_of
 
 
 def _rows(db_url, model):
@@ -114,7 +114,7 @@ def test_expired_session_is_refused(client_for, db_url) -> None:
 def test_csrf_token_is_required_on_state_changes(
     client_for, db_url, header, field, expected
 ) -> None:
-    from conftest import candidate_codes, issue_version
+    from tests.review.review_helpers import candidate_codes, issue_version
 
     client = client_for("rev")
     code = candidate_codes(db_url)[0]
@@ -142,7 +142,7 @@ def test_csrf_token_is_required_on_state_changes(
 
 
 def test_another_sessions_csrf_token_is_refused(client_for, db_url) -> None:
-    from conftest import candidate_codes, issue_version
+    from tests.review.review_helpers import candidate_codes, issue_version
 
     mine, other = client_for("rev"), client_for("rev2")
     code = candidate_codes(db_url)[0]
@@ -155,7 +155,7 @@ def test_another_sessions_csrf_token_is_refused(client_for, db_url) -> None:
 
 
 def test_cross_origin_post_is_refused_even_with_the_token(client_for, db_url) -> None:
-    from conftest import candidate_codes, issue_version
+    from tests.review.review_helpers import candidate_codes, issue_version
 
     client = client_for("rev")
     code = candidate_codes(db_url)[0]
@@ -372,7 +372,7 @@ def test_forwarded_for_counts_only_from_named_proxies(
     make_app, monkeypatch, trusted, expected
 ) -> None:
     """From loopback, a rotated X-Forwarded-For is ignored unless loopback is a named proxy."""
-    from live import serve
+    from tests.review.live import serve
 
     app = make_app(login_max_failures_ip=2, trusted_proxies=trusted)
     options = _serve_options(monkeypatch, app.state.review.config)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import candidate_codes
-from live import chromium, chromium_available, log_in, serve
-from review_helpers import password_of
+
+from tests.review.live import chromium, chromium_available, log_in, serve
+from tests.review.review_helpers import candidate_codes, password_of
 
 pytestmark = [
     pytest.mark.browser,

@@ -6,7 +6,7 @@ import io
 import json
 import xml.etree.ElementTree as ET
 
-from conftest import candidate_codes
+from tests.review.review_helpers import candidate_codes
 
 
 def test_geojson_export_follows_the_filters(client_for, db_url) -> None:

@@ -6,9 +6,9 @@ import json
 
 import cv2
 import pytest
-from conftest import candidate_codes
 
 from pipeline.review.feedback import export_feedback, tile_window
+from tests.review.review_helpers import candidate_codes
 
 
 def _review(db_url, decisions):

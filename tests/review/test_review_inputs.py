@@ -7,8 +7,8 @@ at the door (404 for a path, 422 for a query, 400 for a form field), never a 500
 from __future__ import annotations
 
 import pytest
-from conftest import candidate_codes, issue_version
-from test_review_split import merged_issue
+
+from tests.review.review_helpers import candidate_codes, issue_version, merged_issue
 
 HUGE = "9" * 30
 TOO_BIG = str(2**63)  # one above the largest 64-bit id

@@ -13,10 +13,10 @@ import socket
 import time
 
 import pytest
-from conftest import CSRF, candidate_codes, csrf_of, issue_version, log_in
 from fastapi.testclient import TestClient
-from live import serve
-from test_review_actions import act
+
+from tests.review.live import serve
+from tests.review.review_helpers import CSRF, act, candidate_codes, csrf_of, issue_version, log_in
 
 KIB = 1024
 

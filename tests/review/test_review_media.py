@@ -9,10 +9,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import log_in
 from sqlalchemy import select, update
 
 from pipeline.review.crops import Box, crop_jpeg, crop_window, frame_jpeg
+from tests.review.review_helpers import log_in
 
 
 @pytest.mark.parametrize(
@@ -31,7 +31,7 @@ def test_crop_window(box, size, expected) -> None:
 @pytest.fixture
 def frame_copy(tmp_path):
     """A real sample frame copied into tmp (tests may change the copy, never the original)."""
-    from review_helpers import SAMPLE_FRAMES
+    from tests.review.review_helpers import SAMPLE_FRAMES
 
     src = sorted(SAMPLE_FRAMES.glob("*.JPG"))[0]
     dst = tmp_path / src.name
@@ -143,7 +143,6 @@ def test_a_frame_whose_name_is_not_utf8_is_served_cropped_and_named_escaped(
     import os
 
     from fastapi.testclient import TestClient
-    from review_helpers import SAMPLE_FRAMES, add_users, push_hand_labelled_sample_flight
 
     from pipeline.config import load_config
     from pipeline.evidence_crops import write_evidence
@@ -151,6 +150,11 @@ def test_a_frame_whose_name_is_not_utf8_is_served_cropped_and_named_escaped(
     from pipeline.ledger.db import make_engine, upgrade
     from pipeline.ledger.models import Detection, EvidenceFile, Frame
     from pipeline.review.store import open_db
+    from tests.review.review_helpers import (
+        SAMPLE_FRAMES,
+        add_users,
+        push_hand_labelled_sample_flight,
+    )
 
     folder = tmp_path / "flight"
     folder.mkdir()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import issue_version
-from test_review_actions import act, history, issue
-from test_review_split import merged_issue
+from tests.review.review_helpers import act, history, issue, issue_version, merged_issue
 
 
 def _split_off(rev, db_url) -> tuple[str, str]:

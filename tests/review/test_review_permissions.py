@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import candidate_codes, issue_version
+
+from tests.review.review_helpers import candidate_codes, issue_version
 
 ROLES = {None: None, "view": "viewer", "rev": "reviewer", "op": "operator", "admin": "admin"}
 RANK = ("viewer", "reviewer", "operator", "admin")

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 @pytest.fixture
 def pg_client(make_app, pg_url):
-    from conftest import csrf_of, log_in
+    from tests.review.review_helpers import csrf_of, log_in
 
     app = make_app(pg_url)
     clients = []
@@ -26,7 +26,7 @@ def pg_client(make_app, pg_url):
 
 
 def test_review_on_postgresql(pg_client, pg_url) -> None:
-    from conftest import candidate_codes
+    from tests.review.review_helpers import candidate_codes
 
     rev, rev2 = pg_client("rev"), pg_client("rev2")
     a, b, *_ = candidate_codes(pg_url)

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 
 def _client(app, username="op"):
-    from conftest import csrf_of, log_in
+    from tests.review.review_helpers import csrf_of, log_in
 
     client = TestClient(app, headers={"accept": "text/html"})
     assert log_in(client, username).status_code == 303

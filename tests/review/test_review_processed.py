@@ -10,9 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import candidate_codes, log_in
 from fastapi.testclient import TestClient
-from review_helpers import add_users, run_flight_available, run_sample_flight
+
+from tests.review.review_helpers import (
+    add_users,
+    candidate_codes,
+    log_in,
+    run_flight_available,
+    run_sample_flight,
+)
 
 
 @pytest.mark.slow

@@ -2,32 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import issue_version
-from test_review_actions import act, history
-
-
-def merged_issue(db_url: str) -> tuple[str, list[int]]:
-    """A candidate with at least two sightings, and their detection ids."""
-    from sqlalchemy import func, select
-
-    from pipeline.ledger.models import Evidence, Issue
-    from pipeline.review.store import open_db
-
-    db = open_db(db_url)
-    try:
-        with db.read() as session:
-            code = session.scalars(
-                select(Issue.code).join(Evidence, Evidence.issue_id == Issue.id)
-                .where(Issue.status == "candidate").group_by(Issue.code)
-                .having(func.count() >= 2).order_by(Issue.code)
-            ).first()  # fmt: skip
-            ids = session.scalars(
-                select(Evidence.detection_id).join(Issue).where(Issue.code == code)
-                .order_by(Evidence.detection_id)
-            ).all()  # fmt: skip
-            return code, list(ids)
-    finally:
-        db.dispose()
+from tests.review.review_helpers import act, history, issue_version, merged_issue
 
 
 def test_page_shows_association_and_splits_a_sighting(client_for, db_url) -> None:

@@ -65,6 +65,7 @@ def test_chips_only_writes_both_datasets(tmp_path: Path, capsys: pytest.CaptureF
     assert (work / "chips" / "toy-held-out" / "data.yaml").is_file()
 
 
+@pytest.mark.slow  # one epoch of ultralytics training, ONNX export and evaluation
 def test_train_export_eval_card(tmp_path: Path) -> None:
     from pipeline.detect.card import load_card
 
