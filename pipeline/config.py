@@ -1,7 +1,8 @@
 """hehu's run configuration (``configs/hehu.yaml``), loaded once at the entry point.
 
 Sections mirror the stages: ingest, geo (the ground frames are placed on), detect,
-ledger, flow (Prefect), inbox (scheduled sweeps) and report. Every model forbids
+ledger, flow (Prefect), inbox (scheduled sweeps), report and display (the time zone
+people read times in). Every model forbids
 unknown keys, so a typo in the YAML is an error naming the key, not a silently
 ignored setting.
 """
@@ -95,6 +96,25 @@ class ReportConfig(_Section):
     basemap_url: str | None = None
 
 
+class DisplayConfig(_Section):
+    """How people see times: ``timezone`` is the office's IANA zone (北京时间 by default)."""
+
+    timezone: str = "Asia/Shanghai"
+
+    @model_validator(mode="after")
+    def _known_zone(self) -> DisplayConfig:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(
+                f"display.timezone: unknown time zone {self.timezone!r} (an IANA name such as "
+                "Asia/Shanghai or Asia/Urumqi)"
+            ) from e
+        return self
+
+
 class HehuConfig(_Section):
     ingest: IngestConfig = IngestConfig()
     geo: GeoConfig = GeoConfig()
@@ -103,6 +123,7 @@ class HehuConfig(_Section):
     flow: FlowConfig = FlowConfig()
     inbox: InboxConfig = InboxConfig()
     report: ReportConfig = ReportConfig()
+    display: DisplayConfig = DisplayConfig()
 
     def detection_hash(self) -> str:
         """Digest of the settings that change detections (part of the cache key)."""

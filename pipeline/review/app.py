@@ -8,7 +8,7 @@ password hasher.
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -45,15 +45,55 @@ def load_subtypes() -> tuple[Subtype, ...]:
         )
 
 
-def load_zones_geojson(zones_dir: Path | None) -> dict[str, Any] | None:
-    """The zone outlines to draw on maps, as one FeatureCollection (``None`` when not set)."""
-    if zones_dir is None:
-        return None
-    features: list[Any] = []
-    for path in sorted(Path(zones_dir).glob("*.geojson")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        features += data.get("features", []) if data.get("type") == "FeatureCollection" else [data]
+def zones_feature_collection(zones: Any) -> dict[str, Any]:
+    """:class:`pipeline.ledger.zones.Zone` outlines as one GeoJSON FeatureCollection."""
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {
+                "type": "MultiPolygon",
+                "coordinates": [[[list(p) for p in ring] for ring in poly] for poly in z.polygons],
+            },
+            "properties": {
+                "zone_id": z.zone_id,
+                "river_name": z.props.river_name,
+                "reach": z.props.reach,
+            },
+        }
+        for z in zones
+    ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def load_zones_geojson(zones_path: Path | str | None) -> dict[str, Any] | None:
+    """The zone outlines to draw on maps (``None`` when no path is set).
+
+    Read and checked by :func:`pipeline.ledger.zones.load_zones`, the reader the
+    ledger files issues with, so the map shows the zones issues were placed in.
+    """
+    if zones_path is None:
+        return None
+    from pipeline.ledger.zones import load_zones
+
+    if not Path(zones_path).exists():
+        log.warning("no management zones at %s: maps draw none", zones_path)
+        return None
+    return zones_feature_collection(load_zones(zones_path))
+
+
+def run_settings(config: ReviewConfig) -> tuple[dict[str, Any] | None, dt.tzinfo]:
+    """Zones to draw and the office's time zone, from the run config (``config.run_config``).
+
+    ``zones_dir`` in the review config (``hehu review --zones``) replaces the run
+    config's ``ledger.zones``.
+    """
+    from zoneinfo import ZoneInfo
+
+    from pipeline.config import load_config, resolve
+
+    run = load_config(config.run_config)
+    zones = config.zones_dir or (resolve(run.ledger.zones) if run.ledger.zones else None)
+    return load_zones_geojson(zones), ZoneInfo(run.display.timezone)
 
 
 def resolve_start_flight() -> Callable[[Path], Any] | None:
@@ -79,18 +119,20 @@ def create_app(
     from pipeline.review.security import load_or_make_key, make_hasher
 
     state_dir = config.resolved_state_dir()
+    zones, tz = run_settings(config)
     app = FastAPI(title="hehu review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.review = AppState(
         config=config,
         db=db,
         hasher=hasher or make_hasher(),
-        templates=make_templates(),
+        templates=make_templates(tz),
         subtypes=subtypes if subtypes is not None else load_subtypes(),
-        zones_geojson=load_zones_geojson(config.zones_dir),
+        zones_geojson=zones,
         start_flight=start_flight,
         cache_dir=state_dir / "cache",
         uploads_dir=state_dir / "uploads",
         pre_login_key=load_or_make_key(state_dir / "pre-login.key"),
+        tz=tz,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:

@@ -3,8 +3,9 @@
 A YAML file of :class:`ReviewConfig` fields (``hehu review --config FILE``);
 everything has a default that works offline on one machine:
 
-- no basemap: maps draw points, polygons and footprints on a plain
-  background (and the management zones when ``zones_dir`` is set); set
+- no basemap: maps draw the management zones (the run config's
+  ``ledger.zones``, or ``zones_dir``), frame footprints and candidates on a
+  plain background; set
   ``basemap_url`` to a tile server you run (``https://tiles.example/{z}/{x}/{y}.png``);
 - cookies without the ``Secure`` flag (plain HTTP on a LAN); set
   ``secure_cookies`` when serving behind HTTPS;
@@ -13,6 +14,8 @@ everything has a default that works offline on one machine:
 - login limits: 20 failures per address in 5 minutes (an office behind one NAT
   address shares that budget); after 5 failures an account's tries are slowed
   down (1 s apart, doubling up to 30 s), never locked (see :mod:`.login`).
+
+Times are shown in the run config's ``display.timezone`` (Asia/Shanghai by default).
 """
 
 from __future__ import annotations
@@ -38,7 +41,14 @@ class ReviewConfig(BaseModel):
     )
     basemap_url: str | None = Field(default=None, description="XYZ tile URL template")
     basemap_attribution: str = ""
-    zones_dir: Path | None = Field(default=None, description="zone GeoJSON drawn on maps")
+    zones_dir: Path | None = Field(
+        default=None, description="zone GeoJSON drawn on maps; default: the run config's zones"
+    )
+    run_config: Path | None = Field(
+        default=None,
+        description="hehu run config whose ledger.zones and display.timezone the app uses "
+        "(default configs/hehu.yaml)",
+    )
     flights_root: Path | None = Field(
         default=None, description="folder whose sub-folders operators may process"
     )

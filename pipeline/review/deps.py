@@ -17,6 +17,7 @@ a cookie someone else planted has no valid token unless this server made it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,7 @@ class AppState:
     cache_dir: Path
     uploads_dir: Path
     pre_login_key: bytes  # see pipeline.review.security.pre_login_token
+    tz: dt.tzinfo = dt.UTC  # the office's time zone: times are shown in it
 
 
 class CsrfError(HTTPException):

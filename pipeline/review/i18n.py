@@ -8,6 +8,7 @@ A missing key shows the key itself, so a gap is visible, never fatal.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from types import MappingProxyType
 
@@ -88,6 +89,11 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "快捷键：J/K 上下移动 · C 确认 · X 误报 · Enter 打开 · ? 帮助",
             "Keys: J/K move · C confirm · X reject · Enter open · ? help",
         ),
+        "q.help.title": ("快捷键", "Keyboard"),
+        "q.help.next": ("下一行", "next row"),
+        "q.help.prev": ("上一行", "previous row"),
+        "q.help.open": ("打开问题", "open"),
+        "q.help.help": ("显示/关闭本帮助", "show or hide this help"),
         "col.evidence": ("证据", "Evidence"),
         "col.code": ("编号", "Code"),
         "col.type": ("类型", "Type"),
@@ -169,16 +175,17 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "i.full_frame": ("原图", "Full frame"),
         "i.no_crop": ("原始照片不可用", "Original frame not available"),
         "i.amap": ("高德地图", "Amap"),
-        "h.when": ("时间（UTC）", "When (UTC)"),
+        "h.when": ("时间（{tz}）", "When ({tz})"),
         "h.who": ("操作人", "Who"),
         "h.field": ("字段", "Field"),
         "h.change": ("变更", "Change"),
         "h.note": ("备注", "Note"),
         "conflict.title": ("修改冲突", "Edit conflict"),
         "conflict.body": (
-            "在您打开此页面之后，{who} 于 {when}（UTC）修改了该问题（版本 {old} → {new}）。"
+            "在您打开此页面之后，{who} 于 {when}（{tz}）修改了该问题（版本 {old} → {new}）。"
             "您的操作「{action}」没有保存。下面显示的是当前状态，请核对后再操作。",
-            "{who} changed this issue at {when} UTC after you opened it (version {old} → {new}). "
+            "{who} changed this issue at {when} ({tz}) after you opened it "
+            "(version {old} → {new}). "
             "Your action “{action}” was NOT saved. The current state is shown below; "
             "check it and act again.",
         ),
@@ -219,6 +226,64 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "u.display": ("显示名", "Display name"),
     }
 )
+
+
+#: Audit-log field names (the ledger's column names) → (zh, en).
+FIELD_LABELS = MappingProxyType(
+    {
+        "status": ("状态", "status"),
+        "evidence": ("证据", "evidence"),
+        "position": ("位置", "position"),
+        "subtype": ("子类", "subtype"),
+        "type": ("类型", "type"),
+        "severity": ("严重程度", "severity"),
+        "description": ("问题描述", "description"),
+        "river_name": ("河湖名称", "river"),
+        "river_code": ("河湖编码", "river code"),
+        "reach": ("河段", "reach"),
+        "river_chief": ("河长", "river chief"),
+        "responsible_unit": ("责任单位", "responsible unit"),
+        "responsible_person": ("责任人", "responsible person"),
+        "rectification_measures": ("整改措施", "rectification measures"),
+        "deadline": ("整改时限", "deadline"),
+        "progress": ("整改进展", "progress"),
+        "closed_on": ("销号日期", "closed on"),
+        "rebound": ("反弹", "rebound"),
+        "rebound_count": ("反弹次数", "rebound count"),
+        "discovered_at": ("发现时间", "discovered"),
+        "after_photo": ("整改后照片", "after photo"),
+        "later_frame": ("后续航次照片", "later frame"),
+        "processing": ("处理航次", "processing"),
+    }
+)
+_EN_KINDS = {"first": "first", "recurrence": "recurrence", "rebound": "rebound",
+             "split": "split", "merged": "merged"}  # fmt: skip
+_TZ_ZH = {"Asia/Shanghai": "北京时间", "Asia/Chongqing": "北京时间", "Asia/Harbin": "北京时间",
+          "Asia/Urumqi": "乌鲁木齐时间", "UTC": "协调世界时"}  # fmt: skip
+
+
+def field_label(name: str, lang: str) -> str:
+    pair = FIELD_LABELS.get(name)
+    return name if pair is None else pair[LANGS.index(lang) if lang in LANGS else 0]
+
+
+def kind_label(kind: str, lang: str) -> str:
+    """An evidence kind (first, recurrence, rebound, split, merged) in ``lang``."""
+    from pipeline.review.notes import kind_zh
+
+    return _EN_KINDS.get(kind, kind) if lang == "en" else kind_zh(kind)
+
+
+def tz_label(tz: dt.tzinfo, lang: str) -> str:
+    """The office's time zone as a reader names it (``北京时间`` for Asia/Shanghai)."""
+    key = getattr(tz, "key", None) or str(tz)
+    return _TZ_ZH.get(key, key) if lang == "zh" else key
+
+
+def note_text(note: str | None, lang: str) -> str:
+    from pipeline.review.notes import note_text as rewrite
+
+    return rewrite(note, lang)
 
 
 def type_label(code: str | None, lang: str) -> str:
