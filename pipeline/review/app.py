@@ -45,42 +45,6 @@ def load_subtypes() -> tuple[Subtype, ...]:
         )
 
 
-def zones_feature_collection(zones: Any) -> dict[str, Any]:
-    """:class:`pipeline.ledger.zones.Zone` outlines as one GeoJSON FeatureCollection."""
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {
-                "type": "MultiPolygon",
-                "coordinates": [[[list(p) for p in ring] for ring in poly] for poly in z.polygons],
-            },
-            "properties": {
-                "zone_id": z.zone_id,
-                "river_name": z.props.river_name,
-                "reach": z.props.reach,
-            },
-        }
-        for z in zones
-    ]
-    return {"type": "FeatureCollection", "features": features}
-
-
-def load_zones_geojson(zones_path: Path | str | None) -> dict[str, Any] | None:
-    """The zone outlines to draw on maps (``None`` when no path is set).
-
-    Read and checked by :func:`pipeline.ledger.zones.load_zones`, the reader the
-    ledger files issues with, so the map shows the zones issues were placed in.
-    """
-    if zones_path is None:
-        return None
-    from pipeline.ledger.zones import load_zones
-
-    if not Path(zones_path).exists():
-        log.warning("no management zones at %s: maps draw none", zones_path)
-        return None
-    return zones_feature_collection(load_zones(zones_path))
-
-
 def run_settings(config: ReviewConfig) -> tuple[dict[str, Any] | None, dt.tzinfo]:
     """Zones to draw and the office's time zone, from the run config (``config.run_config``).
 
@@ -90,6 +54,7 @@ def run_settings(config: ReviewConfig) -> tuple[dict[str, Any] | None, dt.tzinfo
     from zoneinfo import ZoneInfo
 
     from pipeline.config import load_config, resolve
+    from pipeline.review.layers import load_zones_geojson
 
     run = load_config(config.run_config)
     zones = config.zones_dir or (resolve(run.ledger.zones) if run.ledger.zones else None)
@@ -148,8 +113,9 @@ def create_app(
 
 async def _security_headers(request: Request, call_next: Any) -> Response:
     response: Response = await call_next(request)
-    basemap = request.app.state.review.config.basemap_url
-    img = "'self' data: blob:" + (f" {_origin(basemap)}" if basemap else "")
+    from pipeline.review.basemaps import tile_origins
+
+    img = " ".join(["'self' data: blob:", *tile_origins(request.app.state.review.config)])
     response.headers.setdefault(
         "Content-Security-Policy",
         f"default-src 'self'; img-src {img}; style-src 'self' 'unsafe-inline'; "
@@ -160,14 +126,6 @@ async def _security_headers(request: Request, call_next: Any) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
-
-
-def _origin(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url.replace("{s}", "a"))
-    host = parts.netloc.replace("a.", "*.", 1) if "{s}" in url else parts.netloc
-    return f"{parts.scheme}://{host}"
 
 
 def _wants_html(request: Request) -> bool:

@@ -5,7 +5,9 @@ everything has a default that works offline on one machine:
 
 - no basemap: maps draw the management zones (the run config's
   ``ledger.zones``, or ``zones_dir``), frame footprints and candidates on a
-  plain background; set
+  plain background; offer basemaps with ``basemaps`` (a tile URL, or an
+  office's offline XYZ folder or ``.mbtiles`` file, served by the app),
+  ``tianditu_key``, ``osm`` or ``amap`` (see :mod:`.basemaps`), or set
   ``basemap_url`` to a tile server you run (``https://tiles.example/{z}/{x}/{y}.png``);
 - cookies without the ``Secure`` flag (plain HTTP on a LAN); set
   ``secure_cookies`` when serving behind HTTPS;
@@ -23,11 +25,42 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipeline.errors import ConfigError
 
 Lang = Literal["zh", "en"]
+Datum = Literal["wgs84", "gcj02", "bd09"]
+
+
+class Basemap(BaseModel):
+    """One tile basemap: an XYZ URL template, or a local XYZ folder or ``.mbtiles`` file.
+
+    ``datum`` says which coordinates the tiles are drawn in: ``wgs84`` (天地图,
+    OSM, most offline sets), ``gcj02`` (高德/Amap, Tencent) or ``bd09`` (Baidu
+    imagery re-cut to the XYZ grid by a tile downloader). On a shifted layer the
+    map moves every overlay by the same offset, so it lands on the pictures.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=64, description="shown in the layer switcher")
+    url: str | None = Field(default=None, description="XYZ template with {z} {x} {y} [{s}]")
+    path: Path | None = Field(default=None, description="XYZ folder ({z}/{x}/{y}.png) or .mbtiles")
+    datum: Datum = "wgs84"
+    attribution: str = ""
+    subdomains: str = "abc"
+    max_native_zoom: int = Field(default=18, ge=0, le=24)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Basemap:
+        if (self.url is None) == (self.path is None):
+            raise ValueError(f"basemap {self.name!r}: give exactly one of url or path")
+        if self.url is not None and not self.url.startswith(("https://", "http://")):
+            raise ValueError(f"basemap {self.name!r}: url must be http(s), got {self.url!r}")
+        if self.path is not None and not self.path.exists():
+            raise ValueError(f"basemap {self.name!r}: no tiles at {self.path}")
+        return self
 
 
 class ReviewConfig(BaseModel):
@@ -41,6 +74,14 @@ class ReviewConfig(BaseModel):
     )
     basemap_url: str | None = Field(default=None, description="XYZ tile URL template")
     basemap_attribution: str = ""
+    basemaps: tuple[Basemap, ...] = Field(
+        default=(), description="tile basemaps offered in the layer switcher (first: shown)"
+    )
+    tianditu_key: str | None = Field(
+        default=None, description="天地图 browser key: offers its map and imagery (with labels)"
+    )
+    osm: bool = Field(default=False, description="offer OpenStreetMap (needs the internet)")
+    amap: bool = Field(default=False, description="offer 高德 (Amap, GCJ-02; needs the internet)")
     zones_dir: Path | None = Field(
         default=None, description="zone GeoJSON drawn on maps; default: the run config's zones"
     )

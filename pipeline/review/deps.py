@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 
 from pipeline.review.config import ReviewConfig
@@ -165,3 +165,4 @@ CanProcess = Annotated[Principal, Depends(require("process"))]
 CanAdmin = Annotated[Principal, Depends(require("admin"))]
 #: A row id in a path: out of 1 … MAX_ROW_ID it names nothing (404, see app._validation_error).
 RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
+RowIdQuery = Annotated[int, Query(ge=1, le=MAX_ROW_ID)]

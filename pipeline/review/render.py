@@ -91,6 +91,7 @@ def page(
         "subtypes": state.subtypes,
         "subtype_label": _subtype_labeller(state, lang),
         "config": state.config,
+        "basemaps": _basemaps(state),
         "tz_name": i18n.tz_label(state.tz, lang),
         "field_label": lambda name: i18n.field_label(name, lang),
         "kind_label": lambda kind: i18n.kind_label(kind, lang),
@@ -107,6 +108,12 @@ def page(
             PRE_COOKIE, pre, httponly=True, samesite="lax", secure=state.config.secure_cookies
         )
     return response
+
+
+def _basemaps(state: AppState) -> list[dict[str, Any]]:
+    from pipeline.review.basemaps import basemap_layers
+
+    return basemap_layers(state.config)
 
 
 def _full_path(request: Request) -> str:

@@ -19,7 +19,7 @@ from pipeline.ledger.errors import ConflictError, IllegalTransitionError, IssueN
 from pipeline.ledger.models import Issue
 from pipeline.ledger.vocab import OPEN_STATUSES, STATUS_LABELS
 from pipeline.review.actions import ACTIONS, ActionContext, apply_action
-from pipeline.review.deps import AppState, CanRead, CanReview, StateDep
+from pipeline.review.deps import AppState, CanRead, CanReview, RowIdQuery, StateDep
 from pipeline.review.i18n import LANG_COOKIE, pick_lang, status_label, type_label
 from pipeline.review.queue import issues_select, max_conf_expr
 
@@ -132,6 +132,28 @@ def issues_geojson(
         for code, kind, st, sev, lat, lon, river, mc in rows
     ]
     return JSONResponse({"type": "FeatureCollection", "features": features})
+
+
+@router.get("/flights.json")
+def flights_json(state: StateDep, me: CanRead) -> Response:
+    """Flights with frames, newest first: id, name, start (local time), frames, footprints."""
+    from pipeline.review.layers import flights_with_footprints
+    from pipeline.review.render import local_time
+
+    with state.db.read() as session:
+        flights = flights_with_footprints(session=session)
+    for f in flights:
+        f["started_at"] = None if f["started_at"] is None else local_time(f["started_at"], state.tz)
+    return JSONResponse({"flights": flights})
+
+
+@router.get("/footprints.geojson")
+def footprints_geojson(state: StateDep, me: CanRead, flight: RowIdQuery) -> Response:
+    """The ground footprints of one flight's frames (``flight``: its id)."""
+    from pipeline.review.layers import flight_footprints
+
+    with state.db.read() as session:
+        return JSONResponse(flight_footprints(session=session, flight_id=flight))
 
 
 @router.get("/zones.geojson")

@@ -5,21 +5,27 @@
   const el = document.getElementById("issue-map");
   if (el && M) {
     const map = M.makeMap(el);
+    const names = JSON.parse(document.getElementById("map-config").textContent).names;
     const data = JSON.parse(document.getElementById("issue-geo").textContent);
-    M.zones(map);
     const issue = data.features.find((f) => f.properties.kind === "issue");
     const colour = (issue && M.TYPE_COLOURS[issue.properties.type]) || "#dc2626";
-    const layer = L.geoJSON(data, {
-      style: (f) => f.properties.kind === "frame"
-        ? { color: "#64748b", weight: 1, dashArray: "4 3", fillOpacity: 0.04 }
-        : { color: colour, weight: 2, fillOpacity: 0.15 },
-      pointToLayer: (f, latlng) => f.properties.kind === "issue"
-        ? L.circleMarker(latlng, { radius: 8, weight: 3, color: "#fff",
-            fillColor: M.TYPE_COLOURS[f.properties.type] || "#1d4ed8", fillOpacity: 1 })
-        : L.circleMarker(latlng, { radius: 3, weight: 1, color: colour, fillOpacity: 0.6 }),
-      onEachFeature: (f, l) => { if (f.properties.name) l.bindTooltip(M.text(f.properties.name)); },
-    }).addTo(map);
-    M.fit(map, layer, issue ? [issue.geometry.coordinates[1], issue.geometry.coordinates[0]] : null);
+    const frames = { type: "FeatureCollection", features: data.features.filter((f) => f.properties.kind === "frame") };
+    const rest = { type: "FeatureCollection", features: data.features.filter((f) => f.properties.kind !== "frame") };
+    M.zones(map).then(() => {
+      const fp = map.hehu.add(names.frames, frames, {
+        style: M.FOOTPRINT,
+        onEachFeature: (f, l) => l.bindTooltip(M.text(f.properties.name)),
+      });
+      const layer = map.hehu.add(names.issues, rest, {
+        style: { color: colour, weight: 2, fillOpacity: 0.15 },
+        pointToLayer: (f, latlng) => f.properties.kind === "issue"
+          ? L.circleMarker(latlng, { radius: 8, weight: 3, color: "#fff",
+              fillColor: M.TYPE_COLOURS[f.properties.type] || "#1d4ed8", fillOpacity: 1 })
+          : L.circleMarker(latlng, { radius: 3, weight: 1, color: colour, fillOpacity: 0.6 }),
+      });
+      M.fit(map, [layer, fp], issue ? [issue.geometry.coordinates[1], issue.geometry.coordinates[0]] : null);
+      el.dataset.ready = "1";
+    });
   }
 
   const viewer = document.getElementById("viewer");
