@@ -117,6 +117,16 @@ class ReviewConfig(BaseModel):
         default=1.0, ge=0, description="context around a box, as a fraction of its size"
     )
     crop_min_px: int = Field(default=320, gt=0, description="smallest crop side in pixels")
+    viewer_max_side: int = Field(
+        default=4096, ge=512, le=16384,
+        description="longest side of the frame the full-frame viewer pans and zooms on",
+    )  # fmt: skip
+    undo_window_s: int = Field(
+        default=30, ge=1, le=600, description="how long a keyboard decision can be undone"
+    )
+    bulk_max: int = Field(
+        default=500, ge=1, le=10_000, description="most issues one bulk decision may touch"
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

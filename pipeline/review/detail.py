@@ -43,6 +43,7 @@ class Sighting:
     distance_m: float | None = None  # how far from its issue it joined (None: it opened it)
     gate_m: float | None = None  # the gate it was within
     sigma_m: float | None = None  # its position's 1σ
+    frame_size_px: tuple[int, int] | None = None  # the original's (width, height), when known
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,9 @@ def candidate_detail(*, session: Session, code: str) -> CandidateDetail:
             distance_m=distance,
             gate_m=gate,
             sigma_m=det.sigma_m,
+            frame_size_px=(frame.width_px, frame.height_px)
+            if frame.width_px and frame.height_px
+            else None,
         )
         for det, frame, flight, kind, distance, gate in rows
     )

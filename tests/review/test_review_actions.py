@@ -139,7 +139,8 @@ def test_json_conflict_returns_the_current_issue(client_for, db_url) -> None:
     )
     assert response.status_code == 409
     body = response.json()
-    assert body["error"] == "conflict" and "nothing was written" in body["message"]
+    assert body["error"] == "conflict" and "nothing was written" in body["detail"]
+    assert "未保存" in body["message"]
     assert body["issue"]["status"] == "confirmed" and body["issue"]["version"] == 2
 
 

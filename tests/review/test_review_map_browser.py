@@ -6,12 +6,11 @@ basemaps, and overlays shifted onto a GCJ-02 or BD-09 basemap (issue 15 item 6).
 
 from __future__ import annotations
 
-import os
 import zlib
 from pathlib import Path
 
 import pytest
-from live import chromium, chromium_available, log_in, serve
+from live import chromium_available, log_in, serve, shot
 from review_helpers import password_of
 
 pytestmark = [
@@ -43,12 +42,6 @@ def png_tile() -> bytes:
         + chunk(b"IDAT", zlib.compress(raw))
         + chunk(b"IEND", b"")
     )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture
@@ -85,13 +78,6 @@ def page_on(browser, make_app, tiles):
         context.close()
     for server in servers:
         server.__exit__(None, None, None)
-
-
-def shot(page, name: str) -> None:
-    folder = os.environ.get("HEHU_UI_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / name), full_page=False)
 
 
 def overlay_names(page) -> list[str]:

@@ -20,7 +20,7 @@ from pipeline.ledger.models import Issue
 from pipeline.ledger.vocab import OPEN_STATUSES, STATUS_LABELS
 from pipeline.review.actions import ACTIONS, ActionContext, apply_action
 from pipeline.review.deps import AppState, CanRead, CanReview, RowIdQuery, StateDep
-from pipeline.review.i18n import LANG_COOKIE, pick_lang, status_label, type_label
+from pipeline.review.i18n import LANG_COOKIE, pick_lang, status_label, translator, type_label
 from pipeline.review.queue import issues_select, max_conf_expr
 
 router = APIRouter(prefix="/api")
@@ -78,14 +78,17 @@ async def api_action(
         raise HTTPException(status_code=400, detail="send JSON with the issue version") from e
     fields = {k: str(v) for k, v in body.items() if isinstance(v, str | int | float)}
     ctx = ActionContext(
-        code, version, me.username, fields, None, frozenset(s.id for s in state.subtypes)
-    )
+        code, version, me.username, fields, None, frozenset(s.id for s in state.subtypes),
+        undo_window_s=state.config.undo_window_s,
+    )  # fmt: skip
     try:
         issue = await run_in_threadpool(_run, state, action, ctx, _lang(request, state))
     except ConflictError as e:
         current = await run_in_threadpool(_current, state, code, _lang(request, state))
+        message = translator(_lang(request, state))("conflict.short")
         return JSONResponse(
-            {"error": "conflict", "message": str(e), "issue": current}, status_code=409
+            {"error": "conflict", "message": message, "detail": str(e), "issue": current},
+            status_code=409,
         )
     except (BadInputError, IllegalTransitionError) as e:
         return JSONResponse({"error": "bad_request", "message": str(e)}, status_code=400)

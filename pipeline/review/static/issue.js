@@ -1,4 +1,4 @@
-// Candidate page: map of the issue, full-frame viewer, keyboard shortcuts.
+// Candidate page: map of the issue, full-frame viewer (viewer.js), keyboard shortcuts.
 (function () {
   "use strict";
   const M = window.hehuMaps;
@@ -29,14 +29,33 @@
   }
 
   const viewer = document.getElementById("viewer");
-  document.querySelectorAll("img[data-full]").forEach((img) => {
-    img.addEventListener("click", () => {
-      viewer.querySelector("img").src = img.dataset.full;
-      viewer.querySelector(".cap").textContent = img.dataset.caption || "";
-      viewer.showModal();
+  const sightingsNode = document.getElementById("sightings");
+  const sightings = sightingsNode ? JSON.parse(sightingsNode.textContent) : [];
+  document.querySelectorAll("[data-sighting]").forEach((node) => {
+    node.addEventListener("click", (e) => {
+      e.preventDefault();
+      window.hehuViewer.open(sightings, Number(node.dataset.sighting));
     });
   });
-  if (viewer) viewer.addEventListener("click", () => viewer.close());
+  document.querySelectorAll("img[data-full]").forEach((img) => {
+    img.addEventListener("click", () => {
+      window.hehuViewer.open([{ src: img.dataset.full, caption: img.dataset.caption || "" }], 0);
+    });
+  });
+
+  // The undo button of the decision just made on the previous issue, while it may be undone.
+  const undoForm = document.getElementById("form-undo");
+  if (undoForm) {
+    let left = Math.floor(Number(undoForm.dataset.left));
+    const span = undoForm.querySelector(".left");
+    const tick = () => {
+      if (left <= 0) { undoForm.remove(); return; }
+      span.textContent = left + "s";
+      left -= 1;
+      setTimeout(tick, 1000);
+    };
+    tick();
+  }
 
   const reject = document.getElementById("form-reject");
   let armed = false;  // X pressed: the next digit picks a reason and rejects
@@ -63,11 +82,13 @@
     }
     switch (e.key) {
       case "c": case "C": click("do-confirm"); break;
+      case "z": case "Z": click("do-undo"); break;
       case "x": case "X":
         if (reject && (reject.querySelector("input[name=reason]:checked") ||
             reject.querySelector("input[name=reason_text]").value.trim())) click("do-reject");
         else if (reject) { e.preventDefault(); armed = true; reject.classList.add("armed"); }
         break;
+      case "v": case "V": if (sightings.length) { e.preventDefault(); window.hehuViewer.open(sightings, 0); } break;
       case "j": case "n": click("next"); break;
       case "k": case "p": click("prev"); break;
       case "e": { const d = document.querySelector(".actions details"); if (d) { e.preventDefault(); d.open = true; d.querySelector("select, input, textarea").focus(); } break; }
