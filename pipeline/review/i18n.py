@@ -288,6 +288,9 @@ FIELD_LABELS = MappingProxyType(
         "after_photo": ("整改后照片", "after photo"),
         "later_frame": ("后续航次照片", "later frame"),
         "processing": ("处理航次", "processing"),
+        "note": ("备注", "note"),
+        "reason_text": ("误报说明", "reason"),
+        "into": ("合并目标", "merge target"),
     }
 )
 _EN_KINDS = {"first": "first", "recurrence": "recurrence", "rebound": "rebound",
@@ -318,6 +321,12 @@ def note_text(note: str | None, lang: str) -> str:
     from pipeline.review.notes import note_text as rewrite
 
     return rewrite(note, lang)
+
+
+def refusal_text(message: str, lang: str) -> str:
+    from pipeline.review.notes import refusal_text as rewrite
+
+    return rewrite(message, lang)
 
 
 def type_label(code: str | None, lang: str) -> str:

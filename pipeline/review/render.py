@@ -96,6 +96,7 @@ def page(
         "field_label": lambda name: i18n.field_label(name, lang),
         "kind_label": lambda kind: i18n.kind_label(kind, lang),
         "note_text": lambda note: i18n.note_text(note, lang),
+        "refusal_text": lambda text: i18n.refusal_text(text, lang),
         "path": request.url.path,
         "full_path": _full_path(request),
     }

@@ -132,3 +132,49 @@ def test_help_overlay_and_sighting_tags_are_chinese(client_for, db_url) -> None:
         label = re.findall(r"<span>([^<]*)</span>", tag)[0]  # the class, then flight and time
         assert label and not re.search(r"[A-Za-z]", label), label
         assert "再次发现" in tag or "st-rectifying" not in tag
+
+
+@pytest.mark.parametrize(
+    ("message", "zh"),
+    [
+        (
+            "a rejection (误报) needs a reason: choose one or write one",
+            "标记误报需要原因：请选择一项或填写说明",
+        ),
+        (
+            "assigning (交办) needs a responsible unit and a deadline",
+            "交办需要填写责任单位和整改时限",
+        ),
+        ("note is too long (2001 characters, at most 2000)", "备注过长（2001 字，最多 2000 字）"),
+        ("deadline must be a date YYYY-MM-DD, got 'soon'", "整改时限必须是日期（年-月-日）"),
+        (
+            "issue X1 is closed (已销号): edit is allowed only from candidate (待审核), "
+            "confirmed (已确认); reload it to see what it allows",
+            "问题 X1 当前为已销号，此操作只能在待审核、已确认状态下进行；"
+            "请刷新页面查看可执行的操作",
+        ),
+        (
+            "X1 and X2 are 120 m apart (more than 50 m): check the codes; if they really are one "
+            "object, merge with force",
+            "X1 与 X2 相距 120 米（超过 50 米）：请核对编号；"
+            "确为同一对象时勾选「确为同一对象」再合并",
+        ),
+        ("X1 cannot be merged into itself", "X1 不能合并到自身"),
+        ("something new", "something new"),  # unknown: shown as it is
+    ],
+)
+def test_refusals_read_in_chinese(message: str, zh: str) -> None:
+    from pipeline.review.notes import refusal_text
+
+    assert refusal_text(message, "zh") == zh
+    assert refusal_text(message, "en") == message
+
+
+def test_refusal_banner_is_chinese(client_for, db_url) -> None:
+    rev = client_for("rev")
+    code = candidate_codes(db_url)[0]
+    data = {"csrf_token": rev.csrf, "version": issue_version(db_url, code)}
+    page = rev.post(f"/issues/{code}/reject", data=data)
+    assert page.status_code == 400
+    banner = re.search(r'<div class="banner error"[^>]*>([^<]*)</div>', page.text).group(1)
+    assert banner == "标记误报需要原因：请选择一项或填写说明"

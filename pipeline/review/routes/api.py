@@ -20,7 +20,14 @@ from pipeline.ledger.models import Issue
 from pipeline.ledger.vocab import OPEN_STATUSES, STATUS_LABELS
 from pipeline.review.actions import ACTIONS, ActionContext, apply_action
 from pipeline.review.deps import AppState, CanRead, CanReview, RowIdQuery, StateDep
-from pipeline.review.i18n import LANG_COOKIE, pick_lang, status_label, translator, type_label
+from pipeline.review.i18n import (
+    LANG_COOKIE,
+    pick_lang,
+    refusal_text,
+    status_label,
+    translator,
+    type_label,
+)
 from pipeline.review.queue import issues_select, max_conf_expr
 
 router = APIRouter(prefix="/api")
@@ -91,7 +98,10 @@ async def api_action(
             status_code=409,
         )
     except (BadInputError, IllegalTransitionError) as e:
-        return JSONResponse({"error": "bad_request", "message": str(e)}, status_code=400)
+        message = refusal_text(str(e), _lang(request, state))
+        return JSONResponse(
+            {"error": "bad_request", "message": message, "detail": str(e)}, status_code=400
+        )
     except IssueNotFoundError as e:
         raise HTTPException(status_code=404, detail=str(e)) from e
     return JSONResponse({"issue": issue})
