@@ -28,7 +28,7 @@ _OSM = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 _IMAGE_TYPES = ((b"\x89PNG", "image/png"), (b"\xff\xd8", "image/jpeg"), (b"RIFF", "image/webp"))
 
 
-def _layer(name: str, url: str, **extra: Any) -> dict[str, Any]:
+def layer_spec(name: str, url: str, **extra: Any) -> dict[str, Any]:
     spec = {"name": name, "url": url, "datum": "wgs84", "attribution": "", "subdomains": "abc",
             "maxNativeZoom": 18, "labels": None}  # fmt: skip
     return spec | extra
@@ -38,22 +38,22 @@ def _presets(config: ReviewConfig) -> list[dict[str, Any]]:
     out = []
     if key := config.tianditu_key:
         for name, base, labels in (("天地图 矢量", "vec", "cva"), ("天地图 影像", "img", "cia")):
-            out.append(_layer(
+            out.append(layer_spec(
                 name, _TIANDITU.format(layer=base, key=key), subdomains="01234567",
                 labels=_TIANDITU.format(layer=labels, key=key), attribution="© 天地图",
             ))  # fmt: skip
     if config.amap:
-        amap = _layer("高德地图", _AMAP, datum="gcj02", subdomains="1234", attribution="© 高德")
+        amap = layer_spec("高德地图", _AMAP, datum="gcj02", subdomains="1234", attribution="© 高德")
         out.append(amap)
     if config.osm:
-        out.append(_layer("OpenStreetMap", _OSM, maxNativeZoom=19,
+        out.append(layer_spec("OpenStreetMap", _OSM, maxNativeZoom=19,
                           attribution="© OpenStreetMap contributors"))  # fmt: skip
     return out
 
 
 def _configured(index: int, b: Basemap) -> dict[str, Any]:
     url = b.url if b.url is not None else f"/tiles/{index}/{{z}}/{{x}}/{{y}}"
-    return _layer(b.name, url, datum=b.datum, attribution=b.attribution,
+    return layer_spec(b.name, url, datum=b.datum, attribution=b.attribution,
                   subdomains=b.subdomains, maxNativeZoom=b.max_native_zoom)  # fmt: skip
 
 
@@ -62,7 +62,9 @@ def basemap_layers(config: ReviewConfig) -> list[dict[str, Any]]:
     layers = [_configured(i, b) for i, b in enumerate(config.basemaps)]
     if config.basemap_url:
         attribution = config.basemap_attribution
-        layers.append(_layer("底图", config.basemap_url, attribution=attribution))
+        layers.append(
+            layer_spec("底图", config.basemap_url, attribution=attribution)
+        )  # map.basemap
     return layers + _presets(config)
 
 

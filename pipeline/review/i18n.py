@@ -235,6 +235,7 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "No basemap configured: points, zones and footprints only",
         ),
         "map.layer.none": ("无底图", "No basemap"),
+        "map.basemap": ("底图", "Basemap"),
         "map.layer.zones": ("管理范围", "Management zones"),
         "map.layer.footprints": ("照片覆盖范围", "Photo footprints"),
         "map.layer.issues": ("问题点位", "Issues"),

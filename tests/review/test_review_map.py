@@ -172,3 +172,26 @@ def test_the_policy_allows_the_offered_tile_servers(make_app) -> None:
 def test_bad_basemaps_are_refused_when_loaded(spec, message) -> None:
     with pytest.raises(ValidationError, match=message):
         ReviewConfig(basemaps=[spec])
+
+
+def test_flight_map_fragment_for_the_report_holds_the_layers_as_data(db_url) -> None:
+    import json
+    import re
+
+    from pipeline.review.layers import flight_layers
+    from pipeline.review.report_map import flight_map_html
+    from pipeline.review.store import open_db
+
+    db = open_db(db_url)
+    with db.read() as session:
+        layers = flight_layers(session=session, flight_id=1, zones=None)
+    db.dispose()
+    layers["candidates"]["features"][0]["properties"]["code"] = "</script><b>x</b>"
+    html = flight_map_html(layers=layers)
+    embedded = re.search(r'id="flight-layers">(.*?)</script>', html, re.S).group(1)
+    assert "</script" not in embedded and "<b>" not in embedded  # data stays data
+    assert json.loads(embedded) == layers
+    config = json.loads(re.search(r'id="map-config">(.*?)</script>', html, re.S).group(1))
+    assert config["basemaps"] == [] and config["names"]["footprints"] == "照片覆盖范围"
+    with_tiles = flight_map_html(layers=layers, basemap_url="https://t.example/{z}/{x}/{y}.png")
+    assert "https://t.example/{z}/{x}/{y}.png" in with_tiles

@@ -175,3 +175,40 @@ def test_candidate_map_has_the_same_layers(page_on, db_url) -> None:
     page.wait_for_selector("#issue-map[data-ready]")
     names = [n.strip() for n in overlay_names(page)]
     assert names == ["管理范围", "看到它的照片", "问题点位"]
+
+
+def test_report_fragment_draws_the_flight_offline(browser, db_url, tmp_path) -> None:
+    from pipeline.config import load_config, resolve
+    from pipeline.review.layers import flight_layers, load_zones_geojson
+    from pipeline.review.report_map import flight_map_html
+    from pipeline.review.store import open_db
+
+    db = open_db(db_url)
+    with db.read() as session:
+        zones = load_zones_geojson(resolve(load_config().ledger.zones))
+        layers = flight_layers(session=session, flight_id=1, zones=zones)
+    db.dispose()
+    report = tmp_path / "report.html"
+    report.write_text(
+        f'<!doctype html><meta charset="utf-8"><body>{flight_map_html(layers=layers)}</body>',
+        encoding="utf-8",
+    )
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(report.as_uri())
+    page.wait_for_selector("#flight-map[data-ready]")
+    counts = page.evaluate(
+        """() => document.getElementById('flight-map').hehuMap.hehu.overlays.map(
+             o => [o.name, o.layer.getLayers().length])"""
+    )
+    assert counts == [
+        ["管理范围", len(layers["zones"]["features"])],
+        ["照片覆盖范围", len(layers["footprints"]["features"])],
+        ["问题点位", len(layers["candidates"]["features"])],
+    ]
+    assert all(n > 0 for _, n in counts)
+    assert all(u.startswith("file://") or u.startswith("data:") for u in requests)
+    shot(page, "report-map-zh.png")
+    context.close()

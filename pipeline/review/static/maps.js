@@ -141,7 +141,36 @@
     } else map.setView([30, 114], 4);
   }
 
-  window.hehuMaps = { TYPE_COLOURS, STATUS_RING, FOOTPRINT, makeMap, zones, footprints, fit, text };
+  // Issues as circle markers coloured by type, ringed by status.
+  function issueMarker(f, latlng) {
+    return L.circleMarker(latlng, {
+      radius: 6, weight: 2, color: STATUS_RING[f.properties.status] || "#334155",
+      fillColor: TYPE_COLOURS[f.properties.type] || "#64748b", fillOpacity: 0.9,
+    });
+  }
+
+  // A flight's map from layers embedded in the page (a report: no server to fetch from).
+  function flightMap(el, layers) {
+    const map = makeMap(el);
+    const names = CONFIG.names;
+    const zoneLayer = map.hehu.add(names.zones, layers.zones, {
+      interactive: false, pane: "zones", renderer: L.svg({ pane: "zones" }), style: ZONE,
+    });
+    const fp = map.hehu.add(names.footprints, layers.footprints, {
+      style: FOOTPRINT, onEachFeature: (f, l) => l.bindTooltip(text(f.properties.name)),
+    });
+    const issues = map.hehu.add(names.issues, layers.candidates, {
+      pointToLayer: issueMarker, onEachFeature: (f, l) => l.bindTooltip(text(f.properties.code)),
+    });
+    fit(map, layers.candidates.features.length ? [issues, fp] : [fp, zoneLayer]);
+    el.dataset.ready = "1";
+    return map;
+  }
+
+  window.hehuMaps = { TYPE_COLOURS, STATUS_RING, FOOTPRINT, makeMap, zones, footprints, fit, text, flightMap };
+
+  const flight = document.getElementById("flight-map");
+  if (flight) flightMap(flight, JSON.parse(document.getElementById("flight-layers").textContent));
 
   // The map page: zones, footprints, and every issue of the chosen status as a circle marker.
   const page = document.getElementById("issues-map");
@@ -168,10 +197,7 @@
     });
   Promise.all([zones(map), footprints(map, 5), issues]).then(([zoneLayer, fpLayers, data]) => {
     const layer = map.hehu.add(CONFIG.names.issues, data, {
-      pointToLayer: (f, latlng) => L.circleMarker(latlng, {
-        radius: 6, weight: 2, color: STATUS_RING[f.properties.status] || "#334155",
-        fillColor: TYPE_COLOURS[f.properties.type] || "#64748b", fillOpacity: 0.9,
-      }),
+      pointToLayer: issueMarker,
       onEachFeature: (f, l) => l.bindPopup(popup(f.properties)),
     });
     fit(map, data.features.length ? layer : [zoneLayer, ...fpLayers]);
