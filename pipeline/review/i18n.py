@@ -229,7 +229,9 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         ),
         "ok.undone": ("已撤销对 {code} 的决定，恢复为待审核", "Undid the decision on {code}"),
         "act.undo": ("撤销", "Undo"),
-        "map.title": ("未销号问题分布", "Open issues"),
+        "map.title.open": ("未销号问题分布", "Open issues"),
+        "map.title.candidate": ("待审核问题分布", "Issues to review"),
+        "map.title.all": ("全部问题分布", "All issues"),
         "map.nobasemap": (
             "未配置底图：显示点位、管理范围与照片覆盖范围",
             "No basemap configured: points, zones and footprints only",
