@@ -1,7 +1,8 @@
 """hehu's run configuration (``configs/hehu.yaml``), loaded once at the entry point.
 
 Sections mirror the stages: ingest, geo (the ground frames are placed on), detect,
-ledger, flow (Prefect), inbox (scheduled sweeps) and report. Every model forbids
+ledger, flow (Prefect), inbox (scheduled sweeps), report and display (the time zone
+people read times in). Every model forbids
 unknown keys, so a typo in the YAML is an error naming the key, not a silently
 ignored setting.
 """
@@ -113,7 +114,8 @@ class StateConfig(_Section):
 
 
 class DisplayConfig(_Section):
-    """How times are shown to people (exports, reports): the office's time zone."""
+    """How people see times (review app, exports, reports): ``timezone`` is the office's
+    IANA zone (北京时间 by default)."""
 
     timezone: str = "Asia/Shanghai"
 
@@ -125,7 +127,8 @@ class DisplayConfig(_Section):
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as e:
             raise ValueError(
-                f"display.timezone: unknown time zone {self.timezone!r} (e.g. Asia/Shanghai)"
+                f"display.timezone: unknown time zone {self.timezone!r} (an IANA name such as "
+                "Asia/Shanghai or Asia/Urumqi)"
             ) from e
         return self
 

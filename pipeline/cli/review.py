@@ -34,7 +34,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="review settings YAML (see pipeline/review/config.py)",
     )
     p.add_argument("--basemap", metavar="URL", default=None, help="XYZ tile URL template for maps")
-    p.add_argument("--zones", type=Path, default=None, help="zone GeoJSON folder drawn on maps")
+    p.add_argument(
+        "--zones", type=Path, default=None,
+        help="zone GeoJSON file or folder drawn on maps (default: the run config's ledger.zones)",
+    )  # fmt: skip
+    p.add_argument(
+        "--run-config", type=Path, default=None,
+        help="hehu run config for the zones and display.timezone (default configs/hehu.yaml)",
+    )  # fmt: skip
     p.add_argument(
         "--workers", type=int, default=1, help="uvicorn worker processes (state is in the DB)"
     )
@@ -53,8 +60,9 @@ def run(args: argparse.Namespace) -> int:
 
     check_port(args.host, args.port)
     config = load_review_config(
-        args.config, db_url=args.db, basemap_url=args.basemap, zones_dir=args.zones
-    )
+        args.config, db_url=args.db, basemap_url=args.basemap, zones_dir=args.zones,
+        run_config=args.run_config,
+    )  # fmt: skip
     url = config.db_url or default_url()
     db = open_db(url)
     check_schema(db.engine)

@@ -44,7 +44,8 @@ STATUS_LABELS = MappingProxyType(
 TRANSITIONS = MappingProxyType(
     {
         "candidate": frozenset({"confirmed", "false_positive"}),
-        "confirmed": frozenset({"assigned"}),
+        # back to candidate: a reviewer undoing their confirmation (the review app's undo)
+        "confirmed": frozenset({"assigned", "candidate"}),
         "false_positive": frozenset({"candidate"}),
         "assigned": frozenset({"rectifying"}),
         "rectifying": frozenset({"rectified"}),

@@ -42,6 +42,7 @@ from pipeline.ledger.workflow import (
 from pipeline.review.i18n import REJECT_REASONS
 from pipeline.review.inputs import parse_row_id
 from pipeline.review.models import Attachment
+from pipeline.review.undo import UNDOABLE, undo
 from pipeline.review.uploads import StoredFile
 
 Form = Mapping[str, str]
@@ -57,6 +58,7 @@ class ActionContext:
     form: Form
     upload: StoredFile | None = None
     subtypes: frozenset[str] = frozenset()
+    undo_window_s: float = 30.0  # how long the actor's last decision can be undone
 
 
 def _text(form: Form, key: str, limit: int = 2000) -> str | None:
@@ -282,6 +284,7 @@ ACTIONS: Mapping[str, tuple[Callable[[Session, ActionContext], Issue], frozenset
     "fail_check": (fail_check, frozenset({"rectified"})),
     "close": (close, frozenset({"rectified"})),
     "merge": (merge, ABSORBABLE),
+    "undo": (undo, frozenset(UNDOABLE)),
     "split": (
         split,
         frozenset(

@@ -8,7 +8,7 @@ password hasher.
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -45,15 +45,20 @@ def load_subtypes() -> tuple[Subtype, ...]:
         )
 
 
-def load_zones_geojson(zones_dir: Path | None) -> dict[str, Any] | None:
-    """The zone outlines to draw on maps, as one FeatureCollection (``None`` when not set)."""
-    if zones_dir is None:
-        return None
-    features: list[Any] = []
-    for path in sorted(Path(zones_dir).glob("*.geojson")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        features += data.get("features", []) if data.get("type") == "FeatureCollection" else [data]
-    return {"type": "FeatureCollection", "features": features}
+def run_settings(config: ReviewConfig) -> tuple[dict[str, Any] | None, dt.tzinfo]:
+    """Zones to draw and the office's time zone, from the run config (``config.run_config``).
+
+    ``zones_dir`` in the review config (``hehu review --zones``) replaces the run
+    config's ``ledger.zones``.
+    """
+    from zoneinfo import ZoneInfo
+
+    from pipeline.config import load_config, resolve
+    from pipeline.review.layers import load_zones_geojson
+
+    run = load_config(config.run_config)
+    zones = config.zones_dir or (resolve(run.ledger.zones) if run.ledger.zones else None)
+    return load_zones_geojson(zones), ZoneInfo(run.display.timezone)
 
 
 def resolve_start_flight() -> Callable[[Path], Any]:
@@ -80,18 +85,20 @@ def create_app(
     from pipeline.review.security import load_or_make_key, make_hasher
 
     state_dir = config.resolved_state_dir()
+    zones, tz = run_settings(config)
     app = FastAPI(title="hehu review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.review = AppState(
         config=config,
         db=db,
         hasher=hasher or make_hasher(),
-        templates=make_templates(),
+        templates=make_templates(tz),
         subtypes=subtypes if subtypes is not None else load_subtypes(),
-        zones_geojson=load_zones_geojson(config.zones_dir),
+        zones_geojson=zones,
         start_flight=start_flight,
         cache_dir=state_dir / "cache",
         uploads_dir=state_dir / "uploads",
         pre_login_key=load_or_make_key(state_dir / "pre-login.key"),
+        tz=tz,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
@@ -107,8 +114,9 @@ def create_app(
 
 async def _security_headers(request: Request, call_next: Any) -> Response:
     response: Response = await call_next(request)
-    basemap = request.app.state.review.config.basemap_url
-    img = "'self' data: blob:" + (f" {_origin(basemap)}" if basemap else "")
+    from pipeline.review.basemaps import tile_origins
+
+    img = " ".join(["'self' data: blob:", *tile_origins(request.app.state.review.config)])
     response.headers.setdefault(
         "Content-Security-Policy",
         f"default-src 'self'; img-src {img}; style-src 'self' 'unsafe-inline'; "
@@ -119,14 +127,6 @@ async def _security_headers(request: Request, call_next: Any) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
-
-
-def _origin(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url.replace("{s}", "a"))
-    host = parts.netloc.replace("a.", "*.", 1) if "{s}" in url else parts.netloc
-    return f"{parts.scheme}://{host}"
 
 
 def _wants_html(request: Request) -> bool:

@@ -3,8 +3,11 @@
 A YAML file of :class:`ReviewConfig` fields (``hehu review --config FILE``);
 everything has a default that works offline on one machine:
 
-- no basemap: maps draw points, polygons and footprints on a plain
-  background (and the management zones when ``zones_dir`` is set); set
+- no basemap: maps draw the management zones (the run config's
+  ``ledger.zones``, or ``zones_dir``), frame footprints and candidates on a
+  plain background; offer basemaps with ``basemaps`` (a tile URL, or an
+  office's offline XYZ folder or ``.mbtiles`` file, served by the app),
+  ``tianditu_key``, ``osm`` or ``amap`` (see :mod:`.basemaps`), or set
   ``basemap_url`` to a tile server you run (``https://tiles.example/{z}/{x}/{y}.png``);
 - cookies without the ``Secure`` flag (plain HTTP on a LAN); set
   ``secure_cookies`` when serving behind HTTPS;
@@ -13,6 +16,8 @@ everything has a default that works offline on one machine:
 - login limits: 20 failures per address in 5 minutes (an office behind one NAT
   address shares that budget); after 5 failures an account's tries are slowed
   down (1 s apart, doubling up to 30 s), never locked (see :mod:`.login`).
+
+Times are shown in the run config's ``display.timezone`` (Asia/Shanghai by default).
 """
 
 from __future__ import annotations
@@ -20,11 +25,42 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipeline.errors import ConfigError
 
 Lang = Literal["zh", "en"]
+Datum = Literal["wgs84", "gcj02", "bd09"]
+
+
+class Basemap(BaseModel):
+    """One tile basemap: an XYZ URL template, or a local XYZ folder or ``.mbtiles`` file.
+
+    ``datum`` says which coordinates the tiles are drawn in: ``wgs84`` (天地图,
+    OSM, most offline sets), ``gcj02`` (高德/Amap, Tencent) or ``bd09`` (Baidu
+    imagery re-cut to the XYZ grid by a tile downloader). On a shifted layer the
+    map moves every overlay by the same offset, so it lands on the pictures.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=64, description="shown in the layer switcher")
+    url: str | None = Field(default=None, description="XYZ template with {z} {x} {y} [{s}]")
+    path: Path | None = Field(default=None, description="XYZ folder ({z}/{x}/{y}.png) or .mbtiles")
+    datum: Datum = "wgs84"
+    attribution: str = ""
+    subdomains: str = "abc"
+    max_native_zoom: int = Field(default=18, ge=0, le=24)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Basemap:
+        if (self.url is None) == (self.path is None):
+            raise ValueError(f"basemap {self.name!r}: give exactly one of url or path")
+        if self.url is not None and not self.url.startswith(("https://", "http://")):
+            raise ValueError(f"basemap {self.name!r}: url must be http(s), got {self.url!r}")
+        if self.path is not None and not self.path.exists():
+            raise ValueError(f"basemap {self.name!r}: no tiles at {self.path}")
+        return self
 
 
 class ReviewConfig(BaseModel):
@@ -38,7 +74,22 @@ class ReviewConfig(BaseModel):
     )
     basemap_url: str | None = Field(default=None, description="XYZ tile URL template")
     basemap_attribution: str = ""
-    zones_dir: Path | None = Field(default=None, description="zone GeoJSON drawn on maps")
+    basemaps: tuple[Basemap, ...] = Field(
+        default=(), description="tile basemaps offered in the layer switcher (first: shown)"
+    )
+    tianditu_key: str | None = Field(
+        default=None, description="天地图 browser key: offers its map and imagery (with labels)"
+    )
+    osm: bool = Field(default=False, description="offer OpenStreetMap (needs the internet)")
+    amap: bool = Field(default=False, description="offer 高德 (Amap, GCJ-02; needs the internet)")
+    zones_dir: Path | None = Field(
+        default=None, description="zone GeoJSON drawn on maps; default: the run config's zones"
+    )
+    run_config: Path | None = Field(
+        default=None,
+        description="hehu run config whose ledger.zones and display.timezone the app uses "
+        "(default configs/hehu.yaml)",
+    )
     flights_root: Path | None = Field(
         default=None, description="folder whose sub-folders operators may process"
     )
@@ -66,6 +117,16 @@ class ReviewConfig(BaseModel):
         default=1.0, ge=0, description="context around a box, as a fraction of its size"
     )
     crop_min_px: int = Field(default=320, gt=0, description="smallest crop side in pixels")
+    viewer_max_side: int = Field(
+        default=4096, ge=512, le=16384,
+        description="longest side of the frame the full-frame viewer pans and zooms on",
+    )  # fmt: skip
+    undo_window_s: int = Field(
+        default=30, ge=1, le=600, description="how long a keyboard decision can be undone"
+    )
+    bulk_max: int = Field(
+        default=500, ge=1, le=10_000, description="most issues one bulk decision may touch"
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

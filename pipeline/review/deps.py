@@ -17,13 +17,14 @@ a cookie someone else planted has no valid token unless this server made it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 
 from pipeline.review.config import ReviewConfig
@@ -60,6 +61,7 @@ class AppState:
     cache_dir: Path
     uploads_dir: Path
     pre_login_key: bytes  # see pipeline.review.security.pre_login_token
+    tz: dt.tzinfo = dt.UTC  # the office's time zone: times are shown in it
 
 
 class CsrfError(HTTPException):
@@ -163,3 +165,4 @@ CanProcess = Annotated[Principal, Depends(require("process"))]
 CanAdmin = Annotated[Principal, Depends(require("admin"))]
 #: A row id in a path: out of 1 … MAX_ROW_ID it names nothing (404, see app._validation_error).
 RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
+RowIdQuery = Annotated[int, Query(ge=1, le=MAX_ROW_ID)]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from pipeline.ledger.evidence import evidence_files
 from pipeline.ledger.models import AuditLog, Detection, Evidence, Flight, Frame, Issue
 from pipeline.ledger.queries import IssueView, issue_detail
+from pipeline.review.layers import ring_lonlat
 from pipeline.review.models import Attachment
 
 
@@ -42,6 +43,7 @@ class Sighting:
     distance_m: float | None = None  # how far from its issue it joined (None: it opened it)
     gate_m: float | None = None  # the gate it was within
     sigma_m: float | None = None  # its position's 1σ
+    frame_size_px: tuple[int, int] | None = None  # the original's (width, height), when known
 
 
 @dataclass(frozen=True)
@@ -53,13 +55,6 @@ class CandidateDetail:
     geojson: dict[str, Any]
 
 
-def _ring(latlon: Any) -> list[list[float]] | None:
-    if not latlon or len(latlon) < 3:
-        return None
-    ring = [[float(p[1]), float(p[0])] for p in latlon]
-    return ring if ring[0] == ring[-1] else [*ring, ring[0]]
-
-
 def _feature(kind: str, geometry: dict[str, Any], **props: Any) -> dict[str, Any]:
     return {"type": "Feature", "geometry": geometry, "properties": {"kind": kind, **props}}
 
@@ -68,13 +63,13 @@ def _features(view: IssueView, rows: list[tuple[Any, ...]]) -> dict[str, Any]:
     features = []
     frames_done: set[int] = set()
     for det, frame, *_ in rows:
-        if frame.id not in frames_done and (ring := _ring(frame.footprint)):
+        if frame.id not in frames_done and (ring := ring_lonlat(frame.footprint)):
             frames_done.add(frame.id)
             name = frame.file_name
             features.append(
                 _feature("frame", {"type": "Polygon", "coordinates": [ring]}, name=name)
             )
-        if ring := _ring(det.footprint):
+        if ring := ring_lonlat(det.footprint):
             features.append(
                 _feature("detection", {"type": "Polygon", "coordinates": [ring]}, conf=det.conf)
             )
@@ -122,6 +117,9 @@ def candidate_detail(*, session: Session, code: str) -> CandidateDetail:
             distance_m=distance,
             gate_m=gate,
             sigma_m=det.sigma_m,
+            frame_size_px=(frame.width_px, frame.height_px)
+            if frame.width_px and frame.height_px
+            else None,
         )
         for det, frame, flight, kind, distance, gate in rows
     )

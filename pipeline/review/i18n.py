@@ -8,10 +8,14 @@ A missing key shows the key itself, so a gap is visible, never fatal.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from types import MappingProxyType
 
 from pipeline.ledger.vocab import SEVERITY_LABELS, STATUS_LABELS, TYPE_LABELS
+from pipeline.review.notes import FIELD_LABELS, kind_zh
+from pipeline.review.notes import note_text as note_text  # re-exported for the pages
+from pipeline.review.notes import refusal_text as refusal_text
 
 LANGS = ("zh", "en")
 LANG_COOKIE = "hehu_lang"
@@ -85,9 +89,15 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "q.next": ("下一页", "Next"),
         "q.empty": ("没有符合条件的问题", "No issues match these filters"),
         "q.keys": (
-            "快捷键：J/K 上下移动 · C 确认 · X 误报 · Enter 打开 · ? 帮助",
-            "Keys: J/K move · C confirm · X reject · Enter open · ? help",
+            "快捷键：J/K 上下移动 · C 确认 · X 误报 · Z 撤销 · Enter 打开 · ? 帮助",
+            "Keys: J/K move · C confirm · X reject · Z undo · Enter open · ? help",
         ),
+        "q.help.title": ("快捷键", "Keyboard"),
+        "q.help.next": ("下一行", "next row"),
+        "q.help.prev": ("上一行", "previous row"),
+        "q.help.open": ("打开问题", "open"),
+        "q.help.help": ("显示/关闭本帮助", "show or hide this help"),
+        "q.help.undo": ("撤销刚才的决定（{s} 秒内）", "undo the last decision (within {s} s)"),
         "col.evidence": ("证据", "Evidence"),
         "col.code": ("编号", "Code"),
         "col.type": ("类型", "Type"),
@@ -167,20 +177,33 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "i.history": ("审核记录", "History"),
         "i.attachments": ("销号依据", "Closure evidence"),
         "i.full_frame": ("原图", "Full frame"),
+        "v.title": ("原图查看", "Full-frame viewer"),
+        "v.open": ("点击查看原图（V）", "Click to view the full frame (V)"),
+        "v.prev": ("上一张", "Previous"),
+        "v.next": ("下一张", "Next"),
+        "v.keys": (
+            "← → 切换 · 拖动平移 · 滚轮或 +/− 缩放 · 0 全图 · B 检测框 · Esc 关闭",
+            "← → switch · drag to pan · wheel or +/− zoom · 0 whole frame · B box · Esc close",
+        ),
         "i.no_crop": ("原始照片不可用", "Original frame not available"),
         "i.amap": ("高德地图", "Amap"),
-        "h.when": ("时间（UTC）", "When (UTC)"),
+        "h.when": ("时间（{tz}）", "When ({tz})"),
         "h.who": ("操作人", "Who"),
         "h.field": ("字段", "Field"),
         "h.change": ("变更", "Change"),
         "h.note": ("备注", "Note"),
         "conflict.title": ("修改冲突", "Edit conflict"),
         "conflict.body": (
-            "在您打开此页面之后，{who} 于 {when}（UTC）修改了该问题（版本 {old} → {new}）。"
+            "在您打开此页面之后，{who} 于 {when}（{tz}）修改了该问题（版本 {old} → {new}）。"
             "您的操作「{action}」没有保存。下面显示的是当前状态，请核对后再操作。",
-            "{who} changed this issue at {when} UTC after you opened it (version {old} → {new}). "
+            "{who} changed this issue at {when} ({tz}) after you opened it "
+            "(version {old} → {new}). "
             "Your action “{action}” was NOT saved. The current state is shown below; "
             "check it and act again.",
+        ),
+        "conflict.short": (
+            "他人已修改此问题，未保存；本行显示的是当前状态",
+            "Someone else changed this issue; nothing was saved. The row shows its current state",
         ),
         "conflict.changed": ("对方的修改", "Their changes"),
         "err.title": ("出错了", "Something went wrong"),
@@ -194,11 +217,35 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "ok.confirmed": ("已确认 {code}", "Confirmed {code}"),
         "ok.rejected": ("已标记误报 {code}", "Rejected {code}"),
         "ok.merged": ("已将 {code} 合并到此问题", "Merged {code} into this issue"),
-        "map.title": ("未销号问题分布", "Open issues"),
+        "ok.bulk_confirm": ("已批量确认 {code} 条", "Confirmed {code} issues"),
+        "ok.bulk_reject": ("已批量标记误报 {code} 条", "Rejected {code} issues"),
+        "bulk.title": (
+            "批量操作：当前筛选的 {n} 条待审核",
+            "Bulk: the {n} candidates of this filter",
+        ),
+        "bulk.confirm": ("全部确认", "confirm all"),
+        "bulk.reject": ("全部标记误报", "reject all"),
+        "bulk.apply": ("执行", "Apply"),
+        "bulk.sure": (
+            "对当前筛选的 {n} 条待审核问题执行批量操作？每条都会记入审核记录。",
+            "Apply to the {n} candidates of this filter? Each is written to the history.",
+        ),
+        "ok.undone": ("已撤销对 {code} 的决定，恢复为待审核", "Undid the decision on {code}"),
+        "act.undo": ("撤销", "Undo"),
+        "map.title.open": ("未销号问题分布", "Open issues"),
+        "map.title.candidate": ("待审核问题分布", "Issues to review"),
+        "map.title.all": ("全部问题分布", "All issues"),
         "map.nobasemap": (
             "未配置底图：显示点位、管理范围与照片覆盖范围",
             "No basemap configured: points, zones and footprints only",
         ),
+        "map.layer.none": ("无底图", "No basemap"),
+        "map.basemap": ("底图", "Basemap"),
+        "map.layer.zones": ("管理范围", "Management zones"),
+        "map.layer.footprints": ("照片覆盖范围", "Photo footprints"),
+        "map.layer.issues": ("问题点位", "Issues"),
+        "map.layer.frames": ("看到它的照片", "Frames that saw it"),
+        "map.flights": ("航次照片覆盖范围", "Flights' photo footprints"),
         "export.title": ("导出", "Export"),
         "p.title": ("处理航次文件夹", "Process a flight folder"),
         "p.folder": ("航次文件夹", "Flight folder"),
@@ -219,6 +266,28 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "u.display": ("显示名", "Display name"),
     }
 )
+
+
+_EN_KINDS = {"first": "first", "recurrence": "recurrence", "rebound": "rebound",
+             "split": "split", "merged": "merged"}  # fmt: skip
+_TZ_ZH = {"Asia/Shanghai": "北京时间", "Asia/Chongqing": "北京时间", "Asia/Harbin": "北京时间",
+          "Asia/Urumqi": "乌鲁木齐时间", "UTC": "协调世界时"}  # fmt: skip
+
+
+def field_label(name: str, lang: str) -> str:
+    pair = FIELD_LABELS.get(name)
+    return name if pair is None else pair[LANGS.index(lang) if lang in LANGS else 0]
+
+
+def kind_label(kind: str, lang: str) -> str:
+    """An evidence kind (first, recurrence, rebound, split, merged) in ``lang``."""
+    return _EN_KINDS.get(kind, kind) if lang == "en" else kind_zh(kind)
+
+
+def tz_label(tz: dt.tzinfo, lang: str) -> str:
+    """The office's time zone as a reader names it (``北京时间`` for Asia/Shanghai)."""
+    key = getattr(tz, "key", None) or str(tz)
+    return _TZ_ZH.get(key, key) if lang == "zh" else key
 
 
 def type_label(code: str | None, lang: str) -> str:

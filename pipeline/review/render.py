@@ -24,7 +24,8 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-def make_templates() -> Any:
+def make_templates(tz: dt.tzinfo = dt.UTC) -> Any:
+    """The page templates; the ``when`` filter shows aware times in ``tz`` (the office's)."""
     from fastapi.templating import Jinja2Templates
 
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -32,19 +33,26 @@ def make_templates() -> Any:
     env.autoescape = True
     env.trim_blocks = True
     env.lstrip_blocks = True
-    env.filters["when"] = _when
+    env.filters["when"] = lambda value, fmt="%Y-%m-%d %H:%M": local_time(value, tz, fmt)
     env.filters["num"] = _num
     env.filters["pct"] = lambda v: "–" if v is None else f"{v * 100:.0f}"
     return templates
 
 
-def _when(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def local_time(value: Any, tz: dt.tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """``value`` as the office reads it: an aware time in ``tz``, to the ``fmt`` (no microseconds).
+
+    A naive time (a camera's ``captured_at``) is the camera's wall clock and is
+    shown as recorded; a date as ``YYYY-MM-DD``.
+    """
     if value is None:
         return "–"
     if isinstance(value, str):
         return value
-    if isinstance(value, dt.datetime | dt.date):
-        return value.strftime(fmt if isinstance(value, dt.datetime) else "%Y-%m-%d")
+    if isinstance(value, dt.datetime):
+        return (value.astimezone(tz) if value.tzinfo else value).strftime(fmt)
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
     return str(value)
 
 
@@ -83,6 +91,12 @@ def page(
         "subtypes": state.subtypes,
         "subtype_label": _subtype_labeller(state, lang),
         "config": state.config,
+        "basemaps": _basemaps(state),
+        "tz_name": i18n.tz_label(state.tz, lang),
+        "field_label": lambda name: i18n.field_label(name, lang),
+        "kind_label": lambda kind: i18n.kind_label(kind, lang),
+        "note_text": lambda note: i18n.note_text(note, lang),
+        "refusal_text": lambda text: i18n.refusal_text(text, lang),
         "path": request.url.path,
         "full_path": _full_path(request),
     }
@@ -95,6 +109,12 @@ def page(
             PRE_COOKIE, pre, httponly=True, samesite="lax", secure=state.config.secure_cookies
         )
     return response
+
+
+def _basemaps(state: AppState) -> list[dict[str, Any]]:
+    from pipeline.review.basemaps import basemap_layers
+
+    return basemap_layers(state.config)
 
 
 def _full_path(request: Request) -> str:

@@ -98,6 +98,7 @@ LEGAL = {
     ("candidate", "false_positive"),
     ("false_positive", "candidate"),
     ("confirmed", "assigned"),
+    ("confirmed", "candidate"),  # undo of a confirmation
     ("assigned", "rectifying"),
     ("rectifying", "rectified"),
     ("rectified", "closed"),

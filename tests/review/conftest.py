@@ -167,3 +167,44 @@ def pg_url(pg_schema_url: str, hasher: Any) -> str:
     push_hand_labelled_sample_flight(pg_schema_url)
     add_users(pg_schema_url, hasher)
     return pg_schema_url
+
+
+# --- browsers (Debian chromium through Playwright, see live.py; tests marked ``browser``) ---
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from tests.review.live import chromium
+
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def base(make_app: Callable[..., Any]) -> Iterator[str]:
+    """The base URL of a live server on the test's ledger."""
+    from tests.review.live import serve
+
+    with serve(make_app()) as url:
+        yield url
+
+
+@pytest.fixture
+def page_for(browser: Any, base: str) -> Iterator[Callable[[str], Any]]:
+    """``page_for(username)``: a zh-CN page logged in as that account on ``base``."""
+    from tests.review.live import log_in as log_in_page
+    from tests.review.review_helpers import password_of
+
+    contexts: list[Any] = []
+
+    def make(username: str) -> Any:
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        log_in_page(page, base, username, password_of(username))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

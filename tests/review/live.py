@@ -87,3 +87,14 @@ def log_in(page: Any, base: str, username: str, password: str) -> None:
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/queue*")
+
+
+def shot(page: Any, name: str) -> None:
+    """Save a screenshot ``name`` into ``$HEHU_UI_SHOTS`` when it is set (a ``-full`` name:
+    the whole page)."""
+    import os
+
+    folder = os.environ.get("HEHU_UI_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / name), full_page=name.endswith("-full.png"))

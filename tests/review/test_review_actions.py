@@ -74,7 +74,8 @@ def test_json_actions_for_the_queue(client_for, db_url) -> None:
     assert ok.status_code == 200 and ok.json()["issue"]["status"] == "confirmed"
     assert ok.json()["issue"]["version"] == 2
     bad = rev.post(f"/api/issues/{b}/reject", json={"version": 1}, headers=headers)
-    assert bad.status_code == 400 and "reason" in bad.json()["message"]
+    assert bad.status_code == 400 and "reason" in bad.json()["detail"]
+    assert bad.json()["message"] == "标记误报需要原因：请选择一项或填写说明"
     ok = rev.post(
         f"/api/issues/{b}/reject", json={"version": 1, "reason": "not_object"}, headers=headers
     )
@@ -117,7 +118,8 @@ def test_json_conflict_returns_the_current_issue(client_for, db_url) -> None:
     )
     assert response.status_code == 409
     body = response.json()
-    assert body["error"] == "conflict" and "nothing was written" in body["message"]
+    assert body["error"] == "conflict" and "nothing was written" in body["detail"]
+    assert "未保存" in body["message"]
     assert body["issue"]["status"] == "confirmed" and body["issue"]["version"] == 2
 
 
@@ -290,7 +292,8 @@ def test_settled_issues_refuse_edits_over_http(client_for, db_url, status, actio
     api = rev.post(f"/api/issues/{code}/{action}", json={"version": version, **fields},
                    headers={"x-csrf-token": rev.csrf})  # fmt: skip
     assert api.status_code == 400, api.text
-    assert f"is {status}" in api.json()["message"] and action in api.json()["message"]
+    assert f"is {status}" in api.json()["detail"] and action in api.json()["detail"]
+    assert "请刷新页面" in api.json()["message"]
     form = act(rev, db_url, code, action, **fields)
     assert form.status_code == 400 and f"is {status}" in form.text
     row = issue(db_url, code)

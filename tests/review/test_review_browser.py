@@ -10,42 +10,13 @@ import re
 
 import pytest
 
-from tests.review.live import chromium, chromium_available, log_in, serve
+from tests.review.live import chromium_available, log_in, serve
 from tests.review.review_helpers import candidate_codes, password_of
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not chromium_available(), reason="needs /usr/bin/chromium and playwright"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def base(make_app):
-    with serve(make_app()) as url:
-        yield url
-
-
-@pytest.fixture
-def page_for(browser, base):
-    contexts = []
-
-    def make(username):
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        log_in(page, base, username, password_of(username))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def history_rows(page):
@@ -166,14 +137,16 @@ HOSTILE = '<b id="injected">x<meta http-equiv="refresh" content="0;url=about:bla
 
 @pytest.fixture
 def hostile_base(make_app, db_url):
-    """A live app whose frame file names, river names and basemap attribution hold markup."""
+    """A live app whose frame file names, flight and river names and basemap attribution hold
+    markup."""
     from sqlalchemy import literal, update
 
-    from pipeline.ledger.models import Frame, Issue
+    from pipeline.ledger.models import Flight, Frame, Issue
     from pipeline.review.store import open_db
 
     db = open_db(db_url)
     with db.write() as session:
+        session.execute(update(Flight).values(name=Flight.name + literal(HOSTILE)))
         session.execute(update(Frame).values(path=Frame.path + literal(HOSTILE)))
         session.execute(update(Issue).values(river_name=HOSTILE))
     db.dispose()
@@ -204,5 +177,8 @@ def test_names_from_files_reach_maps_as_text(browser, hostile_base, db_url) -> N
             assert '<b id="injected">' in page.inner_text(pane), url
             assert '<b id="injected">' in page.inner_text(".leaflet-control-attribution"), url
             assert page.url == url  # no refresh navigated away
+        # flight names reach the layer switcher (which takes HTML) escaped
+        page.wait_for_selector("#issues-map[data-ready]")
+        assert '<b id="injected">' in page.inner_text(".leaflet-control-layers-overlays")
     finally:
         context.close()

@@ -104,6 +104,25 @@ def test_review_command_builds_the_app_and_serves_it(db_url, monkeypatch, tmp_pa
         assert client.get("/login").status_code == 200
 
 
+def test_review_command_takes_the_run_config(db_url, monkeypatch, tmp_path) -> None:
+    from pipeline.cli import review
+
+    served = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, host, port, **kw: served.update(app=app))
+    monkeypatch.setenv("HEHU_HOME", str(tmp_path))
+    run_config = tmp_path / "hehu.yaml"
+    run_config.write_text("display:\n  timezone: Asia/Urumqi\n", encoding="utf-8")
+    argv = ["review", "--db", db_url, "--run-config", str(run_config)]
+    assert _run(_parser(review), argv) == 0
+    state = served["app"].state.review
+    assert state.tz.key == "Asia/Urumqi" and state.zones_geojson["features"]  # zones: the default
+    run_config.write_text("display:\n  timezone: Mars/Olympus\n", encoding="utf-8")
+    from pipeline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"display\.timezone"):
+        _run(_parser(review), argv)
+
+
 def test_review_refuses_an_old_schema(tmp_path) -> None:
     from pipeline.cli import review
     from pipeline.ledger.db import make_engine, upgrade

@@ -19,8 +19,15 @@ from pipeline.ledger.errors import ConflictError, IllegalTransitionError, IssueN
 from pipeline.ledger.models import Issue
 from pipeline.ledger.vocab import OPEN_STATUSES, STATUS_LABELS
 from pipeline.review.actions import ACTIONS, ActionContext, apply_action
-from pipeline.review.deps import AppState, CanRead, CanReview, StateDep
-from pipeline.review.i18n import LANG_COOKIE, pick_lang, status_label, type_label
+from pipeline.review.deps import AppState, CanRead, CanReview, RowIdQuery, StateDep
+from pipeline.review.i18n import (
+    LANG_COOKIE,
+    pick_lang,
+    refusal_text,
+    status_label,
+    translator,
+    type_label,
+)
 from pipeline.review.queue import issues_select, max_conf_expr
 
 router = APIRouter(prefix="/api")
@@ -78,17 +85,23 @@ async def api_action(
         raise HTTPException(status_code=400, detail="send JSON with the issue version") from e
     fields = {k: str(v) for k, v in body.items() if isinstance(v, str | int | float)}
     ctx = ActionContext(
-        code, version, me.username, fields, None, frozenset(s.id for s in state.subtypes)
-    )
+        code, version, me.username, fields, None, frozenset(s.id for s in state.subtypes),
+        undo_window_s=state.config.undo_window_s,
+    )  # fmt: skip
     try:
         issue = await run_in_threadpool(_run, state, action, ctx, _lang(request, state))
     except ConflictError as e:
         current = await run_in_threadpool(_current, state, code, _lang(request, state))
+        message = translator(_lang(request, state))("conflict.short")
         return JSONResponse(
-            {"error": "conflict", "message": str(e), "issue": current}, status_code=409
+            {"error": "conflict", "message": message, "detail": str(e), "issue": current},
+            status_code=409,
         )
     except (BadInputError, IllegalTransitionError) as e:
-        return JSONResponse({"error": "bad_request", "message": str(e)}, status_code=400)
+        message = refusal_text(str(e), _lang(request, state))
+        return JSONResponse(
+            {"error": "bad_request", "message": message, "detail": str(e)}, status_code=400
+        )
     except IssueNotFoundError as e:
         raise HTTPException(status_code=404, detail=str(e)) from e
     return JSONResponse({"issue": issue})
@@ -132,6 +145,28 @@ def issues_geojson(
         for code, kind, st, sev, lat, lon, river, mc in rows
     ]
     return JSONResponse({"type": "FeatureCollection", "features": features})
+
+
+@router.get("/flights.json")
+def flights_json(state: StateDep, me: CanRead) -> Response:
+    """Flights with frames, newest first: id, name, start (local time), frames, footprints."""
+    from pipeline.review.layers import flights_with_footprints
+    from pipeline.review.render import local_time
+
+    with state.db.read() as session:
+        flights = flights_with_footprints(session=session)
+    for f in flights:
+        f["started_at"] = None if f["started_at"] is None else local_time(f["started_at"], state.tz)
+    return JSONResponse({"flights": flights})
+
+
+@router.get("/footprints.geojson")
+def footprints_geojson(state: StateDep, me: CanRead, flight: RowIdQuery) -> Response:
+    """The ground footprints of one flight's frames (``flight``: its id)."""
+    from pipeline.review.layers import flight_footprints
+
+    with state.db.read() as session:
+        return JSONResponse(flight_footprints(session=session, flight_id=flight))
 
 
 @router.get("/zones.geojson")

@@ -26,7 +26,13 @@ from pipeline.review.deps import AppState, CanRead, CanReview, StateDep
 from pipeline.review.detail import candidate_detail
 from pipeline.review.queue import QueueFilter, neighbour_code
 from pipeline.review.render import page
-from pipeline.review.routes.queue import done_banner, filter_query, queue_filter
+from pipeline.review.routes.queue import (
+    done_banner,
+    filter_fields,
+    filter_query,
+    queue_filter,
+    text_fields,
+)
 from pipeline.review.sessions import Principal
 from pipeline.review.uploads import store_upload
 
@@ -90,7 +96,25 @@ def issue_view(
     from_code: Annotated[str | None, Query(alias="from")] = None,
 ) -> Response:
     banner = done_banner(done, from_code or code)
+    if banner and done in ("confirm", "reject") and from_code:
+        banner["undo"] = _undo_offer(state, me, from_code)
     return render_issue(request, state, me, code, filt, banner=banner)
+
+
+def _undo_offer(state: AppState, me: Principal, code: str) -> dict[str, Any] | None:
+    """The undo button's issue version and seconds left, while ``me`` may still undo."""
+    from pipeline.review.security import role_allows
+    from pipeline.review.undo import undo_deadline
+
+    if not role_allows(me.role, "review"):
+        return None
+    with state.db.read() as session:
+        try:
+            found = undo_deadline(session=session, code=code, actor=me.username,
+                                  window_s=state.config.undo_window_s)  # fmt: skip
+        except IssueNotFoundError:
+            return None
+    return None if found is None else {"code": code, "version": found[0], "left": found[1]}
 
 
 @router.get("/issues/{code}/step")
@@ -143,8 +167,8 @@ async def issue_action(
     me: CanReview,
 ) -> Response:
     form = await request.form()
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    filt = queue_filter(**_filter_fields(fields))
+    fields = text_fields(form)
+    filt = queue_filter(**filter_fields(fields))
     if action not in ACTIONS:
         raise HTTPException(status_code=404, detail=f"unknown action {action!r}")
     try:
@@ -155,8 +179,9 @@ async def issue_action(
     try:
         stored = await _store(state, upload) if action == "close" else None
         ctx = ActionContext(
-            code, version, me.username, fields, stored, frozenset(s.id for s in state.subtypes)
-        )
+            code, version, me.username, fields, stored, frozenset(s.id for s in state.subtypes),
+            undo_window_s=state.config.undo_window_s,
+        )  # fmt: skip
         result = await run_in_threadpool(_apply, state, action, ctx)
     except ConflictError:
         banner = await run_in_threadpool(
@@ -173,11 +198,6 @@ async def issue_action(
     except IssueNotFoundError as e:
         raise HTTPException(status_code=404, detail=str(e)) from e
     return await run_in_threadpool(_after, state, action, code, filt, result)
-
-
-def _filter_fields(fields: dict[str, str]) -> dict[str, str]:
-    keys = ("status", "type", "place", "river", "zone", "flight", "min_conf", "sort")
-    return {k: fields[k] for k in keys if fields.get(k)}
 
 
 async def _store(state: AppState, upload: Any) -> Any:

@@ -113,6 +113,24 @@ def frame_view(
     return _jpeg(data)
 
 
+@router.get("/frame/{frame_id}/large.jpg")
+def frame_large(frame_id: RowId, state: StateDep, me: CanRead) -> Response:
+    """The whole frame without boxes, up to ``viewer_max_side``: the full-frame viewer draws
+    the boxes itself, in the original's pixels, over this picture."""
+    with state.db.read() as session:
+        frame = session.get(Frame, frame_id)
+    if frame is None:
+        raise HTTPException(status_code=404, detail=f"no frame {frame_id}")
+    try:
+        data = frame_jpeg(
+            frame_path=frame.open_path, frame_sha256=frame.sha256, boxes=(),
+            cache_dir=state.cache_dir, max_side=state.config.viewer_max_side,
+        )  # fmt: skip
+    except FrameUnavailableError as e:
+        return _placeholder("frame-unavailable", _short(e))
+    return _jpeg(data)
+
+
 @router.get("/attachment/{attachment_id}")
 def attachment(
     attachment_id: RowId,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from pipeline.errors import BadInputError
-from pipeline.review.deps import CanRead, StateDep
+from pipeline.ledger.errors import ConflictError, IllegalTransitionError
+from pipeline.review.deps import CanProcess, CanRead, StateDep
 from pipeline.review.inputs import parse_row_id
 from pipeline.review.queue import QueueFilter, count_by_status, filter_options, queue_page
 from pipeline.review.render import page
@@ -60,6 +62,17 @@ def queue_filter(
     ).normalised()
 
 
+def text_fields(form: Any) -> dict[str, str]:
+    """A submitted form's text fields (files left out)."""
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def filter_fields(fields: dict[str, str]) -> dict[str, str]:
+    """The queue filter a form carries (its hidden fields, see ``keep_filters``)."""
+    keys = ("status", "type", "place", "river", "zone", "flight", "min_conf", "sort")
+    return {k: fields[k] for k in keys if fields.get(k)}
+
+
 def filter_query(filt: QueueFilter, **extra: object) -> str:
     params = filt.query_params()
     params |= {k: str(v) for k, v in extra.items() if v is not None}
@@ -70,9 +83,10 @@ def done_banner(done: str | None, code: str | None) -> dict | None:
     """The "confirmed X" notice after an action (``?done=ACTION&from=CODE``)."""
     if not done:
         return None
-    key = {"confirm": "ok.confirmed", "reject": "ok.rejected", "merge": "ok.merged"}.get(
-        done, "ok.saved"
-    )
+    keys = {"confirm": "ok.confirmed", "reject": "ok.rejected", "merge": "ok.merged",
+            "undo": "ok.undone", "bulk_confirm": "ok.bulk_confirm",
+            "bulk_reject": "ok.bulk_reject"}  # fmt: skip
+    key = keys.get(done, "ok.saved")
     return {"kind": "ok", "key": key, "code": code or ""}
 
 
@@ -114,3 +128,34 @@ def queue_view(
         },
         me=me,
     )
+
+
+@router.post("/queue/bulk")
+async def queue_bulk(
+    request: Request,
+    state: StateDep,
+    me: CanProcess,
+) -> Response:
+    """Confirm or reject every candidate of the submitted filter (operators; see ``bulk``)."""
+    from pipeline.review.bulk import bulk_decide
+
+    fields = text_fields(await request.form())
+    filt = queue_filter(**(filter_fields(fields) | {"status": "candidate"}))
+    action = fields.get("action", "")
+    try:
+        expected = int(fields.get("expected", ""))
+    except ValueError as e:
+        raise HTTPException(status_code=400, detail="the form lacks the expected count") from e
+
+    def run() -> list[str]:
+        with state.db.write() as session:
+            return bulk_decide(session=session, filt=filt, action=action, form=fields,
+                               actor=me.username, expected=expected,
+                               limit=state.config.bulk_max)  # fmt: skip
+
+    try:
+        codes = await run_in_threadpool(run)
+    except (BadInputError, IllegalTransitionError, ConflictError) as e:
+        raise HTTPException(status_code=400, detail=str(e)) from e
+    query = filter_query(filt)
+    return RedirectResponse(f"/queue?{query}&done=bulk_{action}&from={len(codes)}", status_code=303)

@@ -1,8 +1,13 @@
-// Queue: keyboard review. J/K move, C confirm, X reject (1-6 picks a reason), Enter opens.
+// Queue: keyboard review. J/K move, C confirm, X reject (1-6 picks a reason), Z undoes the
+// last decision while the server's undo window lasts, Enter opens.
 // Actions go to /api/issues/CODE/ACTION with the row's version and the CSRF header;
 // a 409 marks the row and shows the current state instead of overwriting it.
 (function () {
   "use strict";
+  const bulk = document.getElementById("bulk");
+  if (bulk) {
+    bulk.addEventListener("submit", (e) => { if (!window.confirm(bulk.dataset.confirm)) e.preventDefault(); });
+  }
   const table = document.getElementById("queue");
   if (!table) return;
   const csrf = document.body.dataset.csrf;
@@ -41,19 +46,40 @@
     chip.dataset.status = issue.status;
     chip.textContent = issue.status_label || issue.status;
     cell.replaceChildren(chip);
-    if (issue.status !== "candidate") row.querySelector("td.acts").replaceChildren();
-  }
-
-  function message(row, text) {
     const acts = row.querySelector("td.acts");
-    const span = document.createElement("span");
-    span.className = "msg";
-    span.textContent = text;
-    acts.replaceChildren(span);
+    if (issue.status !== "candidate") acts.replaceChildren();
+    else if (!acts.querySelector("button")) {
+      acts.replaceChildren(document.getElementById("acts-tpl").content.cloneNode(true));
+    }
   }
 
-  async function act(row, action, extra) {
-    if (!row || row.dataset.status !== "candidate" || row.dataset.busy) return;
+  // The toast offering to undo the last decision, for the server's undo window.
+  let undo = null;
+  function dropUndo() { if (undo) { clearInterval(undo.timer); undo.node.remove(); undo = null; } }
+  function offerUndo(row, issue) {
+    dropUndo();
+    const node = document.getElementById("undo-tpl").content.firstElementChild.cloneNode(true);
+    node.querySelector(".what").textContent = row.dataset.code + " → " + (issue.status_label || issue.status);
+    const left = node.querySelector(".left");
+    let seconds = Number(table.dataset.undoWindow) - 1;
+    const tick = () => { left.textContent = seconds + "s"; if (--seconds < 0) dropUndo(); };
+    undo = { row, node, timer: setInterval(tick, 1000) };
+    tick();
+    node.querySelector("[data-undo]").addEventListener("click", () => takeBack());
+    document.body.appendChild(node);
+  }
+  async function takeBack() {
+    if (!undo) return;
+    const row = undo.row;
+    dropUndo();
+    const data = await post(row, "undo", {});
+    if (!data) return;
+    row.classList.remove("done");
+    select(rows().indexOf(row));
+  }
+
+  // POST an action for the row; the answer's issue on success, else null (the row says why).
+  async function post(row, action, extra) {
     row.dataset.busy = "1";
     const body = Object.assign({ version: Number(row.dataset.version) }, extra || {});
     let res;
@@ -67,15 +93,12 @@
     } catch (e) {
       delete row.dataset.busy;
       message(row, String(e));
-      return;
+      return null;
     }
     delete row.dataset.busy;
     const data = await res.json().catch(() => ({}));
-    if (res.ok) {
-      setStatus(row, data.issue);
-      row.classList.add("done");
-      if (row === current()) select(nextPending(sel));
-    } else if (res.status === 409) {
+    if (res.ok) { setStatus(row, data.issue); return data; }
+    if (res.status === 409) {
       row.classList.add("conflict");
       if (data.issue) setStatus(row, data.issue);
       message(row, data.message || "conflict");
@@ -84,6 +107,24 @@
     } else {
       message(row, data.message || data.error || res.statusText);
     }
+    return null;
+  }
+
+  function message(row, text) {
+    const acts = row.querySelector("td.acts");
+    const span = document.createElement("span");
+    span.className = "msg";
+    span.textContent = text;
+    acts.replaceChildren(span);
+  }
+
+  async function act(row, action, extra) {
+    if (!row || row.dataset.status !== "candidate" || row.dataset.busy) return;
+    const data = await post(row, action, extra);
+    if (!data) return;
+    row.classList.add("done");
+    offerUndo(row, data.issue);
+    if (row === current()) select(nextPending(sel));
   }
 
   function closePopover() { if (popover) { popover.remove(); popover = null; } }
@@ -156,6 +197,7 @@
       case "]": { const a = document.getElementById("next-page"); if (a) window.location = a.href; break; }
       case "[": { const a = document.getElementById("prev-page"); if (a) window.location = a.href; break; }
       case "?": help(); break;
+      case "z": case "Z": e.preventDefault(); takeBack(); break;
       default: break;
     }
   });
