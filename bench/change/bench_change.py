@@ -128,12 +128,33 @@ def truth_of(box_old, box_new, reg, hw):
     return truth.reshape(-1, 4), neutral.reshape(-1, 4), verdicts
 
 
-def run_pair(pa, pb, args, tally):
+def found_changes(old, new, reg, gsd, args):
+    """Changed regions over the minimum area, and their mask at full resolution."""
     import cv2
 
     from pipeline.change.compare import compare
-    from pipeline.change.recheck import recheck_box
     from pipeline.change.regions import change_mask, change_regions
+
+    cmp = compare(
+        old, new, reg.new_to_old, method=args.method, gsd_cm_per_px=gsd, sigma_m=args.sigma_m
+    )
+    regions = change_regions(
+        cmp, gsd_cm_per_px=gsd, min_area_m2=args.min_area, threshold=args.threshold
+    )
+    size = (new.shape[1], new.shape[0])
+    mask = change_mask(cmp, args.threshold).astype(np.uint8)
+    mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+    kept = np.zeros_like(mask)
+    for r in regions:  # only regions over the minimum area count as found
+        x0, y0, x1, y1 = (int(v) for v in r.xyxy_px)
+        kept[y0:y1, x0:x1] = mask[y0:y1, x0:x1]
+    return regions, kept
+
+
+def run_pair(pa, pb, args, tally):
+    import cv2
+
+    from pipeline.change.recheck import recheck_box
     from pipeline.change.register import register_pair
 
     old, new = cv2.imread(str(pa)), cv2.imread(str(pb))
@@ -151,23 +172,9 @@ def run_pair(pa, pb, args, tally):
     tally["residual_px"].append(reg.residual_px)
     tally["residual_m"].append(reg.residual_m)
     truth, neutral, verdicts = truth_of(box_old, box_new, reg, hw)
-    cmp = compare(
-        old, new, reg.new_to_old, method=args.method, gsd_cm_per_px=gsd, sigma_m=args.sigma_m
-    )
-    regions = change_regions(
-        cmp, gsd_cm_per_px=gsd, min_area_m2=args.min_area, threshold=args.threshold
-    )
-    mask = cv2.resize(
-        change_mask(cmp, args.threshold).astype(np.uint8),
-        (hw[1], hw[0]),
-        interpolation=cv2.INTER_NEAREST,
-    )
-    kept = np.zeros(hw, np.uint8)
-    for r in regions:  # only regions over the minimum area count as found
-        x0, y0, x1, y1 = (int(v) for v in r.xyxy_px)
-        kept[y0:y1, x0:x1] = mask[y0:y1, x0:x1]
-    for k, v in zip(("found", "truth", "false", "regions"),
-                    score_changes(kept, regions, truth, neutral, hw), strict=True):  # fmt: skip
+    regions, kept = found_changes(old, new, reg, gsd, args)
+    scores = score_changes(kept, regions, truth, neutral, hw)
+    for k, v in zip(("found", "truth", "false", "regions"), scores, strict=True):
         tally[k].append(v)
     for box, want in verdicts if not getattr(args, "no_recheck", False) else []:
         got = recheck_box(old, new, reg, tuple(box)).verdict

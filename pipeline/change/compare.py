@@ -2,21 +2,21 @@
 
 The earlier frame is warped into the new frame's geometry and both are reduced to
 a working size (long side ``work_px``). What differs between dates without any
-change on the ground is mostly light: sun height and haze (a gain and offset of
-the gray levels), shadows (darker, same colour), season (colour of vegetation).
-So the images are compared in a normalised space:
+change on the ground is mostly light: sun height and haze (a gain, gamma and offset
+of the levels), shadows (a local gain), season (a slow change of colour). So each
+colour channel is normalised by its local mean and spread over a Gaussian window of
+``sigma_m`` metres on the ground (:func:`local_norm`), which cancels whatever gain
+and offset is smooth over the window, and the two dates are compared there
+(``method="norm"``, the default). The window must be a few times the size of the
+changes sought, or an object normalises itself away (a 12 × 8 m patch vanished at
+3.3 m and is found whole at 8 m). ``norm-gray`` does the same on gray levels
+alone (blind to a change of colour at equal brightness); ``gray`` is the plain gray
+difference, for comparison: it calls a whole frame changed under a change of light.
 
-- ``norm``: gray levels normalised by their local mean and spread (a Gaussian
-  window of ``sigma_px`` working pixels; :func:`local_norm`), which cancels any
-  gain and offset that is smooth over the window;
-- ``chroma``: the a*/b* plane of CIELAB, which a shadow barely moves;
-- ``gray``: plain gray difference (for comparison only).
-
-The default ``norm+chroma`` takes the larger of the two, each divided by its
-threshold. Each difference is the smallest over shifts of up to ``shift_px``
-working pixels, so a residual misregistration or a wall leaning with parallax
-does not read as change. Moving water and vehicles are not light: pass them as
-an ``ignore`` mask (e.g. the engine's water map, a vehicle detector's boxes).
+Each difference is the smallest over shifts of up to ``shift_px`` working pixels,
+so a residual misregistration or a wall leaning with parallax does not read as
+change. Moving water and vehicles are not light: pass them as an ``ignore`` mask
+(e.g. the engine's water map, a vehicle detector's boxes).
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ SIGMA_PX = 48.0
 #: Spread floor of the local normalisation, gray levels: flat ground is not
 #: stretched into noise.
 SPREAD_FLOOR = 8.0
-#: Thresholds: a normalised-gray difference (in local standard deviations) and a
-#: chroma difference (CIELAB a*b* units) each count as change at 1.
-NORM_THRESHOLD = 0.8
+#: Thresholds: a difference of normalised levels (root mean square over the channels,
+#: in local standard deviations) or of gray levels that counts as change (score 1).
+NORM_THRESHOLD = 0.5
 GRAY_THRESHOLD = 20.0
 #: Largest shift tolerated between the two images, working pixels.
 SHIFT_PX = 1
@@ -101,13 +101,29 @@ def _reduce(image: np.ndarray, work_px: int) -> tuple[np.ndarray, float]:
 def local_norm(image: np.ndarray, sigma_px: float | None = None) -> NDArray[np.float32]:
     """``(x - local mean) / max(local spread, SPREAD_FLOOR)`` per channel, over a
     Gaussian window of ``sigma_px`` (default :data:`SIGMA_PX`)."""
-    import cv2
 
     sigma_px = SIGMA_PX if sigma_px is None else sigma_px
     x = image.astype(np.float32)
-    mu = cv2.GaussianBlur(x, (0, 0), sigma_px)
-    var = cv2.GaussianBlur(x * x, (0, 0), sigma_px) - mu * mu
+    mu = smooth(x, sigma_px)
+    var = smooth(x * x, sigma_px) - mu * mu
     return (x - mu) / np.maximum(np.sqrt(np.maximum(var, 0.0)), SPREAD_FLOOR)
+
+
+def smooth(x: NDArray[np.float32], sigma_px: float) -> NDArray[np.float32]:
+    """Gaussian blur of ``sigma_px``; a wide one on a copy reduced to ``sigma / 4``
+    pixels and brought back (the blurred field has no detail to lose; 20 to 50 times
+    faster at the window sizes used)."""
+    import cv2
+
+    f = sigma_px / 4.0
+    if f < 2.0:
+        return cv2.GaussianBlur(x, (0, 0), sigma_px)
+    h, w = x.shape[:2]
+    small = cv2.resize(
+        x, (max(1, round(w / f)), max(1, round(h / f))), interpolation=cv2.INTER_AREA
+    )
+    blurred = cv2.GaussianBlur(small, (0, 0), 4.0)
+    return cv2.resize(blurred, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def shift_min_diff(a: np.ndarray, b: np.ndarray, shift_px: int = SHIFT_PX) -> NDArray[np.float32]:
