@@ -35,7 +35,10 @@ CANNOT_TELL = "cannot tell"
 #: Appearance thresholds (ZNCC of the box's ground in both frames).
 STILL_ZNCC = 0.5
 GONE_ZNCC = 0.3
-#: Shifts tried for the appearance test, earlier frame's pixels.
+#: Shifts tried for the appearance test, earlier frame's pixels (registration,
+#: parallax). Searching 10-25 % of the box's size as well found cars nudged by a few
+#: pixels still present but raised ZNCC on gone ones as much: on aerial-cars one
+#: threshold sorted 92 % right either way.
 SHIFT_PX = 2
 #: Least share of the box's ground the new frame must see.
 MIN_COVERAGE = 0.9
@@ -108,22 +111,15 @@ def same_ground(new_bgr: np.ndarray, reg: Registration, window: tuple[int, int, 
     return cv2.warpPerspective(new_bgr, m, (x1 - x0, y1 - y0), flags=flags, borderValue=0)
 
 
-def zncc(a: np.ndarray, b: np.ndarray, shift_px: int = SHIFT_PX) -> float:
-    """Best zero-mean normalised cross-correlation of gray ``a`` against ``b`` over
-    shifts of up to ``shift_px`` (``b`` is ``a``'s shape plus ``shift_px`` each side)."""
-    a = a.astype(np.float64)
-    a = a - a.mean()
-    na = np.sqrt((a * a).sum())
-    best = -1.0
-    h, w = a.shape
-    for dy in range(2 * shift_px + 1):
-        for dx in range(2 * shift_px + 1):
-            c = b[dy : dy + h, dx : dx + w].astype(np.float64)
-            c = c - c.mean()
-            nc = np.sqrt((c * c).sum())
-            if na > 0 and nc > 0:
-                best = max(best, float((a * c).sum() / (na * nc)))
-    return best
+def zncc(a: np.ndarray, b: np.ndarray) -> float:
+    """Best zero-mean normalised cross-correlation of gray ``a (h, w)`` over every
+    place in ``b (h + 2s, w + 2s)``, i.e. over shifts of up to ``s``; -1 for a flat ``a``."""
+    import cv2
+
+    if a.std() == 0 or b.std() == 0:
+        return -1.0
+    score = cv2.matchTemplate(b.astype(np.float32), a.astype(np.float32), cv2.TM_CCOEFF_NORMED)
+    return float(np.nanmax(score))
 
 
 def _gray(bgr: np.ndarray) -> np.ndarray:
@@ -138,16 +134,15 @@ def _clipped_share(gray: np.ndarray) -> float:
 
 def appearance(old_bgr: np.ndarray, new_bgr: np.ndarray, reg: Registration, box) -> tuple:
     """``(zncc, clipped share of the new view)`` of the box's ground in both frames."""
-    x0, y0 = int(np.floor(box[0])), int(np.floor(box[1]))
-    x1, y1 = int(np.ceil(box[2])), int(np.ceil(box[3]))
-    s = SHIFT_PX
     h, w = old_bgr.shape[:2]
-    x0, y0, x1, y1 = max(x0, s), max(y0, s), min(x1, w - s), min(y1, h - s)
+    x0, y0 = max(0, int(np.floor(box[0]))), max(0, int(np.floor(box[1])))
+    x1, y1 = min(w, int(np.ceil(box[2]))), min(h, int(np.ceil(box[3])))
     if x1 - x0 < 4 or y1 - y0 < 4:
         return None, 0.0
+    s = SHIFT_PX
     old = _gray(old_bgr[y0:y1, x0:x1])
     new = _gray(same_ground(new_bgr, reg, (x0 - s, y0 - s, x1 + s, y1 + s)))
-    return zncc(old, new, s), _clipped_share(new[s:-s, s:-s])
+    return zncc(old, new), _clipped_share(new[s:-s, s:-s])
 
 
 def _by_appearance(score: float | None, clipped: float) -> tuple[str, str]:
