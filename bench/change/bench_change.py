@@ -135,9 +135,8 @@ def found_changes(old, new, reg, gsd, args):
     from pipeline.change.compare import compare
     from pipeline.change.regions import change_mask, change_regions
 
-    cmp = compare(
-        old, new, reg.new_to_old, method=args.method, gsd_cm_per_px=gsd, sigma_m=args.sigma_m
-    )
+    cmp = compare(old, new, reg.new_to_old, method=args.method, gsd_cm_per_px=gsd,
+                  sigma_m=args.sigma_m, work_px=args.work_px)  # fmt: skip
     regions = change_regions(
         cmp, gsd_cm_per_px=gsd, min_area_m2=args.min_area, threshold=args.threshold
     )
@@ -257,9 +256,12 @@ def main() -> None:
     parser.add_argument("--min-area", type=float, default=3.0, help="m², car scale")
     parser.add_argument("--min-area-synthetic", type=float, default=20.0)
     parser.add_argument("--features", choices=("orb", "sift"), default="orb")
-    parser.add_argument("--method", choices=("norm", "norm-gray", "gray"), default="norm")
+    parser.add_argument(
+        "--method", choices=("norm", "norm-gray", "gray", "coco", "norm+coco"), default="norm"
+    )
     parser.add_argument("--threshold", type=float, default=1.0, help="change score threshold")
     parser.add_argument("--sigma-m", type=float, default=8.0, help="normalisation window, m")
+    parser.add_argument("--work-px", type=int, default=1000, help="long side compared, px")
     parser.add_argument("--no-synthetic", action="store_true")
     args = parser.parse_args()
     keys = [

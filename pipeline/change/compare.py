@@ -13,6 +13,12 @@ changes sought, or an object normalises itself away (a 12 × 8 m patch vanished 
 alone (blind to a change of colour at equal brightness); ``gray`` is the plain gray
 difference, for comparison: it calls a whole frame changed under a change of light.
 
+``coco`` compares the COCO backbone's features (:mod:`pipeline.change.deep`), and
+``norm+coco`` takes the geometric mean of that and ``norm``: a change must show in
+both. On aerial-cars (``bench/change/bench_change.py``) ``norm+coco`` finds 83 % of
+the cars that came or went at 86 % precision where ``norm`` alone finds 81 % at
+83 %; it needs torch and the checkpoint, and 0.35 s more a pair of 1000 px images.
+
 Each difference is the smallest over shifts of up to ``shift_px`` working pixels,
 so a residual misregistration or a wall leaning with parallax does not read as
 change. Moving water and vehicles are not light: pass them as an ``ignore`` mask
@@ -28,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
-Method = Literal["norm", "norm-gray", "gray"]
+Method = Literal["norm", "norm-gray", "gray", "coco", "norm+coco"]
 
 #: Long side of the working images, pixels.
 WORK_PX = 1000
@@ -147,6 +153,13 @@ def _score(
 ) -> np.ndarray:
     import cv2
 
+    if method in ("coco", "norm+coco"):
+        from pipeline.change.deep import feature_distance, load_backbone
+
+        learned = feature_distance(old, new, load_backbone())
+        if method == "coco":
+            return learned
+        return np.sqrt(np.maximum(learned, 0) * _score(old, new, "norm", shift_px, sigma_px))
     if method == "norm":
         a, b = local_norm(new, sigma_px), local_norm(old, sigma_px)
         return shift_min_diff(a, b, shift_px) / NORM_THRESHOLD
@@ -158,7 +171,9 @@ def _score(
     if method == "gray":
         a, b = gray_new.astype(np.float32), gray_old.astype(np.float32)
         return shift_min_diff(a, b, shift_px) / GRAY_THRESHOLD
-    raise ValueError(f"method must be 'norm', 'norm-gray' or 'gray', got {method!r}")
+    raise ValueError(
+        f"method must be 'norm', 'norm-gray', 'gray', 'coco' or 'norm+coco', got {method!r}"
+    )
 
 
 def compare(

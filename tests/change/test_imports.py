@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-MODULES = ("pairing", "register", "compare", "regions", "recheck", "detector_check")
+MODULES = ("pairing", "register", "compare", "regions", "recheck", "detector_check", "deep")
 
 
 def test_change_modules_import_without_opencv_or_torch() -> None:
