@@ -25,7 +25,7 @@ why.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,13 +142,21 @@ def place_frame_on_ground(
 
 
 def place_frames(
-    frames: Sequence[FrameMeta], origin_latlon: tuple[float, float]
+    frames: Sequence[FrameMeta],
+    origin_latlon: tuple[float, float],
+    yaw_offsets: Mapping[str, float] | None = None,
 ) -> tuple[list[FrameOnGround], list[tuple[str, str]]]:
-    """Frames placed on the ground, and ``(path, reason)`` of those that could not be."""
+    """Frames placed on the ground, and ``(path, reason)`` of those that could not be.
+
+    ``yaw_offsets``: degrees by frame sha256, the yaw check's corrections
+    (:attr:`pipeline.geo.yaw_check.YawVerdict.yaw_offset_deg`).
+    """
     placed, skipped = [], []
     for meta in frames:
+        offset = (yaw_offsets or {}).get(meta.sha256, 0.0)
         try:
-            placed.append(place_frame_on_ground(meta, origin_latlon))
+            g = georeference(meta, yaw_offset_deg=offset)
+            placed.append(place_frame_on_ground(meta, origin_latlon, g))
         except BadInputError as e:
             skipped.append((meta.path, str(e)))
     return placed, skipped
@@ -177,15 +185,17 @@ def pair_frames(
     *,
     top_k: int = TOP_K,
     min_share: float = MIN_SHARE,
+    yaw_offsets: Mapping[str, float] | None = None,
 ) -> tuple[list[FramePair], list[tuple[str, str]]]:
     """Each new frame's ``top_k`` best earlier frames, best first per new frame.
 
     Returns the pairs (new frames in the order given) and ``(path, reason)`` of
-    frames, new or earlier, that could not be placed on the ground.
+    frames, new or earlier, that could not be placed on the ground. ``yaw_offsets``:
+    the yaw check's corrections by sha256 (see :func:`place_frames`).
     """
     origin = _origin(new)
-    placed_new, skipped = place_frames(new, origin)
-    placed_old, skipped_old = place_frames(earlier, origin)
+    placed_new, skipped = place_frames(new, origin, yaw_offsets)
+    placed_old, skipped_old = place_frames(earlier, origin, yaw_offsets)
     pairs: list[FramePair] = []
     for n in placed_new:
         scored = [score_pair(n, o) for o in placed_old if _near(n, o)]

@@ -81,3 +81,14 @@ def test_prior_homography_matches_the_ground_offset() -> None:
     gsd_m = new.gsd_cm_per_px / 100.0
     # heading north, image up is north: the earlier frame sees the new centre 10 m lower
     np.testing.assert_allclose(shift_px, [0.0, 10.0 / gsd_m], atol=1.0)
+
+
+def test_yaw_check_corrections_turn_the_prior() -> None:
+    from pipeline.change.pairing import place_frames
+
+    origin = (30.0, 114.0)
+    new = place_frame_on_ground(_frame("new"), origin)
+    meta = _frame("old", 10.0)
+    (old,), _ = place_frames([meta], origin, {meta.sha256: 180.0})
+    shift_px = apply_h(prior_homography(new, old), [[2000.0, 1500.0]])[0] - (2000.0, 1500.0)
+    np.testing.assert_allclose(shift_px, [0.0, -10.0 / (new.gsd_cm_per_px / 100.0)], atol=1.0)

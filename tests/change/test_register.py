@@ -29,7 +29,7 @@ def test_nadir_pairs_use_an_affine_model() -> None:
     old = ground(seed=1)
     shift = np.array([[1.0, 0.0, 15.0], [0.0, 1.0, -10.0], [0.0, 0.0, 1.0]])
     reg = register_pair(gray(warp(old, shift)), gray(old), nadir=True)
-    assert reg.ok and reg.model == "affine"
+    assert reg.ok and reg.model == "affine" and reg.features == "orb"  # ORB met the rule
     np.testing.assert_allclose(reg.new_to_old[:2, 2], [-15.0, 10.0], atol=0.3)
     assert reg.residual_px < MAX_RESIDUAL_PX
 
