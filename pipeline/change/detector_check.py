@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.change.register import Registration
 from pipeline.detect.detections import Detections
 from pipeline.detect.metrics import box_iou
 from pipeline.detect.tiling import Detector
@@ -51,24 +50,20 @@ def best_match(
     return float(hits.max()) if len(hits) else 0.0
 
 
-def detector_verdict(
+def detector_scores(
     old_bgr: np.ndarray,
-    new_bgr: np.ndarray,
-    reg: Registration,
+    new_ground: np.ndarray,
+    window: tuple[int, int, int, int],
     box_old_px,
     detector: Detector,
     class_ids: tuple[int, ...] | None,
     min_conf: float,
-) -> tuple[str | None, float]:
-    """``(verdict or None, confidence in the new crop)``; None leaves it to appearance."""
-    from pipeline.change.recheck import GONE, MATCH_IOU, STILL, TILE_PX, same_ground
-
-    window = square_window(box_old_px, TILE_PX, old_bgr.shape[:2])
-    tiles = np.stack([_cut(old_bgr, window), same_ground(new_bgr, reg, window)])
+    iou: float,
+) -> tuple[float, float]:
+    """``(then, now)``: the detector's best confidence on the box in the earlier frame's
+    ``window`` and in ``new_ground`` (the same ground resampled from the new frame), 0
+    where it finds nothing on the box."""
+    tiles = np.stack([_cut(old_bgr, window), new_ground])
     box = np.asarray(box_old_px, np.float64) - np.array(window[:2] * 2, np.float64)
-    then, now = (best_match(d, box, class_ids, min_conf, MATCH_IOU) for d in detector(tiles))
-    if now > 0:
-        return STILL, now
-    if then > 0:
-        return GONE, 0.0
-    return None, 0.0
+    then, now = (best_match(d, box, class_ids, min_conf, iou) for d in detector(tiles))
+    return then, now

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.detect.georef import polygon_area
+from pipeline.detect.ground_boxes import polygon_area
 from pipeline.errors import BadInputError
 from pipeline.geo.coords import geodetic_to_enu
 from pipeline.geo.georef import Georef, georeference

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.change.detector_check import detector_scores, square_window
 from pipeline.change.register import Registration, apply_h
 from pipeline.detect.tiling import Detector
 
@@ -180,8 +181,6 @@ def recheck_box(
     score, clipped = appearance(old_bgr, new_bgr, reg, box_old_px)
     conf = None
     if detector is not None and clipped <= MAX_CLIPPED:
-        from pipeline.change.detector_check import detector_verdict
-
         verdict, conf = detector_verdict(
             old_bgr, new_bgr, reg, box_old_px, detector, class_ids, min_conf
         )
@@ -200,11 +199,11 @@ def before_after(
     gap_px: int = 8,
 ) -> np.ndarray:
     """``(h, 2w + gap, 3) uint8`` BGR: the earlier crop around the box (with context,
-    as :func:`pipeline.evidence.crop_box` cuts it) beside the same ground from the new
+    as :func:`pipeline.evidence_crops.crop_box` cuts it) beside the same ground from the new
     frame, the box drawn on both; black where the new frame does not reach."""
     import cv2
 
-    from pipeline.evidence import crop_box
+    from pipeline.evidence_crops import crop_box
 
     before, box = crop_box(old_bgr, box_old_px)
     x0, y0 = int(box_old_px[0]) - box[0], int(box_old_px[1]) - box[1]
@@ -214,3 +213,24 @@ def before_after(
         cv2.rectangle(img, box[:2], box[2:], colour, 2)
     gap = np.full((before.shape[0], gap_px, 3), 255, np.uint8)
     return np.hstack([before, gap, after])
+
+
+def detector_verdict(
+    old_bgr: np.ndarray,
+    new_bgr: np.ndarray,
+    reg: Registration,
+    box_old_px,
+    detector: Detector,
+    class_ids: tuple[int, ...] | None,
+    min_conf: float,
+) -> tuple[str | None, float]:
+    """``(verdict or None, confidence in the new crop)``; None leaves it to appearance:
+    found now is still present, found then but not now is gone."""
+    window = square_window(box_old_px, TILE_PX, old_bgr.shape[:2])
+    then, now = detector_scores(old_bgr, same_ground(new_bgr, reg, window), window, box_old_px,
+                                detector, class_ids, min_conf, MATCH_IOU)  # fmt: skip
+    if now > 0:
+        return STILL, now
+    if then > 0:
+        return GONE, 0.0
+    return None, 0.0
