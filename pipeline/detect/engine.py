@@ -21,14 +21,8 @@ import numpy as np
 
 from pipeline.detect.card import ModelCard, ModelCardError, load_card
 from pipeline.detect.detections import Detections
-from pipeline.detect.tiling import (
-    DEFAULT_BATCH,
-    Detector,
-    TilePlan,
-    detect_scaled,
-    plan_tiles,
-    scale_frame,
-)
+from pipeline.detect.slicer import DEFAULT_BATCH, Detector, detect_scaled
+from pipeline.detect.tiling import TilePlan, plan_tiles, scale_frame
 
 if TYPE_CHECKING:
     from pipeline.detect.taxonomy import Taxonomy

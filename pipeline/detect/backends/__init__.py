@@ -9,28 +9,17 @@ post-processing. :func:`load_detector` picks one by name.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Literal
 
-from pipeline.detect.tiling import DEFAULT_BATCH
+from pipeline.detect.slicer import DEFAULT_BATCH
 from pipeline.errors import ConfigError
 
 if TYPE_CHECKING:
     from pipeline.detect.card import ModelCard
-    from pipeline.detect.tiling import Detector
+    from pipeline.detect.slicer import Detector
 
 Backend = Literal["onnx", "torch"]
 BACKENDS: tuple[str, ...] = ("onnx", "torch")
-
-
-def default_threads() -> int:
-    """Inference threads: ``$HEHU_THREADS``, else the CPUs this process may use."""
-    env = os.environ.get("HEHU_THREADS")
-    if env:
-        return max(1, int(env))
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
 
 
 def load_detector(
