@@ -30,6 +30,7 @@ from flows.artifacts import publish_artifacts
 from flows.runners import task_runner_for
 from pipeline import run as stages
 from pipeline.config import HehuConfig, load_config
+from pipeline.detect.skip import SkipPlan
 from pipeline.errors import BadInputError, RunStopped
 
 DETECT_CACHE = (INPUTS - "frames" - "config") + TASK_SOURCE
@@ -133,9 +134,10 @@ def detect_batch(
     config_key: str,
     frames: tuple[stages.PlannedFrame, ...],
     config: HehuConfig,
+    skips: SkipPlan | None = None,
 ) -> stages.BatchResult:
     FRAMES.check()  # queued behind a batch that stopped: do not start
-    return stages.detect_frames(frames, config, on_frame=FRAMES.frame_done)
+    return stages.detect_frames(frames, config, on_frame=FRAMES.frame_done, skips=skips)
 
 
 @task(name="place-on-ground", cache_policy=NO_CACHE)
@@ -163,15 +165,20 @@ def frame_keys(batch: tuple[stages.PlannedFrame, ...]) -> tuple[str, ...]:
     return tuple(f.meta.sha256 for f in batch)
 
 
-def detect_all(plan: stages.FlightPlan, config: HehuConfig) -> stages.BatchResult:
-    """Submit every batch to the flow's task runner and merge the results in order."""
+def detect_all(
+    plan: stages.FlightPlan, config: HehuConfig, skips: SkipPlan | None = None
+) -> stages.BatchResult:
+    """Submit every batch to the flow's task runner and merge the results in order; each
+    batch's part of the skip plan is part of its cache key."""
     weights_key = stages.weights_fingerprint(config)
     config_key = config.detection_hash()
     retrying = detect_batch.with_options(retries=config.flow.retries,
                                          retry_delay_seconds=config.flow.retry_delay_s)  # fmt: skip
     batches = plan.batches(config.flow.frames_per_task)
     FRAMES.start(len(plan.frames))
-    futures = [retrying.submit(frame_keys(b), weights_key, config_key, b, config) for b in batches]
+    futures = [retrying.submit(frame_keys(b), weights_key, config_key, b, config,
+                               skips.batch(frame_keys(b)) if skips else None)
+               for b in batches]  # fmt: skip
     results, done = [], 0
     try:
         for batch, future in zip(batches, futures, strict=True):
@@ -184,7 +191,7 @@ def detect_all(plan: stages.FlightPlan, config: HehuConfig) -> stages.BatchResul
         # before the flow could stop. They stop after their current frame instead.
         FRAMES.halt()
         raise
-    return stages.merge_batches(results)
+    return stages.merge_batches(results, skips)
 
 
 @flow(name="process-flight", log_prints=False)
@@ -208,8 +215,12 @@ def process_flight(
     with clock("detect"):
         # Submitted first: on the thread runner it runs before the batches, on Dask beside them.
         checked = yaw_check.submit(plan, config)
+        skips = None
+        if config.detect.skip:  # skipped tiles are planned on the ground: with the checked yaw
+            plan = checked.result()
+            skips = stages.plan_skips(plan, config)
         try:
-            detected = detect_all(plan, config)
+            detected = detect_all(plan, config, skips)
         except RunStopped as e:  # before the ledger is touched; finished batches stay cached
             log.info("%s", e)
             return Cancelled(message=str(e))

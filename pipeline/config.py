@@ -67,6 +67,8 @@ class DetectConfig(_Section):
     backend: Literal["onnx", "torch"] = "onnx"
     batch_tiles: int = Field(default=8, ge=1)
     threads: int | None = Field(default=None, ge=1)
+    #: Skip tiles that cannot hold a candidate (pipeline.detect.skip); ``hehu run --no-skip``
+    skip: bool = True
 
 
 class LedgerSection(_Section):

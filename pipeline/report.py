@@ -247,6 +247,9 @@ def gate_rows(result: BatchResult) -> str:
     for field, why in DROPPED_WHY.items():
         for model, n in sorted(getattr(gates, field).items()):
             items.append(f"<li>{html.escape(model)}: {n} box(es) {why} not kept</li>")
+    from pipeline.detect.skip import coverage_lines
+
+    items += [f"<li>{html.escape(line)}</li>" for line in coverage_lines(gates.tiles, gates.ground)]
     if gates.water:
         share = sum(gates.water.values()) / len(gates.water)
         items.append(f"<li>water: {share:.0%} of the frames' area on average "

@@ -1,10 +1,12 @@
 """Process one flight, stage by stage: the library the Prefect flows wrap.
 
 1. :func:`plan_flight` ingests the folder and returns records.
-2. :func:`check_flight_yaw` checks the recorded yaw from image overlap, and
-   :func:`detect_frames` runs every enabled model once per decoded frame on a
-   batch of frames, in pixels. Yaw does not change detections, only where they
-   land: the two are independent (on a Dask cluster they run side by side).
+2. :func:`check_flight_yaw` checks the recorded yaw from image overlap,
+   :func:`plan_skips` plans on the ground the tiles that cannot hold a candidate
+   (with the checked yaw), and :func:`detect_frames` runs every enabled model once
+   per decoded frame on a batch of frames, in pixels. Yaw does not change
+   detections, only where they land and which tiles are skipped: with ``--no-skip``
+   the two are independent (on a Dask cluster they run side by side).
 3. :func:`place_on_ground` georeferences the detections with the corrected yaw.
 4. :func:`push_to_ledger` files them as candidate issues.
 5. :func:`pipeline.evidence.write_evidence` and :func:`pipeline.report.write_report`
@@ -26,12 +28,16 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.config import HehuConfig, resolve
 from pipeline.errors import BadInputError, HehuError
 from pipeline.geo.laser import GroundSettings
 from pipeline.ingest.names import display_path, is_utf8
 from pipeline.records import FrameMeta, GroundDetection, Quarantined
+
+if TYPE_CHECKING:
+    from pipeline.detect.skip import SkipPlan
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +84,12 @@ class GateCounts:
     ``dropped_off_water`` boxes of water-only models found off water, per model;
     ``dropped_faint`` boxes too faint to be floating (card ``min_edge_ratio``), per model;
     ``water`` each frame's water share (sha256 → 0–1) where a water-only model ran;
-    ``ran`` the frames (sha256) each model ran on, for the ledger's single-view hold.
+    ``ran`` the frames (sha256) each model ran on, for the ledger's single-view hold
+    (a frame where some of the model's tiles were skipped as seen in another frame
+    is left out: it did not look at all of its ground);
+    ``tiles`` per model the tiles detected (``"detected"``) and skipped, by cause;
+    ``ground`` per model the flight's ground its tiles show and the ground under the
+    tiles detected (``flight_m2``, ``detected_m2``; :class:`~pipeline.detect.skip.SkipPlan`).
     """
 
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -86,14 +97,21 @@ class GateCounts:
     dropped_off_water: dict[str, int] = field(default_factory=dict)
     dropped_faint: dict[str, int] = field(default_factory=dict)
     water: dict[str, float] = field(default_factory=dict)
+    tiles: dict[str, dict[str, int]] = field(default_factory=dict)
+    ground: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def add(self, sha256: str, result) -> None:
         """Count one model's :class:`~pipeline.detect.engine.ModelResult` on one frame."""
+        from pipeline.detect.skip import SEEN
+
         if result.skipped:
             reasons = self.skipped.setdefault(result.model, {})
             reasons[result.skipped] = reasons.get(result.skipped, 0) + 1
-        else:
+        elif SEEN not in result.tiles_skipped:
             self.ran.setdefault(result.model, []).append(sha256)
+        if not result.skipped or result.tiles_skipped:
+            _add_counts(self.tiles.setdefault(result.model, {}),
+                        {"detected": result.tiles_run, **result.tiles_skipped})  # fmt: skip
         for counts, n in ((self.dropped_off_water, result.dropped_on_land),
                           (self.dropped_faint, result.dropped_faint)):  # fmt: skip
             if n:
@@ -116,7 +134,14 @@ class GateCounts:
                 for model, n in theirs.items():
                     mine[model] = mine.get(model, 0) + n
             out.water.update(part.water)
+            for model, counts in part.tiles.items():
+                _add_counts(out.tiles.setdefault(model, {}), counts)
         return out
+
+
+def _add_counts(mine: dict[str, int], theirs: dict[str, int]) -> None:
+    for key, n in theirs.items():
+        mine[key] = mine.get(key, 0) + n
 
 
 @dataclass(frozen=True)
@@ -263,21 +288,43 @@ def _fingerprint(
     return ";".join(parts)
 
 
+def plan_skips(plan: FlightPlan, config: HehuConfig) -> SkipPlan | None:
+    """The flight's tiles that cannot hold a candidate (:mod:`pipeline.detect.skip`), planned
+    on the ground with the checked yaw; None when ``detect.skip`` is off (``--no-skip``).
+    Tiles outside every zone are skipped only when the ledger drops what lies there."""
+    from pipeline.detect.skip import plan_skips as plan_tile_skips
+    from pipeline.ledger.config import LedgerConfig
+    from pipeline.ledger.zones import load_zones
+
+    if not config.detect.skip:
+        return None
+    zones = ()
+    if (
+        config.ledger.zones
+        and LedgerConfig.model_validate(config.ledger.settings).outside_zone == "drop"
+    ):
+        zones = load_zones(resolve(config.ledger.zones))
+    frames = [(f.meta, f.yaw_offset_deg) for f in plan.frames]
+    cards = [m.card for m in load_detectors(config)]
+    return plan_tile_skips(frames, cards, ground=plan.ground, zones=zones)
+
+
 def detect_frames(
     frames: Sequence[PlannedFrame],
     config: HehuConfig,
     *,
     on_frame: Callable[[], None] | None = None,
+    skips: SkipPlan | None = None,
 ) -> BatchResult:
     """Every enabled model on each frame, decoded once; boxes in pixels.
 
     The ground resolution that scales each model comes from the frame's
-    geotag (yaw does not change it). A frame that cannot be decoded is set
+    geotag (yaw does not change it). ``skips`` (:func:`plan_skips`) names tiles
+    not to detect; a frame is decoded at the reduced size its models allow, and
+    not at all when none has a tile to run. A frame that cannot be decoded is set
     aside with its reason; the batch goes on. ``on_frame()`` is called after
     each frame, set aside or not.
     """
-    from pipeline.detect.engine import decode_frame, detect_frame
-    from pipeline.ingest.band import frame_band
 
     models = load_detectors(config)
     weights = {m.name: _weights_sha(m) for m in models}
@@ -288,11 +335,9 @@ def detect_frames(
     for frame in frames:
         meta = frame.meta
         try:
-            image = decode_frame(meta.path)
-            band = frame_band(meta)
-            gsd = _gsd(meta, config.geo.ground_settings())
-            results = detect_frame(image, models, gsd_cm_per_px=gsd, band=band.band,
-                                   band_why=band.why)  # fmt: skip
+            results = _detect_one(
+                meta, models, config, skips.for_frame(meta.sha256) if skips else {}
+            )
         except BadInputError as e:
             set_aside.append(_set_aside(meta, str(e)))
         except Exception as e:  # one frame's library error must not fail the flight
@@ -309,6 +354,23 @@ def detect_frames(
     seconds = time.perf_counter() - start
     done = len(frames) - len(set_aside)
     return BatchResult(tuple(detections), {}, tuple(set_aside), done, seconds, gates)
+
+
+def _detect_one(meta: FrameMeta, models, config: HehuConfig, skip: dict) -> dict:
+    """One frame through :func:`~pipeline.detect.engine.detect_frame`, decoded as reduced
+    as its models allow (:func:`~pipeline.detect.engine.frame_reduction`)."""
+    from pipeline.detect.engine import decode_frame, detect_frame, frame_reduction
+    from pipeline.ingest.band import frame_band
+
+    band = frame_band(meta)
+    gsd = _gsd(meta, config.geo.ground_settings())
+    frame_hw = (meta.height_px, meta.width_px)
+    reduction = frame_reduction(models, frame_hw, gsd_cm_per_px=gsd, band=band.band, skip=skip)
+    image = decode_frame(meta.path, reduce=reduction or 8)  # checks the file whole
+    if reduction is None:  # no model has a tile to run: the 1/8 decode only checked it
+        image = None
+    return detect_frame(image, models, gsd_cm_per_px=gsd, band=band.band, band_why=band.why,
+                        frame_hw=frame_hw, skip=skip)  # fmt: skip
 
 
 def _set_aside(meta: FrameMeta, reason: str) -> Quarantined:
@@ -403,15 +465,18 @@ def _weights_sha(model) -> str:
     return (weights.pt or weights.onnx).sha256
 
 
-def merge_batches(batches: Sequence[BatchResult]) -> BatchResult:
-    """One result from many batches, in order."""
+def merge_batches(batches: Sequence[BatchResult], skips: SkipPlan | None = None) -> BatchResult:
+    """One result from many batches, in order; ``skips`` adds the flight's ground shares."""
+    gates = GateCounts.merged([b.gates for b in batches])
+    if skips is not None:
+        gates = dataclasses.replace(gates, ground=skips.ground)
     return BatchResult(
         detections=tuple(d for b in batches for d in b.detections),
         footprints={k: v for b in batches for k, v in b.footprints.items()},
         set_aside=tuple(q for b in batches for q in b.set_aside),
         frames_done=sum(b.frames_done for b in batches),
         detect_seconds=sum(b.detect_seconds for b in batches),
-        gates=GateCounts.merged([b.gates for b in batches]),
+        gates=gates,
         unplaced={k: v for b in batches for k, v in b.unplaced.items()},
     )
 
@@ -466,9 +531,10 @@ def run_flight(
             if progress:
                 progress(done, len(plan.frames))
 
-        batches = [detect_frames(batch, config, on_frame=frame_done)
+        skips = plan_skips(plan, config)
+        batches = [detect_frames(batch, config, on_frame=frame_done, skips=skips)
                    for batch in plan.batches(config.flow.frames_per_task)]  # fmt: skip
-        result = place_on_ground(plan, merge_batches(batches))
+        result = place_on_ground(plan, merge_batches(batches, skips))
     with clock("ledger"):
         pushed = push_to_ledger(plan, result, config)
     with clock("evidence+report"):

@@ -77,11 +77,18 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         "--local", action="store_true",
         help="run in this process even when a hehu serve is running here",
     )  # fmt: skip
+    p.add_argument(
+        "--no-skip", action="store_true",
+        help="detect every tile, also those that cannot hold a candidate (for comparison)",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
-    return {"ledger": {"url": args.db}} if args.db else {}
+    out: dict[str, Any] = {"ledger": {"url": args.db}} if args.db else {}
+    if getattr(args, "no_skip", False):
+        out["detect"] = {"skip": False}
+    return out
 
 
 def process(
@@ -170,9 +177,12 @@ def print_unplaced(unplaced: dict[str, int], out) -> None:
 
 def print_gates(summary: dict[str, Any], out) -> None:
     """Frames each model skipped and why, boxes the gates dropped, context seen."""
+    from pipeline.detect.skip import coverage_lines
     from pipeline.run import DROPPED_WHY
 
     gates = summary.get("gates") or {}
+    for line in coverage_lines(gates.get("tiles") or {}, gates.get("ground") or {}):
+        print(f"  {line}", file=out)
     for model, reasons in sorted((gates.get("skipped") or {}).items()):
         for reason, n in sorted(reasons.items()):
             print(f"  {model} skipped {n} frame{'s' if n != 1 else ''}: {reason}", file=out)

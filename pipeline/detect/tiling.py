@@ -98,17 +98,25 @@ def plan_tiles(
     return TilePlan((h, w), scaled_hw, int(tile_px), float(overlap_frac), origins)
 
 
+def reduced_hw(frame_hw: tuple[int, int], reduction: int) -> tuple[int, int]:
+    """A frame's size decoded at ``1 / reduction`` (libjpeg rounds up)."""
+    return -(-frame_hw[0] // reduction), -(-frame_hw[1] // reduction)
+
+
 def scale_frame(frame: np.ndarray, plan: TilePlan) -> np.ndarray:
-    """The frame resized to ``plan.scaled_hw`` (the frame itself at scale 1)."""
-    if frame.shape[:2] != plan.frame_hw:
+    """The frame resized to ``plan.scaled_hw`` (the frame itself at scale 1).
+
+    ``frame`` is the plan's frame, or that frame decoded reduced by 2, 4 or 8.
+    """
+    if frame.shape[:2] not in [reduced_hw(plan.frame_hw, f) for f in (1, 2, 4, 8)]:
         raise ValueError(
             f"frame has shape {frame.shape[:2]} but the plan was made for {plan.frame_hw}"
         )
-    if plan.scaled_hw == plan.frame_hw:
+    if plan.scaled_hw == frame.shape[:2]:
         return frame
     import cv2
 
-    shrink = plan.scaled_hw[0] < plan.frame_hw[0]
+    shrink = plan.scaled_hw[0] < frame.shape[0]
     size_wh = (plan.scaled_hw[1], plan.scaled_hw[0])
     return cv2.resize(frame, size_wh, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
