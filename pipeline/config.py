@@ -64,7 +64,9 @@ class DetectConfig(_Section):
     taxonomy: str = "configs/taxonomy.yaml"
     models: tuple[str, ...] | None = None
     models_dir: str = "models"
-    backend: Literal["onnx", "torch"] = "onnx"
+    #: openvino: 1.8x ONNX Runtime on Brighton (2 shared cores, AMX bf16), same boxes;
+    #: falls back to onnx when openvino is not installed
+    backend: Literal["onnx", "openvino", "torch"] = "openvino"
     batch_tiles: int = Field(default=8, ge=1)
     threads: int | None = Field(default=None, ge=1)
     #: Skip tiles that cannot hold a candidate (pipeline.detect.skip); ``hehu run --no-skip``

@@ -370,7 +370,7 @@ def _detect_one(meta: FrameMeta, models, config: HehuConfig, skip: dict) -> dict
     if reduction is None:  # no model has a tile to run: the 1/8 decode only checked it
         image = None
     return detect_frame(image, models, gsd_cm_per_px=gsd, band=band.band, band_why=band.why,
-                        frame_hw=frame_hw, skip=skip)  # fmt: skip
+                        frame_hw=frame_hw, skip=skip, skip_land=config.detect.skip)  # fmt: skip
 
 
 def _set_aside(meta: FrameMeta, reason: str) -> Quarantined:

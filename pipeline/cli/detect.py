@@ -24,7 +24,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--backend",
-        choices=("onnx", "torch"),
+        choices=("onnx", "openvino", "torch"),
         default="onnx",
         help="runtime (default: onnx, faster on CPU)",
     )

@@ -294,6 +294,7 @@ def detect_frame(
     band_why: str = "",
     frame_hw: tuple[int, int] | None = None,
     skip: Mapping[str, Mapping[int, str]] | None = None,
+    skip_land: bool = True,
 ) -> dict[str, ModelResult]:
     """Run every model on one decoded frame; ``{model name: ModelResult}``.
 
@@ -305,7 +306,8 @@ def detect_frame(
     ``band`` is the frame's (:func:`pipeline.ingest.band.frame_band`): a model
     of another band skips the frame. ``skip[model][tile] = cause`` names tiles
     not to detect (:mod:`pipeline.detect.skip`). A water-only model (card ``surface:
-    water``) runs only on tiles that reach water and keeps only boxes on water;
+    water``) runs only on tiles that reach water (on every tile without
+    ``skip_land``) and keeps only boxes on water;
     a ``shore`` model (docks, lifts) keeps boxes that touch water
     (:data:`WATER_GATES`); the water estimate is made once per frame, when such a
     model needs it. A card's ``min_edge_ratio`` then drops boxes with faint outlines.
@@ -328,13 +330,15 @@ def detect_frame(
                                               Detections.empty(), plan, 0.0, model.class_map,
                                               skipped=reason)  # fmt: skip
             continue
-        results[model.name] = _run_model(model, frame, plan, (skip or {}).get(model.name, {}))
+        skips = (skip or {}).get(model.name, {})
+        results[model.name] = _run_model(model, frame, plan, skips, skip_land=skip_land)
     return results
 
 
 def _run_model(
-    model: LoadedModel, frame: _Frame, plan: TilePlan, skip: Mapping[int, str]
-) -> ModelResult:
+    model: LoadedModel, frame: _Frame, plan: TilePlan, skip: Mapping[int, str], *,
+    skip_land: bool = True,
+) -> ModelResult:  # fmt: skip
     """One model on one frame: planned skips, the water gate, detection and box gates."""
     start = time.perf_counter()
     causes = dict(skip)
@@ -348,6 +352,8 @@ def _run_model(
         margin, _ = WATER_GATES[model.card.surface]
         rects = frame.to_image(plan.tile_rects_px()[tiles])
         wet = frame.water.region_fraction(rects, margin_cells=margin) > 0
+        if not skip_land:
+            wet[:] = True
         causes.update(dict.fromkeys(tiles[~wet].tolist(), LAND))
         tiles = tiles[wet]
         if not wet.any():

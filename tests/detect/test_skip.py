@@ -156,6 +156,8 @@ def test_land_tiles_are_counted_as_skipped() -> None:
     result = detect_frame(frame, [model])["d"]
     assert result.tiles_skipped.get(LAND, 0) > 0
     assert result.tiles_skipped[LAND] + result.tiles_run == len(result.plan)
+    everything = detect_frame(frame, [model], skip_land=False)["d"]  # hehu run --no-skip
+    assert everything.tiles_run == len(result.plan) and everything.tiles_skipped == {}
 
 
 def test_a_frame_with_every_tile_skipped_needs_no_pixels() -> None:
