@@ -323,7 +323,8 @@ def coverage_lines(
         area = ground.get(model)
         if area and area.get("flight_m2"):
             share = area["detected_m2"] / area["flight_m2"]
-            line += f", under them {share:.0%} of the {area['flight_m2']:,.0f} m² the flight shows"
+            line += (f"; the tiles planned to run show {share:.0%} of the "
+                     f"{area['flight_m2']:,.0f} m² the flight's tiles show")  # fmt: skip
         skipped = [f"{cause} {counts[cause]}" for cause in CAUSES if counts.get(cause)]
         lines.append(line + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
     return lines

@@ -171,6 +171,19 @@ def test_a_frame_with_every_tile_skipped_needs_no_pixels() -> None:
 def test_coverage_lines_say_shares_and_causes() -> None:
     lines = coverage_lines({"m": {"detected": 3, SEEN: 1}},
                            {"m": {"flight_m2": 100.0, "detected_m2": 100.0}})  # fmt: skip
-    assert lines == ["m: 3 of 4 tiles detected (75%), under them 100% of the 100 m² the flight "
-                     f"shows; skipped: {SEEN} 1"]  # fmt: skip
+    assert lines == ["m: 3 of 4 tiles detected (75%); the tiles planned to run show 100% of the "
+                     f"100 m² the flight's tiles show; skipped: {SEEN} 1"]  # fmt: skip
     assert math.isclose(len(coverage_lines({}, {})), 0)
+
+
+def test_the_report_shows_the_tiles_and_ground_detected() -> None:
+    from pipeline.report import gate_rows
+    from pipeline.run import BatchResult, GateCounts
+
+    gates = GateCounts(tiles={"m<": {"detected": 1, OUTSIDE: 3}},
+                       ground={"m<": {"flight_m2": 50.0, "detected_m2": 25.0}})  # fmt: skip
+    html = gate_rows(BatchResult((), {}, gates=gates))
+    assert (
+        "m&lt;: 1 of 4 tiles detected (25%); the tiles planned to run show 50% of the 50 m²" in html
+    )
+    assert f"skipped: {OUTSIDE} 3" in html
