@@ -31,6 +31,7 @@ from prefect.utilities.annotations import quote
 from flows.artifacts import publish_artifacts
 from flows.runners import task_runner_for
 from pipeline.config import HehuConfig, load_config
+from pipeline.detect.skip import SkipPlan
 from pipeline.errors import RunStopped, is_transient
 from pipeline.flight import BatchResult, FlightPlan, PlannedFrame
 from pipeline.geo.laser import GroundSettings
@@ -135,9 +136,10 @@ def detect_batch(
     frames: tuple[PlannedFrame, ...],
     config: HehuConfig,
     ground: GroundSettings,
+    skips: SkipPlan | None = None,
 ) -> BatchResult:
     FRAMES.check()  # queued behind a batch that stopped: do not start
-    return PER_BATCH.run(frames, config, on_frame=FRAMES.frame_done, ground=ground)
+    return PER_BATCH.run(frames, config, on_frame=FRAMES.frame_done, ground=ground, skips=skips)
 
 
 def stage_task(stage: Stage) -> Any:
@@ -157,15 +159,17 @@ def frame_keys(batch: tuple[PlannedFrame, ...]) -> tuple[str, ...]:
     return tuple(f.meta.sha256 for f in batch)
 
 
-def detect_all(plan: FlightPlan, config: HehuConfig) -> BatchResult:
-    """Submit every batch to the flow's task runner and merge the results in order."""
+def detect_all(plan: FlightPlan, config: HehuConfig, skips: SkipPlan | None = None) -> BatchResult:
+    """Submit every batch to the flow's task runner and merge the results in order; each
+    batch's part of the skip plan is part of its cache key."""
     weights_key = weights_fingerprint(config)
     config_key = config.detection_hash()
     retrying = _retrying(PER_BATCH, config)
     batches = plan.batches(config.flow.frames_per_task)
     FRAMES.start(len(plan.frames))
     keywords = {name: getattr(plan, name) for name in PER_BATCH.batch_keywords}
-    futures = [retrying.submit(frame_keys(b), weights_key, config_key, b, config, **keywords)
+    futures = [retrying.submit(frame_keys(b), weights_key, config_key, b, config, **keywords,
+                               skips=skips.batch(frame_keys(b)) if skips else None)
                for b in batches]  # fmt: skip
     results, done = [], 0
     try:
@@ -179,7 +183,7 @@ def detect_all(plan: FlightPlan, config: HehuConfig) -> BatchResult:
         # before the flow could stop. They stop after their current frame instead.
         FRAMES.halt()
         raise
-    return merge_batches(results)
+    return merge_batches(results, skips)
 
 
 def walk_stages(flight_dir: str, config: HehuConfig, clock: StageClock) -> dict[str, Any]:
@@ -193,7 +197,8 @@ def walk_stages(flight_dir: str, config: HehuConfig, clock: StageClock) -> dict[
         with clock(stage.clock):
             args = [_value(values, name) for name in stage.takes]
             if stage.per_batch:
-                values[stage.gives] = detect_all(*args)
+                shared = {name: _value(values, name) for name in stage.batch_values}
+                values[stage.gives] = detect_all(*args, **shared)
             elif stage.beside:  # on the thread runner it runs before the batches, on Dask beside
                 values[stage.gives] = TASKS[stage.name].submit(*args)
             else:

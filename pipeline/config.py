@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pipeline.detect.tiling import DEFAULT_BATCH
+from pipeline.detect.slicer import DEFAULT_BATCH
 from pipeline.errors import ConfigError
 from pipeline.ledger.config import LedgerConfig
 
@@ -70,9 +70,13 @@ class DetectConfig(_Section):
     taxonomy: str = "configs/taxonomy.yaml"
     models: tuple[str, ...] | None = None
     models_dir: str = "models"
-    backend: Literal["onnx", "torch"] = "onnx"
+    #: openvino: 1.8x ONNX Runtime on Brighton (2 shared cores, AMX bf16), same boxes;
+    #: falls back to onnx when openvino is not installed
+    backend: Literal["onnx", "openvino", "torch"] = "openvino"
     batch_tiles: int = Field(default=DEFAULT_BATCH, ge=1)  # tiles per network run
     threads: int | None = Field(default=None, ge=1)
+    #: Skip tiles that cannot hold a candidate (pipeline.detect.skip); ``hehu run --no-skip``
+    skip: bool = True
 
 
 #: Detect settings that change how fast frames are detected, never what is found: changing

@@ -58,7 +58,12 @@ class GateCounts:
     ``dropped_off_water`` boxes of water-only models found off water, per model;
     ``dropped_faint`` boxes too faint to be floating (card ``min_edge_ratio``), per model;
     ``water`` each frame's water share (sha256 → 0–1) where a water-only model ran;
-    ``ran`` the frames (sha256) each model ran on, for the ledger's single-view hold.
+    ``ran`` the frames (sha256) each model ran on, for the ledger's single-view hold
+    (a frame where some of the model's tiles were skipped as seen in another frame
+    is left out: it did not look at all of its ground);
+    ``tiles`` per model the tiles detected (``"detected"``) and skipped, by cause;
+    ``ground`` per model the flight's ground its tiles show and the ground under the
+    tiles detected (``flight_m2``, ``detected_m2``; :class:`~pipeline.detect.skip.SkipPlan`).
     """
 
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -66,14 +71,21 @@ class GateCounts:
     dropped_off_water: dict[str, int] = field(default_factory=dict)
     dropped_faint: dict[str, int] = field(default_factory=dict)
     water: dict[str, float] = field(default_factory=dict)
+    tiles: dict[str, dict[str, int]] = field(default_factory=dict)
+    ground: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def add(self, sha256: str, result) -> None:
         """Count one model's :class:`~pipeline.detect.engine.ModelResult` on one frame."""
+        from pipeline.detect.skip import SEEN
+
         if result.skipped:
             reasons = self.skipped.setdefault(result.model, {})
             reasons[result.skipped] = reasons.get(result.skipped, 0) + 1
-        else:
+        elif SEEN not in result.tiles_skipped:
             self.ran.setdefault(result.model, []).append(sha256)
+        if not result.skipped or result.tiles_skipped:
+            _add_counts(self.tiles.setdefault(result.model, {}),
+                        {"detected": result.tiles_run, **result.tiles_skipped})  # fmt: skip
         for counts, n in ((self.dropped_off_water, result.dropped_on_land),
                           (self.dropped_faint, result.dropped_faint)):  # fmt: skip
             if n:
@@ -96,7 +108,14 @@ class GateCounts:
                 for model, n in theirs.items():
                     mine[model] = mine.get(model, 0) + n
             out.water.update(part.water)
+            for model, counts in part.tiles.items():
+                _add_counts(out.tiles.setdefault(model, {}), counts)
         return out
+
+
+def _add_counts(mine: dict[str, int], theirs: dict[str, int]) -> None:
+    for key, n in theirs.items():
+        mine[key] = mine.get(key, 0) + n
 
 
 @dataclass(frozen=True)

@@ -254,6 +254,9 @@ def gate_items(result: BatchResult) -> list[dict[str, str | None]]:
         share = sum(gates.water.values()) / len(gates.water)
         text = f"water: {share:.0%} of the frames' area on average"
         items.append({"text": text, "note": f"({len(gates.water)} frames estimated)"})
+    from pipeline.detect.skip import coverage_lines
+
+    items += [{"text": line, "note": None} for line in coverage_lines(gates.tiles, gates.ground)]
     return items
 
 

@@ -1,10 +1,12 @@
 """The stages of a flight: the library the Prefect flows wrap.
 
 1. :func:`plan_flight` ingests the folder and returns records.
-2. :func:`check_flight_yaw` checks the recorded yaw from image overlap, and
-   :func:`detect_frames` runs every enabled model once per decoded frame on a
-   batch of frames, in pixels. Yaw does not change detections, only where they
-   land: the two are independent (on a Dask cluster they run side by side).
+2. :func:`check_flight_yaw` checks the recorded yaw from image overlap,
+   :func:`plan_skips` plans on the ground the tiles that cannot hold a candidate
+   (with the checked yaw), and :func:`detect_frames` runs every enabled model once
+   per decoded frame on a batch of frames, in pixels. Yaw does not change
+   detections, only where they land and which tiles are skipped: with ``--no-skip``
+   the two are independent (on a Dask cluster they run side by side).
 3. :func:`place_on_ground` georeferences the detections with the corrected yaw.
 4. :func:`push_to_ledger` files them as candidate issues.
 5. :func:`pipeline.evidence_crops.write_evidence` and :func:`pipeline.flight_report.write_report`
@@ -45,6 +47,7 @@ from pipeline.ingest.names import display_path
 from pipeline.records import FrameMeta, GroundDetection, Quarantined
 
 if TYPE_CHECKING:
+    from pipeline.detect.skip import SkipPlan
     from pipeline.ledger.push import PushResult
 
 log = logging.getLogger(__name__)
@@ -160,23 +163,41 @@ def _fingerprint(
     return ";".join(parts)
 
 
+def plan_skips(plan: FlightPlan, config: HehuConfig) -> SkipPlan | None:
+    """The flight's tiles that cannot hold a candidate (:mod:`pipeline.detect.skip`), planned
+    on the ground with the checked yaw; None when ``detect.skip`` is off (``--no-skip``).
+    Tiles outside every zone are skipped only when the ledger drops what lies there."""
+    from pipeline.detect.skip import plan_skips as plan_tile_skips
+    from pipeline.ledger.zones import load_zones
+
+    if not config.detect.skip:
+        return None
+    zones = ()
+    if config.ledger.zones and config.ledger.settings.outside_zone == "drop":
+        zones = load_zones(resolve(config.ledger.zones))
+    frames = [(f.meta, f.yaw_offset_deg) for f in plan.frames]
+    cards = [m.card for m in load_detectors(config)]
+    return plan_tile_skips(frames, cards, ground=plan.ground, zones=zones)
+
+
 def detect_frames(
     frames: Sequence[PlannedFrame],
     config: HehuConfig,
     *,
     on_frame: Callable[[], None] | None = None,
     ground: GroundSettings | None = None,
+    skips: SkipPlan | None = None,
 ) -> BatchResult:
     """Every enabled model on each frame, decoded once; boxes in pixels.
 
     The ground resolution that scales each model comes from the frame's
     geotag (yaw does not change it) on ``ground`` (the flight plan's, default the
-    config's). A frame that cannot be decoded is set
+    config's). ``skips`` (:func:`plan_skips`) names tiles not to detect; a frame is
+    decoded at the reduced size its models allow, and not at all when none has a tile
+    to run. A frame that cannot be decoded is set
     aside with its reason; the batch goes on. ``on_frame()`` is called after
     each frame, set aside or not.
     """
-    from pipeline.detect.engine import decode_frame, detect_frame
-    from pipeline.ingest.band import frame_band
 
     models = load_detectors(config)
     weights = {m.name: _weights_sha(m) for m in models}
@@ -188,11 +209,9 @@ def detect_frames(
     for frame in frames:
         meta = frame.meta
         try:
-            image = decode_frame(meta.path)
-            band = frame_band(meta)
-            gsd = _gsd(meta, ground)
-            results = detect_frame(image, models, gsd_cm_per_px=gsd, band=band.band,
-                                   band_why=band.why)  # fmt: skip
+            results = _detect_one(
+                meta, models, config, skips.for_frame(meta.sha256) if skips else {}, ground
+            )
         except BadInputError as e:
             set_aside.append(_set_aside(meta, str(e)))
         except Exception as e:  # one frame's library error must not fail the flight
@@ -209,6 +228,26 @@ def detect_frames(
     seconds = time.perf_counter() - start
     done = len(frames) - len(set_aside)
     return BatchResult(tuple(detections), {}, tuple(set_aside), done, seconds, gates)
+
+
+def _detect_one(
+    meta: FrameMeta, models, config: HehuConfig, skip: dict, ground: GroundSettings
+) -> dict:
+    """One frame through :func:`~pipeline.detect.engine.detect_frame`, decoded as reduced
+    as its models allow (:func:`~pipeline.detect.engine.frame_reduction`), scaled with
+    its GSD on ``ground``."""
+    from pipeline.detect.engine import decode_frame, detect_frame, frame_reduction
+    from pipeline.ingest.band import frame_band
+
+    band = frame_band(meta)
+    gsd = _gsd(meta, ground)
+    frame_hw = (meta.height_px, meta.width_px)
+    reduction = frame_reduction(models, frame_hw, gsd_cm_per_px=gsd, band=band.band, skip=skip)
+    image = decode_frame(meta.path, reduce=reduction or 8)  # checks the file whole
+    if reduction is None:  # no model has a tile to run: the 1/8 decode only checked it
+        image = None
+    return detect_frame(image, models, gsd_cm_per_px=gsd, band=band.band, band_why=band.why,
+                        frame_hw=frame_hw, skip=skip, skip_land=config.detect.skip)  # fmt: skip
 
 
 def _set_aside(meta: FrameMeta, reason: str) -> Quarantined:
@@ -303,15 +342,18 @@ def _weights_sha(model) -> str:
     return (weights.pt or weights.onnx).sha256
 
 
-def merge_batches(batches: Sequence[BatchResult]) -> BatchResult:
-    """One result from many batches, in order."""
+def merge_batches(batches: Sequence[BatchResult], skips: SkipPlan | None = None) -> BatchResult:
+    """One result from many batches, in order; ``skips`` adds the flight's ground shares."""
+    gates = GateCounts.merged([b.gates for b in batches])
+    if skips is not None:
+        gates = dataclasses.replace(gates, ground=skips.ground)
     return BatchResult(
         detections=tuple(d for b in batches for d in b.detections),
         footprints={k: v for b in batches for k, v in b.footprints.items()},
         set_aside=tuple(q for b in batches for q in b.set_aside),
         frames_done=sum(b.frames_done for b in batches),
         detect_seconds=sum(b.detect_seconds for b in batches),
-        gates=GateCounts.merged([b.gates for b in batches]),
+        gates=gates,
         unplaced={k: v for b in batches for k, v in b.unplaced.items()},
     )
 

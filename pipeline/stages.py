@@ -30,6 +30,7 @@ from pipeline.run import (
     merge_batches,
     place_on_ground,
     plan_flight,
+    plan_skips,
     push_to_ledger,
     summarize,
 )
@@ -47,8 +48,11 @@ class Stage:
     ``flow.frames_per_task`` frames, the batch's frames in place of the plan it
     takes first, with ``on_frame`` (called after each frame); the results are
     merged in order (:func:`~pipeline.run.merge_batches`); ``batch_keywords``: the
-    plan's fields each batch call also gets, by name. ``beside``: nothing the
-    next stage takes depends on it, so a runner may run the two side by side.
+    plan's fields each batch call also gets, by name; ``batch_values``: values of
+    earlier stages each batch call and the merge also get, by name (a runner may
+    hand a batch only its own part: :meth:`~pipeline.detect.skip.SkipPlan.batch`).
+    ``beside``: nothing the next stage takes depends on it, so a runner may run the
+    two side by side.
     ``retried``: transient failures are retried (``flow.retries``).
     """
 
@@ -59,18 +63,21 @@ class Stage:
     gives: str
     per_batch: bool = False
     batch_keywords: tuple[str, ...] = ()
+    batch_values: tuple[str, ...] = ()
     beside: bool = False
     retried: bool = False
 
 
-#: The stages in order. Detections are kept in pixels until ``place-on-ground``,
-#: so the yaw check (which only moves where they land) runs beside detection.
+#: The stages in order. Detections are kept in pixels until ``place-on-ground``; the
+#: tiles that cannot hold a candidate are planned on the ground with the checked yaw
+#: (``plan-skips``, None with ``--no-skip``) before any frame is detected.
 # fmt: off
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", "ingest", plan_flight, ("flight_dir", "config"), "ingested"),
-    Stage("yaw-check", "detect", check_flight_yaw, ("ingested", "config"), "plan", beside=True),
-    Stage("detect-batch", "detect", detect_frames, ("ingested", "config"), "pixels",
-          per_batch=True, batch_keywords=("ground",), retried=True),
+    Stage("yaw-check", "detect", check_flight_yaw, ("ingested", "config"), "plan"),
+    Stage("plan-skips", "detect", plan_skips, ("plan", "config"), "skips"),
+    Stage("detect-batch", "detect", detect_frames, ("plan", "config"), "pixels",
+          per_batch=True, batch_keywords=("ground",), batch_values=("skips",), retried=True),
     Stage("place-on-ground", "detect", place_on_ground, ("plan", "pixels"), "result"),
     Stage("push-to-ledger", "ledger", push_to_ledger, ("plan", "result", "config"), "pushed",
           retried=True),
@@ -121,14 +128,21 @@ def run_flight(
             args = [values[name] for name in stage.takes]
             if stage.per_batch:
                 size = config.flow.frames_per_task
-                values[stage.gives] = _in_batches(stage, *args, size=size, progress=progress)
+                shared = {name: values[name] for name in stage.batch_values}
+                values[stage.gives] = _in_batches(stage, *args, shared=shared, size=size,
+                                                  progress=progress)  # fmt: skip
             else:
                 values[stage.gives] = stage.run(*args)
     return summary_of(values, clock.seconds)
 
 
 def _in_batches(
-    stage: Stage, plan: FlightPlan, *rest: Any, size: int, progress: Progress | None
+    stage: Stage,
+    plan: FlightPlan,
+    *rest: Any,
+    shared: dict[str, Any],
+    size: int,
+    progress: Progress | None,
 ) -> Any:
     done = 0
 
@@ -138,6 +152,6 @@ def _in_batches(
         if progress:
             progress(done, len(plan.frames))
 
-    keywords = {name: getattr(plan, name) for name in stage.batch_keywords}
+    keywords = {name: getattr(plan, name) for name in stage.batch_keywords} | shared
     return merge_batches([stage.run(batch, *rest, on_frame=frame_done, **keywords)
-                          for batch in plan.batches(size)])  # fmt: skip
+                          for batch in plan.batches(size)], **shared)  # fmt: skip

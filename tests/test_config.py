@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.config import REPO_ROOT, DetectConfig, load_config
-from pipeline.detect.tiling import DEFAULT_BATCH
+from pipeline.detect.slicer import DEFAULT_BATCH
 from pipeline.errors import ConfigError
 from pipeline.geo.laser import GroundSettings
 from pipeline.ledger.config import LedgerConfig

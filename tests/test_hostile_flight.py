@@ -46,10 +46,10 @@ def test_a_frame_that_crashes_detection_is_set_aside_and_the_batch_goes_on(
     paths = [write_jpeg(tmp_path / f"DJI_000{i}.JPG", 64, 48, seed=i) for i in (1, 2)]
     decode = engine.decode_frame
 
-    def decode_or_crash(path):
+    def decode_or_crash(path, **kw):
         if Path(path).name == "DJI_0001.JPG":
             raise RuntimeError("simulated library crash")
-        return decode(path)
+        return decode(path, **kw)
 
     monkeypatch.setattr(engine, "decode_frame", decode_or_crash)
     frames = [PlannedFrame(read_frame(p)) for p in paths]

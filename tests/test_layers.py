@@ -14,9 +14,6 @@ PIPELINE = ROOT / "pipeline"
 #: Cycles closed only by imports inside functions, left to be broken (issue 16 names the
 #: first). Listed so that no new one creeps in; remove an entry once it is gone.
 KNOWN_LAZY_CYCLES = {
-    ("pipeline.detect.merge", "pipeline.detect.tiling"),
-    ("pipeline.detect.backends", "pipeline.detect.backends.onnx"),
-    ("pipeline.detect.backends", "pipeline.detect.backends.ultralytics"),
     ("pipeline.ingest.checks", "pipeline.ingest.load"),
 }
 

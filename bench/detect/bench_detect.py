@@ -46,7 +46,8 @@ sys.path.insert(0, str(REPO))
 from pipeline.detect.backends import load_detector, yolo  # noqa: E402
 from pipeline.detect.card import ModelCard, ModelCardError, load_card  # noqa: E402
 from pipeline.detect.engine import LoadedModel, detect_frame, plan_for  # noqa: E402
-from pipeline.detect.tiling import DEFAULT_BATCH, cut_tiles  # noqa: E402
+from pipeline.detect.slicer import DEFAULT_BATCH  # noqa: E402
+from pipeline.detect.tiling import cut_tiles  # noqa: E402
 
 FRAME = REPO.parent / "shared" / "data" / "brighton_beach" / "DJI_0018.JPG"
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from pipeline.detect.detections import Detections
 from pipeline.detect.metrics import box_iou
-from pipeline.detect.tiling import Detector
+from pipeline.detect.slicer import Detector
 
 
 def square_window(box_old_px, side_px: int, hw: tuple[int, int]) -> tuple[int, int, int, int]:

@@ -5,7 +5,7 @@ their :class:`pipeline.change.register.Registration`, and decides:
 
 - ``cannot tell`` with a reason: the registration failed, the box's ground is not
   (enough) in the new frame, or the new view there is washed out or black (occluded);
-- with a detector (any :data:`pipeline.detect.tiling.Detector`, e.g. the issue's
+- with a detector (any :data:`pipeline.detect.slicer.Detector`, e.g. the issue's
   model at its card's scale): the same ground is cut from both frames around the
   box; a box of the wanted classes overlapping the box's place in the new crop
   means ``still present``. Its absence means ``gone`` only when the detector finds
@@ -28,7 +28,7 @@ import numpy as np
 
 from pipeline.change.detector_check import detector_scores, square_window
 from pipeline.change.register import Registration, apply_h
-from pipeline.detect.tiling import Detector
+from pipeline.detect.slicer import Detector
 
 STILL = "still present"
 GONE = "gone"

@@ -24,7 +24,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--backend",
-        choices=("onnx", "torch"),
+        choices=("onnx", "openvino", "torch"),
         default="onnx",
         help="runtime (default: onnx, faster on CPU)",
     )
@@ -62,8 +62,8 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipeline.detect.engine import load_models
     from pipeline.detect.image_file import detect_image_file
+    from pipeline.detect.slicer import DEFAULT_BATCH
     from pipeline.detect.taxonomy import load_taxonomy
-    from pipeline.detect.tiling import DEFAULT_BATCH
     from pipeline.errors import BadInputError
 
     taxonomy = load_taxonomy(args.taxonomy)

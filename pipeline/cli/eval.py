@@ -55,8 +55,8 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.detect.engine import load_model
     from pipeline.detect.evaluate import EVAL_CONF, evaluate_folder
     from pipeline.detect.metrics import format_table
+    from pipeline.detect.slicer import DEFAULT_BATCH
     from pipeline.detect.taxonomy import load_taxonomy
-    from pipeline.detect.tiling import DEFAULT_BATCH
     from pipeline.detect.yolo_data import open_folder
 
     taxonomy = load_taxonomy(args.taxonomy)

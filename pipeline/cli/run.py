@@ -78,15 +78,21 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         "--local", action="store_true",
         help="run in this process even when a hehu serve is running here",
     )  # fmt: skip
+    p.add_argument(
+        "--no-skip", action="store_true",
+        help="detect every tile, also those that cannot hold a candidate (for comparison)",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
-    """Configuration overrides of the command: ``--db``, and those a command sets on
-    ``args.overrides`` (``hehu demo``: its own state folder and ledger)."""
+    """Configuration overrides of the command: ``--db``, ``--no-skip``, and those a command
+    sets on ``args.overrides`` (``hehu demo``: its own state folder and ledger)."""
     overrides = dict(getattr(args, "overrides", None) or {})
     if args.db:
         overrides["ledger"] = {**overrides.get("ledger", {}), "url": args.db}
+    if getattr(args, "no_skip", False):
+        overrides["detect"] = {**overrides.get("detect", {}), "skip": False}
     return overrides
 
 
@@ -153,9 +159,12 @@ def print_unplaced(unplaced: dict[str, int], out) -> None:
 
 def print_gates(summary: dict[str, Any], out) -> None:
     """Frames each model skipped and why, boxes the gates dropped, context seen."""
+    from pipeline.detect.skip import coverage_lines
     from pipeline.flight import DROPPED_WHY
 
     gates = summary.get("gates") or {}
+    for line in coverage_lines(gates.get("tiles") or {}, gates.get("ground") or {}):
+        print(f"  {line}", file=out)
     for model, reasons in sorted((gates.get("skipped") or {}).items()):
         for reason, n in sorted(reasons.items()):
             print(f"  {model} skipped {n} frame{'s' if n != 1 else ''}: {reason}", file=out)

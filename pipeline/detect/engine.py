@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,14 +21,8 @@ import numpy as np
 
 from pipeline.detect.card import ModelCard, ModelCardError, load_card
 from pipeline.detect.detections import Detections
-from pipeline.detect.tiling import (
-    DEFAULT_BATCH,
-    Detector,
-    TilePlan,
-    detect_scaled,
-    plan_tiles,
-    scale_frame,
-)
+from pipeline.detect.slicer import DEFAULT_BATCH, Detector, detect_scaled
+from pipeline.detect.tiling import TilePlan, plan_tiles, scale_frame
 
 if TYPE_CHECKING:
     from pipeline.detect.taxonomy import Taxonomy
@@ -45,6 +39,9 @@ MAX_UPSCALE = 2.0
 #: items, mostly on water (items along the shore and the estimate's edge errors stay
 #: in); ``shore``: structures built into the water, which need only touch it.
 WATER_GATES: dict[str, tuple[int, float]] = {"water": (1, 0.5), "shore": (2, 0.1)}
+#: Why a gated model's tile did not run: it holds no water (a skip cause, see
+#: :mod:`pipeline.detect.skip`).
+LAND = "land (water-only model)"
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,7 +68,8 @@ class ModelResult:
     ran; ``water_fraction`` is the frame's water share where the model is
     water-only, ``dropped_on_land`` the boxes it found off water, and
     ``dropped_faint`` those whose outline was too faint for a floating thing
-    (card ``min_edge_ratio``: under water, or blurred).
+    (card ``min_edge_ratio``: under water, or blurred); ``tiles_skipped`` the
+    plan's tiles not detected, by cause (:data:`pipeline.detect.skip.CAUSES`).
     """
 
     model: str
@@ -85,6 +83,7 @@ class ModelResult:
     water_fraction: float | None = None
     dropped_on_land: int = 0
     dropped_faint: int = 0
+    tiles_skipped: dict[str, int] = field(default_factory=dict)
 
     def records(self) -> list[dict[str, Any]]:
         """JSON-ready rows: class, subtype id, confidence, box, source tile."""
@@ -225,95 +224,190 @@ def as_bgr(image: np.ndarray) -> np.ndarray:
     raise ValueError(f"image must be (H, W), (H, W, 3) or (H, W, 4), got shape {image.shape}")
 
 
+#: Decode reductions libjpeg does in the DCT (``cv2.IMREAD_REDUCED_COLOR_*``), largest first.
+REDUCTIONS = (8, 4, 2, 1)
+
+
+def model_reduction(model: LoadedModel, plan: TilePlan) -> int:
+    """The largest decode reduction that still gives ``model`` every pixel it uses.
+
+    The reduced frame must be no smaller than the one its tiles are cut from; a
+    model that judges box outlines (card ``min_edge_ratio``) needs the full frame,
+    and the water estimate its working size (:data:`pipeline.detect.water.WORK_LONG_PX`).
+    """
+    from pipeline.detect.water import WORK_LONG_PX
+
+    if model.card.min_edge_ratio is not None:
+        return 1
+    shrink = 1.0 / max(plan.scale_xy)
+    for f in REDUCTIONS:
+        if f <= shrink + 1e-9 and (model.water is None or max(plan.frame_hw) / f >= WORK_LONG_PX):
+            return f
+    return 1
+
+
+def frame_reduction(
+    models: Sequence[LoadedModel],
+    frame_hw: tuple[int, int],
+    *,
+    gsd_cm_per_px: float | None = None,
+    band: str = "visible",
+    skip: Mapping[str, Mapping[int, str]] | None = None,
+) -> int | None:
+    """The decode reduction one frame needs for every model that will run on it
+    (:func:`model_reduction`); None when none will (other band, every tile skipped)."""
+    needed = []
+    for m in models:
+        plan = plan_for(m.card, frame_hw, gsd_cm_per_px)
+        if m.card.band == band and len((skip or {}).get(m.name, {})) < len(plan):
+            needed.append(model_reduction(m, plan))
+    return min(needed) if needed else None
+
+
+@dataclass
+class _Frame:
+    """A decoded frame (``image`` reduced by ``reduction`` from ``frame_hw``) and what
+    its models share: scaled copies by size, and the water estimate once made."""
+
+    image: Any
+    frame_hw: tuple[int, int]
+    reduction: int
+    scaled: dict[tuple[int, int], np.ndarray]
+    water: WaterMap | None = None
+
+    def to_image(self, xyxy_px: np.ndarray) -> np.ndarray:
+        """Full-frame pixel boxes ``(N, 4)`` in the decoded image's pixels."""
+        return np.asarray(xyxy_px, np.float64) / self.reduction
+
+    def scaled_for(self, plan: TilePlan) -> np.ndarray:
+        if plan.scaled_hw not in self.scaled:
+            self.scaled[plan.scaled_hw] = scale_frame(self.image, plan)
+        return self.scaled[plan.scaled_hw]
+
+
 def detect_frame(
-    image_bgr: np.ndarray,
+    image_bgr: np.ndarray | None,
     models: Sequence[LoadedModel],
     *,
     gsd_cm_per_px: float | None = None,
     band: str = "visible",
     band_why: str = "",
+    frame_hw: tuple[int, int] | None = None,
+    skip: Mapping[str, Mapping[int, str]] | None = None,
+    skip_land: bool = True,
 ) -> dict[str, ModelResult]:
     """Run every model on one decoded frame; ``{model name: ModelResult}``.
 
-    ``image_bgr (H, W, 3) uint8`` as OpenCV decodes it. ``gsd_cm_per_px`` is
-    the frame's ground resolution (None: native scale for every model).
+    ``image_bgr (H, W, 3) uint8`` as OpenCV decodes it, possibly reduced (by 2, 4
+    or 8, see :func:`frame_reduction`) from a frame of ``frame_hw`` (default: its
+    own size), or None when ``skip`` leaves no model a tile to run; boxes come back
+    in full-frame pixels. ``gsd_cm_per_px`` is the
+    frame's ground resolution (None: native scale for every model).
     ``band`` is the frame's (:func:`pipeline.ingest.band.frame_band`): a model
-    of another band skips the frame. A water-only model (card ``surface:
-    water``) runs only on tiles that reach water and keeps only boxes on water;
+    of another band skips the frame. ``skip[model][tile] = cause`` names tiles
+    not to detect (:mod:`pipeline.detect.skip`). A water-only model (card ``surface:
+    water``) runs only on tiles that reach water (on every tile without
+    ``skip_land``) and keeps only boxes on water;
     a ``shore`` model (docks, lifts) keeps boxes that touch water
     (:data:`WATER_GATES`); the water estimate is made once per frame, when such a
     model needs it. A card's ``min_edge_ratio`` then drops boxes with faint outlines.
     """
-    frame = as_bgr(image_bgr)
-    scaled_cache: dict[tuple[int, int], np.ndarray] = {}
-    water_map: WaterMap | None = None
+    image = None if image_bgr is None else as_bgr(image_bgr)
+    if frame_hw is None and image is None:
+        raise ValueError(
+            "detect_frame needs the decoded frame or, when every tile is skipped, its size"
+        )
+    full_hw = tuple(frame_hw) if frame_hw is not None else image.shape[:2]
+    reduction = 1 if image is None else max(1, round(full_hw[1] / image.shape[1]))
+    frame = _Frame(image, (int(full_hw[0]), int(full_hw[1])), reduction, {})
     results = {}
     for model in models:
-        start = time.perf_counter()
-        plan = plan_for(model.card, frame.shape[:2], gsd_cm_per_px)
-        common = (model.name, tuple(model.card.classes))
+        plan = plan_for(model.card, frame.frame_hw, gsd_cm_per_px)
         if model.card.band != band:
             why = f"{band} frame ({band_why})" if band_why else f"{band} frame"
             reason = f"{why}; the model is trained on {model.card.band} frames"
-            results[model.name] = ModelResult(*common, Detections.empty(), plan, 0.0,
-                                              model.class_map, skipped=reason)  # fmt: skip
+            results[model.name] = ModelResult(model.name, tuple(model.card.classes),
+                                              Detections.empty(), plan, 0.0, model.class_map,
+                                              skipped=reason)  # fmt: skip
             continue
-        tiles = None
-        if model.water is not None:
-            if water_map is None:
-                from pipeline.detect.water import estimate_water
-
-                water_map = estimate_water(frame, model.water)
-            margin, min_share = WATER_GATES[model.card.surface]
-            rects = plan.tile_rects_px()
-            tiles = np.flatnonzero(water_map.region_fraction(rects, margin_cells=margin) > 0)
-            if not len(tiles):
-                results[model.name] = ModelResult(
-                    *common, Detections.empty(), plan, time.perf_counter() - start,
-                    model.class_map, skipped="no water in the frame",
-                    water_fraction=water_map.fraction,
-                )  # fmt: skip
-                continue
-        if plan.scaled_hw not in scaled_cache:
-            scaled_cache[plan.scaled_hw] = scale_frame(frame, plan)
-        dets = detect_scaled(
-            scaled_cache[plan.scaled_hw],
-            model.detector,
-            plan,
-            batch_size=model.batch_size,
-            iou=model.card.thresholds.iou,
-            tiles=tiles,
-        )
-        dropped = 0
-        if water_map is not None and tiles is not None and len(dets):  # a gated model
-            share = water_map.region_fraction(dets.xyxy_px, margin_cells=margin)
-            keep = share >= min_share
-            dropped = int((~keep).sum())
-            dets = dets.filter(keep)
-        faint = 0
-        if model.card.min_edge_ratio is not None and len(dets):
-            from pipeline.detect.edges import edge_ratio
-
-            keep = edge_ratio(frame, dets.xyxy_px) >= model.card.min_edge_ratio
-            faint = int((~keep).sum())
-            dets = dets.filter(keep)
-        seconds = time.perf_counter() - start
-        n_tiles = len(plan) if tiles is None else len(tiles)
-        log.debug("%s: %d/%d tiles, %d boxes (%d off water, %d faint), %.2f s",
-                  model.name, n_tiles, len(plan), len(dets), dropped, faint, seconds)  # fmt: skip
-        results[model.name] = ModelResult(
-            *common, dets, plan, seconds, model.class_map, tiles_run=n_tiles,
-            water_fraction=None if tiles is None or water_map is None else water_map.fraction,
-            dropped_on_land=dropped, dropped_faint=faint,
-        )  # fmt: skip
+        skips = (skip or {}).get(model.name, {})
+        results[model.name] = _run_model(model, frame, plan, skips, skip_land=skip_land)
     return results
 
 
-def decode_frame(path: Path | str) -> np.ndarray:
-    """Decode an image file to BGR with ingest's checked decoder (truncated files raise)."""
+def _run_model(
+    model: LoadedModel, frame: _Frame, plan: TilePlan, skip: Mapping[int, str], *,
+    skip_land: bool = True,
+) -> ModelResult:  # fmt: skip
+    """One model on one frame: planned skips, the water gate, detection and box gates."""
+    start = time.perf_counter()
+    causes = dict(skip)
+    common = (model.name, tuple(model.card.classes))
+    tiles = np.array([t for t in range(len(plan)) if t not in causes], np.int64)
+    if model.water is not None and len(tiles):
+        if frame.water is None:
+            from pipeline.detect.water import estimate_water
+
+            frame.water = estimate_water(frame.image, model.water)
+        margin, _ = WATER_GATES[model.card.surface]
+        rects = frame.to_image(plan.tile_rects_px()[tiles])
+        wet = frame.water.region_fraction(rects, margin_cells=margin) > 0
+        if not skip_land:
+            wet[:] = True
+        causes.update(dict.fromkeys(tiles[~wet].tolist(), LAND))
+        tiles = tiles[wet]
+        if not wet.any():
+            return ModelResult(*common, Detections.empty(), plan, time.perf_counter() - start,
+                               model.class_map, skipped="no water in the frame",
+                               water_fraction=frame.water.fraction,
+                               tiles_skipped=_count(causes))  # fmt: skip
+    dets = Detections.empty()
+    if len(tiles):
+        dets = detect_scaled(frame.scaled_for(plan), model.detector, plan,
+                             batch_size=model.batch_size, iou=model.card.thresholds.iou,
+                             tiles=tiles)  # fmt: skip
+    dets, dropped, faint = _box_gates(model, frame, dets)
+    seconds = time.perf_counter() - start
+    log.debug("%s: %d/%d tiles, %d boxes (%d off water, %d faint), %.2f s",
+              model.name, len(tiles), len(plan), len(dets), dropped, faint, seconds)  # fmt: skip
+    return ModelResult(
+        *common, dets, plan, seconds, model.class_map, tiles_run=len(tiles),
+        water_fraction=frame.water.fraction if model.water is not None and frame.water else None,
+        dropped_on_land=dropped, dropped_faint=faint, tiles_skipped=_count(causes),
+    )  # fmt: skip
+
+
+def _count(causes: Mapping[int, str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for cause in causes.values():
+        out[cause] = out.get(cause, 0) + 1
+    return out
+
+
+def _box_gates(model: LoadedModel, frame: _Frame, dets: Detections) -> tuple[Detections, int, int]:
+    """Boxes kept by the water gate (gated models) and the outline gate; the counts dropped."""
+    dropped = faint = 0
+    if model.water is not None and frame.water is not None and len(dets):
+        margin, min_share = WATER_GATES[model.card.surface]
+        keep = frame.water.region_fraction(frame.to_image(dets.xyxy_px), margin_cells=margin)
+        keep = keep >= min_share
+        dropped = int((~keep).sum())
+        dets = dets.filter(keep)
+    if model.card.min_edge_ratio is not None and len(dets):
+        from pipeline.detect.edges import edge_ratio
+
+        keep = edge_ratio(frame.image, frame.to_image(dets.xyxy_px)) >= model.card.min_edge_ratio
+        faint = int((~keep).sum())
+        dets = dets.filter(keep)
+    return dets, dropped, faint
+
+
+def decode_frame(path: Path | str, *, reduce: int = 1) -> np.ndarray:
+    """Decode an image file to BGR with ingest's checked decoder (truncated files raise),
+    at ``1 / reduce`` of its size (1, 2, 4 or 8; stored orientation, as the camera model)."""
     from pipeline.ingest.checks import decode_image
 
-    return decode_image(path)
+    return decode_image(path, reduce=reduce)
 
 
 def detect_file(

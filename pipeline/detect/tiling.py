@@ -1,12 +1,12 @@
-"""Tiled detection on full-resolution frames. Stateless: plans, cuts, shifts.
+"""Tile geometry on full-resolution frames. Stateless: plans, cuts, maps back.
 
 A drone frame (12–20 MP) is first rescaled by ``scale`` (so objects appear at
 the ground resolution a model was trained at), then covered by square tiles of
 ``tile_px`` with at least ``overlap_frac`` overlap; the last tile in each row
 and column is flush with the edge, and a frame smaller than a tile is padded
-(bottom/right, grey 114 like ultralytics' letterbox). Tiles go to any
-:data:`Detector` in batches; boxes come back to full-frame pixels and
-duplicates across tile borders are merged (:mod:`pipeline.detect.merge`).
+(bottom/right, grey 114 like ultralytics' letterbox). Boxes found in a tile
+come back to full-frame pixels with :func:`to_frame`. The loop that sends
+tiles to a detector and merges the boxes is :mod:`pipeline.detect.slicer`.
 
 Coordinates: the *scaled frame* is the rescaled image the tiles are cut from;
 *full-frame pixels* are the decoded image's. ``origins_xy`` are tile top-left
@@ -16,24 +16,15 @@ corners in the scaled frame.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from pipeline.detect.detections import Detections
 
-#: Tiles per detector call. On 2 CPU cores yolo11n ran 21 ms a tile in batches
-#: of 4 and 23 ms in batches of 8 (ONNX Runtime), 22 and 30 ms (PyTorch):
-#: bigger batches only add memory traffic on a CPU; raise it for a GPU.
-DEFAULT_BATCH = 4
-
 #: Grey that pads tiles beyond the frame edge (ultralytics' letterbox colour).
 PAD_VALUE = 114
-
-#: A detector: ``tiles (B, S, S, 3) uint8 BGR`` (as OpenCV decodes) -> one
-#: :class:`Detections` per tile, boxes in that tile's pixels.
-Detector = Callable[[np.ndarray], list[Detections]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,17 +98,25 @@ def plan_tiles(
     return TilePlan((h, w), scaled_hw, int(tile_px), float(overlap_frac), origins)
 
 
+def reduced_hw(frame_hw: tuple[int, int], reduction: int) -> tuple[int, int]:
+    """A frame's size decoded at ``1 / reduction`` (libjpeg rounds up)."""
+    return -(-frame_hw[0] // reduction), -(-frame_hw[1] // reduction)
+
+
 def scale_frame(frame: np.ndarray, plan: TilePlan) -> np.ndarray:
-    """The frame resized to ``plan.scaled_hw`` (the frame itself at scale 1)."""
-    if frame.shape[:2] != plan.frame_hw:
+    """The frame resized to ``plan.scaled_hw`` (the frame itself at scale 1).
+
+    ``frame`` is the plan's frame, or that frame decoded reduced by 2, 4 or 8.
+    """
+    if frame.shape[:2] not in [reduced_hw(plan.frame_hw, f) for f in (1, 2, 4, 8)]:
         raise ValueError(
             f"frame has shape {frame.shape[:2]} but the plan was made for {plan.frame_hw}"
         )
-    if plan.scaled_hw == plan.frame_hw:
+    if plan.scaled_hw == frame.shape[:2]:
         return frame
     import cv2
 
-    shrink = plan.scaled_hw[0] < plan.frame_hw[0]
+    shrink = plan.scaled_hw[0] < frame.shape[0]
     size_wh = (plan.scaled_hw[1], plan.scaled_hw[0])
     return cv2.resize(frame, size_wh, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
@@ -165,47 +164,3 @@ def to_frame(
     xyxy = (dets.xyxy_px + np.tile(origin, 2)) / np.array([sx, sy, sx, sy])
     shifted = Detections(xyxy, dets.conf, dets.class_id, dets.tile_index)
     return shifted.clipped(plan.frame_hw[1], plan.frame_hw[0])
-
-
-def detect_tiled(
-    frame: np.ndarray,
-    detector: Detector,
-    plan: TilePlan,
-    *,
-    batch_size: int = DEFAULT_BATCH,
-    iou: float = 0.5,
-    contain: float = 0.7,
-) -> Detections:
-    """Run ``detector`` over every tile of ``frame`` and merge: full-frame detections.
-
-    ``frame (H, W, 3) uint8`` in the channel order the detector expects (BGR
-    for hehu's backends). ``iou`` is the class-wise NMS threshold across tiles,
-    ``contain`` the share of a border-cut box that must lie inside a
-    same-class box of a neighbouring tile for it to count as a fragment of
-    that box (see :mod:`pipeline.detect.merge`).
-    """
-    return detect_scaled(
-        scale_frame(frame, plan), detector, plan, batch_size=batch_size, iou=iou, contain=contain
-    )
-
-
-def detect_scaled(
-    scaled: np.ndarray,
-    detector: Detector,
-    plan: TilePlan,
-    *,
-    batch_size: int = DEFAULT_BATCH,
-    iou: float = 0.5,
-    contain: float = 0.7,
-    tiles: np.ndarray | None = None,
-) -> Detections:
-    """:func:`detect_tiled` on a frame already resized to ``plan.scaled_hw``;
-    ``tiles`` (indices into the plan) runs only those tiles."""
-    from pipeline.detect.merge import merge_detections
-
-    order = np.arange(len(plan)) if tiles is None else np.asarray(tiles, dtype=np.int64)
-    parts = [Detections.empty()]
-    for start in range(0, len(order), max(1, batch_size)):
-        indices = order[start : start + batch_size]
-        parts.append(to_frame(detector(cut_tiles(scaled, plan, indices)), plan, indices))
-    return merge_detections(Detections.concat(parts), plan, iou=iou, contain=contain)

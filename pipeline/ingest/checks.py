@@ -25,6 +25,9 @@ DEFAULT_MAX_PIXELS = 250_000_000
 #: Smallest side of a frame, in pixels (one JPEG block): cameras write hundreds (thermal
 #: frames are 640×512), and OpenCV asserts on a 1 px side instead of finding nothing.
 MIN_SIDE_PX = 8
+#: OpenCV's decode flag per size reduction (1/2, 1/4, 1/8 through libjpeg's DCT scaling).
+REDUCED_FLAGS = {1: "IMREAD_COLOR", 2: "IMREAD_REDUCED_COLOR_2", 4: "IMREAD_REDUCED_COLOR_4",
+                 8: "IMREAD_REDUCED_COLOR_8"}  # fmt: skip
 
 #: No JPEG holds more pixels per byte of scan data: every 8×8 block costs at least
 #: one bit (its DC code), even in a progressive grey frame: 0.002 bytes a pixel.
@@ -124,7 +127,7 @@ def check_jpeg_density(data: bytes, layout: header.JpegLayout) -> None:
         )
     from pipeline.ingest.greyfill import grey_fill
 
-    fill = grey_fill(_cv2_decode(data, None, reduce_8=True), block_px=1)
+    fill = grey_fill(_cv2_decode(data, None, reduce=8), block_px=1)
     if fill is not None:
         raise UnreadableFileError(
             f"{claim}image data, too few to fill them: {fill.describe(height, 8)}; {fix}"
@@ -164,6 +167,7 @@ def decode_image(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     apply_orientation: bool = False,
+    reduce: int = 1,
 ) -> np.ndarray:
     """Decode a JPEG/PNG/TIFF into a BGR ``uint8`` array of shape ``(H, W, 3)``.
 
@@ -172,6 +176,9 @@ def decode_image(
     By default the pixels are as stored (EXIF Orientation not applied), so
     they match ``FrameMeta.width_px``/``height_px`` and the camera model;
     ``apply_orientation=True`` rotates them the way a viewer shows them.
+    ``reduce`` (1, 2, 4 or 8) decodes a JPEG at that fraction of its size through
+    libjpeg's DCT scaling (``ceil(W / reduce)`` × ``ceil(H / reduce)``; other formats
+    are decoded whole and resized to it).
     """
     data = source if isinstance(source, bytes) else _read_bytes(Path(source), max_pixels)
     media_type = sniff.sniff_media_type(data[: sniff.HEAD_BYTES])
@@ -180,8 +187,10 @@ def decode_image(
     width, height = check_image(data, media_type, max_pixels=max_pixels)
     from pipeline.ingest.greyfill import grey_fill
 
-    image = _cv2_decode(data, (width, height), apply_orientation=apply_orientation)
-    fill = grey_fill(image) if media_type == sniff.JPEG else None
+    if reduce not in REDUCED_FLAGS:
+        raise ValueError(f"reduce must be one of {sorted(REDUCED_FLAGS)}, got {reduce}")
+    image = _cv2_decode(data, (width, height), apply_orientation=apply_orientation, reduce=reduce)
+    fill = grey_fill(image, block_px=8 // reduce) if media_type == sniff.JPEG else None
     if fill is not None:
         raise UnreadableFileError(
             f"corrupt JPEG scan data: {fill.describe(image.shape[0])}; the frame was not "
@@ -201,12 +210,12 @@ def _cv2_decode(
     size: tuple[int, int] | None,
     *,
     apply_orientation: bool = False,
-    reduce_8: bool = False,
+    reduce: int = 1,
 ) -> np.ndarray:
     import cv2
     import numpy as np
 
-    flags = cv2.IMREAD_REDUCED_COLOR_8 if reduce_8 else cv2.IMREAD_COLOR
+    flags = getattr(cv2, REDUCED_FLAGS[reduce])
     if not apply_orientation:
         flags |= cv2.IMREAD_IGNORE_ORIENTATION
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
@@ -216,7 +225,9 @@ def _cv2_decode(
         )
     if size is None:
         return image
-    width, height = size
+    width, height = -(-size[0] // reduce), -(-size[1] // reduce)
+    if reduce > 1 and image.shape[:2] != (height, width) and not apply_orientation:
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)  # not a JPEG
     if not apply_orientation and image.shape[:2] != (height, width):
         raise UnreadableFileError(
             f"decoded size {image.shape[1]}×{image.shape[0]} px differs from the header's "

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from pipeline.detect.detections import Detections
+from pipeline.detect.slicer import detect_tiled
 from pipeline.detect.tiling import (
     PAD_VALUE,
     axis_starts,
     cut_tiles,
-    detect_tiled,
     plan_tiles,
     scale_frame,
     to_frame,

@@ -13,7 +13,8 @@ def test_every_stage_has_its_task_named_for_it_around_its_function() -> None:
         assert task.name == stage.name
         if not stage.per_batch:
             assert task.fn is stage.run
-    assert pf.TASKS["detect-batch"] is pf.detect_batch and pf.PER_BATCH.run is STAGES[2].run
+    per_batch = next(stage for stage in STAGES if stage.per_batch)
+    assert pf.TASKS["detect-batch"] is pf.detect_batch and pf.PER_BATCH.run is per_batch.run
 
 
 def test_a_stage_added_to_the_list_runs_in_the_flow(prefect_api, monkeypatch) -> None:

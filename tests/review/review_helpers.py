@@ -161,6 +161,8 @@ def run_sample_flight(db_url: str, state_dir: Path, frames_dir: Path = SAMPLE_FR
     overrides = {
         "ledger": {"url": db_url, "zones": str(ZONES_DIR)},
         "report": {"out_dir": str(state_dir / "reports")},
+        # exact f32 on every CPU: OpenVINO's bf16 finds one more faint river-debris box
+        "detect": {"backend": "onnx"},
     }
     before = os.environ.get("HEHU_HOME")
     os.environ["HEHU_HOME"] = str(state_dir)

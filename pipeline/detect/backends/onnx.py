@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.detect.backends import default_threads, yolo
-from pipeline.detect.tiling import DEFAULT_BATCH
+import pipeline.detect.backends.yolo as yolo
+from pipeline.detect.slicer import DEFAULT_BATCH
 from pipeline.errors import MissingDependencyError
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def make_session(
     if spin is None:
         spin = os.environ.get("HEHU_ORT_SPIN", "0") == "1"
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads or default_threads()
+    opts.intra_op_num_threads = threads or yolo.default_threads()
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.detect.backends import default_threads, yolo
-from pipeline.detect.tiling import DEFAULT_BATCH
+import pipeline.detect.backends.yolo as yolo
+from pipeline.detect.slicer import DEFAULT_BATCH
 
 
 class UltralyticsDetector(yolo.YoloBackend):
@@ -48,7 +48,7 @@ class UltralyticsDetector(yolo.YoloBackend):
         import torch
         from ultralytics import YOLO
 
-        self.threads = threads or default_threads()
+        self.threads = threads or yolo.default_threads()
         self.path = Path(path)
         self.conf, self.iou, self.max_det = float(conf), float(iou), int(max_det)
         self.batch_size = max(1, int(batch_size))

@@ -10,6 +10,7 @@ anchor's best class above ``conf`` and runs class-wise NMS, like ultralytics'
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
@@ -26,6 +27,16 @@ if TYPE_CHECKING:
 MAX_DET = 300
 #: Candidates per tile entering NMS (ultralytics' ``max_nms``).
 MAX_NMS = 30000
+
+
+def default_threads() -> int:
+    """Inference threads: ``$HEHU_THREADS``, else the CPUs this process may use."""
+    env = os.environ.get("HEHU_THREADS")
+    if env:
+        return max(1, int(env))
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def preprocess(tiles_bgr: np.ndarray) -> np.ndarray:
