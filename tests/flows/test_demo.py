@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pipeline.cli import main
@@ -20,6 +22,8 @@ def test_demo_runs_the_flow_and_prints_where_things_are(prefect_api, capsys, led
     assert "river-debris skipped" in out and "frames: no water in the frame" in out
     assert "context (never a candidate by itself): car" in out
     # a rock under clear water was once taken for floating garbage: too faint to be floating
-    assert "river-debris: 1 box too faint to be floating" in out
+    # (ONNX Runtime finds it alone; OpenVINO's bf16 also one more faint box, dropped the same way)
+    assert re.search(r"river-debris: [12] box(es)? too faint to be floating", out), out
+    assert "tiles detected" in out  # the skip plan's coverage line, per model
     assert int(out.split("new candidates: ")[1].split()[0]) == 0, out
     assert "shows no 四乱 problem" in out
