@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flows.launch import check_prefect_folder
 from pipeline.errors import HehuError
+from pipeline.ingest.verdict import check_flight_folder
 
 #: The Prefect deployment ``hehu serve`` registers for on-demand flights.
 DEPLOYMENT = "process-flight/process-flight"
@@ -25,6 +26,7 @@ def start_flight(flight_dir: Path, *, config_path: str | None = None) -> str:
     answers, with what to start.
     """
     check_prefect_folder(flight_dir, "process it with `hehu run --no-prefect` on the server")
+    check_flight_folder(Path(flight_dir))  # an empty or wrong folder: one line, no flow run
     if not os.environ.get("PREFECT_API_URL"):
         raise HehuError("processing needs a Prefect server: start `prefect server start`, "
                         "export PREFECT_API_URL, and run `hehu serve`")  # fmt: skip
