@@ -8,11 +8,24 @@ beside the checkout; tests that need it skip when it is absent.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import SAMPLE_FLIGHT, SHARED_DATA
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any test module is collected (some import ``flows``, which points Prefect at
+    hehu's state folder): Prefect's home and hehu's state in a temporary folder, so no
+    test writes to the user's own (``~/.local/share/hehu``) and no run answers from a
+    cache an earlier session left there."""
+    home = Path(tempfile.mkdtemp(prefix="hehu-tests-"))
+    config.add_cleanup(lambda: shutil.rmtree(home, ignore_errors=True))
+    os.environ["HEHU_HOME"] = str(home / "state")
+    os.environ["PREFECT_HOME"] = str(home / "prefect")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
