@@ -9,7 +9,9 @@ the best pairs are registered with the geotags' prior
 (:func:`pipeline.change.register.register_pair`) and the evidence box rechecked
 by appearance (:func:`pipeline.change.recheck.recheck_box`). The first pair that
 gives "still present" or "gone" decides; else the "cannot tell" of the pair that
-covers most of the box stands. No detector runs yet (appearance alone decides).
+covers most of the box stands. A detector (``DetectorUse``, ``hehu recheck --model``)
+is asked on the issues whose class or subtype it knows, on the frames' own pixels
+(not yet resampled to its card's scale); otherwise appearance alone decides.
 
 Nothing is written to the ledger; the before/after pictures go to a folder.
 """
@@ -47,6 +49,8 @@ class EarlierEvidence:
     frame_path: str
     box_px: tuple[float, float, float, float]
     flight_name: str
+    subtype: str | None = None
+    class_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,8 +126,8 @@ def earlier_evidence(
         if issue.code not in best:
             box = (det.x0_px, det.y0_px, det.x1_px, det.y1_px)
             best[issue.code] = EarlierEvidence(issue.code, issue.status, issue.lat_deg,
-                                               issue.lon_deg, frame.open_path, box,
-                                               flight.name)  # fmt: skip
+                                               issue.lon_deg, frame.open_path, box, flight.name,
+                                               issue.subtype, det.class_name)  # fmt: skip
     return list(best.values())
 
 
@@ -148,11 +152,38 @@ def place_new_flight(
 Loader = Callable[[str], np.ndarray]
 
 
+@dataclass(frozen=True)
+class DetectorUse:
+    """A detector a recheck asks (see :func:`pipeline.change.recheck.recheck_box`):
+    ``classes`` its class names, ``class_map`` class → ledger subtype, ``min_conf``."""
+
+    name: str
+    detector: Any
+    classes: tuple[str, ...]
+    class_map: Mapping[str, str | None]
+    min_conf: float
+
+    @classmethod
+    def of(cls, loaded: Any) -> DetectorUse:
+        """From a loaded model (:class:`pipeline.detect.engine.LoadedModel`)."""
+        card = loaded.card
+        class_map = loaded.class_map or card.class_map
+        return cls(loaded.name, loaded.detector, tuple(card.classes), class_map,
+                   card.thresholds.conf)  # fmt: skip
+
+    def class_ids(self, ev: EarlierEvidence) -> tuple[int, ...]:
+        """The classes that stand for ``ev``'s object: its class, or one mapped to its subtype."""
+        wanted = {ev.class_name} | ({c for c, s in self.class_map.items() if s == ev.subtype}
+                                    if ev.subtype else set())  # fmt: skip
+        return tuple(i for i, c in enumerate(self.classes) if c in wanted)
+
+
 def recheck_issue(
     ev: EarlierEvidence,
     placed: Sequence[FrameOnGround],
     origin: tuple[float, float],
     load: Loader,
+    detector: DetectorUse | None = None,
 ) -> IssueRecheck:
     """The verdict on one issue against the new flight's frames placed in the plane at
     ``origin`` (see the module doc)."""
@@ -176,7 +207,7 @@ def recheck_issue(
         return IssueRecheck(ev, RecheckVerdict(CANNOT_TELL, "not covered"))
     undecided = []
     for new in tries:
-        result = check_pair(ev, old, new, load)
+        result = check_pair(ev, old, new, load, detector)
         if result.verdict.verdict != CANNOT_TELL:
             return result
         undecided.append(result)
@@ -184,9 +215,14 @@ def recheck_issue(
 
 
 def check_pair(
-    ev: EarlierEvidence, old: FrameOnGround, new: FrameOnGround, load: Loader
+    ev: EarlierEvidence,
+    old: FrameOnGround,
+    new: FrameOnGround,
+    load: Loader,
+    detector: DetectorUse | None = None,
 ) -> IssueRecheck:
-    """Register ``new`` onto ``old`` and recheck the evidence box there."""
+    """Register ``new`` onto ``old`` and recheck the evidence box there (with ``detector``
+    when it knows the object's class)."""
     import cv2
 
     from pipeline.change.pairing import prior_homography
@@ -199,7 +235,12 @@ def check_pair(
                         cv2.cvtColor(old_bgr, cv2.COLOR_BGR2GRAY),
                         nadir=max(old.off_nadir_deg, new.off_nadir_deg) < NADIR_DEG,
                         gsd_cm_per_px=gsd, prior_new_to_old=prior_homography(new, old))  # fmt: skip
-    verdict = recheck_box(old_bgr, new_bgr, reg, ev.box_px)
+    ids = detector.class_ids(ev) if detector is not None else ()
+    if ids:
+        verdict = recheck_box(old_bgr, new_bgr, reg, ev.box_px, detector=detector.detector,
+                              class_ids=ids, min_conf=detector.min_conf)  # fmt: skip
+    else:
+        verdict = recheck_box(old_bgr, new_bgr, reg, ev.box_px)
     return IssueRecheck(ev, verdict, reg, new.meta.path)
 
 
@@ -245,9 +286,11 @@ def recheck_flight(
     out_dir: Path,
     *,
     against: str | None = None,
+    detector: DetectorUse | None = None,
 ) -> FlightRecheck:
     """Recheck every open issue under the flight ``plan`` (a :class:`pipeline.flight.FlightPlan`
-    after the yaw check), pictures under ``out_dir``; nothing is written to the ledger."""
+    after the yaw check), pictures under ``out_dir``; nothing is written to the ledger.
+    ``detector``: asked on the issues whose class it knows (else appearance alone)."""
     evidence = earlier_evidence(session, exclude_flight_key=plan.key, against=against)
     offsets = {f.meta.sha256: f.yaw_offset_deg for f in plan.frames}
     placed, origin = place_new_flight([f.meta for f in plan.frames], offsets)
@@ -256,5 +299,7 @@ def recheck_flight(
         return report
     load = cached_loader()
     for ev in under_footprints(evidence, placed):
-        report.results.append(write_picture(recheck_issue(ev, placed, origin, load), load, out_dir))
+        report.results.append(
+            write_picture(recheck_issue(ev, placed, origin, load, detector), load, out_dir)
+        )
     return report

@@ -32,6 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--out", type=Path, default=None,
         help="folder for the before/after pictures (default: <state>/recheck/<flight name>)",
     )  # fmt: skip
+    p.add_argument(
+        "--model", metavar="NAME", default=None,
+        help="also ask this detector (a folder under models/) on the issues whose class it knows",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     p.set_defaults(func=run)
 
@@ -43,12 +47,17 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.config import load_config
     from pipeline.run import check_flight_yaw, plan_flight
 
-    config = load_config(args.config, overrides_from(args))
+    overrides = overrides_from(args)
+    if args.model:
+        overrides["detect"] = {**overrides.get("detect", {}), "models": [args.model]}
+    config = load_config(args.config, overrides)
     plan = check_flight_yaw(plan_flight(args.flight_dir, config), config)
+    detector = chosen_detector(config, args.model)
     out_dir = args.out or config.state_dir() / "recheck" / plan.name
     factory = open_ledger(config.db_url())
     with factory() as session:
-        report = recheck_flight(session, plan, out_dir, against=args.against)
+        report = recheck_flight(session, plan, out_dir, against=args.against,
+                                detector=detector)  # fmt: skip
     if args.json:
         payload = {"flight": plan.name, "considered": report.considered,
                    "rechecked": [r.to_dict() for r in report.results]}  # fmt: skip
@@ -56,6 +65,20 @@ def run(args: argparse.Namespace) -> int:
     else:
         print_report(report, out_dir)
     return 0
+
+
+def chosen_detector(config: Any, name: str | None) -> Any:
+    """``--model NAME`` loaded as the run loads it, or None without ``--model``."""
+    if not name:
+        return None
+    from pipeline.change.flight_recheck import DetectorUse
+    from pipeline.errors import BadInputError
+    from pipeline.run import load_detectors
+
+    for loaded in load_detectors(config):
+        if loaded.name == name:
+            return DetectorUse.of(loaded)
+    raise BadInputError(f"--model {name}: no such model is enabled")
 
 
 def print_report(report: Any, out_dir: Path) -> None:

@@ -151,3 +151,38 @@ def test_unknown_against_flight_is_one_error(ledger, capsys) -> None:
     code = main(["recheck", str(SAMPLE_FRAMES), "--db", url, "--against", "nowhere"])
     assert code == 1
     assert "no flight 'nowhere'" in capsys.readouterr().err
+
+
+def test_model_decides_where_it_knows_the_class(ledger, tmp_path, capsys, monkeypatch) -> None:
+    """``--model``: a detector that saw the shed then but not now makes it gone, although
+    the frames are the same; issues of classes it does not know keep the appearance."""
+    from types import SimpleNamespace
+
+    import pipeline.run
+    from pipeline.change.detector_check import square_window
+    from pipeline.change.recheck import TILE_PX
+    from pipeline.detect.detections import Detections
+
+    box = (770, 730, 870, 900)  # the shed's latest sighting, DJI_0032 (SAMPLE_BOXES)
+    x0, y0, _, _ = square_window(box, TILE_PX, (900, 1600))
+    on_tile = np.array([[box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0]], np.float64)
+    calls = []
+
+    def detect(tiles: np.ndarray) -> list[Detections]:
+        calls.append(len(tiles))
+        seen = Detections.from_arrays(on_tile, np.array([0.8]), np.array([0]))
+        return [seen, Detections.from_arrays(np.zeros((0, 4)), np.zeros(0), np.zeros(0))]
+
+    card = SimpleNamespace(classes=["shed"], class_map={"shed": "luanjian.shed"},
+                           thresholds=SimpleNamespace(conf=0.25))  # fmt: skip
+    fake = SimpleNamespace(name="fake", card=card, detector=detect, class_map=None)
+    monkeypatch.setattr(pipeline.run, "load_detectors", lambda config: (fake,))
+    same = tmp_path / "same"
+    shutil.copytree(SAMPLE_FRAMES, same)
+    report = recheck(ledger, same, tmp_path / "out", "--model", "fake", capsys=capsys)
+    by_code = {r["code"]: r for r in report["rechecked"]}
+    shed = by_code[shed_code(ledger)]
+    assert (shed["verdict"], shed["reason"]) == ("gone", "detector"), shed
+    assert calls == [2]  # one batch of two tiles: then and now, for the shed alone
+    others = [r for c, r in by_code.items() if c != shed_code(ledger)]
+    assert others and all(r["detector_conf"] is None for r in others)
