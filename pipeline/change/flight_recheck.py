@@ -99,15 +99,10 @@ def earlier_evidence(
     ``against``: a flight key or name; only evidence from that flight counts (raises
     BadInputError when the ledger has no such flight).
     """
-    from sqlalchemy import or_, select
+    from sqlalchemy import select
 
-    from pipeline.errors import BadInputError
     from pipeline.ledger.models import Detection, Evidence, Flight, Frame, Issue
 
-    if against is not None:
-        hit = select(Flight.id).where(or_(Flight.key == against, Flight.name == against))
-        if session.scalars(hit).first() is None:
-            raise BadInputError(f"no flight {against!r} in the ledger (give its key or name)")
     query = (
         select(Issue, Detection, Frame, Flight)
         .join(Evidence, Evidence.issue_id == Issue.id)
@@ -115,12 +110,14 @@ def earlier_evidence(
         .join(Frame, Frame.id == Detection.frame_id)
         .join(Flight, Flight.id == Frame.flight_id)
         .where(Issue.status.in_(RECHECK_STATUSES))
-        .order_by(Issue.code, Frame.captured_at.desc(), Detection.conf.desc(), Detection.id)
+        .order_by(
+            Issue.code, Frame.captured_at.desc().nulls_last(), Detection.conf.desc(), Detection.id
+        )
     )
     if exclude_flight_key is not None:
         query = query.where(Flight.key != exclude_flight_key)
     if against is not None:
-        query = query.where(or_(Flight.key == against, Flight.name == against))
+        query = query.where(Flight.id.in_(flight_ids(session, against)))
     best: dict[str, EarlierEvidence] = {}
     for issue, det, frame, flight in session.execute(query):
         if issue.code not in best:
@@ -129,6 +126,20 @@ def earlier_evidence(
                                                issue.lon_deg, frame.open_path, box, flight.name,
                                                issue.subtype, det.class_name)  # fmt: skip
     return list(best.values())
+
+
+def flight_ids(session: Any, flight: str) -> list[int]:
+    """The ledger's flights whose key or name is ``flight``; BadInputError when none is."""
+    from sqlalchemy import or_, select
+
+    from pipeline.errors import BadInputError
+    from pipeline.ledger.models import Flight
+
+    ids = list(session.scalars(select(Flight.id).where(or_(Flight.key == flight,
+                                                           Flight.name == flight))))  # fmt: skip
+    if not ids:
+        raise BadInputError(f"no flight {flight!r} in the ledger (give its key or name)")
+    return ids
 
 
 def under_footprints(

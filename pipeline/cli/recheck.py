@@ -84,7 +84,7 @@ def chosen_detector(config: Any, name: str | None) -> Any:
 def print_report(report: Any, out_dir: Path) -> None:
     if report.considered == 0:
         print("no issue to recheck: none is confirmed, dispatched, rectifying or rectified "
-              "with earlier evidence in the ledger")  # fmt: skip
+              "with evidence from an earlier flight in the ledger")  # fmt: skip
         return
     print(f"issues with earlier evidence: {report.considered}; "
           f"under this flight: {len(report.results)}")  # fmt: skip
