@@ -1,0 +1,107 @@
+"""``hehu recheck FLIGHT_DIR``: recheck (复查) the ledger's open issues that a flight sees.
+
+Prints, for each issue in 已确认, 已交办, 整改中 or 已整改 under the flight's footprints,
+whether what its earlier evidence showed is still present, gone, or cannot be told,
+and writes each before/after picture (:mod:`pipeline.change.flight_recheck`). The
+ledger is only read: no verdict is recorded yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from pipeline.ingest.names import display_path, text_safe
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("recheck", help="recheck the ledger's open issues a flight sees again")
+    p.add_argument("flight_dir", type=Path)
+    p.add_argument("--config", help="run configuration (default: configs/hehu.yaml)")
+    p.add_argument(
+        "--db",
+        help="ledger database URL (default: the config's, else ledger.sqlite in the state folder)",
+    )
+    p.add_argument(
+        "--against", metavar="FLIGHT", default=None,
+        help="take the earlier evidence only from this flight (its key or name in the ledger)",
+    )  # fmt: skip
+    p.add_argument(
+        "--out", type=Path, default=None,
+        help="folder for the before/after pictures (default: <state>/recheck/<flight name>)",
+    )  # fmt: skip
+    p.add_argument(
+        "--model", metavar="NAME", default=None,
+        help="also ask this detector (a folder under models/) on the issues whose class it knows",
+    )  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.change.flight_recheck import recheck_flight
+    from pipeline.cli.ledger import open_ledger
+    from pipeline.cli.run import overrides_from
+    from pipeline.config import load_config
+    from pipeline.run import check_flight_yaw, plan_flight
+
+    overrides = overrides_from(args)
+    if args.model:
+        overrides["detect"] = {**overrides.get("detect", {}), "models": [args.model]}
+    config = load_config(args.config, overrides)
+    plan = check_flight_yaw(plan_flight(args.flight_dir, config), config)
+    detector = chosen_detector(config, args.model)
+    out_dir = args.out or config.state_dir() / "recheck" / plan.name
+    factory = open_ledger(config.db_url())
+    with factory() as session:
+        report = recheck_flight(session, plan, out_dir, against=args.against,
+                                detector=detector)  # fmt: skip
+    if args.json:
+        payload = {"flight": plan.name, "considered": report.considered,
+                   "rechecked": [r.to_dict() for r in report.results]}  # fmt: skip
+        print(json.dumps(text_safe(payload), ensure_ascii=False))
+    else:
+        print_report(report, out_dir)
+    return 0
+
+
+def chosen_detector(config: Any, name: str | None) -> Any:
+    """``--model NAME`` loaded as the run loads it, or None without ``--model``."""
+    if not name:
+        return None
+    from pipeline.change.flight_recheck import DetectorUse
+    from pipeline.errors import BadInputError
+    from pipeline.run import load_detectors
+
+    for loaded in load_detectors(config):
+        if loaded.name == name:
+            return DetectorUse.of(loaded)
+    raise BadInputError(f"--model {name}: no such model is enabled")
+
+
+def print_report(report: Any, out_dir: Path) -> None:
+    if report.considered == 0:
+        print("no issue to recheck: none is confirmed, dispatched, rectifying or rectified "
+              "with evidence from an earlier flight in the ledger")  # fmt: skip
+        return
+    print(f"issues with earlier evidence: {report.considered}; "
+          f"under this flight: {len(report.results)}")  # fmt: skip
+    for r in report.results:
+        print(line_of(r))
+    if any(r.picture for r in report.results):
+        print(f"before/after pictures: {display_path(out_dir)}")
+
+
+def line_of(r: Any) -> str:
+    """``code  verdict (reason)  residual  new frame`` for one issue."""
+    reg = r.registration
+    if reg is not None and reg.ok:
+        metres = "" if reg.residual_m is None else f", {reg.residual_m:.3f} m"
+        rule = "" if reg.meets_rule else " (over the 2 px rule)"
+        residual = f"residual {reg.residual_px:.2f} px{metres}{rule}"
+    else:
+        residual = "not registered"
+    name = "-" if r.new_path is None else display_path(Path(r.new_path).name)
+    return f"{r.evidence.code}  {r.verdict.verdict} ({r.verdict.reason})  {residual}  {name}"
