@@ -1,9 +1,8 @@
 """``process_flight``: one flight folder from photos to ledger, report and artifacts.
 
-The flow walks :data:`pipeline.stages.STAGES` (ingest → yaw check → detect in
-batches, the check beside them on Dask → place on the ground → push to the
-ledger → evidence crops → report), each stage a task of its name, then adds
-Prefect artifacts.
+The flow walks :data:`pipeline.stages.STAGES` (ingest → yaw check → tiles to skip
+→ detect in batches → place on the ground → push to the ledger → evidence crops
+→ report), each stage a task of its name, then adds Prefect artifacts.
 
 Detection batches (``flow.frames_per_task`` frames each) are cached on
 content, not paths: frame sha256s, the weights' sha256s and the detection
@@ -24,7 +23,6 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE
-from prefect.futures import PrefectFuture
 from prefect.states import Cancelled
 from prefect.utilities.annotations import quote
 
@@ -188,19 +186,14 @@ def detect_all(plan: FlightPlan, config: HehuConfig, skips: SkipPlan | None = No
 
 def walk_stages(flight_dir: str, config: HehuConfig, clock: StageClock) -> dict[str, Any]:
     """Every stage of :data:`~pipeline.stages.STAGES` as a task, in order; the values kept.
-
-    A ``beside`` stage is submitted to the task runner and waited for only when a
-    later stage takes its value; a ``per_batch`` one goes through :func:`detect_all`.
-    """
+    A ``per_batch`` stage goes through :func:`detect_all`."""
     values: dict[str, Any] = {"flight_dir": Path(flight_dir), "config": config}
     for stage in STAGES:
         with clock(stage.clock):
-            args = [_value(values, name) for name in stage.takes]
+            args = [values[name] for name in stage.takes]
             if stage.per_batch:
-                shared = {name: _value(values, name) for name in stage.batch_values}
+                shared = {name: values[name] for name in stage.batch_values}
                 values[stage.gives] = detect_all(*args, **shared)
-            elif stage.beside:  # on the thread runner it runs before the batches, on Dask beside
-                values[stage.gives] = TASKS[stage.name].submit(*args)
             else:
                 # quote(): the task gets the object itself; Prefect does not walk its thousands
                 # of records looking for futures (~1.8 s on an 18-frame flight with 1189
@@ -211,17 +204,7 @@ def walk_stages(flight_dir: str, config: HehuConfig, clock: StageClock) -> dict[
             plan = values[stage.gives]
             get_run_logger().info("%s: %d frames, %d set aside", plan.name, len(plan.frames),
                                   len(plan.quarantined))  # fmt: skip
-    for name in values:  # a stage run beside, which no later stage took
-        _value(values, name)
     return values
-
-
-def _value(values: dict[str, Any], name: str) -> Any:
-    """``values[name]``, waited for (and kept) if it is still a future."""
-    value = values[name]
-    if isinstance(value, PrefectFuture):
-        value = values[name] = value.result()
-    return value
 
 
 def _retrying(stage: Stage, config: HehuConfig) -> Any:

@@ -51,8 +51,6 @@ class Stage:
     plan's fields each batch call also gets, by name; ``batch_values``: values of
     earlier stages each batch call and the merge also get, by name (a runner may
     hand a batch only its own part: :meth:`~pipeline.detect.skip.SkipPlan.batch`).
-    ``beside``: nothing the next stage takes depends on it, so a runner may run the
-    two side by side.
     ``retried``: transient failures are retried (``flow.retries``).
     """
 
@@ -64,7 +62,6 @@ class Stage:
     per_batch: bool = False
     batch_keywords: tuple[str, ...] = ()
     batch_values: tuple[str, ...] = ()
-    beside: bool = False
     retried: bool = False
 
 

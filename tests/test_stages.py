@@ -69,6 +69,6 @@ def test_run_flight_walks_the_list_in_order_whatever_it_holds(monkeypatch, tmp_p
     assert progress == [(1, 3), (2, 3), (3, 3)]
 
 
-@pytest.mark.parametrize("field", ["per_batch", "beside", "retried"])
+@pytest.mark.parametrize("field", ["per_batch", "retried"])
 def test_a_stage_is_plain_unless_told(field: str) -> None:
     assert getattr(Stage("x", "x", print, (), "x"), field) is False

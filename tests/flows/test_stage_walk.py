@@ -23,11 +23,11 @@ def test_a_stage_added_to_the_list_runs_in_the_flow(prefect_api, monkeypatch) ->
     def double(n: int) -> int:
         return 2 * n
 
-    def beside(n: int) -> int:
+    def plus_one(n: int) -> int:
         return n + 1
 
     fake = (
-        Stage("side", "a", beside, ("flight_dir",), "side", beside=True),
+        Stage("side", "a", plus_one, ("flight_dir",), "side"),
         Stage("double", "a", double, ("side",), "doubled"),
         Stage("again", "b", double, ("doubled",), "again", retried=True),
     )
