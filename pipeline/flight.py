@@ -63,7 +63,10 @@ class GateCounts:
     is left out: it did not look at all of its ground);
     ``tiles`` per model the tiles detected (``"detected"``) and skipped, by cause;
     ``ground`` per model the flight's ground its tiles show and the ground under the
-    tiles detected (``flight_m2``, ``detected_m2``; :class:`~pipeline.detect.skip.SkipPlan`).
+    tiles detected (``flight_m2``, ``detected_m2``; :class:`~pipeline.detect.skip.SkipPlan`);
+    ``looked`` per model, for the frames left out of ``ran``, the ground each looked at whole
+    (``(sha256, ring)``, one ring per tile; :mod:`pipeline.second_look`), and
+    ``second_look`` per model what the second look did (``objects``, ``tiles``, ``found``).
     """
 
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -73,6 +76,8 @@ class GateCounts:
     water: dict[str, float] = field(default_factory=dict)
     tiles: dict[str, dict[str, int]] = field(default_factory=dict)
     ground: dict[str, dict[str, float]] = field(default_factory=dict)
+    looked: dict[str, list[tuple[str, LatLonRing]]] = field(default_factory=dict)
+    second_look: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def add(self, sha256: str, result) -> None:
         """Count one model's :class:`~pipeline.detect.engine.ModelResult` on one frame."""

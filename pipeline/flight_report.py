@@ -256,7 +256,8 @@ def gate_items(result: BatchResult) -> list[dict[str, str | None]]:
         items.append({"text": text, "note": f"({len(gates.water)} frames estimated)"})
     from pipeline.detect.skip import coverage_lines
 
-    items += [{"text": line, "note": None} for line in coverage_lines(gates.tiles, gates.ground)]
+    lines = coverage_lines(gates.tiles, gates.ground, gates.second_look)
+    items += [{"text": line, "note": None} for line in lines]
     return items
 
 

@@ -200,7 +200,7 @@ def detect_frames(
     """
 
     models = load_detectors(config)
-    weights = {m.name: _weights_sha(m) for m in models}
+    weights = {m.name: weights_sha(m) for m in models}
     ground = config.geo.ground_settings() if ground is None else ground
     detections: list[GroundDetection] = []
     set_aside: list[Quarantined] = []
@@ -209,7 +209,7 @@ def detect_frames(
     for frame in frames:
         meta = frame.meta
         try:
-            results = _detect_one(
+            results = detect_one(
                 meta, models, config, skips.for_frame(meta.sha256) if skips else {}, ground
             )
         except BadInputError as e:
@@ -230,7 +230,7 @@ def detect_frames(
     return BatchResult(tuple(detections), {}, tuple(set_aside), done, seconds, gates)
 
 
-def _detect_one(
+def detect_one(
     meta: FrameMeta, models, config: HehuConfig, skip: dict, ground: GroundSettings
 ) -> dict:
     """One frame through :func:`~pipeline.detect.engine.detect_frame`, decoded as reduced
@@ -275,10 +275,6 @@ def place_on_ground(plan: FlightPlan, result: BatchResult) -> BatchResult:
     """Each processed frame's ground outline and its detections' positions, with the
     plan's yaw corrections; frames that cannot be placed keep pixel-only detections and
     no outline, and are listed in ``unplaced`` with the reason."""
-    import numpy as np
-
-    from pipeline.detect.ground_boxes import box_uncertainty, locate_boxes
-
     by_frame: dict[str, list[GroundDetection]] = {}
     for d in result.detections:
         by_frame.setdefault(d.frame_sha256, []).append(d)
@@ -290,22 +286,27 @@ def place_on_ground(plan: FlightPlan, result: BatchResult) -> BatchResult:
         sha = frame.meta.sha256
         if sha in failed:
             continue
-        georef, why = _georef(frame, plan.ground)
+        georef, why = planned_georef(frame, plan.ground)
         if georef is None:
             unplaced[sha] = why
             continue
         footprints[sha] = tuple(georef.footprint())
         dets = by_frame.get(sha)
         if dets:
-            boxes = np.array([d.xyxy_px for d in dets])
-            placed[sha] = _placed(dets, locate_boxes(boxes, georef),
-                                  box_uncertainty(boxes, georef, frame.meta))  # fmt: skip
+            placed[sha] = placed_on(dets, georef, frame.meta)
     detections = tuple(d for sha, dets in by_frame.items() for d in placed.get(sha, dets))
     return dataclasses.replace(result, detections=detections, footprints=footprints,
                                unplaced=unplaced)  # fmt: skip
 
 
-def _placed(dets: list[GroundDetection], ground, unc) -> list[GroundDetection]:
+def placed_on(dets: list[GroundDetection], georef, meta: FrameMeta) -> list[GroundDetection]:
+    """One frame's detections with their ground positions and uncertainty on ``georef``."""
+    import numpy as np
+
+    from pipeline.detect.ground_boxes import box_uncertainty, locate_boxes
+
+    boxes = np.array([d.xyxy_px for d in dets])
+    ground, unc = locate_boxes(boxes, georef), box_uncertainty(boxes, georef, meta)
     return [
         dataclasses.replace(d, lat_deg=float(ground.center_lat_deg[i]),
                             lon_deg=float(ground.center_lon_deg[i]),
@@ -316,7 +317,7 @@ def _placed(dets: list[GroundDetection], ground, unc) -> list[GroundDetection]:
     ]  # fmt: skip
 
 
-def _georef(frame: PlannedFrame, ground: GroundSettings):
+def planned_georef(frame: PlannedFrame, ground: GroundSettings):
     """``(georef, None)``, or ``(None, reason)`` for a frame that cannot be placed."""
     from pipeline.geo.placement import place_frame
 
@@ -337,7 +338,7 @@ def _gsd(meta: FrameMeta, ground: GroundSettings) -> float | None:
         return None
 
 
-def _weights_sha(model) -> str:
+def weights_sha(model) -> str:
     weights = model.card.weights
     return (weights.pt or weights.onnx).sha256
 
@@ -379,6 +380,7 @@ def push_to_ledger(plan: FlightPlan, result: BatchResult, config: HehuConfig) ->
             config=config.ledger.settings,
             footprints=result.footprints,
             model_frames=result.gates.ran,
+            model_looks=result.gates.looked,
         )
     finally:
         engine.dispose()
@@ -405,4 +407,5 @@ def summary_dict(summary: RunSummary) -> dict:
     """A JSON-ready view of a run summary (lists, not tuples; set-aside files as dicts)."""
     out = dataclasses.asdict(summary)
     out["quarantined"] = [q.to_dict() for q in summary.quarantined]
+    out["gates"].pop("looked", None)  # ground rings for the ledger's hold, not for reading
     return json.loads(json.dumps(out))

@@ -34,6 +34,7 @@ from pipeline.run import (
     push_to_ledger,
     summarize,
 )
+from pipeline.second_look import look_again
 
 #: ``progress(frames_done, frames_total)``
 Progress = Callable[[int, int], None]
@@ -67,7 +68,9 @@ class Stage:
 
 #: The stages in order. Detections are kept in pixels until ``place-on-ground``; the
 #: tiles that cannot hold a candidate are planned on the ground with the checked yaw
-#: (``plan-skips``, None with ``--no-skip``) before any frame is detected.
+#: (``plan-skips``, None with ``--no-skip``) before any frame is detected, and objects
+#: one frame alone found are looked for again in frames whose tiles were skipped there
+#: (``second-look``, :mod:`pipeline.second_look`).
 # fmt: off
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", "ingest", plan_flight, ("flight_dir", "config"), "ingested"),
@@ -75,7 +78,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("plan-skips", "detect", plan_skips, ("plan", "config"), "skips"),
     Stage("detect-batch", "detect", detect_frames, ("plan", "config"), "pixels",
           per_batch=True, batch_keywords=("ground",), batch_values=("skips",), retried=True),
-    Stage("place-on-ground", "detect", place_on_ground, ("plan", "pixels"), "result"),
+    Stage("place-on-ground", "detect", place_on_ground, ("plan", "pixels"), "placed"),
+    Stage("second-look", "detect", look_again, ("plan", "placed", "skips", "config"), "result"),
     Stage("push-to-ledger", "ledger", push_to_ledger, ("plan", "result", "config"), "pushed",
           retried=True),
     Stage("evidence", "evidence+report", write_evidence, ("plan", "pushed", "config"), "evidence"),

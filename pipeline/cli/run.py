@@ -163,7 +163,8 @@ def print_gates(summary: dict[str, Any], out) -> None:
     from pipeline.flight import DROPPED_WHY
 
     gates = summary.get("gates") or {}
-    for line in coverage_lines(gates.get("tiles") or {}, gates.get("ground") or {}):
+    tiles, ground, looks = (gates.get(k) or {} for k in ("tiles", "ground", "second_look"))
+    for line in coverage_lines(tiles, ground, looks):
         print(f"  {line}", file=out)
     for model, reasons in sorted((gates.get("skipped") or {}).items()):
         for reason, n in sorted(reasons.items()):

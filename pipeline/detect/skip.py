@@ -310,10 +310,13 @@ def _holder(
 
 
 def coverage_lines(
-    tiles: dict[str, dict[str, int]], ground: dict[str, dict[str, float]]
+    tiles: dict[str, dict[str, int]],
+    ground: dict[str, dict[str, float]],
+    second_look: dict[str, dict[str, int]] | None = None,
 ) -> list[str]:
     """Per model, one line: the share of tiles and of the flight's ground detected, and
-    the tiles skipped by cause (``tiles``/``ground`` as in the run's gate counts)."""
+    the tiles skipped by cause (``tiles``/``ground``/``second_look`` as in the run's gate
+    counts), then one for what the second look ran (:mod:`pipeline.second_look`)."""
     lines = []
     for model in sorted(tiles):
         counts = tiles[model]
@@ -327,4 +330,9 @@ def coverage_lines(
                      f"{area['flight_m2']:,.0f} m² the flight's tiles show")  # fmt: skip
         skipped = [f"{cause} {counts[cause]}" for cause in CAUSES if counts.get(cause)]
         lines.append(line + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
+        look = (second_look or {}).get(model)
+        if look:
+            lines.append(f"{model}: second look at {look['objects']} box(es) that could be "
+                         f"candidates, in {look['tiles']} skipped tile(s) of other frames; "
+                         f"{look['found']} found again")  # fmt: skip
     return lines

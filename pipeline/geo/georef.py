@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pipeline.geo.camera import CameraModel, as_uv, camera_from_meta
-from pipeline.geo.coords import enu_to_geodetic
+from pipeline.geo.coords import enu_to_geodetic, geodetic_to_enu
 from pipeline.geo.ground import MIN_DESCENT, GroundModel
 from pipeline.geo.laser import GroundCheck, GroundSettings, frame_ground
 from pipeline.geo.pose import CameraPose, pose_from_meta
@@ -126,6 +126,25 @@ class Georef:
             hit=hit,
             reasons=reasons,
         )
+
+    def pixels_of(self, lat_deg: ArrayLike, lon_deg: ArrayLike) -> FloatArray:
+        """Pixels ``(N, 2)`` where ground points ``(lat, lon)``, on this frame's ground,
+        appear (the inverse of :meth:`locate`); NaN for points behind the camera. Points
+        outside the image are not refused: compare with the camera's size."""
+        lat = np.atleast_1d(np.asarray(lat_deg, dtype=float))
+        lon = np.atleast_1d(np.asarray(lon_deg, dtype=float))
+        east, north, _ = geodetic_to_enu(
+            lat, lon, self.pose.takeoff_h_m,
+            lat0_deg=self.pose.lat_deg, lon0_deg=self.pose.lon_deg, h0_m=self.pose.takeoff_h_m,
+        )  # fmt: skip
+        up = self.ground.elevation_m(east, north)
+        world = np.column_stack([east, north, up]) - self.pose.camera_enu_m
+        cam = world @ self.pose.rotation()  # the camera frame: R^T applied to each row
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = np.where(cam[:, 2] > 1e-9, cam[:, 2], np.nan)
+            u = self.camera.fx_px * cam[:, 0] / z + self.camera.cx_px
+            v = self.camera.fy_px * cam[:, 1] / z + self.camera.cy_px
+        return np.column_stack([u, v])
 
     def footprint_enu(self, n_per_edge: int = 8, *, max_range_m: float | None = None) -> FloatArray:
         """The image border on the ground as ENU ``(east, north)`` (M, 2), not closed.

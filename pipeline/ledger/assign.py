@@ -48,7 +48,7 @@ from pipeline.ledger.cluster import (
     track_latlon,
 )
 from pipeline.ledger.config import LedgerConfig
-from pipeline.ledger.flight_rows import dialect_insert
+from pipeline.ledger.flight_rows import Looked, dialect_insert
 from pipeline.ledger.models import CodeSequence, Detection, Evidence, Flight, Frame, Issue, utc_now
 from pipeline.ledger.plausible import covering_frames
 from pipeline.ledger.position import refine_issue, weighted_position
@@ -88,6 +88,9 @@ def allocate_code(*, session: Session, division_code: str, year: int) -> str:
 
 
 Row = tuple[Detection, Frame]
+#: What the single-view hold counts: frames each model ran on whole, and ground other
+#: frames looked at (:func:`assign_detections`).
+_Looks = tuple[Mapping[str, Collection[str]] | None, Mapping[str, Sequence[Looked]] | None]
 
 
 @dataclass
@@ -340,19 +343,22 @@ def _footprints(session: Session, flight_id: int) -> list[tuple[str, list[list[f
 
 
 def _single_view(p: _Push, rows: list[Row], at: tuple[float, float],
-                 coverage: list[tuple[str, list[list[float]]]],
-                 model_frames: Mapping[str, Collection[str]] | None) -> bool:  # fmt: skip
-    """Hold a new object seen in one frame that other frames of its model covered."""
+                 coverage: list[tuple[str, list[list[float]]]], looks: _Looks) -> bool:  # fmt: skip
+    """Hold a new object seen in one frame that other frames of its model looked at."""
     cfg = p.cfg
+    model_frames, model_looks = looks
     if model_frames is None or cfg.single_view_covers is None:
         return False
     if len({f.sha256 for _, f in rows}) != 1:
         return False
     if any(d.subtype in cfg.moving_subtypes for d, _ in rows):
         return False
-    ran = {sha for d, _ in rows for sha in model_frames.get(d.model, ())}
+    models = {d.model for d, _ in rows}
+    ran = {sha for m in models for sha in model_frames.get(m, ())}
     seen = {rows[0][1].sha256}
+    usable: list[tuple[str, Sequence[Sequence[float]]]]
     usable = [(sha, ring) for sha, ring in coverage if sha in ran]
+    usable += [look for m in models for look in (model_looks or {}).get(m, ())]
     if covering_frames(*at, usable, exclude=seen) < cfg.single_view_covers:
         return False
     for det, _ in rows:
@@ -370,13 +376,16 @@ def assign_detections(
     config: LedgerConfig,
     actor: str,
     model_frames: Mapping[str, Collection[str]] | None = None,
+    model_looks: Mapping[str, Sequence[Looked]] | None = None,
 ) -> Assigned:
     """File the unfiled ones of ``detection_ids`` (see the module docstring). Takes the lock.
 
     ``model_frames`` (model name → sha256 of the frames it ran on) enables the
     single-view hold: a new object seen in one frame only, although at least
     ``config.single_view_covers`` other frames of the flight that its model
-    ran on covered its position, is held (``single_view``), not filed.
+    ran on covered its position, is held (``single_view``), not filed. ``model_looks``
+    (model name → ``(sha256, ring)``) adds ground that frames left out of
+    ``model_frames`` looked at (tiles that ran where others were skipped).
     """
     take_assignment_lock(session)
     flight = session.get_one(Flight, flight_id)
@@ -395,7 +404,8 @@ def assign_detections(
                 continue
             at = track_latlon(track, sightings)
             members = [of_kind[i] for i in track.members]
-            if track.site is None and _single_view(p, members, at, coverage, model_frames):
+            looks = (model_frames, model_looks)
+            if track.site is None and _single_view(p, members, at, coverage, looks):
                 continue
             issue = _place(p, track, members, at, issues)
             if issue is not None and track.site is not None:

@@ -21,7 +21,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from pipeline.ledger.flight_rows import FlightRef
+from pipeline.ledger.flight_rows import FlightRef, Looked
 from pipeline.ledger.models import Detection, Flight, Frame
 from pipeline.records import FrameMeta, GroundDetection
 
@@ -69,7 +69,14 @@ def push_bounded(
     frames: Sequence[FrameMeta],
     detections: Sequence[GroundDetection],
     model_frames: Mapping[str, Collection[str]] | None,
-) -> tuple[FlightRef, list[FrameMeta], list[GroundDetection], dict[str, Collection[str]] | None]:
+    model_looks: Mapping[str, Sequence[Looked]] | None = None,
+) -> tuple[
+    FlightRef,
+    list[FrameMeta],
+    list[GroundDetection],
+    dict[str, Collection[str]] | None,
+    dict[str, Sequence[Looked]] | None,
+]:
     """A push's inputs with every string bounded to its column (see the module docstring)."""
     flight = replace(
         flight,
@@ -81,9 +88,13 @@ def push_bounded(
     ran = (
         None if model_frames is None else {fit(k, model) or "": v for k, v in model_frames.items()}
     )
+    looks = (
+        None if model_looks is None else {fit(k, model) or "": v for k, v in model_looks.items()}
+    )
     return (
         flight,
         [bounded_frame(f) for f in frames],
         [bounded_detection(d) for d in detections],
         ran,
+        looks,
     )

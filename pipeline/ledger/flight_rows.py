@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 CHUNK = 500  # rows per IN (...) list
 LatLonRing = Sequence[tuple[float, float]]
+#: Ground one frame looked at: ``(frame sha256, ring)``.
+Looked = tuple[str, LatLonRing]
 DetectionKey = tuple[
     str, str, str, int, int, int, int
 ]  # frame sha, model sha, class, quantised box

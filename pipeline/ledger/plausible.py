@@ -62,17 +62,18 @@ def covering_frames(
     *,
     exclude: Container[Hashable] = (),
 ) -> int:
-    """How many of ``footprints`` (``(frame key, ((lat, lon), …))``) contain the point,
-    not counting the frames in ``exclude``. Longitudes are taken relative to the point's,
-    so a footprint across the antimeridian stays one small ring."""
+    """How many frames of ``footprints`` (``(frame key, ((lat, lon), …))``, a frame may
+    have several rings) contain the point, not counting the frames in ``exclude``.
+    Longitudes are taken relative to the point's, so a footprint across the antimeridian
+    stays one small ring."""
     from pipeline.geo.polygon import contains_lonlat
 
-    return sum(
-        1
+    return len({
+        key
         for key, ring in footprints
         if key not in exclude
         and contains_lonlat([[(lon, lat) for lat, lon in ring]], lon_deg, lat_deg)
-    )
+    })  # fmt: skip
 
 
 def hold_text(code: str | None, lang: str = "zh") -> str:

@@ -31,6 +31,7 @@ from pipeline.ledger.db import ledger_may_be_away
 from pipeline.ledger.flight_rows import (
     FlightRef,
     LatLonRing,
+    Looked,
     store_detections,
     store_flight_row,
     store_frames,
@@ -73,19 +74,21 @@ def push_flight(
     footprints: Mapping[str, LatLonRing] | None = None,
     actor: str = "hehu",
     model_frames: Mapping[str, Collection[str]] | None = None,
+    model_looks: Mapping[str, Sequence[Looked]] | None = None,
 ) -> PushResult:
     """Store a flight and file its 四乱 detections as ledger candidates (see the module docstring).
 
     ``footprints`` maps a frame's sha256 to its ground outline ``((lat, lon), …)``;
-    ``model_frames`` (model name → sha256 of the frames it ran on) enables the
-    single-view hold (:func:`pipeline.ledger.assign.assign_detections`).
+    ``model_frames`` (model name → sha256 of the frames it ran on whole) enables the
+    single-view hold (:func:`pipeline.ledger.assign.assign_detections`); ``model_looks``
+    adds, per model, the ground frames left out of it looked at (``(sha256, ring)``).
     Detections of context-only classes (``subtype`` None) and ones without a
     ground position are stored but open no issue. ``actor`` is written to the
     audit log. Strings longer than their columns are cut (:mod:`pipeline.ledger.bounds`).
     """
     config = config or LedgerConfig()
-    flight, frames, detections, model_frames = push_bounded(
-        flight, frames, detections, model_frames
+    flight, frames, detections, model_frames, model_looks = push_bounded(
+        flight, frames, detections, model_frames, model_looks
     )
     pitch = {f.sha256: f.xmp.gimbal_pitch_deg if f.xmp else None for f in frames}
 
@@ -117,6 +120,7 @@ def push_flight(
             config=config,
             actor=actor,
             model_frames=model_frames,
+            model_looks=model_looks,
         )
     held = Counter(r for d in detections if type_of(d.subtype) and (r := hold(d)))
     if out.held_single_view:

@@ -252,3 +252,21 @@ def test_georef_is_frozen() -> None:
     georef = camera_at(0.0, -90.0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         georef.pose = georef.pose  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("yaw", "pitch", "roll"), [(0.0, -90.0, 0.0), (37.0, -35.0, 4.0),
+                                                    (-120.0, -60.0, -8.0)])  # fmt: skip
+def test_pixels_of_undoes_locate(yaw, pitch, roll) -> None:
+    georef = camera_at(yaw, pitch, roll)
+    uv = np.array([(CX, CY), (100.0, 2900.0), (3900.0, 2000.0), (2500.0, 1600.0)])
+    p = georef.locate(uv)
+    assert p.hit.all()
+    np.testing.assert_allclose(georef.pixels_of(p.lat_deg, p.lon_deg), uv, atol=0.05)
+
+
+def test_pixels_of_a_point_behind_the_camera_is_nan() -> None:
+    georef = camera_at(0.0, -20.0)  # looking north, 20° down
+    ahead = georef.locate([(CX, CY)])
+    lat0, lon0 = georef.pose.lat_deg, georef.pose.lon_deg
+    behind = (2 * lat0 - ahead.lat_deg[0], lon0)  # as far south as the target is north
+    assert np.isnan(georef.pixels_of([behind[0]], [behind[1]])).all()

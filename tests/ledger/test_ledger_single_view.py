@@ -70,3 +70,24 @@ def test_a_single_view_is_filed_when_nothing_else_could_have_seen_it(
     assert len(result.created) == 1 and dict(result.held) == {}
     with session_factory() as session:
         assert session.scalar(select(Issue.code)) == result.created[0]
+
+
+@pytest.mark.parametrize(("with_c", "held"), [(False, {}), (True, {"single_view": 1})])
+def test_ground_other_frames_looked_at_counts_once_per_frame(session_factory, with_c, held) -> None:
+    # tiles skipped elsewhere: A ran whole; B (and C) looked only at the ground of some tiles
+    once = det("A", 5, 0, box=(10, 10, 60, 60))
+    b, c = FRAMES[1].sha256, FRAMES[2].sha256
+    looks = [(b, square(0, 0, 8)), (b, square(8, 0, 8))]  # two tiles of B hold (5, 0)
+    if with_c:
+        looks.append((c, square(5, 0, 4)))
+    result = push(session_factory, [once], model_frames={"hehu-test-v1": [FRAMES[0].sha256]},
+                  model_looks={"hehu-test-v1": looks})  # fmt: skip
+    assert len(result.created) == (0 if held else 1) and dict(result.held) == held
+
+
+def test_ground_looked_at_elsewhere_does_not_count(session_factory) -> None:
+    once = det("A", 5, 0, box=(10, 10, 60, 60))
+    looks = [(FRAMES[1].sha256, square(40, 0, 5)), (FRAMES[2].sha256, square(40, 0, 5))]
+    result = push(session_factory, [once], model_frames={"hehu-test-v1": [FRAMES[0].sha256]},
+                  model_looks={"hehu-test-v1": looks})  # fmt: skip
+    assert len(result.created) == 1 and dict(result.held) == {}
