@@ -245,12 +245,12 @@ class _Cover:
 
     def __init__(self, grid: GroundGrid, count: np.ndarray, needed: np.ndarray) -> None:
         self.grid, self.count, self.needed = grid, count, needed
-        self.outlines: dict[tuple[str, int], tuple[np.ndarray, tuple]] = {}
+        self.outlines = _Outlines()
         self.pinned: set[tuple[str, int]] = set()
 
     def add(self, t: _FrameTiles, i: int) -> None:
         self.grid.add_inner(self.count, t.core[i])
-        self.outlines[(t.sha256, i)] = (_ccw(t.outline[i]), t.pose)
+        self.outlines.add((t.sha256, i), t.outline[i], t.pose)
 
     def redundant(self, t: _FrameTiles, i: int) -> bool:
         """Take tile ``i`` of ``t`` out when every object it shows whole is shown whole by
@@ -261,8 +261,8 @@ class _Cover:
         if key in self.pinned:
             return False
         grow = K_SIGMA * math.sqrt(2.0) * float(t.rel_m[i])  # two frames' per-frame noise
-        del self.outlines[key]
-        holder = _holder(t.outline[i], grow, t.pose, self.outlines)
+        self.outlines.remove(key)
+        holder = _holder(t.outline[i], grow, t.pose, self.outlines.around(t.outline[i]))
         if holder is not None:
             self.pinned.add(holder)
             self.grid.add_inner(self.count, t.core[i], -1)
@@ -274,8 +274,49 @@ class _Cover:
             self.grid.mark(self.needed, t.test[i], grow_m=grow)
             return True
         self.grid.add_inner(self.count, t.core[i])
-        self.outlines[key] = (_ccw(t.outline[i]), t.pose)
+        self.outlines.add(key, t.outline[i], t.pose)
         return False
+
+
+class _Outlines:
+    """The running tiles' outlines (anticlockwise, with their frame's pose), indexed by the
+    ground squares their bounding boxes meet, so a test looks only at those that could
+    hold a polygon instead of at every tile of the flight."""
+
+    def __init__(self) -> None:
+        self.rings: dict[tuple[str, int], tuple[np.ndarray, tuple]] = {}
+        self.squares: dict[tuple[int, int], set[tuple[str, int]]] = {}
+        self.side_m: float | None = None
+
+    def _squares(self, polygon: np.ndarray) -> list[tuple[int, int]]:
+        lo, hi = polygon.min(axis=0), polygon.max(axis=0)
+        if self.side_m is None:  # about a tile: each outline meets a few squares
+            self.side_m = max(float((hi - lo).max()), 1e-3)
+        (i0, j0), (i1, j1) = np.floor(lo / self.side_m), np.floor(hi / self.side_m)
+        return [(i, j) for i in range(int(i0), int(i1) + 1) for j in range(int(j0), int(j1) + 1)]
+
+    def add(self, key: tuple[str, int], outline: np.ndarray, pose: tuple) -> None:
+        self.rings[key] = (_ccw(outline), pose)
+        for square in self._squares(outline):
+            self.squares.setdefault(square, set()).add(key)
+
+    def remove(self, key: tuple[str, int]) -> None:
+        ring, _ = self.rings.pop(key)
+        for square in self._squares(ring):
+            self.squares[square].discard(key)
+
+    def around(self, polygon: np.ndarray) -> dict[tuple[str, int], tuple[np.ndarray, tuple]]:
+        """The outlines that could hold ``polygon``: those whose box holds its box."""
+        if self.side_m is None:
+            return {}
+        lo, hi = polygon.min(axis=0), polygon.max(axis=0)
+        (i, j) = np.floor(polygon[0] / self.side_m).astype(int)
+        out = {}
+        for key in sorted(self.squares.get((int(i), int(j)), ())):
+            ring = self.rings[key][0]
+            if (ring.min(axis=0) <= lo).all() and (ring.max(axis=0) >= hi).all():
+                out[key] = self.rings[key]
+        return out
 
 
 def _ccw(polygon: np.ndarray) -> np.ndarray:
