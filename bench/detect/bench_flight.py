@@ -1,6 +1,6 @@
 """A whole flight's detection: hehu (tiles skipped) vs hehu --no-skip vs a SAHI pass.
 
-Run:  .venv/bin/python bench/detect/bench_flight.py [FLIGHT_DIR] [--model vehicles]
+Run:  .venv/bin/python bench/detect/bench_flight.py [FLIGHT_DIR] [--model vehicles|all]
           [--copies 10] [--end-to-end] [--no-sahi] [--repeat 2]
       .venv/bin/python bench/detect/bench_flight.py ../shared/data/river-plastic \\
           --model river-debris --stills 40
@@ -91,7 +91,10 @@ def hehu_row(plan, config, skip: bool) -> tuple[dict, object]:
         result = run.detect_frames(plan.frames, config, skips=skips)
     result = run.merge_batches([result], skips)
     total = time.perf_counter() - start
-    (counts,) = result.gates.tiles.values() or [{}]
+    counts: dict[str, int] = {}
+    for per_model in result.gates.tiles.values():
+        for cause, n in per_model.items():
+            counts[cause] = counts.get(cause, 0) + n
     row = {"tiles": counts.get("detected", 0),
            "skipped": {k: v for k, v in counts.items() if k != "detected"},
            "decode": clock.seconds, "detect": total - clock.seconds - plan_s, "plan": plan_s,
@@ -99,10 +102,12 @@ def hehu_row(plan, config, skip: bool) -> tuple[dict, object]:
     return row, run.place_on_ground(plan, result)
 
 
-def sahi_row(plan, config, model_name: str) -> dict:
-    """SAHI over every frame, same weights, tiles and overlap, at hehu's scale for the model."""
+def sahi_row(plan, config) -> dict:
+    """SAHI over every frame, same weights, tiles and overlap, at hehu's scale for each
+    model; each frame decoded once for all models (as hehu does)."""
     import cv2
 
+    from pipeline.detect.engine import plan_for
     from pipeline.run import _gsd, load_detectors
     from pipeline.ultra import import_ultralytics
 
@@ -113,40 +118,39 @@ def sahi_row(plan, config, model_name: str) -> dict:
     from sahi.slicing import get_slice_bboxes
 
     torch.set_num_threads(2)
-    (model,) = [m for m in load_detectors(config) if m.name == model_name]
-    card = model.card
-    sahi = AutoDetectionModel.from_pretrained(
-        model_type="ultralytics", model_path=str(card.weights_path("pt")),
-        confidence_threshold=model.detector.conf, device="cpu", image_size=card.input_size_px,
-    )  # fmt: skip
-    from pipeline.detect.engine import plan_for
-
+    models = [(m.card, AutoDetectionModel.from_pretrained(
+        model_type="ultralytics", model_path=str(m.card.weights_path("pt")),
+        confidence_threshold=m.detector.conf, device="cpu", image_size=m.card.input_size_px,
+    )) for m in load_detectors(config)]  # fmt: skip
     decode = detect = 0.0
     tiles = 0
     for frame in plan.frames:
         meta = frame.meta
         start = time.perf_counter()
         image = cv2.imread(meta.path, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-        tile_plan = plan_for(card, image.shape[:2], _gsd(meta, config.geo.ground_settings()))
-        size = tile_plan.scaled_hw[::-1]
-        rgb = cv2.cvtColor(cv2.resize(image, size, interpolation=cv2.INTER_AREA),
-                           cv2.COLOR_BGR2RGB)  # fmt: skip
-        mid = time.perf_counter()
-        s, overlap = card.input_size_px, card.tile.overlap_frac
-        get_sliced_prediction(rgb, sahi, slice_height=s, slice_width=s,
-                              overlap_height_ratio=overlap, overlap_width_ratio=overlap,
-                              perform_standard_pred=False, verbose=0)  # fmt: skip
-        tiles += len(get_slice_bboxes(rgb.shape[0], rgb.shape[1], s, s,
-                                      overlap_height_ratio=overlap,
-                                      overlap_width_ratio=overlap))  # fmt: skip
-        decode, detect = decode + mid - start, detect + time.perf_counter() - mid
+        decode += time.perf_counter() - start
+        for card, sahi in models:
+            start = time.perf_counter()
+            tile_plan = plan_for(card, image.shape[:2], _gsd(meta, config.geo.ground_settings()))
+            size = tile_plan.scaled_hw[::-1]
+            rgb = cv2.cvtColor(cv2.resize(image, size, interpolation=cv2.INTER_AREA),
+                               cv2.COLOR_BGR2RGB)  # fmt: skip
+            mid = time.perf_counter()
+            s, overlap = card.input_size_px, card.tile.overlap_frac
+            get_sliced_prediction(rgb, sahi, slice_height=s, slice_width=s,
+                                  overlap_height_ratio=overlap, overlap_width_ratio=overlap,
+                                  perform_standard_pred=False, verbose=0)  # fmt: skip
+            tiles += len(get_slice_bboxes(rgb.shape[0], rgb.shape[1], s, s,
+                                          overlap_height_ratio=overlap,
+                                          overlap_width_ratio=overlap))  # fmt: skip
+            decode, detect = decode + mid - start, detect + time.perf_counter() - mid
     return {"tiles": tiles, "skipped": {}, "decode": decode, "detect": detect, "plan": 0.0,
             "total": decode + detect}  # fmt: skip
 
 
 def end_to_end_s(flight: Path, config_path: Path, skip: bool, tmp: Path) -> float:
     from pipeline.config import load_config
-    from pipeline.run import run_flight
+    from pipeline.stages import run_flight
 
     db = tmp / f"ledger-{skip}.sqlite"
     overrides = {"ledger": {"url": f"sqlite:///{db}"}, "detect": {"skip": skip},
@@ -263,7 +267,11 @@ def print_rows(rows: dict[str, dict]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("flight", type=Path, nargs="?", default=DEFAULT_FLIGHT)
-    parser.add_argument("--model", default="vehicles")
+    parser.add_argument(
+        "--model",
+        default="vehicles",
+        help="a model, or 'all' for the taxonomy's enabled models together",
+    )
     parser.add_argument("--config", type=Path, default=None)
     parser.add_argument("--copies", type=int, default=0)
     parser.add_argument("--radius", type=float, default=3.0, help="metres (recall)")
@@ -283,17 +291,18 @@ def main() -> int:
         tmp, flight = Path(tmp_name), args.flight
         if args.copies:
             flight = copies_in_one_folder(args.flight, args.copies, tmp / "flight")
-        config = load_config(args.config, {"detect": {"models": [args.model]}})
+        models = None if args.model == "all" else [args.model]
+        config = load_config(args.config, {"detect": {"models": models}})
         plan = run.check_flight_yaw(run.plan_flight(flight, config), config)
-        run.load_detectors(config)  # loaded before the clocks start
-        print(f"{flight}: {len(plan.frames)} frames, model {args.model}")
+        names = [m.name for m in run.load_detectors(config)]  # loaded before the clocks start
+        print(f"{flight}: {len(plan.frames)} frames, models {', '.join(names)}")
         rows: dict[str, dict] = {}
         placed = {}
         for _ in range(args.repeat):  # interleaved; each row keeps its fastest round
             runs = {"hehu": lambda: hehu_row(plan, config, skip=True),
                     "hehu --no-skip": lambda: hehu_row(plan, config, skip=False)}  # fmt: skip
             if not args.no_sahi:
-                runs["(a) SAHI"] = lambda: (sahi_row(plan, config, args.model), None)
+                runs["(a) SAHI"] = lambda: (sahi_row(plan, config), None)
             for name, fn in runs.items():
                 row, placed[name] = fn()
                 if name not in rows or row["total"] < rows[name]["total"]:
@@ -302,7 +311,8 @@ def main() -> int:
         recall(placed["hehu --no-skip"], placed["hehu"], args.radius)
         if args.end_to_end:
             cfg = tmp / "config.yaml"
-            cfg.write_text(f"detect:\n  models: [{args.model}]\n", encoding="utf-8")
+            chosen = "null" if models is None else f"[{args.model}]"
+            cfg.write_text(f"detect:\n  models: {chosen}\n", encoding="utf-8")
             e2e = {s: end_to_end_s(flight, cfg, s, tmp) for s in (True, False)}
             print(f"\nend to end (hehu run --no-prefect): {e2e[True]:.2f} s, with --no-skip "
                   f"{e2e[False]:.2f} s ({e2e[False] / e2e[True]:.2f}x)")  # fmt: skip
