@@ -7,6 +7,7 @@ by ground cut from elsewhere in the same frame (metadata kept).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -46,6 +47,17 @@ def paint_over(path: Path, box: tuple[int, int, int, int]) -> None:
     x0, y0, x1, y1 = box
     img[y0 - 10 : y1 + 10, x0 - 10 : x1 + 10] = img[y0 - 10 : y1 + 10, x0 - 310 : x1 - 290]
     path.write_bytes(with_pixels(data, img))
+
+
+def assert_watermarked(jpeg: bytes) -> None:
+    """The watermark bar (two lines of white text on black) closes the picture."""
+    import cv2
+
+    from pipeline.evidence_crops import LINE_PX
+
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    bar = image[-(2 * LINE_PX + 6) :]
+    assert np.median(bar) < 20 and (bar > 200).mean() > 0.005, "no watermark bar"
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +111,9 @@ def test_shed_still_present_then_gone(ledger, tmp_path, capsys) -> None:
     shed = by_code[code]
     assert shed["verdict"] == "still present", shed
     assert shed["residual_px"] is not None and shed["residual_px"] < 2.0
-    assert Path(shed["picture"]).is_file()
+    picture = Path(shed["picture"]).read_bytes()
+    assert hashlib.sha256(picture).hexdigest() == shed["picture_sha256"]
+    assert_watermarked(picture)
 
     gone = tmp_path / "gone"
     gone.mkdir()
