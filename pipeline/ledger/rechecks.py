@@ -115,7 +115,9 @@ def record_rechecks(
     actor: str = "hehu",
 ) -> RecordedRechecks:
     """Record a flight's verdicts atomically (see the module doc); the flight must be pushed."""
-    recorded, already, rebounded = [], [], []
+    recorded: list[str] = []
+    already: list[str] = []
+    rebounded: list[str] = []
     with ledger_may_be_away(), session_factory.begin() as session:
         flight_id, flight_name = _flight_id(session, flight_key)
         for v in sorted(verdicts, key=lambda v: v.code):  # one lock order for every writer

@@ -106,7 +106,8 @@ def test_shed_still_present_then_gone(ledger, tmp_path, capsys) -> None:
     code = shed_code(url)
     same = tmp_path / "same"
     shutil.copytree(SAMPLE_FRAMES, same)
-    report = recheck(url, same, tmp_path / "out-same", capsys=capsys)
+    report = recheck(url, same, tmp_path / "out-same", "--dry-run", capsys=capsys)
+    assert report["recorded"] == [] and recheck_rows(url) == []
     by_code = {r["code"]: r for r in report["rechecked"]}
     shed = by_code[code]
     assert shed["verdict"] == "still present", shed
@@ -120,13 +121,51 @@ def test_shed_still_present_then_gone(ledger, tmp_path, capsys) -> None:
     shutil.copy(SAMPLE_FRAMES / SHED_FRAME, gone / SHED_FRAME)
     paint_over(gone / SHED_FRAME, SHED_BOX)
     report = recheck(url, gone, tmp_path / "out-gone", "--against", "Brighton 2016-06-23",
-                     capsys=capsys)  # fmt: skip
+                     "--dry-run", capsys=capsys)  # fmt: skip
     shed = {r["code"]: r for r in report["rechecked"]}[code]
     assert shed["verdict"] == "gone", shed
     # one frame sees only part of the confirmed issues: the others are not listed
     assert report["considered"] == len(by_code) and len(report["rechecked"]) < len(by_code)
     assert shed["new_frame"].endswith(SHED_FRAME)
     assert Path(shed["picture"]).is_file()
+
+
+def recheck_rows(url: str) -> list[tuple]:
+    """``(code, flight name, verdict, evidence sha256)`` of the ledger's recheck rows."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as c:
+        rows = c.execute(text(
+            "SELECT issue.code, flight.name, recheck.verdict, recheck.evidence_sha256 "
+            "FROM recheck JOIN issue ON issue.id = recheck.issue_id "
+            "JOIN flight ON flight.id = recheck.flight_id ORDER BY issue.code"
+        )).all()  # fmt: skip
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def ledger_copy(url: str, tmp_path: Path) -> str:
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(url.removeprefix("sqlite:///"), copy)
+    return f"sqlite:///{copy}"
+
+
+def test_verdicts_are_recorded_once_per_flight(ledger, tmp_path, capsys) -> None:
+    url = ledger_copy(ledger, tmp_path)
+    code = shed_code(url)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    shutil.copy(SAMPLE_FRAMES / SHED_FRAME, gone / SHED_FRAME)
+    paint_over(gone / SHED_FRAME, SHED_BOX)
+    report = recheck(url, gone, tmp_path / "out", capsys=capsys)
+    assert sorted(report["recorded"]) == sorted(r["code"] for r in report["rechecked"])
+    rows = {r[0]: r for r in recheck_rows(url)}
+    shed = {r["code"]: r for r in report["rechecked"]}[code]
+    assert rows[code] == (code, "gone", "gone", shed["picture_sha256"])
+    again = recheck(url, gone, tmp_path / "out", capsys=capsys)
+    assert again["recorded"] == [] and sorted(again["already_recorded"]) == sorted(rows)
+    assert len(recheck_rows(url)) == len(rows)
 
 
 def test_missing_earlier_frame_cannot_tell(ledger, tmp_path, capsys) -> None:
@@ -193,10 +232,39 @@ def test_model_decides_where_it_knows_the_class(ledger, tmp_path, capsys, monkey
     monkeypatch.setattr(pipeline.run, "load_detectors", lambda config: (fake,))
     same = tmp_path / "same"
     shutil.copytree(SAMPLE_FRAMES, same)
-    report = recheck(ledger, same, tmp_path / "out", "--model", "fake", capsys=capsys)
+    report = recheck(ledger, same, tmp_path / "out", "--model", "fake", "--dry-run",
+                     capsys=capsys)  # fmt: skip
     by_code = {r["code"]: r for r in report["rechecked"]}
     shed = by_code[shed_code(ledger)]
     assert (shed["verdict"], shed["reason"]) == ("gone", "detector"), shed
     assert calls == [2]  # one batch of two tiles: then and now, for the shed alone
     others = [r for c, r in by_code.items() if c != shed_code(ledger)]
     assert others and all(r["detector_conf"] is None for r in others)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_run_stage_rechecks_after_the_push(ledger, tmp_path, enabled) -> None:
+    """``recheck_after_push`` (the stage after push-to-ledger) records what the CLI would;
+    with ``recheck.enabled: false`` it records nothing."""
+    from pipeline.change.record import recheck_after_push
+    from pipeline.config import load_config
+    from pipeline.run import check_flight_yaw, plan_flight
+
+    url = ledger_copy(ledger, tmp_path)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    shutil.copy(SAMPLE_FRAMES / SHED_FRAME, gone / SHED_FRAME)
+    paint_over(gone / SHED_FRAME, SHED_BOX)
+    overrides = {"ledger": {"url": url}, "state": {"dir": str(tmp_path / "state")},
+                 "recheck": {"enabled": enabled}}  # fmt: skip
+    config = load_config(None, overrides)
+    plan = check_flight_yaw(plan_flight(gone, config), config)
+    outcome = recheck_after_push(plan, None, config)
+    rows = recheck_rows(url)
+    if not enabled:
+        assert (outcome.under_flight, rows) == (0, [])
+        return
+    assert outcome.under_flight == len(rows) > 0 and set(outcome.recorded) == {r[0] for r in rows}
+    assert dict(outcome.verdicts)["gone"] >= 1
+    pictures = list((tmp_path / "state" / "recheck" / "gone").glob("*.jpg"))
+    assert {p.stem for p in pictures} <= {r[0] for r in rows} and pictures
