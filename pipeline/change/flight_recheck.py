@@ -22,7 +22,7 @@ its sha256; :meth:`IssueRecheck.to_record` is what the ledger records
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -330,11 +330,14 @@ def recheck_flight(
     *,
     against: str | None = None,
     detector: DetectorUse | None = None,
+    skip: Collection[str] = (),
 ) -> FlightRecheck:
     """Recheck every open issue under the flight ``plan`` (a :class:`pipeline.flight.FlightPlan`
     after the yaw check), pictures under ``out_dir``; nothing is written to the ledger.
-    ``detector``: asked on the issues whose class it knows (else appearance alone)."""
+    ``detector``: asked on the issues whose class it knows (else appearance alone); the
+    issues in ``skip`` (codes) are left out."""
     evidence = earlier_evidence(session, exclude_flight_key=plan.key, against=against)
+    evidence = [e for e in evidence if e.code not in skip]
     offsets = {f.meta.sha256: f.yaw_offset_deg for f in plan.frames}
     placed, origin = place_new_flight([f.meta for f in plan.frames], offsets)
     report = FlightRecheck(plan.name, len(evidence))

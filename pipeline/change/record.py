@@ -8,7 +8,8 @@ in one transaction (:func:`pipeline.ledger.rechecks.record_rechecks`).
 run after the flight is pushed: when ``recheck.enabled`` and the ledger holds issues
 in a recheck status with earlier evidence under the flight's footprints, they are
 rechecked by appearance (no detector is asked) and the verdicts recorded, pictures
-under ``<state>/recheck/<flight name>``. Otherwise it only queries the ledger.
+under ``<state>/recheck/<flight name>``; issues with a verdict of this flight already
+(a second run of it) are not rechecked again. Otherwise it only queries the ledger.
 """
 
 from __future__ import annotations
@@ -50,6 +51,21 @@ def outcome_of(report: Any, recorded: Any | None) -> RecheckOutcome:
                           recorded.rebounded if recorded else ())  # fmt: skip
 
 
+def recorded_codes(session: Any, flight_key: str) -> set[str]:
+    """Codes of the issues that already have a verdict of the flight ``flight_key``."""
+    from sqlalchemy import select
+
+    from pipeline.ledger.models import Flight, Issue, Recheck
+
+    query = (
+        select(Issue.code)
+        .join(Recheck, Recheck.issue_id == Issue.id)
+        .join(Flight, Flight.id == Recheck.flight_id)
+        .where(Flight.key == flight_key)
+    )
+    return set(session.scalars(query))
+
+
 def recheck_after_push(plan: Any, pushed: Any, config: Any) -> RecheckOutcome:
     """The run's recheck stage (see the module doc); ``pushed`` orders it after the push."""
     from pipeline.change.flight_recheck import recheck_flight
@@ -63,7 +79,8 @@ def recheck_after_push(plan: Any, pushed: Any, config: Any) -> RecheckOutcome:
         factory = make_session_factory(engine)
         out_dir = Path(config.state_dir()) / "recheck" / plan.name
         with factory() as session:
-            report = recheck_flight(session, plan, out_dir)
+            done = recorded_codes(session, plan.key)
+            report = recheck_flight(session, plan, out_dir, skip=done)
         recorded = record_flight_recheck(factory, plan, report) if report.results else None
     finally:
         engine.dispose()

@@ -268,3 +268,6 @@ def test_the_run_stage_rechecks_after_the_push(ledger, tmp_path, enabled) -> Non
     assert dict(outcome.verdicts)["gone"] >= 1
     pictures = list((tmp_path / "state" / "recheck" / "gone").glob("*.jpg"))
     assert {p.stem for p in pictures} <= {r[0] for r in rows} and pictures
+    again = recheck_after_push(plan, None, config)  # the same flight again: nothing to do
+    assert (again.considered, again.under_flight) == (outcome.considered - len(rows), 0)
+    assert recheck_rows(url) == rows
