@@ -116,6 +116,8 @@ class RecheckConfig(_Section):
     (:func:`pipeline.change.record.recheck_after_push`)."""
 
     enabled: bool = True
+    #: least area of a changed region (新增变化) inside a zone, m² (hehu recheck --changes)
+    change_min_area_m2: float = Field(default=100.0, gt=0)
 
 
 class StateConfig(_Section):

@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("--dry-run", action="store_true",
                    help="print the verdicts only: record nothing in the ledger")  # fmt: skip
+    p.add_argument("--changes", action="store_true",
+                   help="also list new changes (新增变化) inside the management zones against the "
+                        "ledger's earlier frames (not recorded)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     p.set_defaults(func=run)
 
@@ -62,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     with factory() as session:
         report = recheck_flight(session, plan, out_dir, against=args.against,
                                 detector=detector)  # fmt: skip
+        changes = found_changes(session, plan, config, out_dir) if args.changes else None
     recorded = None
     if report.results and not args.dry_run:
         recorded = record_flight_recheck(factory, plan, report)
@@ -71,11 +75,35 @@ def run(args: argparse.Namespace) -> int:
                    "recorded": list(recorded.recorded) if recorded else [],
                    "already_recorded": list(recorded.already) if recorded else [],
                    "rebounded": list(recorded.rebounded) if recorded else []}  # fmt: skip
+        if changes is not None:
+            payload["changes"] = [c.to_dict() for c in changes]
         print(json.dumps(text_safe(payload), ensure_ascii=False))
     else:
         print_report(report, out_dir)
         print_recorded(recorded, args.dry_run and bool(report.results))
+        if changes is not None:
+            print_changes(changes, config.recheck.change_min_area_m2)
     return 0
+
+
+def found_changes(session: Any, plan: Any, config: Any, out_dir: Path) -> list[Any]:
+    from pipeline.change.new_changes import find_changes
+    from pipeline.config import resolve
+    from pipeline.ledger.zones import load_zones
+
+    zones = load_zones(resolve(config.ledger.zones)) if config.ledger.zones else ()
+    return find_changes(session, plan, zones, out_dir,
+                        min_area_m2=config.recheck.change_min_area_m2)  # fmt: skip
+
+
+def print_changes(changes: list[Any], min_area_m2: float) -> None:
+    print(f"new changes (新增变化) of at least {min_area_m2:g} m² inside the zones: {len(changes)}"
+          + ("" if not changes else "; not yet filed as candidates"))  # fmt: skip
+    for c in changes:
+        area = "?" if c.region.area_m2 is None else f"{c.region.area_m2:.0f} m²"
+        print(f"  {area}  {c.lat_deg:.6f}, {c.lon_deg:.6f}  zone {c.zone_id}  "
+              f"{display_path(Path(c.new_path).name)} vs {display_path(Path(c.old_path).name)}  "
+              f"{display_path(c.picture or '-')}")  # fmt: skip
 
 
 def print_recorded(recorded: Any, dry_run: bool) -> None:

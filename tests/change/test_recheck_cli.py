@@ -271,3 +271,48 @@ def test_the_run_stage_rechecks_after_the_push(ledger, tmp_path, enabled) -> Non
     again = recheck_after_push(plan, None, config)  # the same flight again: nothing to do
     assert (again.considered, again.under_flight) == (outcome.considered - len(rows), 0)
     assert recheck_rows(url) == rows
+
+
+def _edited_copy(src: Path, dst: Path, edit) -> None:
+    """``src`` decoded, ``edit``-ed in place, written to ``dst`` with its metadata."""
+    import cv2
+
+    data = src.read_bytes()
+    img = cv2.imdecode(np.frombuffer(data, np.uint8),
+                       cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)  # fmt: skip
+    edit(img)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_bytes(with_pixels(data, img))
+
+
+def test_changes_inside_the_zones_are_listed_light_alone_is_not(ledger, tmp_path, capsys) -> None:
+    """``--changes``: a 12 m square painted into a later copy of a frame is found with its
+    area; the same frame under other light (gain and offset) shows no change."""
+    rng = np.random.default_rng(0)
+    frame = SAMPLE_FRAMES / SHED_FRAME
+
+    def paint(img: np.ndarray) -> None:
+        patch = rng.integers(0, 60, (280, 280, 3)).astype(np.uint8)
+        patch[..., 0] += 180  # a blue tarp
+        img[300:580, 1000:1280] = patch
+
+    def relight(img: np.ndarray) -> None:
+        img[:] = np.clip(img.astype(np.float32) * 0.7 + 30, 0, 255).astype(np.uint8)
+
+    _edited_copy(frame, tmp_path / "painted" / SHED_FRAME, paint)
+    _edited_copy(frame, tmp_path / "relit" / SHED_FRAME, relight)
+    found = recheck(ledger, tmp_path / "painted", tmp_path / "out1", "--changes", "--dry-run",
+                    capsys=capsys)["changes"]  # fmt: skip
+    assert len(found) == 1, found
+    (change,) = found
+    x0, y0, x1, y1 = change["xyxy_px"]
+    assert x0 < 1140 < x1 and y0 < 440 < y1  # on the painted square
+    # 280 px square at about 4.3 cm/px: 145 m² (the region's pixels, with the edge's blur)
+    assert 130 < change["area_m2"] < 170 and change["residual_px"] < 2
+    assert change["zone"] == "example-brighton-beach"
+    picture = Path(change["picture"]).read_bytes()
+    assert hashlib.sha256(picture).hexdigest() == change["picture_sha256"]
+    assert_watermarked(picture)
+    relit = recheck(ledger, tmp_path / "relit", tmp_path / "out2", "--changes", "--dry-run",
+                    capsys=capsys)  # fmt: skip
+    assert relit["changes"] == []
