@@ -68,6 +68,9 @@ def test_gone_shows_the_pair_and_closes(rectified, db_url, tmp_path) -> None:
     last = [e for e in history(db_url, code) if e.field == "status"][-1]
     assert last.new_value == "closed" and picture[1] in last.note and "现场无堆放" in last.note
     assert "flight later-1" in last.note
+    rows = rev.get(f"/issues/{code}").text  # the history in Chinese
+    assert "复查销号：航次 flight later-1 的复查，前后对比图 sha256 " + picture[1] in rows
+    assert "复查 航次 flight later-1；外观比对；配准残差 0.93 像素" in rows
 
 
 def test_still_present_sends_it_back_and_cannot_close(rectified, db_url, tmp_path) -> None:
