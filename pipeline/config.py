@@ -1,8 +1,8 @@
 """hehu's run configuration (``configs/hehu.yaml``), loaded once at the entry point.
 
 Sections mirror the stages: ingest, geo (the ground frames are placed on), detect,
-ledger, flow (Prefect), inbox (scheduled sweeps), report and display (the time zone
-people read times in). Every model forbids
+ledger, flow (Prefect), inbox (scheduled sweeps), report, recheck and display (the time
+zone people read times in). Every model forbids
 unknown keys, so a typo in the YAML is an error naming the key, not a silently
 ignored setting.
 """
@@ -111,6 +111,15 @@ class ReportConfig(_Section):
     basemap_url: str | None = None
 
 
+class RecheckConfig(_Section):
+    """``hehu run`` rechecks (复查) the ledger's issues a flight sees again, after its push
+    (:func:`pipeline.change.record.recheck_after_push`)."""
+
+    enabled: bool = True
+    #: least area of a changed region (新增变化) inside a zone, m² (hehu recheck --changes)
+    change_min_area_m2: float = Field(default=100.0, gt=0)
+
+
 class StateConfig(_Section):
     """hehu's state folder (:mod:`pipeline.state`); ``None``: ``$HEHU_HOME`` or per-user."""
 
@@ -147,6 +156,7 @@ class HehuConfig(_Section):
     flow: FlowConfig = FlowConfig()
     inbox: InboxConfig = InboxConfig()
     report: ReportConfig = ReportConfig()
+    recheck: RecheckConfig = RecheckConfig()
 
     def detection_hash(self) -> str:
         """Digest of the run settings that change detections (part of the cache key, beside

@@ -62,25 +62,34 @@ def render_crop(image: np.ndarray, xyxy_px, watermark: str) -> np.ndarray:
         crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         box = tuple(int(v * scale) for v in box)
     cv2.rectangle(crop, box[:2], box[2:], (0, 0, 255), 2)
-    lines = watermark.split(" | ")
-    lines = [" | ".join(lines[:2]), " | ".join(lines[2:])]
-    bar = np.zeros((LINE_PX * len(lines) + 6, crop.shape[1], 3), np.uint8)
+    return with_watermark(crop, watermark)
+
+
+def with_watermark(picture: np.ndarray, watermark: str) -> np.ndarray:
+    """``picture`` (BGR) with the watermark bar below it: the text's ``" | "``-separated
+    fields, the first two on one line, the rest on a second (see :func:`watermark_text`)."""
+    import cv2
+
+    fields = watermark.split(" | ")
+    lines = [" | ".join(fields[:2]), " | ".join(fields[2:])]
+    bar = np.zeros((LINE_PX * len(lines) + 6, picture.shape[1], 3), np.uint8)
     for k, text in enumerate(lines):
         cv2.putText(bar, text, (4, LINE_PX * (k + 1)), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
                     (255, 255, 255), 1, cv2.LINE_AA)  # fmt: skip
-    return np.vstack([crop, bar])
+    return np.vstack([picture, bar])
 
 
 def watermark_text(
     captured_at, lat: float | None, lon: float | None, flight: str, code: str
 ) -> str:
-    """Capture time, WGS-84 position, flight and issue code, in ASCII (OpenCV fonts)."""
+    """Capture time (a datetime or ISO-8601 text), WGS-84 position, flight and issue code,
+    in ASCII (OpenCV fonts)."""
     if lat is None or lon is None:
         where = "no position"
     else:
         ns, ew = "N" if lat >= 0 else "S", "E" if lon >= 0 else "W"
         where = f"{abs(lat):.6f}{ns} {abs(lon):.6f}{ew} WGS-84"
-    when = captured_at.isoformat(sep=" ") if captured_at else "time unknown"
+    when = str(captured_at).replace("T", " ") if captured_at else "time unknown"
     return f"{when} | {where} | flight {flight[:24]} | {code}"
 
 

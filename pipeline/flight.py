@@ -160,6 +160,7 @@ class RunSummary:
     context: dict[str, int] = field(default_factory=dict)
     held: tuple[tuple[str, int], ...] = ()  # (reason, detections) stored that open no candidate
     unplaced: dict[str, int] = field(default_factory=dict)  # reason -> frames not placed
+    rechecked: dict[str, int] = field(default_factory=dict)  # recheck verdict -> issues
 
 
 def unplaced_counts(unplaced: dict[str, str]) -> dict[str, int]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.change.record import recheck_after_push
 from pipeline.config import HehuConfig
 from pipeline.evidence_crops import write_evidence
 from pipeline.flight import FlightPlan, RunSummary
@@ -82,6 +83,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("second-look", "detect", look_again, ("plan", "placed", "skips", "config"), "result"),
     Stage("push-to-ledger", "ledger", push_to_ledger, ("plan", "result", "config"), "pushed",
           retried=True),
+    Stage("recheck", "recheck", recheck_after_push, ("plan", "pushed", "config"), "rechecked",
+          retried=True),
     Stage("evidence", "evidence+report", write_evidence, ("plan", "pushed", "config"), "evidence"),
     Stage("report", "evidence+report", write_report, ("plan", "result", "pushed", "config"),
           "report"),
@@ -93,7 +96,7 @@ def summary_of(values: dict[str, Any], seconds: dict[str, float]) -> RunSummary:
     """The run summary from the values a walk of :data:`STAGES` ended with."""
     return summarize(values["plan"], values["result"], values["pushed"],
                      report=str(values["report"]), evidence=values["evidence"],
-                     seconds=seconds)  # fmt: skip
+                     rechecked=dict(values["rechecked"].verdicts), seconds=seconds)  # fmt: skip
 
 
 class StageClock:

@@ -24,7 +24,7 @@ def test_names_are_unique_and_one_stage_runs_per_batch() -> None:
     names = [stage.name for stage in STAGES]
     assert len(names) == len(set(names))
     assert [s.name for s in STAGES if s.per_batch] == ["detect-batch"]
-    assert {s.clock for s in STAGES} == {"ingest", "detect", "ledger", "evidence+report"}
+    assert {s.clock for s in STAGES} == {"ingest", "detect", "ledger", "recheck", "evidence+report"}
 
 
 def _recorded(calls: list, name: str, out):

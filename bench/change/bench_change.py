@@ -94,7 +94,7 @@ def video_pairs(folder: Path, max_gap: int) -> list[tuple[Path, Path]]:
 def labels(path: Path, hw: tuple[int, int]) -> np.ndarray:
     from pipeline.detect.yolo_data import read_labels
 
-    _, xyxy = read_labels(path.with_suffix(".txt"), hw[1], hw[0], 5)
+    _, xyxy = read_labels(path.with_suffix(".txt"), hw[1], hw[0], [str(i) for i in range(5)])
     return xyxy
 
 

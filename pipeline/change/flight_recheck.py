@@ -13,13 +13,16 @@ covers most of the box stands. A detector (``DetectorUse``, ``hehu recheck --mod
 is asked on the issues whose class or subtype it knows, on the frames' own pixels
 (not yet resampled to its card's scale); otherwise appearance alone decides.
 
-Nothing is written to the ledger; the before/after pictures go to a folder.
+Closed (已销号) issues are rechecked too: one found still present is a 反弹. Each
+verdict's before/after picture is watermarked like other evidence and written with
+its sha256; :meth:`IssueRecheck.to_record` is what the ledger records
+(:func:`pipeline.ledger.rechecks.record_rechecks`); this module writes no row.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,8 +34,8 @@ from pipeline.change.recheck import CANNOT_TELL, RecheckVerdict
 from pipeline.change.register import NADIR_DEG, Registration
 from pipeline.records import FrameMeta
 
-#: Issue statuses a recheck concerns (已确认, 已交办, 整改中, 已整改).
-RECHECK_STATUSES = ("confirmed", "assigned", "rectifying", "rectified")
+#: Issue statuses a recheck concerns (已确认, 已交办, 整改中, 已整改; 已销号 for 反弹).
+RECHECK_STATUSES = ("confirmed", "assigned", "rectifying", "rectified", "closed")
 #: Best-scored new frames tried per issue before "cannot tell" stands.
 MAX_PAIRS = 3
 
@@ -51,6 +54,7 @@ class EarlierEvidence:
     flight_name: str
     subtype: str | None = None
     class_name: str | None = None
+    frame_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,9 @@ class IssueRecheck:
     registration: Registration | None = None
     new_path: str | None = None
     picture: str | None = None
+    new_sha256: str | None = None
+    new_captured_at: str | None = None
+    picture_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         reg = self.registration
@@ -78,7 +85,24 @@ class IssueRecheck:
             else round(reg.residual_m, 3),
             "meets_2px_rule": None if reg is None else reg.meets_rule,
             "picture": self.picture,
+            "picture_sha256": self.picture_sha256,
         }
+
+    def to_record(self) -> Any:
+        """The verdict as the ledger keeps it (:class:`~pipeline.ledger.rechecks.VerdictRecord`)."""
+        from pipeline.ledger.rechecks import VerdictRecord, verdict_code
+
+        reg, v = self.registration, self.verdict
+        registered = reg is not None and reg.ok
+        return VerdictRecord(
+            self.evidence.code, verdict_code(v.verdict), v.reason,
+            earlier_frame_sha256=self.evidence.frame_sha256, new_frame_sha256=self.new_sha256,
+            residual_px=reg.residual_px if registered else None,
+            residual_m=reg.residual_m if registered else None,
+            meets_rule=reg.meets_rule if reg is not None else None, zncc=v.zncc,
+            detector_conf=v.detector_conf, coverage=v.coverage, evidence_path=self.picture,
+            evidence_sha256=self.picture_sha256,
+        )  # fmt: skip
 
 
 @dataclass
@@ -124,7 +148,8 @@ def earlier_evidence(
             box = (det.x0_px, det.y0_px, det.x1_px, det.y1_px)
             best[issue.code] = EarlierEvidence(issue.code, issue.status, issue.lat_deg,
                                                issue.lon_deg, frame.open_path, box, flight.name,
-                                               issue.subtype, det.class_name)  # fmt: skip
+                                               issue.subtype, det.class_name,
+                                               frame.sha256)  # fmt: skip
     return list(best.values())
 
 
@@ -252,29 +277,36 @@ def check_pair(
                               class_ids=ids, min_conf=detector.min_conf)  # fmt: skip
     else:
         verdict = recheck_box(old_bgr, new_bgr, reg, ev.box_px)
-    return IssueRecheck(ev, verdict, reg, new.meta.path)
+    return IssueRecheck(ev, verdict, reg, new.meta.path, new_sha256=new.meta.sha256,
+                        new_captured_at=new.meta.captured_at)  # fmt: skip
 
 
-def write_picture(result: IssueRecheck, load: Loader, out_dir: Path) -> IssueRecheck:
-    """The before/after picture of ``result`` as ``out_dir/<code>.jpg``; the result with
-    its path (unchanged when there is no registered pair to draw)."""
+def write_picture(result: IssueRecheck, load: Loader, out_dir: Path, flight: str) -> IssueRecheck:
+    """The before/after picture of ``result``, watermarked (new frame's time, the issue's
+    position, the new ``flight``, its code, the earlier flight), as ``out_dir/<code>.jpg``;
+    the result with its path and sha256 (unchanged when there is no registered pair)."""
     import dataclasses
+    import hashlib
 
     import cv2
 
     from pipeline.change.recheck import before_after
+    from pipeline.evidence_crops import watermark_text, with_watermark
+    from pipeline.fileio import write_atomic
 
     if result.registration is None or result.new_path is None:
         return result
     ev = result.evidence
     image = before_after(load(ev.frame_path), load(result.new_path), result.registration, ev.box_px)
-    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    text = watermark_text(result.new_captured_at, ev.lat_deg, ev.lon_deg, flight, ev.code)
+    text += f" | recheck of {ev.flight_name[:24]}"
+    ok, data = cv2.imencode(".jpg", with_watermark(image, text), [cv2.IMWRITE_JPEG_QUALITY, 90])
     if not ok:
         return result
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{ev.code}.jpg"
-    path.write_bytes(data.tobytes())
-    return dataclasses.replace(result, picture=str(path))
+    write_atomic(path, data.tobytes())
+    digest = hashlib.sha256(data.tobytes()).hexdigest()
+    return dataclasses.replace(result, picture=str(path), picture_sha256=digest)
 
 
 def cached_loader() -> Loader:
@@ -298,11 +330,14 @@ def recheck_flight(
     *,
     against: str | None = None,
     detector: DetectorUse | None = None,
+    skip: Collection[str] = (),
 ) -> FlightRecheck:
     """Recheck every open issue under the flight ``plan`` (a :class:`pipeline.flight.FlightPlan`
     after the yaw check), pictures under ``out_dir``; nothing is written to the ledger.
-    ``detector``: asked on the issues whose class it knows (else appearance alone)."""
+    ``detector``: asked on the issues whose class it knows (else appearance alone); the
+    issues in ``skip`` (codes) are left out."""
     evidence = earlier_evidence(session, exclude_flight_key=plan.key, against=against)
+    evidence = [e for e in evidence if e.code not in skip]
     offsets = {f.meta.sha256: f.yaw_offset_deg for f in plan.frames}
     placed, origin = place_new_flight([f.meta for f in plan.frames], offsets)
     report = FlightRecheck(plan.name, len(evidence))
@@ -311,6 +346,8 @@ def recheck_flight(
     load = cached_loader()
     for ev in under_footprints(evidence, placed):
         report.results.append(
-            write_picture(recheck_issue(ev, placed, origin, load, detector), load, out_dir)
+            write_picture(
+                recheck_issue(ev, placed, origin, load, detector), load, out_dir, plan.name
+            )
         )
     return report

@@ -141,6 +141,9 @@ def print_summary(summary: dict[str, Any], out=None) -> None:
     if summary.get("held"):  # stored as evidence, but no candidate: `hehu ledger held`
         held = ", ".join(f"{reason} {n}" for reason, n in summary["held"])
         print(f"held (no candidate): {held}", file=out)
+    if summary.get("rechecked"):  # verdicts recorded: hehu ledger show CODE
+        verdicts = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in summary["rechecked"].items())
+        print(f"rechecked (复查): {verdicts}", file=out)
     if summary.get("report"):
         print(f"report: {display_path(summary['report'])}", file=out)
     if summary.get("seconds"):

@@ -258,6 +258,11 @@ def _new_issue(
 def _rebound(p: _Push, issue: Issue, seen: dt.datetime | None) -> None:
     when = seen or "time unknown"
     note = f"反弹: flight {p.flight.name} saw it again ({when}) after 销号 on {issue.closed_on}"
+    reopen_as_rebound(p.session, issue, p.actor, note)
+
+
+def reopen_as_rebound(session: Session, issue: Issue, actor: str, note: str) -> None:
+    """A closed (已销号) issue seen again becomes a 反弹 candidate: flagged, counted, audited."""
     changes = {
         "status": "candidate",
         "rebound": True,
@@ -266,8 +271,8 @@ def _rebound(p: _Push, issue: Issue, seen: dt.datetime | None) -> None:
     }
     for name, new in changes.items():
         record(
-            session=p.session,
-            actor=p.actor,
+            session=session,
+            actor=actor,
             entity="issue",
             entity_key=issue.code,
             field=name,

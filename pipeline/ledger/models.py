@@ -35,7 +35,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from pipeline.ingest.names import display_path, opened_name
-from pipeline.ledger.vocab import SEVERITY_LABELS, STATUS_LABELS, TYPE_LABELS
+from pipeline.ledger.vocab import (
+    RECHECK_VERDICT_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    TYPE_LABELS,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -292,3 +297,39 @@ class AuditLog(Base):
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class Recheck(Base):
+    """A recheck (复查) verdict: what a later flight shows where an issue's evidence was.
+
+    One row per (issue, new flight); ``verdict`` is a code of
+    :data:`~pipeline.ledger.vocab.RECHECK_VERDICT_LABELS`, ``reason`` says what it rests
+    on (why it cannot tell). Residuals are the registration's, ``meets_rule`` whether
+    they are under the 2 px between dates that interpretation rules ask.
+    ``evidence_path`` is the watermarked before/after picture, ``evidence_sha256`` its
+    bytes'; the frames by sha256. Written by :mod:`pipeline.ledger.rechecks`, audited.
+    """
+
+    __tablename__ = "recheck"
+    __table_args__ = (
+        UniqueConstraint("issue_id", "flight_id"),
+        CheckConstraint(_in("verdict", RECHECK_VERDICT_LABELS), name="verdict"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True)
+    flight_id: Mapped[int] = mapped_column(ForeignKey("flight.id"))
+    at_utc: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utc_now)
+    actor: Mapped[str] = mapped_column(String(128))
+    verdict: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    earlier_frame_sha256: Mapped[str | None] = mapped_column(String(64))
+    new_frame_sha256: Mapped[str | None] = mapped_column(String(64))
+    residual_px: Mapped[float | None] = mapped_column(Double)
+    residual_m: Mapped[float | None] = mapped_column(Double)
+    meets_rule: Mapped[bool | None]
+    zncc: Mapped[float | None] = mapped_column(Double)
+    detector_conf: Mapped[float | None] = mapped_column(Double)
+    coverage: Mapped[float | None] = mapped_column(Double)
+    evidence_path: Mapped[str | None] = mapped_column(Text)
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))

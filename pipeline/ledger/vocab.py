@@ -70,6 +70,15 @@ SEVERITY_LABELS = MappingProxyType(
 
 DISCOVERY_DRONE = "无人机飞检"
 
+# A recheck's (复查) verdict on an issue a later flight sees again (pipeline.ledger.rechecks).
+RECHECK_VERDICT_LABELS = MappingProxyType(
+    {
+        "still_present": "仍存在",
+        "gone": "已消失",
+        "cannot_tell": "无法判断",
+    }
+)
+
 
 def type_of(subtype: str | None) -> str | None:
     """The 四乱 type code of a subtype id, or ``None`` (context-only class or unknown prefix)."""

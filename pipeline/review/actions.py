@@ -42,6 +42,7 @@ from pipeline.ledger.workflow import (
 from pipeline.review.i18n import REJECT_REASONS
 from pipeline.review.inputs import parse_row_id
 from pipeline.review.models import Attachment
+from pipeline.review.recheck_actions import close_on_recheck, reopen_on_recheck
 from pipeline.review.undo import UNDOABLE, undo
 from pipeline.review.uploads import StoredFile
 
@@ -283,6 +284,8 @@ ACTIONS: Mapping[str, tuple[Callable[[Session, ActionContext], Issue], frozenset
     "rectified": (rectified, frozenset({"rectifying"})),
     "fail_check": (fail_check, frozenset({"rectified"})),
     "close": (close, frozenset({"rectified"})),
+    "close_recheck": (close_on_recheck, frozenset({"rectified"})),
+    "reopen_recheck": (reopen_on_recheck, frozenset({"rectified"})),
     "merge": (merge, ABSORBABLE),
     "undo": (undo, frozenset(UNDOABLE)),
     "split": (

@@ -3,8 +3,9 @@
 :func:`candidate_detail` gathers the ledger row (:func:`pipeline.ledger.queries.issue_detail`),
 every sighting with its detection and frame ids (for crops and frame views),
 evidence files recorded for those detections (the crop seam), closure
-attachments, and the map's features as GeoJSON (``[lon, lat]``, WGS-84):
-the issue point, each detection's ground outline and each frame's footprint.
+attachments, recorded recheck (复查) verdicts, and the map's features as GeoJSON
+(``[lon, lat]``, WGS-84): the issue point, each detection's ground outline and each
+frame's footprint.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from pipeline.ledger.evidence import evidence_files
 from pipeline.ledger.models import AuditLog, Detection, Evidence, Flight, Frame, Issue
 from pipeline.ledger.queries import IssueView, issue_detail
+from pipeline.ledger.rechecks import RecheckView, rechecks_of
 from pipeline.review.layers import ring_lonlat
 from pipeline.review.models import Attachment
 
@@ -53,6 +55,7 @@ class CandidateDetail:
     history: tuple[AuditLog, ...]
     attachments: tuple[Attachment, ...]
     geojson: dict[str, Any]
+    rechecks: tuple[RecheckView, ...] = ()  # recorded recheck verdicts, latest first
 
 
 def _feature(kind: str, geometry: dict[str, Any], **props: Any) -> dict[str, Any]:
@@ -131,6 +134,7 @@ def candidate_detail(*, session: Session, code: str) -> CandidateDetail:
             .order_by(Attachment.id)
         )
     )
-    return CandidateDetail(
-        detail.issue, sightings, detail.history, attachments, _features(detail.issue, rows)
-    )
+    issue_id = session.scalar(select(Issue.id).where(Issue.code == code))
+    rechecks = tuple(rechecks_of(session=session, issue_id=issue_id)) if issue_id else ()
+    return CandidateDetail(detail.issue, sightings, detail.history, attachments,
+                           _features(detail.issue, rows), rechecks)  # fmt: skip

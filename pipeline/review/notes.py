@@ -34,6 +34,20 @@ def _tail(match: re.Match[str]) -> str:
     return f"：{note_text(note, 'zh')}" if note else ""
 
 
+_RECHECK_PARTS = {"appearance": "外观比对", "detector": "检测模型", "not covered": "未覆盖",
+                  "appearance in between": "外观介于两者之间，无法判断"}  # fmt: skip
+
+
+def _recheck_parts(rest: str) -> str:
+    """The ``; ``-separated parts of a recheck note (reason, residual, picture) in Chinese."""
+    out = []
+    for part in filter(None, rest.split("; ")):
+        part = re.sub(r"^residual ([\d.]+) px$", r"配准残差 \1 像素", part)
+        part = re.sub(r"^before/after sha256 ", "前后对比图 sha256 ", part)
+        out.append(_RECHECK_PARTS.get(part, part))
+    return "".join(f"；{p}" for p in out)
+
+
 # Most specific first: a position note wraps another note.
 _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (
@@ -47,6 +61,25 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (
         re.compile(r"flight (?P<f>.+): (?P<n>\d+) detection\(s\) filed as (?P<k>\w+)"),
         lambda m: f"航次 {m['f']}：{m['n']} 个检测框记为{kind_zh(m['k'])}",
+    ),
+    (
+        re.compile(r"反弹: (?P<n>复查 flight .+) after 销号 on (?P<d>.*)"),
+        lambda m: f"反弹：{note_text(m['n'], 'zh')}；此前于 {m['d']} 销号",
+    ),
+    (
+        re.compile(r"复查 flight (?P<f>[^;]+)(?P<rest>(?:; .*)?)"),
+        lambda m: f"复查 航次 {m['f']}{_recheck_parts(m['rest'])}",
+    ),
+    (
+        re.compile(
+            r"(?P<a>复查销号|复查仍存在): recheck of flight (?P<f>[^,;]+)"
+            r"(?:, before/after sha256 (?P<s>[0-9a-f]+))?(?:; (?P<note>.*))?"
+        ),
+        lambda m: (
+            f"{m['a']}：航次 {m['f']} 的复查"
+            + (f"，前后对比图 sha256 {m['s']}" if m["s"] else "")
+            + _tail(m)
+        ),
     ),
     (
         re.compile(r"反弹: flight (?P<f>.+) saw it again \((?P<w>.*)\) after 销号 on (?P<d>.*)"),
@@ -93,6 +126,7 @@ FIELD_LABELS = MappingProxyType(
         "discovered_at": ("发现时间", "discovered"),
         "after_photo": ("整改后照片", "after photo"),
         "later_frame": ("后续航次照片", "later frame"),
+        "recheck": ("复查", "recheck"),
         "processing": ("处理航次", "processing"),
         "note": ("备注", "note"),
         "reason_text": ("误报说明", "reason"),
@@ -125,6 +159,8 @@ _REFUSALS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = 
         (r"closing \(销号\) needs evidence: .*",
          lambda m: "销号需要依据：请上传整改后照片，或选择后续航次拍到此处的照片"),
         (r"nothing to change", lambda m: "没有需要保存的修改"),
+        (r"(closing|reopening) on a recheck \((?P<a>[^)]*)\) needs the latest recheck to say .*",
+         lambda m: f"{m['a']}需要最近一次复查的结论与之相符；请先复查"),
         (r"a merge needs the code of the issue to merge into",
          lambda m: "合并需要填写目标问题编号"),
         (r"(?P<k>\w+) is too long \((?P<n>\d+) characters, at most (?P<m>\d+)\)",

@@ -7,6 +7,7 @@ by ground cut from elsewhere in the same frame (metadata kept).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -46,6 +47,17 @@ def paint_over(path: Path, box: tuple[int, int, int, int]) -> None:
     x0, y0, x1, y1 = box
     img[y0 - 10 : y1 + 10, x0 - 10 : x1 + 10] = img[y0 - 10 : y1 + 10, x0 - 310 : x1 - 290]
     path.write_bytes(with_pixels(data, img))
+
+
+def assert_watermarked(jpeg: bytes) -> None:
+    """The watermark bar (two lines of white text on black) closes the picture."""
+    import cv2
+
+    from pipeline.evidence_crops import LINE_PX
+
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    bar = image[-(2 * LINE_PX + 6) :]
+    assert np.median(bar) < 20 and (bar > 200).mean() > 0.005, "no watermark bar"
 
 
 @pytest.fixture(scope="module")
@@ -94,25 +106,66 @@ def test_shed_still_present_then_gone(ledger, tmp_path, capsys) -> None:
     code = shed_code(url)
     same = tmp_path / "same"
     shutil.copytree(SAMPLE_FRAMES, same)
-    report = recheck(url, same, tmp_path / "out-same", capsys=capsys)
+    report = recheck(url, same, tmp_path / "out-same", "--dry-run", capsys=capsys)
+    assert report["recorded"] == [] and recheck_rows(url) == []
     by_code = {r["code"]: r for r in report["rechecked"]}
     shed = by_code[code]
     assert shed["verdict"] == "still present", shed
     assert shed["residual_px"] is not None and shed["residual_px"] < 2.0
-    assert Path(shed["picture"]).is_file()
+    picture = Path(shed["picture"]).read_bytes()
+    assert hashlib.sha256(picture).hexdigest() == shed["picture_sha256"]
+    assert_watermarked(picture)
 
     gone = tmp_path / "gone"
     gone.mkdir()
     shutil.copy(SAMPLE_FRAMES / SHED_FRAME, gone / SHED_FRAME)
     paint_over(gone / SHED_FRAME, SHED_BOX)
     report = recheck(url, gone, tmp_path / "out-gone", "--against", "Brighton 2016-06-23",
-                     capsys=capsys)  # fmt: skip
+                     "--dry-run", capsys=capsys)  # fmt: skip
     shed = {r["code"]: r for r in report["rechecked"]}[code]
     assert shed["verdict"] == "gone", shed
     # one frame sees only part of the confirmed issues: the others are not listed
     assert report["considered"] == len(by_code) and len(report["rechecked"]) < len(by_code)
     assert shed["new_frame"].endswith(SHED_FRAME)
     assert Path(shed["picture"]).is_file()
+
+
+def recheck_rows(url: str) -> list[tuple]:
+    """``(code, flight name, verdict, evidence sha256)`` of the ledger's recheck rows."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as c:
+        rows = c.execute(text(
+            "SELECT issue.code, flight.name, recheck.verdict, recheck.evidence_sha256 "
+            "FROM recheck JOIN issue ON issue.id = recheck.issue_id "
+            "JOIN flight ON flight.id = recheck.flight_id ORDER BY issue.code"
+        )).all()  # fmt: skip
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def ledger_copy(url: str, tmp_path: Path) -> str:
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(url.removeprefix("sqlite:///"), copy)
+    return f"sqlite:///{copy}"
+
+
+def test_verdicts_are_recorded_once_per_flight(ledger, tmp_path, capsys) -> None:
+    url = ledger_copy(ledger, tmp_path)
+    code = shed_code(url)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    shutil.copy(SAMPLE_FRAMES / SHED_FRAME, gone / SHED_FRAME)
+    paint_over(gone / SHED_FRAME, SHED_BOX)
+    report = recheck(url, gone, tmp_path / "out", capsys=capsys)
+    assert sorted(report["recorded"]) == sorted(r["code"] for r in report["rechecked"])
+    rows = {r[0]: r for r in recheck_rows(url)}
+    shed = {r["code"]: r for r in report["rechecked"]}[code]
+    assert rows[code] == (code, "gone", "gone", shed["picture_sha256"])
+    again = recheck(url, gone, tmp_path / "out", capsys=capsys)
+    assert again["recorded"] == [] and sorted(again["already_recorded"]) == sorted(rows)
+    assert len(recheck_rows(url)) == len(rows)
 
 
 def test_missing_earlier_frame_cannot_tell(ledger, tmp_path, capsys) -> None:
@@ -179,10 +232,87 @@ def test_model_decides_where_it_knows_the_class(ledger, tmp_path, capsys, monkey
     monkeypatch.setattr(pipeline.run, "load_detectors", lambda config: (fake,))
     same = tmp_path / "same"
     shutil.copytree(SAMPLE_FRAMES, same)
-    report = recheck(ledger, same, tmp_path / "out", "--model", "fake", capsys=capsys)
+    report = recheck(ledger, same, tmp_path / "out", "--model", "fake", "--dry-run",
+                     capsys=capsys)  # fmt: skip
     by_code = {r["code"]: r for r in report["rechecked"]}
     shed = by_code[shed_code(ledger)]
     assert (shed["verdict"], shed["reason"]) == ("gone", "detector"), shed
     assert calls == [2]  # one batch of two tiles: then and now, for the shed alone
     others = [r for c, r in by_code.items() if c != shed_code(ledger)]
     assert others and all(r["detector_conf"] is None for r in others)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_run_stage_rechecks_after_the_push(ledger, tmp_path, enabled) -> None:
+    """``recheck_after_push`` (the stage after push-to-ledger) records what the CLI would;
+    with ``recheck.enabled: false`` it records nothing."""
+    from pipeline.change.record import recheck_after_push
+    from pipeline.config import load_config
+    from pipeline.run import check_flight_yaw, plan_flight
+
+    url = ledger_copy(ledger, tmp_path)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    shutil.copy(SAMPLE_FRAMES / SHED_FRAME, gone / SHED_FRAME)
+    paint_over(gone / SHED_FRAME, SHED_BOX)
+    overrides = {"ledger": {"url": url}, "state": {"dir": str(tmp_path / "state")},
+                 "recheck": {"enabled": enabled}}  # fmt: skip
+    config = load_config(None, overrides)
+    plan = check_flight_yaw(plan_flight(gone, config), config)
+    outcome = recheck_after_push(plan, None, config)
+    rows = recheck_rows(url)
+    if not enabled:
+        assert (outcome.under_flight, rows) == (0, [])
+        return
+    assert outcome.under_flight == len(rows) > 0 and set(outcome.recorded) == {r[0] for r in rows}
+    assert dict(outcome.verdicts)["gone"] >= 1
+    pictures = list((tmp_path / "state" / "recheck" / "gone").glob("*.jpg"))
+    assert {p.stem for p in pictures} <= {r[0] for r in rows} and pictures
+    again = recheck_after_push(plan, None, config)  # the same flight again: nothing to do
+    assert (again.considered, again.under_flight) == (outcome.considered - len(rows), 0)
+    assert recheck_rows(url) == rows
+
+
+def _edited_copy(src: Path, dst: Path, edit) -> None:
+    """``src`` decoded, ``edit``-ed in place, written to ``dst`` with its metadata."""
+    import cv2
+
+    data = src.read_bytes()
+    img = cv2.imdecode(np.frombuffer(data, np.uint8),
+                       cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)  # fmt: skip
+    edit(img)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_bytes(with_pixels(data, img))
+
+
+def test_changes_inside_the_zones_are_listed_light_alone_is_not(ledger, tmp_path, capsys) -> None:
+    """``--changes``: a 12 m square painted into a later copy of a frame is found with its
+    area; the same frame under other light (gain and offset) shows no change."""
+    rng = np.random.default_rng(0)
+    frame = SAMPLE_FRAMES / SHED_FRAME
+
+    def paint(img: np.ndarray) -> None:
+        patch = rng.integers(0, 60, (280, 280, 3)).astype(np.uint8)
+        patch[..., 0] += 180  # a blue tarp
+        img[300:580, 1000:1280] = patch
+
+    def relight(img: np.ndarray) -> None:
+        img[:] = np.clip(img.astype(np.float32) * 0.7 + 30, 0, 255).astype(np.uint8)
+
+    _edited_copy(frame, tmp_path / "painted" / SHED_FRAME, paint)
+    _edited_copy(frame, tmp_path / "relit" / SHED_FRAME, relight)
+    found = recheck(ledger, tmp_path / "painted", tmp_path / "out1", "--changes", "--dry-run",
+                    capsys=capsys)["changes"]  # fmt: skip
+    assert len(found) == 1, found
+    (change,) = found
+    x0, y0, x1, y1 = change["xyxy_px"]
+    assert x0 < 1140 < x1 and y0 < 440 < y1  # on the painted square
+    # 280 px square at about 4.3 cm/px: 145 m² (the region's pixels, with the edge's blur)
+    assert 130 < change["area_m2"] < 170 and change["residual_px"] < 2
+    assert change["zone"] == "example-brighton-beach"
+    picture = Path(change["picture"]).read_bytes()
+    assert hashlib.sha256(picture).hexdigest() == change["picture_sha256"]
+    assert_watermarked(picture)
+    relit = recheck(ledger, tmp_path / "relit", tmp_path / "out2", "--changes", "--dry-run",
+                    capsys=capsys)  # fmt: skip
+    assert relit["changes"] == []

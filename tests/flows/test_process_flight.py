@@ -118,7 +118,7 @@ def test_sample_flight_twice_leaves_the_same_ledger(
     assert progress == [0, 2, 4, 5]  # cached batches count when they answer
     assert ledger_rows(ledger_url) == rows
     assert first["frames"] == second["frames"] == 5
-    assert set(first["seconds"]) == {"ingest", "detect", "ledger", "evidence+report"}
+    assert set(first["seconds"]) == {"ingest", "detect", "ledger", "recheck", "evidence+report"}
     assert second["created"] == []
     assert Path(first["report"]).is_file()
     assert tree_digest(sample_flight) == before

@@ -159,3 +159,24 @@ def attachment(
     except FrameUnavailableError as e:
         return _placeholder("frame-unavailable", _short(e))
     return _jpeg(data)
+
+
+@router.get("/recheck/{recheck_id}.jpg")
+def recheck_picture(recheck_id: RowId, state: StateDep, me: CanRead) -> Response:
+    """A recorded recheck's watermarked before/after picture; a placeholder when the file
+    is gone or is not the one recorded (its sha256 differs)."""
+    import hashlib
+
+    from pipeline.ledger.models import Recheck
+
+    with state.db.read() as session:
+        row = session.get(Recheck, recheck_id)
+    if row is None:
+        raise HTTPException(status_code=404, detail=f"no recheck {recheck_id}")
+    path = Path(row.evidence_path) if row.evidence_path else None
+    if path is None or not path.is_file():
+        return _placeholder("recheck-picture-missing", "before/after picture not available")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != row.evidence_sha256:
+        return _placeholder("recheck-picture-changed", "before/after picture changed")
+    return _jpeg(data)
