@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if not args.verbose:
-        for noisy in ("alembic", "exifread", "httpx", "distributed"):
+        for noisy in ("alembic", "exifread", "httpx", "distributed", "pyogrio"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -1,4 +1,6 @@
-"""Exports of the issues the queue's filters select: xlsx 问题台账, GeoJSON, KML, CSV.
+"""Exports of the issues the queue's filters select: xlsx 问题台账, GeoJSON, KML, CSV, and
+GIS layers (GeoPackage, zipped Shapefiles; CRS CGCS2000) with the issues' outlines and the
+footprints of the queue's flight, or of every flight when it names none.
 
 The files are written by :mod:`pipeline.ledger.export` into a temporary
 folder and streamed back; nothing is kept on the server.
@@ -15,6 +17,8 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 
 from pipeline.ledger.export import FORMATS, export_issues
+from pipeline.ledger.gis import FORMATS as GIS_FORMATS
+from pipeline.ledger.gis import ledger_shapes
 from pipeline.ledger.queries import list_issues
 from pipeline.review.deps import CanRead, StateDep
 from pipeline.review.queue import QueueFilter, matching_codes
@@ -27,7 +31,10 @@ MEDIA_TYPES = {
     "geojson": "application/geo+json",
     "kml": "application/vnd.google-earth.kml+xml",
     "kmz": "application/vnd.google-earth.kmz",
+    "gpkg": "application/geopackage+sqlite3",
+    "shp": "application/zip",
 }
+SUFFIXES = {"shp": "shp.zip"}
 
 
 @router.get("/issues.{fmt}")
@@ -42,14 +49,17 @@ def export(
     with state.db.read() as session:
         codes = matching_codes(session=session, filt=filt)
         rows = list_issues(session=session, codes=codes)
+        flights = None if filt.flight is None else [filt.flight]
+        shapes = ledger_shapes(session=session, codes=codes, flight_ids=flights) if (
+            fmt in GIS_FORMATS) else None  # fmt: skip
     order = {c: i for i, c in enumerate(codes)}
     rows.sort(key=lambda v: order[v.code])
     labels = {s.id: s.zh for s in state.subtypes}
     with tempfile.TemporaryDirectory(prefix="hehu-export-") as tmp:
-        out = export_issues(rows, fmt, Path(tmp) / f"issues.{fmt}", labels=labels)
+        out = export_issues(rows, fmt, Path(tmp) / f"issues.{fmt}", labels=labels, shapes=shapes)
         data = out.read_bytes()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
-    name = f"hehu-issues-{stamp}.{fmt}"
+    name = f"hehu-issues-{stamp}.{SUFFIXES.get(fmt, fmt)}"
     return Response(
         data,
         media_type=MEDIA_TYPES[fmt],
