@@ -1,6 +1,7 @@
 """Exports of the issues the queue's filters select: xlsx 问题台账, GeoJSON, KML, CSV, and
 GIS layers (GeoPackage, zipped Shapefiles; CRS CGCS2000) with the issues' outlines and the
-footprints of the queue's flight, or of every flight when it names none.
+footprints of the queue's flight, or of every flight when it names none. And one issue's
+case dossier (案卷, :mod:`pipeline.dossier`): the PDF, or a zip with its original photos.
 
 The files are written by :mod:`pipeline.ledger.export` into a temporary
 folder and streamed back; nothing is kept on the server.
@@ -12,6 +13,7 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
@@ -65,3 +67,32 @@ def export(
         media_type=MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.get("/dossier/{code}.{fmt}")
+def dossier(code: str, fmt: str, state: StateDep, me: CanRead) -> Response:
+    """The case dossier of ``code`` as ``pdf`` or ``zip`` (PDF, originals, crops, SHA256SUMS)."""
+    import io
+
+    from pipeline.dossier.content import gather
+    from pipeline.dossier.package import pack, render
+    from pipeline.ledger.errors import IssueNotFoundError
+
+    if fmt not in ("pdf", "zip"):
+        raise HTTPException(status_code=404, detail=f"unknown dossier format {fmt!r}; pdf or zip")
+    labels = {s.id: s.zh for s in state.subtypes}
+    with state.db.read() as session:
+        try:
+            found = gather(session=session, code=code, zones=state.zones_geojson,
+                           subtype_labels=labels, tz=state.tz)  # fmt: skip
+        except IssueNotFoundError as e:
+            raise HTTPException(status_code=404, detail=str(e)) from e
+    pdf = render(found)
+    if fmt == "zip":
+        buffer = io.BytesIO()
+        pack(found, pdf, buffer)
+        data, media = buffer.getvalue(), "application/zip"
+    else:
+        data, media = pdf, "application/pdf"
+    disposition = f"attachment; filename*=UTF-8''{quote(f'案卷-{code}.{fmt}')}"
+    return Response(data, media_type=media, headers={"Content-Disposition": disposition})
