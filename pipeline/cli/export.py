@@ -5,7 +5,8 @@ Writes the ledger as a 问题台账 spreadsheet (xlsx, Chinese headers), CSV
 with each issue's evidence crop inside, to send to others), or GIS layers (issues,
 their ground outlines, the footprints of the flights' frames) as a GeoPackage or a zip of
 Shapefiles (``OUT.zip``) with the CRS declared as CGCS2000 (EPSG:4490); with ``--since``
-only flights started on or after DATE give footprints. Times are shown in the
+only flights started on or after DATE give footprints. ``--format geojson --layer outlines``
+(or ``frames``) writes that GIS layer alone as GeoJSON (WGS-84). Times are shown in the
 xlsx's format, in the office's time zone (``display.timezone`` of ``--config``).
 OUT's folder must exist; a path that cannot be written is one line saying why.
 Coordinates are WGS-84. ``--since`` keeps issues discovered on or after DATE.
@@ -40,6 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--config", help="run configuration, for display.timezone (default: configs/hehu.yaml)"
     )
+    p.add_argument(
+        "--layer", choices=("issues", "outlines", "frames"), default=None,
+        help="with --format geojson: the issues' points (default), their ground outlines "
+        "or the frames' footprints",
+    )  # fmt: skip
     db_option(p)
     p.set_defaults(func=run)
 
@@ -51,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.ingest.names import display_path
     from pipeline.ledger.export import export_issues
     from pipeline.ledger.gis import FORMATS as GIS_FORMATS
-    from pipeline.ledger.gis import ledger_shapes
+    from pipeline.ledger.gis import ledger_shapes, needs_shapes
     from pipeline.ledger.queries import crop_paths, list_issues
     from pipeline.ledger.vocab import status_code
 
@@ -72,13 +78,14 @@ def run(args: argparse.Namespace) -> int:
             issues = [v for v in issues if v.status != "merged"]
         codes = [v.code for v in issues]
         crops = crop_paths(session=session, codes=codes) if fmt == "kmz" else {}
-        shapes = ledger_shapes(session=session, codes=codes, since=args.since) if (
-            fmt in GIS_FORMATS) else None  # fmt: skip
+        gis = needs_shapes(fmt, args.layer)
+        shapes = ledger_shapes(session=session, codes=codes, since=args.since) if gis else None
     out = export_issues(issues, fmt, args.out, labels=subtype_labels(), crops=crops,
-                        timezone=timezone, shapes=shapes)  # fmt: skip
+                        timezone=timezone, shapes=shapes, layer=args.layer)  # fmt: skip
     inside = f", {len(crops)} evidence crop(s) inside" if fmt == "kmz" else ""
     if shapes is not None:
+        crs = "EPSG:4490 (CGCS2000)" if fmt in GIS_FORMATS else "WGS-84"
         inside = (f", {len(shapes.outlines)} outline(s), {len(shapes.footprints)} frame "
-                  "footprint(s), CRS EPSG:4490 (CGCS2000)")  # fmt: skip
+                  f"footprint(s), CRS {crs}")  # fmt: skip
     print(f"{len(issues)} issue(s) → {display_path(out)}{inside}")
     return 0

@@ -148,7 +148,7 @@ def _value(field: str, value: str | None) -> str:
 def history(pdf: Any, d: Dossier) -> None:
     """The whole audit history, oldest first, times in the office's zone."""
     pdf.heading(f"四、审核与处理记录（{len(d.history)} 条）")
-    widths = (30, 20, 26, pdf.w - 2 * MARGIN_MM - 30 - 20 - 26 - 45, 45)
+    widths = (30, 18, 20, 50, pdf.w - 2 * MARGIN_MM - 30 - 18 - 20 - 50)
     rows = [
         (e.at_utc.astimezone(d.tz).strftime("%Y-%m-%d %H:%M:%S"), e.actor,
          field_label(e.field, "zh"), f"{_value(e.field, e.old_value)} → "

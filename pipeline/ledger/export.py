@@ -14,7 +14,8 @@ so openpyxl stores it as a string cell, never a formula. Numbers stay numbers.
   evidence exists, a link to its first photo; Google Earth and 奥维地图 open it.
 - **KMZ**: the KML zipped with the evidence crops (:mod:`pipeline.ledger.kmz`).
 - **GeoPackage** and **Shapefile** (a zip): the issues, their ground outlines and the
-  frames' footprints as GIS layers, CRS declared as CGCS2000 (:mod:`pipeline.ledger.gis`).
+  frames' footprints as GIS layers, CRS declared as CGCS2000 (:mod:`pipeline.ledger.gis`);
+  the outlines or the footprints alone as GeoJSON (RFC 7946, WGS-84).
 
 Times are shown as the xlsx shows them (``2024-05-01 10:00:00``; dates ``2024-05-01``):
 camera times as the camera recorded them, times with a zone in the office's
@@ -40,7 +41,7 @@ from xml.etree import ElementTree as ET
 from pipeline.errors import MissingDependencyError
 from pipeline.fileio import write_asked_file
 from pipeline.ledger.gis import FORMATS as GIS_FORMATS
-from pipeline.ledger.gis import LedgerShapes, write_gis
+from pipeline.ledger.gis import LedgerShapes, needs_shapes, write_gis
 from pipeline.ledger.kmz import write_kmz
 from pipeline.ledger.queries import IssueView, amap_link, photo_uri
 
@@ -327,9 +328,9 @@ def write_kml(
 
 def _write(fmt: str, issues: Sequence[IssueView], out: Path, *, labels: Mapping[str, str] | None,
            crops: Mapping[str, str] | None, timezone: str,
-           shapes: LedgerShapes | None = None) -> None:  # fmt: skip
-    if fmt in GIS_FORMATS:
-        write_gis(issues, out, fmt, shapes=shapes, labels=labels)
+           shapes: LedgerShapes | None = None, layer: str | None = None) -> None:  # fmt: skip
+    if needs_shapes(fmt, layer):
+        write_gis(issues, out, fmt, shapes=shapes, labels=labels, layer=layer)
     elif fmt == "xlsx":
         write_xlsx(issues, out, labels=labels, timezone=timezone)
     elif fmt == "csv":
@@ -355,21 +356,31 @@ def export_issues(
     crops: Mapping[str, str] | None = None,
     timezone: str = DEFAULT_TIMEZONE,
     shapes: LedgerShapes | None = None,
+    layer: str | None = None,
 ) -> Path:
     """Write ``issues`` as ``fmt`` (one of :data:`FORMATS`) to ``out``.
 
     ``labels`` maps subtype ids to their Chinese names (from the taxonomy), ``crops``
     issue codes to their evidence crops (KMZ), ``timezone`` is the office's, ``shapes``
     the outlines and footprints of the GIS layers (:func:`pipeline.ledger.gis.ledger_shapes`).
-    The file is written beside ``out`` and renamed into place; a path that cannot be written is
-    a :class:`BadInputError` saying how to fix it (:func:`pipeline.fileio.write_asked_file`).
+    ``layer`` (``outlines`` or ``frames``) makes a GeoJSON of that GIS layer instead of the
+    issues' points. The file is written beside ``out`` and renamed into place; a path that
+    cannot be written is a :class:`BadInputError` saying how to fix it
+    (:func:`pipeline.fileio.write_asked_file`).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return write_asked_file(
         Path(out),
         lambda part: _write(
-            fmt, issues, part, labels=labels, crops=crops, timezone=timezone, shapes=shapes
+            fmt,
+            issues,
+            part,
+            labels=labels,
+            crops=crops,
+            timezone=timezone,
+            shapes=shapes,
+            layer=layer,
         ),
         example=f"台账.{fmt}",
     )

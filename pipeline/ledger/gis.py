@@ -10,7 +10,8 @@ or a zip of Shapefiles with the CRS declared as CGCS2000 (EPSG:4490):
 - ``frames`` (polygons): the ground footprint of each photo of the flights asked for,
   the patrol's coverage (a frame without a footprint is left out, never guessed).
 
-Field names are at most 10 ASCII characters (Shapefile's limit), the same in every
+One layer can also be written as RFC 7946 GeoJSON (WGS-84). Field names are at most 10
+ASCII characters (Shapefile's limit), the same in every
 format; values keep their Chinese text.
 """
 
@@ -30,6 +31,7 @@ from pipeline.ledger.models import Detection, Evidence, Flight, Frame, Issue
 from pipeline.ledger.queries import IssueView
 
 FORMATS = ("gpkg", "shp")
+LAYERS = ("issues", "outlines", "frames")
 Ring = tuple[tuple[float, float], ...]  # ((lon_deg, lat_deg), ...)
 
 
@@ -177,6 +179,11 @@ def frames_layer(footprints: Sequence[Footprint]) -> VectorLayer:
     })  # fmt: skip
 
 
+def needs_shapes(fmt: str, layer: str | None = None) -> bool:
+    """Whether an export as ``fmt`` (``layer``: of GeoJSON) draws outlines and footprints."""
+    return fmt in FORMATS or (fmt == "geojson" and layer not in (None, "issues"))
+
+
 def write_gis(
     issues: Sequence[IssueView],
     out: Path,
@@ -184,16 +191,20 @@ def write_gis(
     *,
     shapes: LedgerShapes | None = None,
     labels: Mapping[str, str] | None = None,
+    layer: str | None = None,
 ) -> None:
-    """Write the ``issues``, ``outlines`` and ``frames`` layers to ``out`` as ``fmt``
-    (``gpkg`` or ``shp``, a zip), CRS declared as CGCS2000 (EPSG:4490)."""
+    """Write the ``issues``, ``outlines`` and ``frames`` layers (``layer``: only that one)
+    to ``out`` as ``fmt``: ``gpkg`` or ``shp`` (a zip), CRS declared as CGCS2000
+    (EPSG:4490), or ``geojson`` (one layer, WGS-84 as RFC 7946 asks)."""
+    if layer is not None and layer not in LAYERS:
+        raise ValueError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}")
     shapes = shapes or LedgerShapes()
-    layers = [
-        issues_layer(issues, labels or {}),
-        outlines_layer(shapes.outlines, issues),
-        frames_layer(shapes.footprints),
-    ]
-    write_vector(layers, out, fmt)
+    made = {
+        "issues": lambda: issues_layer(issues, labels or {}),
+        "outlines": lambda: outlines_layer(shapes.outlines, issues),
+        "frames": lambda: frames_layer(shapes.footprints),
+    }
+    write_vector([made[name]() for name in LAYERS if layer in (None, name)], out, fmt)
 
 
 def ledger_shapes(

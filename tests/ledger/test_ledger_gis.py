@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -80,3 +81,17 @@ def test_cli_tells_a_zip_is_shapefiles(db_url, pushed, tmp_path, capsys) -> None
     assert main(["export", "--db", db_url, str(tmp_path / "layers.gpkg"), "--since",
                  "2030-01-01"]) == 0  # fmt: skip
     assert pyogrio.read_info(tmp_path / "layers.gpkg", layer="frames")["features"] == 0
+
+
+def test_one_layer_as_rfc7946_geojson(db_url, pushed, tmp_path, capsys) -> None:
+    out = tmp_path / "frames.geojson"
+    assert main(["export", "--db", db_url, str(out), "--layer", "frames"]) == 0
+    assert "CRS WGS-84" in capsys.readouterr().out
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert "crs" not in doc and len(doc["features"]) == 3  # RFC 7946: WGS-84, no crs member
+    assert {f["geometry"]["type"] for f in doc["features"]} == {"Polygon"}
+    assert set(doc["features"][0]["properties"]) == {"flight", "frame", "sha256", "taken_at",
+                                                     "rel_alt_m"}  # fmt: skip
+    points = tmp_path / "issues.geojson"  # the ledger's points, as before
+    assert main(["export", "--db", db_url, str(points)]) == 0
+    assert json.loads(points.read_text(encoding="utf-8"))["name"] == "河湖“四乱”问题台账"

@@ -57,6 +57,9 @@ def test_gis_exports_read_back_in_cgcs2000(client_for, db_url, tmp_path) -> None
     (tmp_path / "x.zip").write_bytes(shp.content)
     meta = pyogrio.raw.read(f"/vsizip/{tmp_path}/x.zip/issues.shp")[0]
     assert meta["crs"] == "EPSG:4490" and meta["encoding"] == "UTF-8"
+    frames = json.loads(viewer.get("/export/issues.geojson?status=all&layer=frames").content)
+    assert len(frames["features"]) == 5 and "crs" not in frames
+    assert viewer.get("/export/issues.geojson?layer=nonsense").status_code == 400
 
 
 def test_the_candidate_page_offers_its_dossier(client_for, db_url) -> None:

@@ -12,15 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 
 from pipeline.ledger.export import FORMATS, export_issues
-from pipeline.ledger.gis import FORMATS as GIS_FORMATS
-from pipeline.ledger.gis import ledger_shapes
+from pipeline.ledger.gis import ledger_shapes, needs_shapes
 from pipeline.ledger.queries import list_issues
 from pipeline.review.deps import CanRead, StateDep
 from pipeline.review.queue import QueueFilter, matching_codes
@@ -45,20 +44,23 @@ def export(
     filt: Annotated[QueueFilter, Depends(queue_filter)],
     state: StateDep,
     me: CanRead,
+    layer: Literal["issues", "outlines", "frames"] | None = None,
 ) -> Response:
+    """``layer``: with ``geojson``, that GIS layer instead of the issues' points."""
     if fmt not in FORMATS:
         raise HTTPException(status_code=404, detail=f"unknown format {fmt!r}; one of {FORMATS}")
     with state.db.read() as session:
         codes = matching_codes(session=session, filt=filt)
         rows = list_issues(session=session, codes=codes)
         flights = None if filt.flight is None else [filt.flight]
-        shapes = ledger_shapes(session=session, codes=codes, flight_ids=flights) if (
-            fmt in GIS_FORMATS) else None  # fmt: skip
+        gis = needs_shapes(fmt, layer)
+        shapes = ledger_shapes(session=session, codes=codes, flight_ids=flights) if gis else None
     order = {c: i for i, c in enumerate(codes)}
     rows.sort(key=lambda v: order[v.code])
     labels = {s.id: s.zh for s in state.subtypes}
     with tempfile.TemporaryDirectory(prefix="hehu-export-") as tmp:
-        out = export_issues(rows, fmt, Path(tmp) / f"issues.{fmt}", labels=labels, shapes=shapes)
+        out = export_issues(rows, fmt, Path(tmp) / f"issues.{fmt}", labels=labels, shapes=shapes,
+                            layer=layer)  # fmt: skip
         data = out.read_bytes()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
     name = f"hehu-issues-{stamp}.{SUFFIXES.get(fmt, fmt)}"
