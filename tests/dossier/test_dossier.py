@@ -162,3 +162,27 @@ def test_cli_writes_the_pdf_and_the_zip(ledger, tmp_path, capsys) -> None:
     assert main(["dossier", "999999-2016-0001", "--db", ledger, "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "hehu ledger list" in err
+
+
+def test_the_crop_processing_recorded_is_used_unless_changed(tmp_path) -> None:
+    from pipeline.ledger.evidence import add_evidence_file
+    from pipeline.review.store import open_db
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    build_sample_ledger(url)
+    first = dossier_of(url).sightings[0]
+    crop = tmp_path / "recorded.jpg"
+    crop.write_bytes(first.pictures.crop)  # any JPEG: what matters is its recorded sha256
+    db = open_db(url)
+    with db.write() as session:
+        add_evidence_file(session=session, detection_id=first.detection_id, kind="crop",
+                          path=str(crop), sha256=hashlib.sha256(crop.read_bytes()).hexdigest(),
+                          source_sha256=first.frame_sha256, watermark="recorded mark")  # fmt: skip
+    db.dispose()
+    used = dossier_of(url).sightings[0].pictures
+    assert used.crop_recorded and used.crop_name == "recorded.jpg"
+    assert used.watermark == "recorded mark" and used.crop == crop.read_bytes()
+    assert "处理时记录的截图" in text_of(render(dossier_of(url)))
+    crop.write_bytes(crop.read_bytes() + b"changed")
+    again = dossier_of(url).sightings[0].pictures
+    assert not again.crop_recorded and again.crop_name != "recorded.jpg"
