@@ -26,7 +26,7 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ CGCS2000 = "EPSG:4490"
 WGS84 = "EPSG:4326"
 FORMATS = ("gpkg", "shp", "geojson")
 GEOMETRY_TYPES = ("Point", "Polygon")
+FIELD_TYPES = ("int", "float", "str")
 SHAPEFILE_MEMBERS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
 Point = tuple[float, float]  # (lon_deg, lat_deg)
@@ -48,24 +49,29 @@ class VectorLayer:
     """One layer: ``shapes`` are ``(lon, lat)`` points or outer rings of ``(lon, lat)``
     (closed or not), per ``geometry_type``; ``columns`` maps each field name (ASCII, at
     most 10 characters: Shapefile's limit) to one value per shape (str, int, float or None;
-    a column keeps one type)."""
+    a column keeps one type). ``types`` names a column's type (``int``, ``float`` or ``str``)
+    so the schema holds when the layer is empty or a column all None; others are read from
+    their values."""
 
     name: str
     geometry_type: str
     shapes: tuple[Any, ...]
     columns: dict[str, tuple[Any, ...]]
+    types: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if unknown := set(self.types.values()) - set(FIELD_TYPES):
+            raise ValueError(f"field types must be among {FIELD_TYPES}, got {sorted(unknown)}")
         if self.geometry_type not in GEOMETRY_TYPES:
             raise ValueError(
                 f"geometry_type must be one of {GEOMETRY_TYPES}, got {self.geometry_type!r}"
             )
-        for field, values in self.columns.items():
-            if not (field.isascii() and 0 < len(field) <= 10):
-                raise ValueError(f"field name {field!r} must be 1-10 ASCII characters")
+        for name, values in self.columns.items():
+            if not (name.isascii() and 0 < len(name) <= 10):
+                raise ValueError(f"field name {name!r} must be 1-10 ASCII characters")
             if len(values) != len(self.shapes):
                 raise ValueError(
-                    f"column {field!r} has {len(values)} values for {len(self.shapes)} shapes"
+                    f"column {name!r} has {len(values)} values for {len(self.shapes)} shapes"
                 )
 
 
@@ -81,14 +87,22 @@ def _geometries(layer: VectorLayer) -> Any:
     return np.array(shapely.to_wkb(geoms), dtype=object)
 
 
-def _column(values: tuple[Any, ...]) -> Any:
-    """A numpy array for one field: float64, int64, else strings (None kept as null)."""
+def _kind(values: tuple[Any, ...]) -> str:
+    """A column's type read from its values: ``int``, ``float`` (ints with a None) or ``str``."""
+    present = [v for v in values if v is not None]
+    numbers = present and all(isinstance(v, int | float) for v in present)
+    if numbers and all(isinstance(v, int) for v in present) and len(present) == len(values):
+        return "int"
+    return "float" if numbers else "str"
+
+
+def _column(values: tuple[Any, ...], kind: str) -> Any:
+    """A numpy array for one field: int64, float64 (None as NaN) or strings (None kept null)."""
     import numpy as np
 
-    present = [v for v in values if v is not None]
-    if present and all(isinstance(v, bool | int) for v in present) and len(present) == len(values):
+    if kind == "int":
         return np.array(values, dtype=np.int64)
-    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+    if kind == "float":
         return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
     return np.array([None if v is None else str(v) for v in values], dtype=object)
 
@@ -100,8 +114,9 @@ def _write_layer(layer: VectorLayer, path: Path, *, driver: str, crs: str, **opt
         raise MissingDependencyError(
             "GIS exports need pyogrio and shapely: pip install 'pyogrio>=0.9' 'shapely>=2.0'"
         ) from e
+    data = [_column(v, layer.types.get(k) or _kind(v)) for k, v in layer.columns.items()]
     write(
-        str(path), _geometries(layer), [_column(v) for v in layer.columns.values()],
+        str(path), _geometries(layer), data,
         list(layer.columns), layer=layer.name, driver=driver,
         geometry_type=layer.geometry_type, crs=crs, **options,
     )  # fmt: skip

@@ -151,7 +151,9 @@ def issues_layer(issues: Sequence[IssueView], labels: Mapping[str, str]) -> Vect
         "Point",
         tuple((v.lon, v.lat) for v in issues),
         {name: tuple(get(v) for v in issues) for name, get in fields.items()},
-    )
+        {"in_zone": "int", "area_m2": "float", "lon": "float", "lat": "float", "frames": "int",
+         "flights": "int", "rebound": "int"},
+    )  # fmt: skip
 
 
 def outlines_layer(outlines: Sequence[Outline], issues: Sequence[IssueView]) -> VectorLayer:
@@ -166,7 +168,7 @@ def outlines_layer(outlines: Sequence[Outline], issues: Sequence[IssueView]) -> 
         "seen_at": tuple(_text(o.seen_at) for o in kept),
         "frame": tuple(o.frame for o in kept),
         "flight": tuple(o.flight for o in kept),
-    })  # fmt: skip
+    }, {"conf": "float", "area_m2": "float"})  # fmt: skip
 
 
 def frames_layer(footprints: Sequence[Footprint]) -> VectorLayer:
@@ -176,7 +178,7 @@ def frames_layer(footprints: Sequence[Footprint]) -> VectorLayer:
         "sha256": tuple(f.sha256 for f in footprints),
         "taken_at": tuple(_text(f.captured_at) for f in footprints),
         "rel_alt_m": tuple(f.rel_alt_m for f in footprints),
-    })  # fmt: skip
+    }, {"rel_alt_m": "float"})  # fmt: skip
 
 
 def needs_shapes(fmt: str, layer: str | None = None) -> bool:

@@ -85,3 +85,19 @@ def test_a_layer_is_checked_when_made(kwargs, says) -> None:
     spec = {"name": "t", "geometry_type": "Point", "shapes": ((1.0, 2.0),), "columns": {}}
     with pytest.raises(ValueError, match=says):
         VectorLayer(**(spec | kwargs))
+
+
+def test_declared_types_hold_for_an_empty_layer_and_a_column_of_none(tmp_path) -> None:
+    types = {"frames": "int", "area_m2": "float"}
+    empty = VectorLayer("issues", "Point", (), {"frames": (), "area_m2": (), "code": ()}, types)
+    nones = VectorLayer(
+        "frames", "Polygon", (RING,), {"rel_alt_m": (None,)}, {"rel_alt_m": "float"}
+    )
+    out = tmp_path / "typed.gpkg"
+    write_vector([empty, nones], out, "gpkg")
+    issues = pyogrio.read_info(out, layer="issues")
+    assert issues["features"] == 0
+    assert [str(t) for t in issues["dtypes"]] == ["int64", "float64", "object"]
+    assert [str(t) for t in pyogrio.read_info(out, layer="frames")["dtypes"]] == ["float64"]
+    with pytest.raises(ValueError, match="field types"):
+        VectorLayer("t", "Point", (), {"x": ()}, {"x": "date"})
