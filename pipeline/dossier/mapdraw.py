@@ -3,8 +3,9 @@
 No tiles, nothing fetched: the management zone, the footprints of the frames that saw
 the issue, each sighting's ground outline and the issue's point, on a local plane
 around the issue (metres east and north, north up), with a scale bar, a north arrow
-and a legend. The extent is what the footprints and outlines cover, at least
-:data:`MIN_SPAN_M` across; the zone is clipped to it.
+and a legend. The detail map covers the footprints and outlines, at least
+:data:`MIN_SPAN_M` across; the overview the zone around it (at most
+:data:`OVERVIEW_MAX_M` across), the detail map's extent outlined on it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 EARTH_RADIUS_M = 6_371_008.8
 MIN_SPAN_M = 80.0
+OVERVIEW_MAX_M = 3000.0
 PAD = 0.12  # of the span, on each side
 ZONE = {"fill": (214, 234, 248), "draw": (40, 110, 190)}
 FOOTPRINT = {"draw": (120, 120, 120)}
@@ -58,13 +60,44 @@ def scale_bar_m(span_m: float) -> float:
     return max(m * base for m in (1, 2, 5) if m * base <= target)
 
 
-def draw_map(pdf: Any, dossier: Dossier, x: float, y: float, size: float) -> None:
-    """Draw the map extract in the ``size`` mm square whose top-left is ``(x, y)``."""
+Extent = tuple[float, float, float, float]  # (e0, n0, e1, n1) metres on the local plane
+
+
+def detail_extent(dossier: Dossier) -> Extent:
+    """The detail map's extent: the footprints and outlines of the sightings, and the issue."""
+    v = dossier.issue
+    rings = [s.footprint for s in dossier.sightings if s.footprint]
+    rings += [s.outline for s in dossier.sightings if s.outline]
+    return extent_m(LocalPlane(v.lat, v.lon), rings)
+
+
+def overview_extent(dossier: Dossier, detail: Extent) -> Extent:
+    """The overview's extent: the zone and the detail map, at most :data:`OVERVIEW_MAX_M`
+    across (centred on the issue when the zone is larger)."""
+    v = dossier.issue
+    plane = LocalPlane(v.lat, v.lon)
+    e0, n0, e1, n1 = detail
+    frame = ((e0, n0), (e1, n1))
+    pts = [plane.en(x, y) for ring in dossier.zone_rings for x, y in ring] + list(frame)
+    span = max(max(p[0] for p in pts) - min(p[0] for p in pts),
+               max(p[1] for p in pts) - min(p[1] for p in pts)) * (1 + 2 * PAD)  # fmt: skip
+    if span > OVERVIEW_MAX_M:
+        half = OVERVIEW_MAX_M / 2
+        return -half, -half, half, half
+    ce = (max(p[0] for p in pts) + min(p[0] for p in pts)) / 2
+    cn = (max(p[1] for p in pts) + min(p[1] for p in pts)) / 2
+    return ce - span / 2, cn - span / 2, ce + span / 2, cn + span / 2
+
+
+def draw_map(pdf: Any, dossier: Dossier, x: float, y: float, size: float, extent: Extent,
+             *, inset: Extent | None = None) -> None:  # fmt: skip
+    """Draw the map of ``extent`` in the ``size`` mm square whose top-left is ``(x, y)``;
+    ``inset``: an extent outlined on it (the detail map's, on the overview)."""
     v = dossier.issue
     plane = LocalPlane(v.lat, v.lon)
     footprints = list({s.footprint for s in dossier.sightings if s.footprint})
     outlines = [s.outline for s in dossier.sightings if s.outline]
-    e0, n0, e1, _ = extent_m(plane, [*footprints, *outlines])
+    e0, n0, e1, _ = extent
     mm_per_m = size / (e1 - e0)
 
     def page(lon: float, lat: float) -> tuple[float, float]:
@@ -77,17 +110,26 @@ def draw_map(pdf: Any, dossier: Dossier, x: float, y: float, size: float) -> Non
         _rings(pdf, [[page(*p) for p in r] for r in dossier.zone_rings], ZONE, 0.5)
         _rings(pdf, [[page(*p) for p in r] for r in footprints], FOOTPRINT, 0.3)
         _rings(pdf, [[page(*p) for p in r] for r in outlines], OUTLINE, 0.35)
-    px, py = page(v.lon, v.lat)
-    pdf.set_draw_color(*ISSUE)
-    pdf.set_line_width(0.5)
-    pdf.circle(px, py, 1.8, style="D")
-    pdf.line(px - 3, py, px + 3, py)
-    pdf.line(px, py - 3, px, py + 3)
+        if inset is not None:
+            left, bottom = x + (inset[0] - e0) * mm_per_m, y + size - (inset[1] - n0) * mm_per_m
+            width = (inset[2] - inset[0]) * mm_per_m
+            pdf.set_draw_color(*ISSUE)
+            pdf.set_line_width(0.3)
+            pdf.rect(left, bottom - width, width, width)
+    _issue_mark(pdf, *page(v.lon, v.lat), size / 40)
     pdf.set_draw_color(0)
     pdf.set_line_width(0.2)
     pdf.rect(x, y, size, size)
     _scale_and_north(pdf, x, y, size, e1 - e0)
     pdf.set_fill_color(255)
+
+
+def _issue_mark(pdf: Any, px: float, py: float, r: float) -> None:
+    pdf.set_draw_color(*ISSUE)
+    pdf.set_line_width(0.5)
+    pdf.circle(px, py, r, style="D")
+    pdf.line(px - 1.6 * r, py, px + 1.6 * r, py)
+    pdf.line(px, py - 1.6 * r, px, py + 1.6 * r)
 
 
 def _rings(pdf: Any, rings: list[list[tuple[float, float]]], colours: dict[str, Any],
@@ -134,9 +176,7 @@ def legend(pdf: Any, x: float, y: float) -> None:
         _rings(pdf, [[(x, top), (x + 6, top), (x + 6, top + 4), (x, top + 4)]], colours, 0.4)
         pdf.text(x + 8, top + 3.3, label)
     top = y + len(items) * 6 + 2
-    pdf.set_draw_color(*ISSUE)
-    pdf.set_line_width(0.5)
-    pdf.circle(x + 3, top, 1.5, style="D")
+    _issue_mark(pdf, x + 3, top, 1.4)
     pdf.set_draw_color(0)
     pdf.set_line_width(0.2)
     pdf.text(x + 8, top + 1.2, "问题点位")

@@ -11,12 +11,15 @@ import io
 from typing import Any
 
 from pipeline.dossier.content import Dossier, Sighting
-from pipeline.dossier.mapdraw import draw_map, legend
+from pipeline.dossier.mapdraw import detail_extent, draw_map, legend, overview_extent
 from pipeline.dossier.pdf import FONT, MARGIN_MM, Section
 from pipeline.review.i18n import field_label, kind_label, severity_label, status_label, type_label
 from pipeline.review.notes import note_text
 
 MAP_MM, MAP_MIN_MM = 110.0, 70.0
+MAP_NOTE = (
+    "左：现场详图；下：位置示意图（红框为详图范围）。均由台账中的几何数据绘制，无底图；上为北。"
+)
 DATUM_NOTE = (
     "CGCS2000（2000国家大地坐标系，EPSG:4490）与 WGS-84 在本用途下相差厘米至分米级，"
     "远小于无人机定位误差（无 RTK 时 1–3 米），故两者坐标数值相同；位置由无人机 GPS（WGS-84）测得。"
@@ -83,13 +86,18 @@ def position(pdf: Any, d: Dossier) -> None:
         pdf.add_page()
     size = min(MAP_MM, max(room, MAP_MIN_MM))
     top = pdf.get_y() + 3
-    draw_map(pdf, d, MARGIN_MM, top, size)
-    legend(pdf, MARGIN_MM + size + 6, top + 4)
+    detail = detail_extent(d)
+    draw_map(pdf, d, MARGIN_MM, top, size, detail)
+    side_x = MARGIN_MM + size + 6
+    side_w = pdf.w - MARGIN_MM - side_x
+    legend(pdf, side_x, top + 2)
     pdf.set_font_size(8)
-    pdf.set_xy(MARGIN_MM + size + 6, top + 36)
-    pdf.multi_cell(pdf.w - 2 * MARGIN_MM - size - 6, 4,
-                   "图：由台账中的几何数据绘制（照片地面覆盖范围、检测框地面轮廓、管理范围），"
-                   "无底图；上为北。", new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    pdf.set_xy(side_x, top + 28)
+    pdf.multi_cell(side_w, 4, MAP_NOTE, align="L", new_x="LMARGIN", new_y="NEXT")
+    overview = min(side_w, size - 44)
+    if overview >= 30:
+        draw_map(pdf, d, side_x, top + size - overview, overview, overview_extent(d, detail),
+                 inset=detail)  # fmt: skip
     pdf.set_y(top + size + 4)
     pdf.set_font_size(9.5)
 
@@ -98,7 +106,8 @@ def _caption(s: Sighting, d: Dossier) -> str:
     sub = d.subtype_labels.get(s.subtype or "", s.subtype or s.class_name)
     where = "–" if s.lat is None or s.lon is None else f"{s.lat:.6f}, {s.lon:.6f}"
     joined = "" if s.distance_m is None else f"，距问题点 {s.distance_m:.1f} 米"
-    crop = "处理时记录的截图" if s.pictures.crop_recorded else "由核验后的原始照片现场裁切"
+    crop = ("处理时记录的截图" if s.pictures.crop_recorded
+            else "由核验后的原始照片现场裁切" if s.pictures.crop else "无")  # fmt: skip
     lines = [
         f"#{s.number}　{_when(s.captured_at)}（相机时间）　航次 {s.flight}",
         f"照片 {s.frame_name}　{sub}　置信度 {s.conf:.0%}　{kind_label(s.kind, 'zh')}{joined}",
@@ -125,14 +134,15 @@ def sightings(pdf: Any, d: Dossier) -> None:
     half = (pdf.w - 2 * MARGIN_MM - 4) / 2
     pic_h = half * 0.75
     for s in d.sightings:
-        if pdf.get_y() + pic_h + 20 > pdf.h - MARGIN_MM - 5:
+        height = pic_h if s.pictures.crop or s.pictures.thumbnail else 16.0
+        if pdf.get_y() + height + 20 > pdf.h - MARGIN_MM - 5:
             pdf.add_page()
         pdf.set_font_size(8.5)
         pdf.multi_cell(0, 4.2, _caption(s, d), new_x="LMARGIN", new_y="NEXT")
         top = pdf.get_y() + 1
-        _picture(pdf, s.pictures.crop, MARGIN_MM, top, half, pic_h)
-        _picture(pdf, s.pictures.thumbnail, MARGIN_MM + half + 4, top, half, pic_h)
-        pdf.set_y(top + pic_h + 4)
+        _picture(pdf, s.pictures.crop, MARGIN_MM, top, half, height)
+        _picture(pdf, s.pictures.thumbnail, MARGIN_MM + half + 4, top, half, height)
+        pdf.set_y(top + height + 4)
     pdf.set_font_size(9.5)
     pdf.note("左：带水印的证据截图（时间、WGS-84 位置、航次、问题编号），红框为检测框；"
              "右：整张原始照片的缩略图。")  # fmt: skip

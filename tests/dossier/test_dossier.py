@@ -186,3 +186,28 @@ def test_the_crop_processing_recorded_is_used_unless_changed(tmp_path) -> None:
     crop.write_bytes(crop.read_bytes() + b"changed")
     again = dossier_of(url).sightings[0].pictures
     assert not again.crop_recorded and again.crop_name != "recorded.jpg"
+
+
+def test_an_issue_without_footprints_or_originals_still_has_its_dossier(tmp_path) -> None:
+    from pipeline.ledger.db import make_engine, make_session_factory, upgrade
+    from pipeline.ledger.push import push_flight
+    from pipeline.ledger.zones import load_zones
+    from tests.ledger.ledger_helpers import flight_inputs
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    flight, frames, dets = flight_inputs("A")  # frames under /flights/: not on this machine
+    push_flight(session_factory=make_session_factory(engine), flight=flight, frames=frames,
+                detections=dets, zones=load_zones(ZONES_DIR))  # fmt: skip
+    engine.dispose()
+    d = dossier_of(url)
+    assert d.zone_rings and not any(s.footprint or s.pictures.crop for s in d.sightings)
+    pdf = render(d)
+    text = text_of(pdf)
+    assert d.issue.code in text and text.count("原始照片不可用") >= len(d.sightings)
+    image = pages(pdf)[0].render(scale=1).to_pil().convert("RGB")
+    import numpy as np
+
+    zone = np.all(np.abs(np.asarray(image).astype(int) - np.array(ZONE["fill"])) <= 3, axis=2)
+    assert zone.mean() > 0.01  # the map still shows the zone around the point
