@@ -56,8 +56,8 @@ def extent_m(
 def scale_bar_m(span_m: float) -> float:
     """A round length near a fifth of ``span_m`` (1, 2 or 5 × 10^k metres)."""
     target = span_m / 5
-    base = 10 ** math.floor(math.log10(target))
-    return max(m * base for m in (1, 2, 5) if m * base <= target)
+    base = 10.0 ** math.floor(math.log10(target))
+    return float(max(m * base for m in (1, 2, 5) if m * base <= target))
 
 
 Extent = tuple[float, float, float, float]  # (e0, n0, e1, n1) metres on the local plane

@@ -65,7 +65,11 @@ def write_dossier(dossier: Dossier, out: Path, *, with_zip: bool = False) -> lis
     """Write the PDF at ``out`` and, with ``with_zip``, the zip beside it (``out`` with
     ``.zip``); returns the paths written."""
     pdf = render(dossier)
-    written = [write_asked_file(out, lambda part: part.write_bytes(pdf), example="案卷.pdf")]
+
+    def write_pdf(part: Path) -> None:
+        part.write_bytes(pdf)
+
+    written = [write_asked_file(out, write_pdf, example="案卷.pdf")]
     if with_zip:
         target = out.with_suffix(".zip")
         written.append(write_asked_file(target, lambda part: pack(dossier, pdf, part),
