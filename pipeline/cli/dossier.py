@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     from pipeline.cli.ledger import open_ledger, subtype_labels
     from pipeline.config import load_config, resolve
-    from pipeline.dossier.content import gather
+    from pipeline.dossier.content import read_dossier, with_pictures
     from pipeline.dossier.package import write_dossier
     from pipeline.errors import BadInputError
     from pipeline.ingest.names import display_path
@@ -52,11 +52,12 @@ def run(args: argparse.Namespace) -> int:
     zones = load_zones_geojson(resolve(config.ledger.zones)) if config.ledger.zones else None
     with open_ledger(args.db)() as session:
         try:
-            dossier = gather(session=session, code=args.code, zones=zones,
-                             subtype_labels=subtype_labels(),
-                             tz=ZoneInfo(config.display.timezone))  # fmt: skip
+            found = read_dossier(session=session, code=args.code, zones=zones,
+                                 subtype_labels=subtype_labels(),
+                                 tz=ZoneInfo(config.display.timezone))  # fmt: skip
         except IssueNotFoundError as e:
             raise BadInputError(f"{e}; `hehu ledger list` shows the codes") from e
+    dossier = with_pictures(found)
     out = args.out or Path(f"{args.code}.pdf")
     written = write_dossier(dossier, out, with_zip=args.zip)
     missing = sum(not s.pictures.original_ok for s in dossier.sightings)

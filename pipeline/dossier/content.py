@@ -1,10 +1,12 @@
 """What a case dossier holds, read from the ledger once: the issue, its sightings with their
 pictures and hashes, its zone, its audit history.
 
-:func:`gather` returns a frozen :class:`Dossier`; the PDF's sections only draw it. Each
-sighting's pictures are made here (:mod:`pipeline.dossier.pictures`), so a missing or
-changed original is found before any page is laid out, and every file the dossier
-shows is listed with its sha256 (:attr:`Dossier.files`).
+:func:`read_dossier` reads the ledger (inside the caller's session), :func:`with_pictures`
+then makes each sighting's pictures from the originals (:mod:`pipeline.dossier.pictures`),
+with no database session held while images are decoded; :func:`gather` does both. A
+missing or changed original is found before any page is laid out, and every file the
+dossier shows is listed with its sha256 (:attr:`Dossier.files`). The PDF's sections only
+draw the frozen :class:`Dossier`.
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.dossier.pictures import Pictures, sighting_pictures
+from pipeline.dossier.pictures import NOT_MADE, Pictures, RecordedCrop, sighting_pictures
 from pipeline.ledger.evidence import evidence_files
 from pipeline.ledger.gis import Ring, lonlat_ring
 from pipeline.ledger.models import AuditLog, Detection, Evidence, Flight, Frame, Issue
@@ -47,7 +49,9 @@ class Sighting:
     distance_m: float | None
     outline: Ring | None
     footprint: Ring | None
-    pictures: Pictures
+    xyxy_px: tuple[float, float, float, float]
+    recorded_crop: RecordedCrop | None = None
+    pictures: Pictures = NOT_MADE
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,7 @@ def _rows(session: Session, code: str) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in session.execute(query)]
 
 
-def _sighting(number: int, row: tuple[Any, ...], pictures: Pictures) -> Sighting:
+def _sighting(number: int, row: tuple[Any, ...], recorded: Any) -> Sighting:
     det, frame, flight, kind, distance = row
     return Sighting(
         number=number, detection_id=det.id, flight=flight, frame_name=frame.file_name,
@@ -107,7 +111,10 @@ def _sighting(number: int, row: tuple[Any, ...], pictures: Pictures) -> Sighting
         class_name=det.class_name, subtype=det.subtype, conf=det.conf,
         captured_at=det.captured_at or frame.captured_at, lat=det.lat_deg, lon=det.lon_deg,
         distance_m=distance, outline=lonlat_ring(det.footprint),
-        footprint=lonlat_ring(frame.footprint), pictures=pictures,
+        footprint=lonlat_ring(frame.footprint),
+        xyxy_px=(det.x0_px, det.y0_px, det.x1_px, det.y1_px),
+        recorded_crop=None if recorded is None else RecordedCrop(
+            recorded.path, recorded.sha256, recorded.watermark),
     )  # fmt: skip
 
 
@@ -126,7 +133,7 @@ def hashed_files(sightings: Sequence[Sighting]) -> tuple[HashedFile, ...]:
     return tuple(files)
 
 
-def gather(
+def read_dossier(
     *,
     session: Session,
     code: str,
@@ -135,9 +142,10 @@ def gather(
     tz: dt.tzinfo = dt.UTC,
     now: dt.datetime | None = None,
 ) -> Dossier:
-    """The dossier of issue ``code`` (:class:`~pipeline.ledger.errors.IssueNotFoundError`
-    when there is none). ``zones``: the zones FeatureCollection whose ``zone_id`` the
-    issue names; ``tz``: the office's time zone, for the audit history."""
+    """The dossier of issue ``code`` as the ledger holds it, pictures not yet made
+    (:class:`~pipeline.ledger.errors.IssueNotFoundError` when there is none). ``zones``: the
+    zones FeatureCollection whose ``zone_id`` the issue names; ``tz``: the office's time
+    zone, for the audit history."""
     detail = issue_detail(session=session, code=code)
     rows = _rows(session, code)
     recorded = {
@@ -145,21 +153,28 @@ def gather(
         for f in evidence_files(session=session, detection_ids=[r[0].id for r in rows])
         if f.kind == "crop"
     }
-    sightings = []
-    for number, row in enumerate(rows, start=1):
-        det, frame, flight = row[:3]
-        pictures = sighting_pictures(det, frame, flight, code, recorded.get(det.id))
-        sightings.append(_sighting(number, row, pictures))
     return Dossier(
         issue=detail.issue,
-        sightings=tuple(sightings),
+        sightings=tuple(_sighting(n, row, recorded.get(row[0].id))
+                        for n, row in enumerate(rows, start=1)),
         history=detail.history,
         zone_rings=zone_rings(zones, detail.issue.zone_id),
         subtype_labels=dict(subtype_labels or {}),
         made_at=now or dt.datetime.now(dt.UTC),
         tz=tz,
-        files=hashed_files(sightings),
-    )
+    )  # fmt: skip
+
+
+def with_pictures(dossier: Dossier) -> Dossier:
+    """``dossier`` with each sighting's crop and thumbnail made and every file hashed."""
+    code = dossier.issue.code
+    sightings = [replace(s, pictures=sighting_pictures(s, code)) for s in dossier.sightings]
+    return replace(dossier, sightings=tuple(sightings), files=hashed_files(sightings))
+
+
+def gather(*, session: Session, code: str, **options: Any) -> Dossier:
+    """:func:`read_dossier` then :func:`with_pictures`, in one session."""
+    return with_pictures(read_dossier(session=session, code=code, **options))
 
 
 def original_paths(dossier: Dossier) -> list[tuple[str, Path, str]]:

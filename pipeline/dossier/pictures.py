@@ -15,12 +15,15 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pipeline.evidence_crops import render_crop, watermark_text
 from pipeline.review.crops import FrameUnavailableError, read_original
+
+if TYPE_CHECKING:
+    from pipeline.dossier.content import Sighting
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,19 @@ class Pictures:
     thumbnail: bytes | None
     original_ok: bool  # the original was read and matched its recorded sha256
     problem: str | None = None  # why the original could not be used
+
+
+#: A sighting's pictures before :func:`pipeline.dossier.content.with_pictures` made them.
+NOT_MADE = Pictures(None, "", False, None, None, False, "pictures not made yet")
+
+
+@dataclass(frozen=True)
+class RecordedCrop:
+    """The crop processing recorded for a detection (``evidence_file``, kind ``crop``)."""
+
+    path: str
+    sha256: str
+    watermark: str | None
 
 
 def _jpeg(image: np.ndarray, quality: int) -> bytes:
@@ -62,7 +78,7 @@ def thumbnail(image: np.ndarray, xyxy_px: tuple[float, float, float, float]) -> 
     return _jpeg(small, 80)
 
 
-def _recorded_crop(recorded: Any) -> bytes | None:
+def _recorded_crop(recorded: RecordedCrop | None) -> bytes | None:
     """The recorded crop's bytes when the file is there and still has its recorded sha256."""
     if recorded is None:
         return None
@@ -77,26 +93,25 @@ def _recorded_crop(recorded: Any) -> bytes | None:
     return data
 
 
-def sighting_pictures(det: Any, frame: Any, flight: str, code: str, recorded: Any) -> Pictures:
-    """The pictures of detection ``det`` in ``frame`` (ledger rows) for issue ``code``;
-    ``recorded``: its crop's ``evidence_file`` row, if any."""
-    box = (det.x0_px, det.y0_px, det.x1_px, det.y1_px)
+def sighting_pictures(s: Sighting, code: str) -> Pictures:
+    """The pictures of sighting ``s`` (:class:`pipeline.dossier.content.Sighting`) of issue
+    ``code``."""
     try:
-        image: np.ndarray | None = read_original(frame.open_path, frame.sha256)
+        image: np.ndarray | None = read_original(s.frame_open_path, s.frame_sha256)
         problem = None
     except FrameUnavailableError as e:
         image, problem = None, str(e)
+    recorded = s.recorded_crop
     crop = _recorded_crop(recorded)
-    from_record = crop is not None
-    if from_record:
-        name, text = Path(recorded.path).name, recorded.watermark
+    if recorded is not None and crop is not None:
+        name, text, from_record = Path(recorded.path).name, recorded.watermark, True
     else:
-        name = f"{frame.sha256[:12]}_{det.id}.jpg"
-        text = watermark_text(det.captured_at or frame.captured_at, det.lat_deg, det.lon_deg,
-                              flight, code)  # fmt: skip
-        crop = None if image is None else _jpeg(render_crop(image, box, text), 90)
+        name = f"{s.frame_sha256[:12]}_{s.detection_id}.jpg"
+        text = watermark_text(s.captured_at, s.lat, s.lon, s.flight, code)
+        crop = None if image is None else _jpeg(render_crop(image, s.xyxy_px, text), 90)
+        from_record = False
     return Pictures(
         crop=crop, crop_name=name, crop_recorded=from_record, watermark=text,
-        thumbnail=None if image is None else thumbnail(image, box),
+        thumbnail=None if image is None else thumbnail(image, s.xyxy_px),
         original_ok=image is not None, problem=problem,
     )  # fmt: skip

@@ -76,7 +76,7 @@ def dossier(code: str, fmt: str, state: StateDep, me: CanRead) -> Response:
     """The case dossier of ``code`` as ``pdf`` or ``zip`` (PDF, originals, crops, SHA256SUMS)."""
     import io
 
-    from pipeline.dossier.content import gather
+    from pipeline.dossier.content import read_dossier, with_pictures
     from pipeline.dossier.package import pack, render
     from pipeline.ledger.errors import IssueNotFoundError
 
@@ -85,10 +85,11 @@ def dossier(code: str, fmt: str, state: StateDep, me: CanRead) -> Response:
     labels = {s.id: s.zh for s in state.subtypes}
     with state.db.read() as session:
         try:
-            found = gather(session=session, code=code, zones=state.zones_geojson,
-                           subtype_labels=labels, tz=state.tz)  # fmt: skip
+            read = read_dossier(session=session, code=code, zones=state.zones_geojson,
+                                subtype_labels=labels, tz=state.tz)  # fmt: skip
         except IssueNotFoundError as e:
             raise HTTPException(status_code=404, detail=str(e)) from e
+    found = with_pictures(read)  # the originals are read with no database session held
     pdf = render(found)
     if fmt == "zip":
         buffer = io.BytesIO()
