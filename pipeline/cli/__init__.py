@@ -18,7 +18,7 @@ from pipeline.errors import HehuError
 # Subcommand modules, in the order ``hehu --help`` lists them.
 COMMANDS = (
     "demo", "run", "ingest", "locate", "detect", "train", "eval", "ledger", "export",
-    "review", "users", "feedback", "serve", "water", "recheck",
+    "review", "users", "feedback", "serve", "water", "recheck", "dossier",
 )  # fmt: skip
 
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if not args.verbose:
-        for noisy in ("alembic", "exifread", "httpx", "distributed"):
+        for noisy in ("alembic", "exifread", "httpx", "distributed", "pyogrio"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -1,8 +1,12 @@
-"""``hehu export --format xlsx|csv|geojson|kml|kmz [--status S] [--since DATE] OUT``.
+"""``hehu export --format xlsx|csv|geojson|kml|kmz|gpkg|shp [--status S] [--since DATE] OUT``.
 
 Writes the ledger as a 问题台账 spreadsheet (xlsx, Chinese headers), CSV
 (UTF-8 with BOM for Excel), GeoJSON, KML (Google Earth, 奥维地图) or KMZ (the KML
-with each issue's evidence crop inside, to send to others). Times are shown in the
+with each issue's evidence crop inside, to send to others), or GIS layers (issues,
+their ground outlines, the footprints of the flights' frames) as a GeoPackage or a zip of
+Shapefiles (``OUT.zip``) with the CRS declared as CGCS2000 (EPSG:4490); with ``--since``
+only flights started on or after DATE give footprints. ``--format geojson --layer outlines``
+(or ``frames``) writes that GIS layer alone as GeoJSON (WGS-84). Times are shown in the
 xlsx's format, in the office's time zone (``display.timezone`` of ``--config``).
 OUT's folder must exist; a path that cannot be written is one line saying why.
 Coordinates are WGS-84. ``--since`` keeps issues discovered on or after DATE.
@@ -16,13 +20,16 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-FORMATS = ("xlsx", "csv", "geojson", "kml", "kmz")
+FORMATS = ("xlsx", "csv", "geojson", "kml", "kmz", "gpkg", "shp")
+SUFFIXES = {"zip": "shp"}  # a zip of Shapefiles
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     from pipeline.cli.ledger import db_option
 
-    p = sub.add_parser("export", help="write the ledger as xlsx, csv, geojson, kml or kmz")
+    p = sub.add_parser(
+        "export", help="write the ledger as xlsx, csv, geojson, kml, kmz, gpkg or shp"
+    )
     p.add_argument("out", type=Path, metavar="OUT", help="file to write")
     p.add_argument("--format", choices=FORMATS, default=None, help="default: from OUT's suffix")
     p.add_argument(
@@ -34,6 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--config", help="run configuration, for display.timezone (default: configs/hehu.yaml)"
     )
+    p.add_argument(
+        "--layer", choices=("issues", "outlines", "frames"), default=None,
+        help="with --format geojson: the issues' points (default), their ground outlines "
+        "or the frames' footprints",
+    )  # fmt: skip
     db_option(p)
     p.set_defaults(func=run)
 
@@ -44,10 +56,13 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.errors import BadInputError
     from pipeline.ingest.names import display_path
     from pipeline.ledger.export import export_issues
+    from pipeline.ledger.gis import FORMATS as GIS_FORMATS
+    from pipeline.ledger.gis import ledger_shapes, needs_shapes
     from pipeline.ledger.queries import crop_paths, list_issues
     from pipeline.ledger.vocab import status_code
 
-    fmt = args.format or args.out.suffix.lstrip(".").lower()
+    suffix = args.out.suffix.lstrip(".").lower()
+    fmt = args.format or SUFFIXES.get(suffix, suffix)
     if fmt not in FORMATS:
         raise BadInputError(
             f"cannot tell the format of {args.out}; add --format {'|'.join(FORMATS)}"
@@ -61,9 +76,16 @@ def run(args: argparse.Namespace) -> int:
         issues = list_issues(session=session, status=status, since=args.since)
         if status is None:
             issues = [v for v in issues if v.status != "merged"]
-        crops = crop_paths(session=session, codes=[v.code for v in issues]) if fmt == "kmz" else {}
+        codes = [v.code for v in issues]
+        crops = crop_paths(session=session, codes=codes) if fmt == "kmz" else {}
+        gis = needs_shapes(fmt, args.layer)
+        shapes = ledger_shapes(session=session, codes=codes, since=args.since) if gis else None
     out = export_issues(issues, fmt, args.out, labels=subtype_labels(), crops=crops,
-                        timezone=timezone)  # fmt: skip
+                        timezone=timezone, shapes=shapes, layer=args.layer)  # fmt: skip
     inside = f", {len(crops)} evidence crop(s) inside" if fmt == "kmz" else ""
+    if shapes is not None:
+        crs = "EPSG:4490 (CGCS2000)" if fmt in GIS_FORMATS else "WGS-84"
+        inside = (f", {len(shapes.outlines)} outline(s), {len(shapes.footprints)} frame "
+                  f"footprint(s), CRS {crs}")  # fmt: skip
     print(f"{len(issues)} issue(s) → {display_path(out)}{inside}")
     return 0

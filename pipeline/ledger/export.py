@@ -13,6 +13,9 @@ so openpyxl stores it as a string cell, never a formula. Numbers stay numbers.
 - **KML 2.2**: one Placemark per issue with a description table and, when
   evidence exists, a link to its first photo; Google Earth and 奥维地图 open it.
 - **KMZ**: the KML zipped with the evidence crops (:mod:`pipeline.ledger.kmz`).
+- **GeoPackage** and **Shapefile** (a zip): the issues, their ground outlines and the
+  frames' footprints as GIS layers, CRS declared as CGCS2000 (:mod:`pipeline.ledger.gis`);
+  the outlines or the footprints alone as GeoJSON (RFC 7946, WGS-84).
 
 Times are shown as the xlsx shows them (``2024-05-01 10:00:00``; dates ``2024-05-01``):
 camera times as the camera recorded them, times with a zone in the office's
@@ -20,7 +23,8 @@ camera times as the camera recorded them, times with a zone in the office's
 given as the file, no permission, a read-only disk) is a :class:`BadInputError`
 whose one line says how to fix it; nothing half-written is left behind.
 
-Coordinates are WGS-84 everywhere; GCJ-02 appears only inside the Amap link.
+Coordinates are WGS-84 everywhere (GeoPackage and Shapefile name them CGCS2000, which
+agrees to centimetres or decimetres); GCJ-02 appears only inside the Amap link.
 """
 
 from __future__ import annotations
@@ -36,10 +40,12 @@ from xml.etree import ElementTree as ET
 
 from pipeline.errors import MissingDependencyError
 from pipeline.fileio import write_asked_file
+from pipeline.ledger.gis import FORMATS as GIS_FORMATS
+from pipeline.ledger.gis import LedgerShapes, needs_shapes, write_gis
 from pipeline.ledger.kmz import write_kmz
 from pipeline.ledger.queries import IssueView, amap_link, photo_uri
 
-FORMATS = ("xlsx", "csv", "geojson", "kml", "kmz")
+FORMATS = ("xlsx", "csv", "geojson", "kml", "kmz", *GIS_FORMATS)
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 TITLE = "河湖“四乱”问题台账"
 KML_NS = "http://www.opengis.net/kml/2.2"
@@ -321,8 +327,11 @@ def write_kml(
 
 
 def _write(fmt: str, issues: Sequence[IssueView], out: Path, *, labels: Mapping[str, str] | None,
-           crops: Mapping[str, str] | None, timezone: str) -> None:  # fmt: skip
-    if fmt == "xlsx":
+           crops: Mapping[str, str] | None, timezone: str,
+           shapes: LedgerShapes | None = None, layer: str | None = None) -> None:  # fmt: skip
+    if needs_shapes(fmt, layer):
+        write_gis(issues, out, fmt, shapes=shapes, labels=labels, layer=layer)
+    elif fmt == "xlsx":
         write_xlsx(issues, out, labels=labels, timezone=timezone)
     elif fmt == "csv":
         write_csv(issues, out, labels=labels, timezone=timezone)
@@ -346,18 +355,32 @@ def export_issues(
     labels: Mapping[str, str] | None = None,
     crops: Mapping[str, str] | None = None,
     timezone: str = DEFAULT_TIMEZONE,
+    shapes: LedgerShapes | None = None,
+    layer: str | None = None,
 ) -> Path:
     """Write ``issues`` as ``fmt`` (one of :data:`FORMATS`) to ``out``.
 
     ``labels`` maps subtype ids to their Chinese names (from the taxonomy), ``crops``
-    issue codes to their evidence crops (KMZ), ``timezone`` is the office's. The file
-    is written beside ``out`` and renamed into place; a path that cannot be written is
-    a :class:`BadInputError` saying how to fix it (:func:`pipeline.fileio.write_asked_file`).
+    issue codes to their evidence crops (KMZ), ``timezone`` is the office's, ``shapes``
+    the outlines and footprints of the GIS layers (:func:`pipeline.ledger.gis.ledger_shapes`).
+    ``layer`` (``outlines`` or ``frames``) makes a GeoJSON of that GIS layer instead of the
+    issues' points. The file is written beside ``out`` and renamed into place; a path that
+    cannot be written is a :class:`BadInputError` saying how to fix it
+    (:func:`pipeline.fileio.write_asked_file`).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return write_asked_file(
         Path(out),
-        lambda part: _write(fmt, issues, part, labels=labels, crops=crops, timezone=timezone),
+        lambda part: _write(
+            fmt,
+            issues,
+            part,
+            labels=labels,
+            crops=crops,
+            timezone=timezone,
+            shapes=shapes,
+            layer=layer,
+        ),
         example=f"台账.{fmt}",
     )

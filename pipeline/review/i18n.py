@@ -198,6 +198,8 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         ),
         "i.no_crop": ("原始照片不可用", "Original frame not available"),
         "i.amap": ("高德地图", "Amap"),
+        "i.dossier": ("下载案卷", "Case dossier (PDF)"),
+        "i.dossier_zip": ("案卷及原始照片（压缩包）", "Dossier with original photos (zip)"),
         "h.when": ("时间（{tz}）", "When ({tz})"),
         "h.who": ("操作人", "Who"),
         "h.field": ("字段", "Field"),

@@ -23,6 +23,8 @@ ENDPOINTS = [
     ("GET", "/export/issues.geojson", "read", None),
     ("GET", "/export/issues.kml", "read", None),
     ("GET", "/export/issues.xlsx", "read", None),
+    ("GET", "/export/issues.gpkg", "read", None),
+    ("GET", "/export/dossier/{code}.pdf", "read", None),
     ("POST", "/issues/{code}/confirm", "review", "form"),
     ("POST", "/issues/{code}/reject", "review", "form-reject"),
     ("POST", "/issues/{code}/edit", "review", "form-edit"),

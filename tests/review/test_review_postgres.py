@@ -42,3 +42,19 @@ def test_review_on_postgresql(pg_client, pg_url) -> None:
     assert page.status_code == 200 and "rev" in page.text
     assert rev.get("/queue?status=all&sort=severity").status_code == 200
     assert rev.get("/export/issues.xlsx").status_code == 200
+
+
+def test_dossier_and_gis_layers_on_postgresql(pg_client, pg_url, tmp_path) -> None:
+    import pyogrio
+    import pypdfium2 as pdfium
+
+    from tests.review.review_helpers import candidate_codes
+
+    viewer = pg_client("view")
+    code = candidate_codes(pg_url)[0]
+    pdf = viewer.get(f"/export/dossier/{code}.pdf")
+    assert pdf.status_code == 200
+    text = "".join(p.get_textpage().get_text_range() for p in pdfium.PdfDocument(pdf.content))
+    assert code in text and "河长" in text
+    (tmp_path / "x.gpkg").write_bytes(viewer.get("/export/issues.gpkg?status=all").content)
+    assert pyogrio.read_info(tmp_path / "x.gpkg", layer="frames")["features"] == 5
