@@ -27,6 +27,7 @@ from pipeline.ledger.evidence import evidence_files
 from pipeline.ledger.gis import Ring, lonlat_ring
 from pipeline.ledger.models import AuditLog, Detection, Evidence, Flight, Frame, Issue
 from pipeline.ledger.queries import IssueView, issue_detail
+from pipeline.ledger.rechecks import RecheckView, rechecks_of
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,16 @@ class HashedFile:
 
 
 @dataclass(frozen=True)
+class RecheckPicture:
+    """A recorded recheck (复查) and its before/after picture: ``picture`` the JPEG bytes
+    while the file still holds the sha256 recorded, else None and ``problem`` says why."""
+
+    view: RecheckView
+    picture: bytes | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class Dossier:
     issue: IssueView
     sightings: tuple[Sighting, ...]
@@ -75,6 +86,7 @@ class Dossier:
     made_at: dt.datetime
     tz: dt.tzinfo
     files: tuple[HashedFile, ...] = field(default=())
+    rechecks: tuple[RecheckPicture, ...] = field(default=())
 
 
 def zone_rings(zones: dict[str, Any] | None, zone_id: str | None) -> tuple[Ring, ...]:
@@ -148,6 +160,7 @@ def read_dossier(
     zone, for the audit history."""
     detail = issue_detail(session=session, code=code)
     rows = _rows(session, code)
+    issue_id = session.scalar(select(Issue.id).where(Issue.code == code))
     recorded = {
         f.detection_id: f
         for f in evidence_files(session=session, detection_ids=[r[0].id for r in rows])
@@ -162,14 +175,32 @@ def read_dossier(
         subtype_labels=dict(subtype_labels or {}),
         made_at=now or dt.datetime.now(dt.UTC),
         tz=tz,
+        rechecks=tuple(RecheckPicture(v) for v in rechecks_of(session=session, issue_id=issue_id)),
     )  # fmt: skip
 
 
 def with_pictures(dossier: Dossier) -> Dossier:
-    """``dossier`` with each sighting's crop and thumbnail made and every file hashed."""
+    """``dossier`` with each sighting's crop and thumbnail made, each recheck's before/after
+    picture read (checked against its recorded sha256), and every file hashed."""
     code = dossier.issue.code
     sightings = [replace(s, pictures=sighting_pictures(s, code)) for s in dossier.sightings]
-    return replace(dossier, sightings=tuple(sightings), files=hashed_files(sightings))
+    rechecks = tuple(_recheck_picture(r.view) for r in dossier.rechecks)
+    files = hashed_files(sightings) + tuple(
+        HashedFile(f"复查对比图（{r.view.flight}）", Path(r.view.evidence_path or "").name,
+                   r.view.evidence_sha256 or "", True)
+        for r in rechecks if r.picture is not None
+    )  # fmt: skip
+    return replace(dossier, sightings=tuple(sightings), files=files, rechecks=rechecks)
+
+
+def _recheck_picture(view: RecheckView) -> RecheckPicture:
+    path = Path(view.evidence_path) if view.evidence_path else None
+    if path is None or not path.is_file():
+        return RecheckPicture(view, None, "对比图文件不存在")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != view.evidence_sha256:
+        return RecheckPicture(view, None, "对比图文件与台账记录的 sha256 不符")
+    return RecheckPicture(view, data)
 
 
 def gather(*, session: Session, code: str, **options: Any) -> Dossier:

@@ -61,11 +61,16 @@ def make_pdf(code: str, stamp: str) -> DossierPdf:
     return pdf
 
 
+#: Chinese section numerals, in order.
+NUMERALS = "一二三四五六七八九十"
+
+
 class DossierPdf:
     """Mixed into fpdf2's ``FPDF`` by :func:`make_pdf` (fpdf2 is imported only when used)."""
 
     code = ""
     stamp = ""
+    headings = 0
 
     def setup(self, code: str, stamp: str) -> None:
         pdf: Any = self
@@ -95,8 +100,11 @@ class DossierPdf:
         return float(pdf.w - 2 * MARGIN_MM)
 
     def heading(self, text: str) -> None:
-        """A section's title, on a new page when less than 40 mm are left."""
+        """A section's title, numbered in turn (一、二、…: a section with nothing to show
+        draws none, so the numbers never skip), on a new page when less than 40 mm are left."""
         pdf: Any = self
+        self.headings += 1
+        text = f"{NUMERALS[self.headings - 1]}、{text}"
         if pdf.get_y() > pdf.h - MARGIN_MM - 45:
             pdf.add_page()
         pdf.ln(3)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from pipeline.dossier.content import Dossier, Sighting
+from pipeline.dossier.content import Dossier, RecheckPicture, Sighting
 from pipeline.dossier.mapdraw import detail_extent, draw_map, legend, overview_extent
 from pipeline.dossier.pdf import FONT, MARGIN_MM, Section
 from pipeline.review.i18n import field_label, kind_label, severity_label, status_label, type_label
@@ -49,7 +49,7 @@ def summary(pdf: Any, d: Dossier) -> None:
     pdf.cell(0, 7, f"问题编号 {v.code}", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.note(f"生成时间 {pdf.stamp}（{getattr(d.tz, 'key', d.tz)}）　发现方式 {v.discovery_method}"
              "　用于执法联动：照片与截图均可按第五部分的 sha256 核验。")  # fmt: skip
-    pdf.heading("一、基本信息")
+    pdf.heading("基本信息")
     subtype = d.subtype_labels.get(v.subtype or "", "")
     river = v.river_name or "–"
     pdf.key_values([
@@ -71,7 +71,7 @@ def summary(pdf: Any, d: Dossier) -> None:
 def position(pdf: Any, d: Dossier) -> None:
     """Coordinates in WGS-84 and CGCS2000, and the map extract with its legend."""
     v = d.issue
-    pdf.heading("二、位置")
+    pdf.heading("位置")
     lat, lon = f"{v.lat:.7f}", f"{v.lon:.7f}"
     dms = f"{_dms(v.lat, 'N', 'S')}　{_dms(v.lon, 'E', 'W')}"
     pdf.key_values([
@@ -130,7 +130,7 @@ def _picture(pdf: Any, data: bytes | None, x: float, y: float, w: float, h: floa
 
 def sightings(pdf: Any, d: Dossier) -> None:
     """Every sighting: its watermarked crop, the full-frame thumbnail, time and flight."""
-    pdf.heading(f"三、现场照片（{len(d.sightings)} 次发现）")
+    pdf.heading(f"现场照片（{len(d.sightings)} 次发现）")
     half = (pdf.w - 2 * MARGIN_MM - 4) / 2
     pic_h = half * 0.75
     for s in d.sightings:
@@ -148,6 +148,45 @@ def sightings(pdf: Any, d: Dossier) -> None:
              "右：整张原始照片的缩略图。")  # fmt: skip
 
 
+def _recheck_caption(r: RecheckPicture, d: Dossier) -> str:
+    v = r.view
+    when = v.at_utc.astimezone(d.tz).strftime("%Y-%m-%d %H:%M") if v.at_utc else "–"
+    fit = ("–" if v.residual_px is None
+           else f"{v.residual_px:.2f} 像素（{v.residual_m:.2f} 米）" if v.residual_m is not None
+           else f"{v.residual_px:.2f} 像素")  # fmt: skip
+    rule = {True: "，满足两期影像配准 2 像素要求", False: "，未满足 2 像素要求"}.get(
+        v.meets_rule, ""
+    )
+    lines = [f"复查航次 {v.flight}　记录于 {when}　结论：{v.label}",
+             f"配准残差 {fit}{rule}"]  # fmt: skip
+    if v.reason:
+        lines.append(f"依据：{v.reason}")
+    if r.problem:
+        lines.append(f"对比图不可用：{r.problem}")
+    return "\n".join(lines)
+
+
+def rechecks(pdf: Any, d: Dossier) -> None:
+    """Each recorded recheck (复查): its watermarked before/after picture and verdict, latest
+    first; nothing when the issue was never rechecked."""
+    if not d.rechecks:
+        return
+    pdf.heading(f"复查前后对比（{len(d.rechecks)} 次）")
+    for r in d.rechecks:
+        width = pdf.w - 2 * MARGIN_MM
+        height = width * 0.42 if r.picture else 16.0
+        if pdf.get_y() + height + 16 > pdf.h - MARGIN_MM - 5:
+            pdf.add_page()
+        pdf.set_font_size(8.5)
+        pdf.multi_cell(0, 4.2, _recheck_caption(r, d), new_x="LMARGIN", new_y="NEXT")
+        top = pdf.get_y() + 1
+        _picture(pdf, r.picture, MARGIN_MM, top, width, height)
+        pdf.set_y(top + height + 4)
+    pdf.set_font_size(9.5)
+    pdf.note("左：此前航次的证据；右：复查航次同一地面，已配准。图上水印为复查航次的时间、"
+             "位置、航次与问题编号。")  # fmt: skip
+
+
 def _value(field: str, value: str | None) -> str:
     if value is None or value == "":
         return "∅"
@@ -157,7 +196,7 @@ def _value(field: str, value: str | None) -> str:
 
 def history(pdf: Any, d: Dossier) -> None:
     """The whole audit history, oldest first, times in the office's zone."""
-    pdf.heading(f"四、审核与处理记录（{len(d.history)} 条）")
+    pdf.heading(f"审核与处理记录（{len(d.history)} 条）")
     widths = (30, 18, 20, 50, pdf.w - 2 * MARGIN_MM - 30 - 18 - 20 - 50)
     rows = [
         (e.at_utc.astimezone(d.tz).strftime("%Y-%m-%d %H:%M:%S"), e.actor,
@@ -170,7 +209,7 @@ def history(pdf: Any, d: Dossier) -> None:
 
 def hashes(pdf: Any, d: Dossier) -> None:
     """sha256 of every original photo and crop, to verify a copy of the package."""
-    pdf.heading("五、文件校验（sha256）")
+    pdf.heading("文件校验（sha256）")
     pdf.note(
         "原始照片的 sha256 与台账记录一致方为“已核验”；截图的 sha256 为本案卷所附截图文件的"
         "摘要。随案卷导出的压缩包附 SHA256SUMS，可用 sha256sum -c SHA256SUMS 核验。"
@@ -181,4 +220,4 @@ def hashes(pdf: Any, d: Dossier) -> None:
     pdf.grid(widths, ("类别", "文件", "sha256", "核验"), rows, size=7.5)
 
 
-SECTIONS: tuple[Section, ...] = (summary, position, sightings, history, hashes)
+SECTIONS: tuple[Section, ...] = (summary, position, sightings, rechecks, history, hashes)

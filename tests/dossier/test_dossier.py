@@ -103,10 +103,10 @@ def test_the_rendered_first_page_shows_text_and_the_map(ledger, tmp_path) -> Non
 
 def test_a_section_is_one_more_function(ledger) -> None:
     def before_after(pdf, d) -> None:
-        pdf.heading("六、整改前后对比")
+        pdf.heading("整改前后对比")
 
     text = text_of(render(dossier_of(ledger), sections=(*SECTIONS, before_after)))
-    assert "六、整改前后对比" in text
+    assert "六、整改前后对比" in text  # numbered after the five sections with something to show
 
 
 def test_the_zip_verifies_with_its_sha256sums(ledger, tmp_path) -> None:
@@ -211,3 +211,43 @@ def test_an_issue_without_footprints_or_originals_still_has_its_dossier(tmp_path
 
     zone = np.all(np.abs(np.asarray(image).astype(int) - np.array(ZONE["fill"])) <= 3, axis=2)
     assert zone.mean() > 0.01  # the map still shows the zone around the point
+
+
+def test_a_recorded_recheck_shows_its_before_after_picture(tmp_path) -> None:
+    import cv2
+    import numpy as np
+    from sqlalchemy import select
+
+    from pipeline.ledger.db import make_engine, make_session_factory
+    from pipeline.ledger.models import Flight
+    from pipeline.ledger.rechecks import VerdictRecord, record_rechecks
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    build_sample_ledger(url)
+    code = most_seen(url)
+    picture = tmp_path / "pair.jpg"
+    _, jpeg = cv2.imencode(".jpg", np.full((120, 320, 3), 200, np.uint8))
+    picture.write_bytes(jpeg.tobytes())
+    digest = hashlib.sha256(picture.read_bytes()).hexdigest()
+    engine = make_engine(url)
+    try:
+        factory = make_session_factory(engine)
+        with factory() as session:
+            key = session.scalars(select(Flight.key)).first()
+        verdict = VerdictRecord(code, "gone", "appearance", residual_px=0.8, residual_m=0.03,
+                                meets_rule=True, evidence_path=str(picture),
+                                evidence_sha256=digest)  # fmt: skip
+        record_rechecks(session_factory=factory, flight_key=key, verdicts=[verdict], actor="t")
+    finally:
+        engine.dispose()
+
+    d = dossier_of(url, code)
+    assert [r.picture for r in d.rechecks] == [picture.read_bytes()]
+    assert digest in {f.sha256 for f in d.files}
+    text = text_of(render(d))
+    assert "四、复查前后对比（1 次）" in text and "已消失" in text and "五、审核与处理记录" in text
+
+    picture.write_bytes(picture.read_bytes() + b"\0")  # changed after it was recorded
+    d = dossier_of(url, code)
+    assert d.rechecks[0].picture is None and digest not in {f.sha256 for f in d.files}
+    assert "sha256 不符" in text_of(render(d))
