@@ -18,7 +18,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-DEFAULT_WEEKS = 12
 FORMATS = ("xlsx", "csv", "json")  # pipeline.ledger.stats_export.STAT_FORMATS, without its imports
 
 
@@ -51,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.config import load_config
     from pipeline.errors import BadInputError
     from pipeline.ingest.names import display_path
-    from pipeline.ledger.stats import ledger_stats
+    from pipeline.ledger.stats import default_start, ledger_stats
     from pipeline.ledger.stats_export import stats_json, write_stats
 
     tz = ZoneInfo(load_config(args.config).display.timezone)
@@ -71,11 +70,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print_table(stats)
     return 0
-
-
-def default_start(end: dt.date) -> dt.date:
-    """The Monday ``DEFAULT_WEEKS`` weeks before ``end``'s week (that week included)."""
-    return end - dt.timedelta(days=end.weekday() + 7 * (DEFAULT_WEEKS - 1))
 
 
 def _cell(value: Any, header: str) -> str:

@@ -46,6 +46,8 @@ UNDER_RECTIFICATION = frozenset({"confirmed", "assigned", "rectifying", "rectifi
 MOVES = {"confirmed": "confirmed", "dispatched": "assigned", "rectified": "rectified",
          "historical": "historical", "carried_over": "carried_over"}  # fmt: skip
 UNKNOWN = "（未填）"
+#: Weeks a report covers when it names no start (``hehu stats``, the review app's page).
+DEFAULT_WEEKS = 12
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,11 @@ class Stats:
     closure_series: tuple[tuple[str, float | None], ...]
     #: (四乱 type label, issues found in the period)
     found_by_type: tuple[tuple[str, int], ...]
+
+
+def default_start(end: dt.date) -> dt.date:
+    """The Monday ``DEFAULT_WEEKS`` weeks back from ``end`` (``end``'s week included)."""
+    return end - dt.timedelta(days=end.weekday() + 7 * (DEFAULT_WEEKS - 1))
 
 
 def buckets(start: dt.date, end: dt.date, period: Period | None) -> list[tuple[dt.date, dt.date]]:
@@ -192,7 +199,7 @@ def summarize(
         (bucket_label(first, last, period or "week"), counts(timelines, first, last).closure_rate)
         for first, last in buckets(start, end, period or "week")
     )
-    by_type = defaultdict(int)
+    by_type: dict[str, int] = defaultdict(int)
     for t in timelines:
         if start <= t.found_on <= end:
             by_type[TYPE_LABELS.get(t.type, t.type)] += 1

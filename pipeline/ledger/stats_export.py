@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -169,14 +170,16 @@ def _charts(wb: Any, stats: Stats) -> None:
 
 def write_stats(stats: Stats, out: Path, fmt: str) -> Path:
     """Write ``stats`` as ``fmt`` (xlsx, csv or json) at ``out``, whole or not at all."""
-    import json
-
-    writers = {
+    writers: dict[str, Callable[[Stats, Path], None]] = {
         "xlsx": write_stats_xlsx,
         "csv": write_stats_csv,
-        "json": lambda s, p: p.write_text(
-            json.dumps(stats_json(s), ensure_ascii=False, indent=1), encoding="utf-8"
-        ),
+        "json": write_stats_json,
     }
     return write_asked_file(out, lambda part: writers[fmt](stats, part),
                             example=f"stats.{fmt}")  # fmt: skip
+
+
+def write_stats_json(stats: Stats, out: Path) -> None:
+    import json
+
+    out.write_text(json.dumps(stats_json(stats), ensure_ascii=False, indent=1), encoding="utf-8")
