@@ -199,12 +199,13 @@ def summarize(
         (bucket_label(first, last, period or "week"), counts(timelines, first, last).closure_rate)
         for first, last in buckets(start, end, period or "week")
     )
-    by_type: dict[str, int] = defaultdict(int)
+    by_type = dict.fromkeys(TYPE_LABELS.values(), 0)  # every type, in the ledger's order
     for t in timelines:
         if start <= t.found_on <= end:
-            by_type[TYPE_LABELS.get(t.type, t.type)] += 1
+            label = TYPE_LABELS.get(t.type, t.type)
+            by_type[label] = by_type.get(label, 0) + 1
     return Stats(start, end, by, period, tuple(rows), counts(timelines, start, end),
-                 series, tuple(sorted(by_type.items())))  # fmt: skip
+                 series, tuple(by_type.items()))  # fmt: skip
 
 
 def _local_date(at_utc: dt.datetime, tz: dt.tzinfo) -> dt.date:

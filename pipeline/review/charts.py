@@ -77,4 +77,5 @@ def found_by_type_png(found: Sequence[tuple[str, int]]) -> bytes:
     ax.set_xticks(range(len(found)), labels, fontproperties=font)
     ax.set_ylabel("问题数", fontproperties=font)
     ax.bar_label(bars)
+    ax.margins(y=0.15)  # room for the labels above the bars
     return _png(fig)

@@ -12,21 +12,16 @@ import pytest
 from openpyxl import load_workbook
 
 import pipeline.cli
-from pipeline.ledger.push import push_flight
-from tests.ledger.ledger_helpers import flight_inputs
 from tests.ledger.stats_seed import KNOWN, add_issues
+
+
+@pytest.fixture
+def code(one_candidate: str) -> str:
+    return one_candidate
 
 
 def hehu(*argv: str) -> int:
     return pipeline.cli.main(list(argv))
-
-
-@pytest.fixture
-def code(session_factory, zones) -> str:
-    flight, frames, dets = flight_inputs("R1")
-    result = push_flight(session_factory=session_factory, flight=flight, frames=frames,
-                         detections=dets[:1], zones=zones)  # fmt: skip
-    return result.created[0]
 
 
 @pytest.fixture

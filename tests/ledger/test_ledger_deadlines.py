@@ -19,21 +19,16 @@ from pipeline.ledger.deadlines import (
 )
 from pipeline.ledger.errors import IllegalTransitionError
 from pipeline.ledger.models import Issue
-from pipeline.ledger.push import push_flight
 from pipeline.ledger.queries import list_issues
 from pipeline.ledger.workflow import schedule_check, transition, update_issue
-from tests.ledger.ledger_helpers import flight_inputs
 
 RULES = LedgerConfig(deadline_days={"default": 30, "luandui": 10, "luandui.floating_garbage": 3})
 MONDAY = dt.date(2026, 11, 2)
 
 
 @pytest.fixture
-def code(session_factory, zones) -> str:
-    flight, frames, dets = flight_inputs("R1")
-    result = push_flight(session_factory=session_factory, flight=flight, frames=frames,
-                         detections=dets[:1], zones=zones)  # fmt: skip
-    return result.created[0]
+def code(one_candidate: str) -> str:
+    return one_candidate
 
 
 def _move(session_factory, code, to, version, **changes) -> Issue:

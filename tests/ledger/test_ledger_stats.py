@@ -49,7 +49,7 @@ def test_weekly_figures_and_totals(seeded) -> None:
     assert [r.counts for r in stats.rows] == [WEEK1, WEEK2]
     assert stats.total == TOTAL
     assert stats.closure_series == (("2026-11-02～11-08", 0.25), ("2026-11-09～11-15", 0.5))
-    assert dict(stats.found_by_type) == {"乱堆": 2, "乱建": 2, "乱占": 1, "乱采": 1}
+    assert stats.found_by_type == (("乱占", 1), ("乱采", 1), ("乱堆", 2), ("乱建", 2))
 
 
 def test_the_office_time_zone_places_the_day(seeded) -> None:
