@@ -177,3 +177,15 @@ def test_the_queue_flags_overdue_issues(client_for, db_url) -> None:
         code: page.split(f'data-code="{code}"')[1].split("</tr>")[0] for code in (first, second)
     }
     assert "chip overdue" in rows[first] and "chip overdue" not in rows[second]
+
+
+@pytest.mark.parametrize(
+    ("status", "label"),
+    [("historical", "positive"), ("carried_over", "positive"), ("false_positive", "negative"),
+     ("candidate", "unknown")],
+)  # fmt: skip
+def test_the_new_verdicts_are_real_objects_for_training(status, label) -> None:
+    """历史遗留 and 挂账 say the object is there: their boxes are positives in feedback exports."""
+    from pipeline.review.feedback import _label
+
+    assert _label(status, "luandui") == label
