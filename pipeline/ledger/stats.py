@@ -110,7 +110,8 @@ class Stats:
     period: Period | None
     rows: tuple[Row, ...]
     total: Counts
-    #: (bucket label, cumulative closure rate at its end) over the whole ledger's issues
+    #: (bucket label, cumulative closure rate at its end) over the whole ledger's issues; by
+    #: ``period``, else by week up to half a year and by month beyond
     closure_series: tuple[tuple[str, float | None], ...]
     #: (四乱 type label, issues found in the period)
     found_by_type: tuple[tuple[str, int], ...]
@@ -195,9 +196,10 @@ def summarize(
         for first, last in spans
         for group in sorted(groups, key=lambda g: g or "")
     ]  # fmt: skip
+    step: Period = period or ("week" if (end - start).days <= 183 else "month")
     series = tuple(
-        (bucket_label(first, last, period or "week"), counts(timelines, first, last).closure_rate)
-        for first, last in buckets(start, end, period or "week")
+        (bucket_label(first, last, step), counts(timelines, first, last).closure_rate)
+        for first, last in buckets(start, end, step)
     )
     by_type = dict.fromkeys(TYPE_LABELS.values(), 0)  # every type, in the ledger's order
     for t in timelines:
@@ -236,8 +238,21 @@ def load_timelines(*, session: Session, tz: dt.tzinfo, until: dt.date) -> list[T
         found = (issue.discovered_at.date() if issue.discovered_at
                  else _local_date(issue.created_at_utc, tz))  # fmt: skip
         if found <= until:
-            out.append(_timeline(issue, found, moves[issue.code], closures[issue.code]))
+            known = _unrecorded(issue, moves[issue.code], closures[issue.code], tz)
+            out.append(_timeline(issue, found, *known))
     return out
+
+
+def _unrecorded(
+    issue: Issue, moves: list[tuple[dt.date, str]], closures: list[dt.date], tz: dt.tzinfo
+) -> tuple[list[tuple[dt.date, str]], list[dt.date]]:
+    """The moves and closures with the issue's status as it is now when the log does not end
+    there (a row changed outside hehu): the change dated by the row's last update."""
+    if (moves[-1][1] if moves else "candidate") == issue.status:
+        return moves, closures
+    moved = _local_date(issue.updated_at_utc, tz)
+    closed = [issue.closed_on or moved] if issue.status == "closed" else []
+    return [*moves, (moved, issue.status)], closures + closed
 
 
 def _timeline(

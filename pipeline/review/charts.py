@@ -19,6 +19,8 @@ from pipeline.errors import MissingDependencyError
 
 #: Font files that draw Chinese, best first (parts of their file names).
 CJK_FONTS = ("wqy-microhei", "wqy-zenhei", "NotoSansCJK", "SourceHanSans", "NotoSerifCJK")
+#: Most period labels under the closure-rate chart (more periods: every n-th is labelled).
+MAX_TICKS = 16
 
 
 @functools.cache
@@ -58,13 +60,14 @@ def closure_rate_png(series: Sequence[tuple[str, float | None]]) -> bytes:
     """累计销号率 per period, in percent (a gap where nothing was under rectification yet)."""
     fig, ax, font = _figure("销号率变化")
     labels = [label.split("～")[0] for label, _ in series]
-    values = [None if v is None else 100 * v for _, v in series]
-    ax.plot(labels, [float("nan") if v is None else v for v in values], marker="o")
+    values = [float("nan") if v is None else 100 * v for _, v in series]
+    ax.plot(range(len(series)), values, marker="o" if len(series) <= 60 else None)
+    ax.set_xlim(-0.5, max(len(series) - 0.5, 0.5))
     ax.set_ylim(0, 100)
     ax.set_ylabel("销号率（%）", fontproperties=font)
+    every = max(1, -(-len(series) // MAX_TICKS))  # at most MAX_TICKS labels
+    ax.set_xticks(range(0, len(series), every), labels[::every], fontproperties=font)
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)
-    for tick in ax.get_xticklabels():
-        tick.set_fontproperties(font)
     ax.grid(alpha=0.3)
     return _png(fig)
 

@@ -100,3 +100,40 @@ def test_a_period_ending_before_it_starts_is_refused(seeded) -> None:
 
     with seeded() as session, pytest.raises(BadInputError, match="before it starts"):
         ledger_stats(session=session, start=END, end=START, tz=SHANGHAI)
+
+
+def test_a_status_changed_outside_the_log_counts_as_it_is_now(session_factory) -> None:
+    """A row whose status was set without an audit entry (an import, a hand fix) is counted
+    in its current status, dated by its last update."""
+    from sqlalchemy import update
+
+    from pipeline.ledger.models import Issue
+    from tests.ledger.stats_seed import Seed
+
+    with session_factory.begin() as session:
+        add_issues(session, [Seed("X", "luandui", "11-03")])
+    with session_factory.begin() as session:
+        session.execute(update(Issue).values(
+            status="closed", closed_on=dt.date(2026, 11, 5),
+            updated_at_utc=dt.datetime(2026, 11, 6, 4, tzinfo=dt.UTC),
+        ))  # fmt: skip
+    with session_factory() as session:
+        stats = ledger_stats(session=session, start=START, end=END, tz=SHANGHAI, by="status")
+    assert [(r.group, r.counts.closed, r.counts.median_days_to_close) for r in stats.rows] == [
+        ("已销号", 1, 2.0)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "period", "points", "first"),
+    [
+        ("2026-06-01", "2026-11-29", None, 26, "2026-06-01～06-07"),  # half a year: weeks
+        ("2016-01-01", "2026-12-31", None, 132, "2016年1月"),  # longer: months
+        ("2016-01-01", "2026-12-31", "week", 575, "2016-01-01～01-03"),  # 573 whole + 2 cut
+    ],
+)
+def test_the_closure_rate_series_is_weekly_up_to_half_a_year(start, end, period, points, first):
+    from pipeline.ledger.stats import summarize
+
+    stats = summarize([], dt.date.fromisoformat(start), dt.date.fromisoformat(end), period=period)
+    assert (len(stats.closure_series), stats.closure_series[0][0]) == (points, first)
