@@ -62,9 +62,9 @@ TRANSITIONS = MappingProxyType(
     }
 )
 
-# Issues a later sighting adds evidence to (recurrence). A sighting near a
-# closed issue reopens it as a rebound; near a false positive it is filed as
-# more evidence of the same false positive (no new work for reviewers).
+# Issues a later sighting adds evidence to (recurrence), 挂账 (monitored) among them. A
+# sighting near a closed issue reopens it as a rebound; near a false positive or a
+# 历史遗留 it is filed as more evidence of it (no new work for reviewers).
 OPEN_STATUSES = frozenset(
     {"candidate", "confirmed", "assigned", "rectifying", "rectified", "carried_over"}
 )

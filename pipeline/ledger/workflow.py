@@ -13,7 +13,7 @@ Legal transitions are :data:`pipeline.ledger.vocab.TRANSITIONS`; moving to
 closure date. A caller's action may also name the statuses it starts from
 (``from_statuses``: the review app's 开始整改 starts from 已交办 only, although
 已整改 → 整改中 is a legal move for 验收不通过). Fields of a settled issue
-(已销号, 误报: :data:`EDITABLE_STATUSES` leaves them out) cannot be edited;
+(已销号, 误报, 历史遗留: :data:`EDITABLE_STATUSES` leaves them out) cannot be edited;
 only a status change (reopening a 误报, a rebound seen by a later flight)
 brings it back.
 """
@@ -60,7 +60,8 @@ EDITABLE = frozenset(
     }
 )
 
-#: Statuses whose fields may be edited: not the settled 已销号 (closed) and 误报 (false_positive).
+#: Statuses whose fields may be edited: not the settled 已销号 (closed), 误报 (false_positive)
+#: and 历史遗留 (historical).
 EDITABLE_STATUSES = OPEN_STATUSES
 
 #: Fields a status change may also set: the edits, and the next check date of 挂账.
