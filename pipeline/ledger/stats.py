@@ -24,6 +24,7 @@ weeks (Monday first) or calendar months, cut to the period.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -76,7 +77,16 @@ class Timeline:
         return status
 
     def first_move(self, to: str) -> dt.date | None:
-        return next((when for when, s in self.moves if s == to), None)
+        """The day the issue first moved to ``to`` (``None``: never)."""
+        return self.firsts.get(to)
+
+    @functools.cached_property
+    def firsts(self) -> dict[str, dt.date]:
+        """Each status with the day the issue first moved to it (read once, asked often)."""
+        out: dict[str, dt.date] = {}
+        for when, to in self.moves:
+            out.setdefault(to, when)
+        return out
 
 
 @dataclass(frozen=True)
@@ -152,9 +162,12 @@ def counts(timelines: Sequence[Timeline], first: dt.date, last: dt.date) -> Coun
     def within(day: dt.date | None) -> bool:
         return day is not None and first <= day <= last
 
-    moved = {name: sum(within(t.first_move(to)) for t in timelines) for name, to in MOVES.items()}
-    closures = [(t, max(d for d in t.closures if within(d))) for t in timelines
-                if any(within(d) for d in t.closures)]  # fmt: skip
+    moved = dict.fromkeys(MOVES, 0)
+    for t in timelines:
+        for name, to in MOVES.items():
+            moved[name] += within(t.firsts.get(to))
+    closures = [(t, max(inside)) for t in timelines
+                if (inside := [d for d in t.closures if first <= d <= last])]  # fmt: skip
     status_at_end = [(t, t.status_on(last)) for t in timelines]
     real = [s for _, s in status_at_end if s in UNDER_RECTIFICATION]
     days = [(closed - t.found_on).days for t, closed in closures]
@@ -189,16 +202,22 @@ def summarize(
     groups: dict[str | None, list[Timeline]] = defaultdict(list)
     for t in timelines:
         groups[GROUPS[by](t, end) if by else None].append(t)
-    spans = buckets(start, end, period)
+    whole: dict[tuple[dt.date, dt.date], Counts] = {}  # all issues' figures, by span
+
+    def of_all(first: dt.date, last: dt.date) -> Counts:
+        if (first, last) not in whole:
+            whole[first, last] = counts(timelines, first, last)
+        return whole[first, last]
+
     rows = [
         Row(bucket_label(first, last, period) if period else None, group,
-            counts(groups[group], first, last))
-        for first, last in spans
+            counts(groups[group], first, last) if by else of_all(first, last))
+        for first, last in buckets(start, end, period)
         for group in sorted(groups, key=lambda g: g or "")
     ]  # fmt: skip
     step: Period = period or ("week" if (end - start).days <= 183 else "month")
     series = tuple(
-        (bucket_label(first, last, step), counts(timelines, first, last).closure_rate)
+        (bucket_label(first, last, step), of_all(first, last).closure_rate)
         for first, last in buckets(start, end, step)
     )
     by_type = dict.fromkeys(TYPE_LABELS.values(), 0)  # every type, in the ledger's order
@@ -206,7 +225,7 @@ def summarize(
         if start <= t.found_on <= end:
             label = TYPE_LABELS.get(t.type, t.type)
             by_type[label] = by_type.get(label, 0) + 1
-    return Stats(start, end, by, period, tuple(rows), counts(timelines, start, end),
+    return Stats(start, end, by, period, tuple(rows), of_all(start, end),
                  series, tuple(by_type.items()))  # fmt: skip
 
 
