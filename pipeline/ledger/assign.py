@@ -261,6 +261,8 @@ def _rebound(p: _Push, issue: Issue, seen: dt.datetime | None) -> None:
         "rebound_count": issue.rebound_count + 1,
         "closed_on": None,
     }
+    if issue.next_check_on is not None:  # its 回头看 found it back: nothing left to schedule
+        changes["next_check_on"] = None
     for name, new in changes.items():
         record(
             session=p.session,

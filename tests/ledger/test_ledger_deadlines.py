@@ -19,8 +19,10 @@ from pipeline.ledger.deadlines import (
 )
 from pipeline.ledger.errors import IllegalTransitionError
 from pipeline.ledger.models import Issue
+from pipeline.ledger.push import push_flight
 from pipeline.ledger.queries import list_issues
 from pipeline.ledger.workflow import schedule_check, transition, update_issue
+from tests.ledger.ledger_helpers import flight_inputs
 
 RULES = LedgerConfig(deadline_days={"default": 30, "luandui": 10, "luandui.floating_garbage": 3})
 MONDAY = dt.date(2026, 11, 2)
@@ -175,3 +177,24 @@ def test_migration_0008_keeps_rows_and_refuses_to_downgrade_new_verdicts(
         assert conn.execute(text("SELECT status, version FROM issue")).one() == ("candidate", 3)
         if conn.dialect.name == "sqlite":
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_a_rebound_clears_the_follow_up_check(session_factory, zones, code) -> None:
+    """A closed issue a later flight sees again is a rebound (待审核): its 回头看 is moot."""
+    version = 1
+    for to in ("confirmed", "assigned", "rectifying", "rectified", "closed"):
+        extra = {"responsible_unit": "u", "deadline": MONDAY} if to == "assigned" else {}
+        with session_factory.begin() as session:
+            moved = transition(session=session, code=code, to=to, expected_version=version,
+                               actor="x", changes=extra, on=dt.date(2024, 5, 2))  # fmt: skip
+            version = moved.version
+    with session_factory.begin() as session:
+        schedule_check(session=session, code=code, expected_version=version, actor="x",
+                       on=dt.date(2024, 8, 1))  # fmt: skip
+    flight, frames, dets = flight_inputs("R3")  # seen on 2024-05-03, after the closure
+    push_flight(session_factory=session_factory, flight=flight, frames=frames, detections=dets,
+                zones=zones)  # fmt: skip
+    with session_factory() as session:
+        issue = session.scalars(select(Issue).where(Issue.code == code)).one()
+        assert (issue.status, issue.rebound, issue.next_check_on) == ("candidate", True, None)
+        assert due_checks(session=session, today=dt.date(2024, 9, 1)) == []
