@@ -9,7 +9,12 @@
   ``frames`` and the other ledger fields;
 - ``hehu ledger show CODE [--json]``: one issue with its evidence and audit history;
 - ``hehu ledger status CODE TO --version N``: move an issue along the workflow
-  (待审核 → 已确认/误报 → 已交办 → 整改中 → 已整改 → 已销号);
+  (待审核 → 已确认/误报/历史遗留/挂账 → 已交办 → 整改中 → 已整改 → 已销号); 已交办 without
+  ``--deadline`` takes the 整改时限 of ``ledger.settings.deadline_days`` in ``--config``;
+  挂账 needs ``--next-check DATE``;
+- ``hehu ledger check CODE --on DATE --version N``: schedule the next check of a 挂账
+  issue or a closed one's 回头看 (``--clear``: none); ``hehu ledger due [--on DATE]``:
+  the checks due and the issues overdue (逾期);
 - ``hehu ledger split CODE DETECTION --version N``: move one sighting (``#N`` in
   ``show``, which gives each sighting's association distance and gate) into a
   new candidate, audited on both issues;
@@ -85,6 +90,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--deadline", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD (整改时限)"
     )
     st.add_argument("--measures", default=None, help="rectification measures (整改措施)")
+    st.add_argument("--person", default=None, help="responsible person (责任人)")
+    st.add_argument(
+        "--next-check",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="YYYY-MM-DD: the next check of a 挂账 issue (or a closed one's 回头看)",
+    )
+    st.add_argument("--config", help="run configuration whose ledger.settings.deadline_days "
+                    "gives 已交办 its deadline when --deadline is not given")  # fmt: skip
+    ck = actions.add_parser("check", help="schedule a 挂账 issue's next check or a 回头看")
+    db_option(ck)
+    ck.add_argument("code")
+    when = ck.add_mutually_exclusive_group(required=True)
+    when.add_argument("--on", type=dt.date.fromisoformat, help="YYYY-MM-DD")
+    when.add_argument("--clear", action="store_true", help="no further check (closed issues)")
+    ck.add_argument(
+        "--version", type=int, required=True, help="the version you reviewed (from list/show)"
+    )
+    ck.add_argument("--by", default=None, help="who makes the change (default: the login name)")
+    ck.add_argument("--note", default=None, help="e.g. what the last check found")
+    due = actions.add_parser("due", help="checks due (挂账, 回头看) and overdue issues (逾期)")
+    db_option(due)
+    due.add_argument("--on", type=dt.date.fromisoformat, default=None, help="default: today")
+    due.add_argument("--json", action="store_true")
     sp = actions.add_parser("split", help="move one sighting off an issue into a new candidate")
     db_option(sp)
     sp.add_argument("code")
@@ -146,8 +175,12 @@ def subtype_labels() -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.cli.ledger_checks import check, due
+
     commands = {"upgrade": _upgrade, "list": _list, "show": _show, "status": _status,
-                "split": _split, "merge": _merge, "held": _held}  # fmt: skip
+                "split": _split, "merge": _merge, "held": _held,
+                "check": lambda a: check(a, open_ledger(a.db)),
+                "due": lambda a: due(a, open_ledger(a.db))}  # fmt: skip
     return commands[args.ledger_command](args)
 
 
@@ -304,19 +337,17 @@ def _held(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from pipeline.cli.ledger_checks import dispatch
     from pipeline.ledger.vocab import STATUS_LABELS, status_code
     from pipeline.ledger.workflow import transition
 
     to = status_code(args.to)
-    changes = {
-        k: v
-        for k, v in (
-            ("responsible_unit", args.unit),
-            ("deadline", args.deadline),
-            ("rectification_measures", args.measures),
-        )
-        if v is not None
-    }
+    if to == "assigned":
+        return dispatch(args, open_ledger(args.db))
+    changes = {k: v for k, v in (("responsible_unit", args.unit), ("deadline", args.deadline),
+                                 ("rectification_measures", args.measures),
+                                 ("responsible_person", args.person),
+                                 ("next_check_on", args.next_check)) if v is not None}  # fmt: skip
     with open_ledger(args.db).begin() as session:
         issue = transition(
             session=session,

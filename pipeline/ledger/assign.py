@@ -269,6 +269,8 @@ def reopen_as_rebound(session: Session, issue: Issue, actor: str, note: str) -> 
         "rebound_count": issue.rebound_count + 1,
         "closed_on": None,
     }
+    if issue.next_check_on is not None:  # its 回头看 found it back: nothing left to schedule
+        changes["next_check_on"] = None
     for name, new in changes.items():
         record(
             session=session,

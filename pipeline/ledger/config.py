@@ -20,13 +20,18 @@ Defaults come from numbers worth knowing:
 - **Severity.** Many provincial rules grade by size (e.g. flood-obstructing
   crops or trees: 1000–5000 m² 较严重, ≥ 5000 m² 重大). ``severity_m2`` maps a
   subtype id, a type or ``default`` to the two area thresholds.
+- **Deadlines.** Dispatch (交办) sets a rectification deadline (整改时限):
+  ``deadline_days`` maps a subtype id, a type or ``default`` to the days
+  from dispatch (30 by default; floating garbage is cleared in days, a
+  building in months). A deadline given at dispatch overrides it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -121,6 +126,30 @@ class LedgerConfig(BaseModel):
         default_factory=lambda: {"default": SeverityThresholds(serious_m2=1000.0, major_m2=5000.0)}
     )
 
+    deadline_days: dict[str, int] = Field(
+        default_factory=lambda: {"default": 30, "luandui.floating_garbage": 7},
+        description="days from dispatch (交办) to the rectification deadline (整改时限), by "
+        "subtype id, type or default",
+    )
+
+    @model_validator(mode="after")
+    def _deadline_days(self) -> LedgerConfig:
+        bad = {k: v for k, v in self.deadline_days.items() if v < 1}
+        if bad:
+            raise ValueError(f"deadline_days must be at least 1 day, got {bad}")
+        return self
+
+    def deadline(self, subtype: str | None, dispatched_on: dt.date) -> dt.date | None:
+        """The default 整改时限 of an issue dispatched on ``dispatched_on`` (subtype id, then
+        type, then ``default``); ``None`` when no rule applies."""
+        key = self._rule_key(subtype, self.deadline_days)
+        return None if key is None else dispatched_on + dt.timedelta(days=self.deadline_days[key])
+
+    @staticmethod
+    def _rule_key(subtype: str | None, rules: dict[str, Any]) -> str | None:
+        kind = subtype.split(".", 1)[0] if subtype else None
+        return next((k for k in (subtype, kind, "default") if k and k in rules), None)
+
     @property
     def gate(self) -> float:
         """The clustering gate in metres (``gate_m``, or derived from the position sigma)."""
@@ -130,17 +159,14 @@ class LedgerConfig(BaseModel):
 
     def area_range(self, subtype: str | None) -> AreaRange | None:
         """The plausible area range for a subtype (subtype id, then type, then ``default``)."""
-        kind = subtype.split(".", 1)[0] if subtype else None
-        areas = self.plausible_area_m2
-        key = next((k for k in (subtype, kind, "default") if k and k in areas), None)
-        return areas[key] if key else None
+        key = self._rule_key(subtype, self.plausible_area_m2)
+        return self.plausible_area_m2[key] if key else None
 
     def severity(self, subtype: str | None, area_m2: float | None) -> str | None:
         """``general`` / ``serious`` / ``major`` for an area, or ``None`` when it is unknown."""
         if area_m2 is None:
             return None
-        kind = subtype.split(".", 1)[0] if subtype else None
-        key = next((k for k in (subtype, kind, "default") if k and k in self.severity_m2), None)
+        key = self._rule_key(subtype, self.severity_m2)
         if key is None:
             return None
         limits = self.severity_m2[key]

@@ -96,9 +96,11 @@ COLUMNS: tuple[tuple[str, int, Getter], ...] = (
     ("责任人", 10, lambda v, _: v.responsible_person),
     ("整改措施", 30, lambda v, _: v.rectification_measures),
     ("整改时限", 12, lambda v, _: v.deadline),
+    ("是否逾期", 9, lambda v, _: _yes_no(v.overdue)),
     ("整改进展", 24, lambda v, _: v.progress),
     ("状态", 9, lambda v, _: v.status_label),
     ("销号日期", 12, lambda v, _: v.closed_on),
+    ("下次检查日期", 12, lambda v, _: v.next_check_on),
     ("是否反弹", 9, lambda v, _: _yes_no(v.rebound)),
     ("地图链接（高德）", 30, lambda v, _: amap_link(v.lat, v.lon, v.code)),
 )
@@ -304,11 +306,13 @@ def kml_document(
         mark = ET.SubElement(
             doc, q("Placemark"), id=f"issue-{v.code}"
         )  # an XML ID cannot start with a digit
-        ET.SubElement(mark, q("name")).text = f"{v.code} {v.type_label} {v.status_label}"
+        late = " 逾期" if v.overdue else ""
+        ET.SubElement(mark, q("name")).text = f"{v.code} {v.type_label} {v.status_label}{late}"
         ET.SubElement(mark, q("description")).text = _kml_description(v, labels, images.get(v.code))
         ET.SubElement(mark, q("styleUrl")).text = f"#{v.type}"
         data = ET.SubElement(mark, q("ExtendedData"))
-        for key in ("code", "type", "subtype", "status", "severity", "frames"):
+        for key in ("code", "type", "subtype", "status", "severity", "frames", "deadline",
+                    "overdue"):  # fmt: skip
             value = getattr(v, key)
             if value is not None:
                 field = ET.SubElement(data, q("Data"), name=key)

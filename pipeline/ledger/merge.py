@@ -38,7 +38,7 @@ from pipeline.ledger.workflow import check_starts_from, check_version, get_issue
 #: Statuses an issue may be merged away from: nobody has been handed it yet.
 ABSORBABLE = frozenset({"candidate", "confirmed"})
 #: Statuses an issue may take another's sightings in: those a push would file a sighting with.
-KEEPERS = OPEN_STATUSES | {"false_positive"}
+KEEPERS = OPEN_STATUSES | {"false_positive", "historical"}
 
 Box = tuple[float, float, float, float]
 

@@ -223,6 +223,8 @@ class Issue(Base):
     progress: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), index=True)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: The next check: 挂账 (carried over)'s next look, or a closed issue's 回头看 (follow-up).
+    next_check_on: Mapped[dt.date | None] = mapped_column(Date)
     rebound: Mapped[bool] = mapped_column(default=False)
     rebound_count: Mapped[int] = mapped_column(default=0)
     #: The issue this one was merged into (status ``merged``); ``NULL`` otherwise.

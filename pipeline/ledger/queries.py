@@ -69,6 +69,7 @@ class IssueView:
     flights: int
     photos: tuple[str, ...]
     merged_into: str | None = None  # code of the issue this one was merged into (已合并)
+    next_check_on: dt.date | None = None  # 挂账's next look or a closed issue's 回头看
     #: ``photos`` as links that open the files (``file://`` with the exact bytes of a name
     #: that is not UTF-8, percent-encoded); not in :meth:`to_json`
     photo_uris: tuple[str, ...] = ()
@@ -85,6 +86,13 @@ class IssueView:
     def severity_label(self) -> str | None:
         return SEVERITY_LABELS.get(self.severity) if self.severity else None
 
+    @property
+    def overdue(self) -> bool:
+        """逾期 today: dispatched, not reported rectified, past its 整改时限."""
+        from pipeline.ledger.deadlines import is_overdue
+
+        return is_overdue(self.status, self.deadline, dt.date.today())
+
     def to_json(self) -> dict[str, Any]:
         """JSON-ready: dates as ISO-8601 strings, labels beside codes."""
         out = asdict(self)
@@ -97,6 +105,7 @@ class IssueView:
             "type_label": self.type_label,
             "status_label": self.status_label,
             "severity_label": self.severity_label,
+            "overdue": self.overdue,
         }
         return out
 
@@ -231,6 +240,7 @@ def _view(
         flights=flights,
         photos=photos,
         merged_into=merged_into,
+        next_check_on=issue.next_check_on,
         photo_uris=photo_uris,
     )
 

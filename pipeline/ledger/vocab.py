@@ -32,6 +32,9 @@ STATUS_LABELS = MappingProxyType(
         "rectified": "已整改",
         "closed": "已销号",
         "merged": "已合并",
+        # verdicts beside 误报 (issue 19): an old case, and one carried over and monitored
+        "historical": "历史遗留",
+        "carried_over": "挂账",
     }
 )
 
@@ -43,22 +46,36 @@ STATUS_LABELS = MappingProxyType(
 # (pipeline.ledger.merge): it gives its evidence away and never moves again.
 TRANSITIONS = MappingProxyType(
     {
-        "candidate": frozenset({"confirmed", "false_positive"}),
+        "candidate": frozenset({"confirmed", "false_positive", "historical", "carried_over"}),
         # back to candidate: a reviewer undoing their confirmation (the review app's undo)
-        "confirmed": frozenset({"assigned", "candidate"}),
+        "confirmed": frozenset({"assigned", "candidate", "historical", "carried_over"}),
         "false_positive": frozenset({"candidate"}),
         "assigned": frozenset({"rectifying"}),
         "rectifying": frozenset({"rectified"}),
         "rectified": frozenset({"closed", "rectifying"}),
         "closed": frozenset(),
         "merged": frozenset(),
+        # 历史遗留 is settled like 误报 (a reviewer may reopen it); 挂账 is monitored until
+        # its rectification starts (back to 已确认, then 交办)
+        "historical": frozenset({"candidate"}),
+        "carried_over": frozenset({"confirmed"}),
     }
 )
 
-# Issues a later sighting adds evidence to (recurrence). A sighting near a
-# closed issue reopens it as a rebound; near a false positive it is filed as
-# more evidence of the same false positive (no new work for reviewers).
-OPEN_STATUSES = frozenset({"candidate", "confirmed", "assigned", "rectifying", "rectified"})
+# Issues a later sighting adds evidence to (recurrence), 挂账 (monitored) among them. A
+# sighting near a closed issue reopens it as a rebound; near a false positive or a
+# 历史遗留 it is filed as more evidence of it (no new work for reviewers).
+OPEN_STATUSES = frozenset(
+    {"candidate", "confirmed", "assigned", "rectifying", "rectified", "carried_over"}
+)
+
+#: Statuses whose issue is past its 整改时限 (deadline) when that date has gone: dispatched and
+#: not yet reported rectified.
+OVERDUE_STATUSES = frozenset({"assigned", "rectifying"})
+
+#: Statuses with a next check date (``issue.next_check_on``): 挂账's next look, a closed
+#: issue's 回头看 (follow-up check).
+CHECKED_STATUSES = frozenset({"carried_over", "closed"})
 
 SEVERITY_LABELS = MappingProxyType(
     {
@@ -97,3 +114,11 @@ def status_code(text: str) -> str:
             return code
     known = ", ".join(f"{c} ({label})" for c, label in STATUS_LABELS.items())
     raise BadInputError(f"unknown status {text!r}; expected one of {known}")
+
+
+#: What statistics group by (:mod:`pipeline.ledger.stats`), with the column header of each.
+STATS_BY = MappingProxyType(
+    {"river": "河湖", "division": "行政区划", "chief": "河长", "type": "问题类型", "status": "状态"}
+)
+#: The periods statistics are cut into.
+STATS_PERIODS = MappingProxyType({"week": "周", "month": "月"})

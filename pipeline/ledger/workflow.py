@@ -13,7 +13,7 @@ Legal transitions are :data:`pipeline.ledger.vocab.TRANSITIONS`; moving to
 closure date. A caller's action may also name the statuses it starts from
 (``from_statuses``: the review app's 开始整改 starts from 已交办 only, although
 已整改 → 整改中 is a legal move for 验收不通过). Fields of a settled issue
-(已销号, 误报: :data:`EDITABLE_STATUSES` leaves them out) cannot be edited;
+(已销号, 误报, 历史遗留: :data:`EDITABLE_STATUSES` leaves them out) cannot be edited;
 only a status change (reopening a 误报, a rebound seen by a later flight)
 brings it back.
 """
@@ -33,6 +33,7 @@ from pipeline.ledger.audit import history, record
 from pipeline.ledger.errors import ConflictError, IllegalTransitionError, IssueNotFoundError
 from pipeline.ledger.models import Issue, utc_now
 from pipeline.ledger.vocab import (
+    CHECKED_STATUSES,
     OPEN_STATUSES,
     SEVERITY_LABELS,
     STATUS_LABELS,
@@ -59,8 +60,12 @@ EDITABLE = frozenset(
     }
 )
 
-#: Statuses whose fields may be edited: not the settled 已销号 (closed) and 误报 (false_positive).
+#: Statuses whose fields may be edited: not the settled 已销号 (closed), 误报 (false_positive)
+#: and 历史遗留 (historical).
 EDITABLE_STATUSES = OPEN_STATUSES
+
+#: Fields a status change may also set: the edits, and the next check date of 挂账.
+MOVE_FIELDS = EDITABLE | {"next_check_on"}
 
 
 def check_starts_from(issue: Issue, statuses: Collection[str], action: str) -> None:
@@ -111,10 +116,10 @@ def check_version(session: Session, issue: Issue, expected_version: int) -> None
     )
 
 
-def _validate(field: str, value: Any) -> Any:
-    if field not in EDITABLE:
+def _validate(field: str, value: Any, allowed: frozenset[str] = EDITABLE) -> Any:
+    if field not in allowed:
         raise BadInputError(
-            f"{field!r} cannot be edited here; editable fields: {', '.join(sorted(EDITABLE))}"
+            f"{field!r} cannot be edited here; editable fields: {', '.join(sorted(allowed))}"
         )
     if field == "subtype" and type_of(value) is None:
         raise BadInputError(
@@ -123,8 +128,9 @@ def _validate(field: str, value: Any) -> Any:
         )
     if field == "severity" and value is not None and value not in SEVERITY_LABELS:
         raise BadInputError(f"severity must be one of {', '.join(SEVERITY_LABELS)}, got {value!r}")
-    if field == "deadline" and value is not None and not isinstance(value, dt.date):
-        raise BadInputError(f"deadline must be a date, got {value!r}")
+    dated = field in ("deadline", "next_check_on")
+    if dated and value is not None and not isinstance(value, dt.date):
+        raise BadInputError(f"{field} must be a date, got {value!r}")
     return value
 
 
@@ -209,7 +215,7 @@ def transition(
     ``from_statuses``, the issue must also be in one of them (the starting
     statuses of the caller's ``action``).
     """
-    fields = {f: _validate(f, v) for f, v in (changes or {}).items()}
+    fields = {f: _validate(f, v, MOVE_FIELDS) for f, v in (changes or {}).items()}
     issue = get_issue(session=session, code=code, for_update=True)
     check_version(session, issue, expected_version)
     if from_statuses is not None:
@@ -217,6 +223,12 @@ def transition(
     check_transition(code, issue.status, to)
     if "subtype" in fields:
         fields["type"] = type_of(fields["subtype"])
+    if to == "carried_over" and not fields.get("next_check_on"):
+        raise IllegalTransitionError(
+            f"issue {code} cannot be carried over (挂账) without a next check date"
+        )
+    if to not in CHECKED_STATUSES:
+        fields["next_check_on"] = None
     if to == "assigned":
         missing = [
             f for f in ("responsible_unit", "deadline") if not fields.get(f, getattr(issue, f))
@@ -229,4 +241,24 @@ def transition(
     if to == "closed":
         fields["closed_on"] = on or dt.date.today()
     _set(session, issue, fields, actor, note)
+    return _flush(session, issue, expected_version)
+
+
+def schedule_check(
+    *,
+    session: Session,
+    code: str,
+    expected_version: int,
+    actor: str,
+    on: dt.date | None,
+    note: str | None = None,
+) -> Issue:
+    """Set (or with ``on=None`` clear) the next check of a 挂账 or closed issue: 挂账's next
+    look, or a 回头看 (follow-up check) of a closed one; audited like any edit."""
+    issue = get_issue(session=session, code=code, for_update=True)
+    check_version(session, issue, expected_version)
+    check_starts_from(issue, CHECKED_STATUSES, "scheduling a check (回头看)")
+    if on is None and issue.status == "carried_over":
+        raise BadInputError(f"issue {code} is carried over (挂账): it keeps a next check date")
+    _set(session, issue, {"next_check_on": on}, actor, note)
     return _flush(session, issue, expected_version)

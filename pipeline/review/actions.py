@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -28,14 +28,18 @@ from pipeline.errors import BadInputError
 from pipeline.geo.coords import degrees_around, haversine_m
 from pipeline.ledger.assign import lon_window
 from pipeline.ledger.audit import record
+from pipeline.ledger.config import LedgerConfig
+from pipeline.ledger.deadlines import Dispatch, dispatch
 from pipeline.ledger.merge import ABSORBABLE
 from pipeline.ledger.models import Evidence, Flight, Frame, Issue
 from pipeline.ledger.plausible import covering_frames
 from pipeline.ledger.vocab import SEVERITY_LABELS, type_of
 from pipeline.ledger.workflow import (
+    EDITABLE_STATUSES,
     check_starts_from,
     check_version,
     get_issue,
+    schedule_check,
     transition,
     update_issue,
 )
@@ -60,6 +64,8 @@ class ActionContext:
     upload: StoredFile | None = None
     subtypes: frozenset[str] = frozenset()
     undo_window_s: float = 30.0  # how long the actor's last decision can be undone
+    #: the ledger settings whose ``deadline_days`` give a dispatch its default deadline
+    ledger: LedgerConfig = field(default_factory=LedgerConfig)
 
 
 def _text(form: Form, key: str, limit: int = 2000) -> str | None:
@@ -155,15 +161,49 @@ def edit(session: Session, ctx: ActionContext) -> Issue:
 
 
 def assign(session: Session, ctx: ActionContext) -> Issue:
-    changes = {
-        "responsible_unit": _text(ctx.form, "responsible_unit", 255),
-        "responsible_person": _text(ctx.form, "responsible_person", 128),
-        "rectification_measures": _text(ctx.form, "rectification_measures"),
-        "deadline": _date(ctx.form, "deadline"),
-    }
-    if not changes["responsible_unit"] or not changes["deadline"]:
-        raise BadInputError("assigning (交办) needs a responsible unit and a deadline")
-    return _move(session, ctx, "assigned", changes=changes)
+    """交办: the deadline left empty is the configured rule's for the issue's subtype."""
+    unit = _text(ctx.form, "responsible_unit", 255)
+    if not unit:
+        raise BadInputError("assigning (交办) needs a responsible unit (责任单位)")
+    order = Dispatch(unit=unit, deadline=_date(ctx.form, "deadline"),
+                     person=_text(ctx.form, "responsible_person", 128),
+                     measures=_text(ctx.form, "rectification_measures"))  # fmt: skip
+    return dispatch(session=session, code=ctx.code, expected_version=ctx.version,
+                    actor=ctx.actor, order=order, config=ctx.ledger,
+                    note=_text(ctx.form, "note"))  # fmt: skip
+
+
+def _verdict_note(ctx: ActionContext, what: str) -> str:
+    note = _text(ctx.form, "note", 500)
+    if not note:
+        raise BadInputError(f"say why in the note ({what})")
+    return note
+
+
+def historical(session: Session, ctx: ActionContext) -> Issue:
+    """历史遗留: an old case, handled outside this campaign; settled like 误报."""
+    return _move(session, ctx, "historical", note=_verdict_note(ctx, "历史遗留"))
+
+
+def carry_over(session: Session, ctx: ActionContext) -> Issue:
+    """挂账: carried over and monitored, looked at again on the next check date."""
+    when = _date(ctx.form, "next_check_on")
+    if when is None:
+        raise BadInputError("carrying over (挂账) needs the next check date")
+    note = _verdict_note(ctx, "挂账")
+    return _move(session, ctx, "carried_over", changes={"next_check_on": when}, note=note)
+
+
+def resume(session: Session, ctx: ActionContext) -> Issue:
+    """A 挂账 issue's rectification starts: back to 已确认, to be dispatched."""
+    return _move(session, ctx, "confirmed")
+
+
+def check_on(session: Session, ctx: ActionContext) -> Issue:
+    """Schedule (or, empty, clear) the next check: 挂账's next look or a 回头看."""
+    return schedule_check(session=session, code=ctx.code, expected_version=ctx.version,
+                          actor=ctx.actor, on=_date(ctx.form, "next_check_on"),
+                          note=_text(ctx.form, "note", 500))  # fmt: skip
 
 
 def start(session: Session, ctx: ActionContext) -> Issue:
@@ -276,8 +316,12 @@ def merge(session: Session, ctx: ActionContext) -> Issue:
 ACTIONS: Mapping[str, tuple[Callable[[Session, ActionContext], Issue], frozenset[str]]] = {
     "confirm": (confirm, frozenset({"candidate"})),
     "reject": (reject, frozenset({"candidate"})),
-    "reopen": (reopen, frozenset({"false_positive"})),
-    "edit": (edit, frozenset({"candidate", "confirmed", "assigned", "rectifying", "rectified"})),
+    "reopen": (reopen, frozenset({"false_positive", "historical"})),
+    "historical": (historical, frozenset({"candidate", "confirmed"})),
+    "carry_over": (carry_over, frozenset({"candidate", "confirmed"})),
+    "resume": (resume, frozenset({"carried_over"})),
+    "check_on": (check_on, frozenset({"carried_over", "closed"})),
+    "edit": (edit, EDITABLE_STATUSES),
     "assign": (assign, frozenset({"confirmed"})),
     "start": (start, frozenset({"assigned"})),
     "progress": (progress, frozenset({"rectifying"})),

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from pipeline.ledger.config import LedgerConfig
 from pipeline.review.config import ReviewConfig
 from pipeline.review.deps import AppState, Subtype, current_principal, get_db
 from pipeline.review.limits import BodyLimit
@@ -45,8 +46,11 @@ def load_subtypes() -> tuple[Subtype, ...]:
         )
 
 
-def run_settings(config: ReviewConfig) -> tuple[dict[str, Any] | None, dt.tzinfo]:
-    """Zones to draw and the office's time zone, from the run config (``config.run_config``).
+def run_settings(
+    config: ReviewConfig,
+) -> tuple[dict[str, Any] | None, dt.tzinfo, LedgerConfig]:
+    """Zones to draw, the office's time zone and the ledger settings (deadline rules), from
+    the run config (``config.run_config``).
 
     ``zones_dir`` in the review config (``hehu review --zones``) replaces the run
     config's ``ledger.zones``.
@@ -58,7 +62,7 @@ def run_settings(config: ReviewConfig) -> tuple[dict[str, Any] | None, dt.tzinfo
 
     run = load_config(config.run_config)
     zones = config.zones_dir or (resolve(run.ledger.zones) if run.ledger.zones else None)
-    return load_zones_geojson(zones), ZoneInfo(run.display.timezone)
+    return load_zones_geojson(zones), ZoneInfo(run.display.timezone), run.ledger.settings
 
 
 def resolve_start_flight() -> Callable[[Path], Any]:
@@ -85,7 +89,7 @@ def create_app(
     from pipeline.review.security import load_or_make_key, make_hasher
 
     state_dir = config.resolved_state_dir()
-    zones, tz = run_settings(config)
+    zones, tz, ledger = run_settings(config)
     app = FastAPI(title="hehu review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.review = AppState(
         config=config,
@@ -99,6 +103,7 @@ def create_app(
         uploads_dir=state_dir / "uploads",
         pre_login_key=load_or_make_key(state_dir / "pre-login.key"),
         tz=tz,
+        ledger=ledger,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:

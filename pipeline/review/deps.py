@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 
+from pipeline.ledger.config import LedgerConfig
 from pipeline.review.config import ReviewConfig
 from pipeline.review.i18n import LANG_COOKIE, pick_lang
 from pipeline.review.inputs import MAX_ROW_ID
@@ -62,6 +63,7 @@ class AppState:
     uploads_dir: Path
     pre_login_key: bytes  # see pipeline.review.security.pre_login_token
     tz: dt.tzinfo = dt.UTC  # the office's time zone: times are shown in it
+    ledger: LedgerConfig = field(default_factory=LedgerConfig)  # deadline rules (整改时限)
 
 
 class CsrfError(HTTPException):

@@ -42,7 +42,9 @@ from pipeline.ledger.models import Detection, Evidence, Flight, Frame, Issue
 
 log = logging.getLogger(__name__)
 
-POSITIVE = frozenset({"confirmed", "assigned", "rectifying", "rectified", "closed"})
+POSITIVE = frozenset(
+    {"confirmed", "assigned", "rectifying", "rectified", "closed", "historical", "carried_over"}
+)
 NEGATIVE = frozenset({"false_positive"})
 MASK_GREY = (114, 114, 114)
 

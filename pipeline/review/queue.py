@@ -84,6 +84,14 @@ class QueueRow:
     frames: int = 0
     flights: int = 0
     best_detection_id: int | None = None
+    deadline: dt.date | None = None
+
+    @property
+    def overdue(self) -> bool:
+        """逾期 today (:func:`pipeline.ledger.deadlines.is_overdue`)."""
+        from pipeline.ledger.deadlines import is_overdue
+
+        return is_overdue(self.status, self.deadline, dt.date.today())
 
 
 @dataclass(frozen=True)
@@ -172,6 +180,7 @@ def _row(issue: Any, max_conf: float | None) -> QueueRow:
         lon=issue.lon_deg,
         version=issue.version,
         max_conf=max_conf,
+        deadline=issue.deadline,
     )
 
 

@@ -175,3 +175,15 @@ def spawn_pool() -> Iterator[Any]:
     yield pool
     pool.close()
     pool.join()
+
+
+@pytest.fixture
+def one_candidate(session_factory: Any, zones: Any) -> str:
+    """The code of the one candidate a fresh ledger gets from one detection."""
+    from pipeline.ledger.push import push_flight
+    from tests.ledger.ledger_helpers import flight_inputs
+
+    flight, frames, dets = flight_inputs("R1")
+    result = push_flight(session_factory=session_factory, flight=flight, frames=frames,
+                         detections=dets[:1], zones=zones)  # fmt: skip
+    return str(result.created[0])

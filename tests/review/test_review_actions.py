@@ -146,8 +146,8 @@ def test_full_lifecycle_to_closure_with_an_after_photo(client_for, db_url, app) 
     rev = client_for("rev")
     code = candidate_codes(db_url)[0]
     assert act(rev, db_url, code, "confirm").status_code == 303
-    missing = act(rev, db_url, code, "assign", responsible_unit="示例镇水利站")
-    assert missing.status_code == 400 and "deadline" in missing.text
+    missing = act(rev, db_url, code, "assign", deadline="2026-12-31")
+    assert missing.status_code == 400 and "交办需要填写责任单位" in missing.text
     assigned = act(
         rev, db_url, code, "assign", responsible_unit="示例镇水利站",
         responsible_person="张三", deadline="2026-12-31", rectification_measures="清理",
@@ -305,12 +305,13 @@ def _all_action_fields(detection_id: int) -> dict[str, str]:
     return {
         "severity": "serious", "description": "d", "note": "n", "reason": "duplicate",
         "responsible_unit": "u", "deadline": "2030-01-01", "progress": "p",
-        "later_frame": "1", "detection_id": str(detection_id),
+        "later_frame": "1", "detection_id": str(detection_id), "next_check_on": "2030-01-01",
     }  # fmt: skip
 
 
 @pytest.mark.parametrize("status", ["candidate", "confirmed", "false_positive", "assigned",
-                                    "rectifying", "rectified", "closed"])  # fmt: skip
+                                    "rectifying", "rectified", "closed", "historical",
+                                    "carried_over"])  # fmt: skip
 def test_every_action_starts_only_from_its_declared_statuses(db_url, status) -> None:
     from pipeline.ledger.errors import IllegalTransitionError
     from pipeline.review.actions import ACTIONS, ActionContext, apply_action

@@ -141,10 +141,9 @@ def test_help_overlay_and_sighting_tags_are_chinese(client_for, db_url) -> None:
             "a rejection (误报) needs a reason: choose one or write one",
             "标记误报需要原因：请选择一项或填写说明",
         ),
-        (
-            "assigning (交办) needs a responsible unit and a deadline",
-            "交办需要填写责任单位和整改时限",
-        ),
+        ("assigning (交办) needs a responsible unit (责任单位)", "交办需要填写责任单位"),
+        ("say why in the note (挂账)", "标记挂账需要在说明中写明原因"),
+        ("carrying over (挂账) needs the next check date", "挂账需要填写下次检查日期"),
         ("note is too long (2001 characters, at most 2000)", "备注过长（2001 字，最多 2000 字）"),
         ("deadline must be a date YYYY-MM-DD, got 'soon'", "整改时限必须是日期（年-月-日）"),
         (

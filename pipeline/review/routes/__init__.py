@@ -12,6 +12,7 @@ from pipeline.review.routes import (
     media,
     process,
     queue,
+    stats,
 )
 
 ROUTERS = (
@@ -24,4 +25,5 @@ ROUTERS = (
     exports.router,
     process.router,
     admin.router,
+    stats.router,
 )

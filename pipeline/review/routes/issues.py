@@ -75,8 +75,14 @@ def render_issue(
         "loaded_at": utc_now().isoformat(),
         "banner": banner,
         "amap": _amap(detail.issue.lat, detail.issue.lon, code),
+        "default_deadline": state.ledger.deadline(detail.issue.subtype, _today(state)),
+        "today": _today(state),
     }
     return page(request, state, "issue.html", context, me=me, status_code=status_code)
+
+
+def _today(state: AppState) -> dt.date:
+    return dt.datetime.now(state.tz).date()
 
 
 def _amap(lat: float, lon: float, code: str) -> str | None:
@@ -180,7 +186,7 @@ async def issue_action(
         stored = await _store(state, upload) if action == "close" else None
         ctx = ActionContext(
             code, version, me.username, fields, stored, frozenset(s.id for s in state.subtypes),
-            undo_window_s=state.config.undo_window_s,
+            undo_window_s=state.config.undo_window_s, ledger=state.ledger,
         )  # fmt: skip
         result = await run_in_threadpool(_apply, state, action, ctx)
     except ConflictError:
