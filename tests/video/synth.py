@@ -106,3 +106,29 @@ def write_moving_video(
             fh.write(mini2_block(j + 1, j / fps, (j + 1) / fps, lat, 120.0, rel_alt_m))
     writer.release()
     return video, log
+
+
+def video_flight_config(root: Path, **video: object):
+    """A run configuration for the test video: state under ``root``, the vehicles model only
+    with ``car`` filed as a heavy vehicle (the sample has cars, not trucks), the sample's
+    camera for the video, and no yaw check (stills and video placed alike)."""
+    import yaml
+
+    from pipeline.config import REPO_ROOT, load_config
+
+    taxonomy = yaml.safe_load((REPO_ROOT / "configs" / "taxonomy.yaml").read_text("utf-8"))
+    taxonomy["overrides"] = {"vehicles/car": "luancai.heavy_vehicle"}
+    (root / "taxonomy.yaml").write_text(
+        yaml.safe_dump(taxonomy, allow_unicode=True, sort_keys=False), "utf-8"
+    )
+    settings = {"sample_spacing_m": 5.0, "camera_model": "FC300S", "focal_mm": 3.61, **video}
+    config = {
+        "state": {"dir": str(root / "state")},
+        "ingest": {"yaw_check": False},
+        "detect": {"taxonomy": str(root / "taxonomy.yaml"), "models": ["vehicles"],
+                   "models_dir": str(REPO_ROOT / "models")},
+        "video": settings,
+    }  # fmt: skip
+    path = root / "hehu.yaml"
+    path.write_text(yaml.safe_dump(config), "utf-8")
+    return path, load_config(path)
