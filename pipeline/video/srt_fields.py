@@ -118,6 +118,7 @@ _READERS = {
     "focallen": _single("focal_35mm", _focal_35mm),
     "dzoom": _single("dzoom", _dzoom),
     "dzoomratio": _single("dzoom", _dzoom),
+    "digitalzoom": _single("dzoom", _dzoom),
     "srtcnt": _single("frame_cnt"),
     "framecnt": _single("frame_cnt"),
     "framecount": _single("frame_cnt"),

@@ -3,7 +3,8 @@
 Each field is interpolated from the records that carry it, linearly in time (angles
 the short way round), inside the span those records cover, held for one record
 interval past the last (a per-second log's last second). Outside that, or for a
-field the log never carries, the value is ``None``: nothing is invented here; the
+field the log never carries, the value is ``None`` (a position of exactly (0, 0), no
+GPS fix, counts as none): nothing is invented here; the
 defaults a configuration may supply are applied, and flagged, by
 :mod:`pipeline.video.frames`.
 """
@@ -47,6 +48,11 @@ class _Series:
         return v0 + w * (v1 - v0)
 
 
+def _no_fix(fields: dict[str, float], name: str) -> bool:
+    """A position of exactly (0, 0): what drones without a GPS fix write (Avata, indoors)."""
+    return name in ("lat_deg", "lon_deg") and fields.get("lat_deg") == fields.get("lon_deg") == 0.0
+
+
 def _wrap(deg: float) -> float:
     return (deg + 180.0) % 360.0 - 180.0
 
@@ -58,7 +64,7 @@ class Track:
         self._series: dict[str, _Series] = {}
         for name in POSE_FIELDS:
             pairs = [(t, r.fields[name]) for t, r in zip(log.times_s, log.records, strict=True)
-                     if name in r.fields]  # fmt: skip
+                     if name in r.fields and not _no_fix(r.fields, name)]  # fmt: skip
             if pairs:
                 times = tuple(t for t, _ in pairs)
                 hold = (times[-1] - times[-2]) if len(times) > 1 else 0.0

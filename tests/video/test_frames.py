@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +142,14 @@ def test_frame_records_are_frozen(test_video, tmp_path) -> None:
     frame = _sample(test_video, tmp_path, SAME_CAMERA).frames[0]
     with pytest.raises(dataclasses.FrozenInstanceError):
         frame.video.time_s = 1.0  # type: ignore[misc]
+
+
+def test_positions_without_a_fix_are_no_positions(tmp_path: Path) -> None:
+    """Drones without a GPS fix write (0, 0): those frames are not sampled."""
+    video, log = write_moving_video(tmp_path / "f", seconds=4.0, fps=5.0)
+    blocks = log.read_text().split("\n\n")
+    for i in range(10):  # the first two seconds without a fix
+        blocks[i] = re.sub(r"\[(latitude|longitude): [\d.]+\]", r"[\1: 0.000000]", blocks[i])
+    log.write_text("\n\n".join(blocks))
+    frames = sample_video(video, log, tmp_path / "s", VideoSettings(sample_spacing_m=5)).frames
+    assert frames[0].video.time_s == 2.0 and frames[0].gps.lat_deg > 29.0
