@@ -26,7 +26,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,15 +57,6 @@ def make_log(path: Path, seconds: float, fps: int) -> None:
 def _srt(t: float) -> str:
     ms = round(t * 1000)
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
-
-
-def best_of(repeat: int, fn) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
 
 
 def ffmpeg_decode(video: Path) -> None:
@@ -126,6 +116,8 @@ def main() -> int:
         print("ffmpeg not found: apt-get install ffmpeg", file=sys.stderr)
         return 2
     sys.path.insert(0, str(REPO))
+    from bench.detect.bench_decode import timed  # best of ``repeat``: (seconds, last result)
+
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         video, log, short, short_log = (root / "DJI_0001.MP4", root / "DJI_0001.SRT",
@@ -138,10 +130,10 @@ def main() -> int:
         mib = video.stat().st_size / 2**20
         print(f"video: {args.size} H.264 {args.fps} fps, {args.seconds:g} s, {frames} frames, "
               f"{mib:.1f} MiB; cores: {len(__import__('os').sched_getaffinity(0))}")  # fmt: skip
-        ff, _ = best_of(args.repeat, lambda: ffmpeg_decode(video))
-        grab, n = best_of(args.repeat, lambda: hehu_decode(video, convert=False))
-        bgr, _ = best_of(args.repeat, lambda: hehu_decode(video, convert=True))
-        sample, kept = best_of(args.repeat, lambda: hehu_sample(video, log, root / "state"))
+        ff, _ = timed(lambda: ffmpeg_decode(video), args.repeat)
+        grab, n = timed(lambda: hehu_decode(video, convert=False), args.repeat)
+        bgr, _ = timed(lambda: hehu_decode(video, convert=True), args.repeat)
+        sample, kept = timed(lambda: hehu_sample(video, log, root / "state"), args.repeat)
         assert n == frames, (n, frames)
         print(f"{'way':<44}{'s':>8}{'frames/s':>10}{'vs ffmpeg':>11}")
         for name, s in (("ffmpeg -f null (decode every frame)", ff),

@@ -31,6 +31,14 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".mov"})
 _VIDEO_TYPES = frozenset({sniff.MP4, sniff.QUICKTIME})
 
 
+def logged_video_in(root: Path) -> bool:
+    """Whether ``root`` holds a ``.MP4``/``.MOV`` with its SRT log beside it (names only)."""
+    from pipeline.ingest.walk import walk_files
+
+    return any(e.reason is None and e.path.suffix.lower() in VIDEO_SUFFIXES and find_log(e.path)
+               for e in walk_files(root))  # fmt: skip
+
+
 def no_log(video: Path) -> str:
     """Reason for a video without its SRT flight log."""
     return (

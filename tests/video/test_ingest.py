@@ -86,3 +86,15 @@ def test_hehu_ingest_json_lists_video_frames_with_their_time(mixed, tmp_path, ca
     assert frames[1]["video"]["pose"] == ["pitch: default -90°", "yaw: course over ground"]
     assert frames[1]["gsd_cm_per_px"] is not None and frames[1]["footprint"]
     assert Path(frames[1]["path"]).is_relative_to(tmp_path / "home" / "video-frames")
+
+
+def test_a_folder_of_a_video_and_its_log_passes_the_check_before_a_run(tmp_path) -> None:
+    from pipeline.errors import BadInputError
+    from pipeline.ingest.verdict import check_flight_folder
+
+    folder = tmp_path / "flight"
+    _, log = write_moving_video(folder, seconds=1.0, fps=5.0)
+    check_flight_folder(folder)  # no error: the run samples the video
+    log.unlink()
+    with pytest.raises(BadInputError, match="0 usable frames among 1 file"):
+        check_flight_folder(folder)
