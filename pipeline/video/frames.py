@@ -25,7 +25,7 @@ from pathlib import Path
 from pipeline.errors import BadInputError, UnreadableFileError
 from pipeline.records import DjiXmp, FrameMeta, GpsFix, VideoRef
 from pipeline.video import ref
-from pipeline.video.srt import SrtLog, read_srt
+from pipeline.video.srt import Unread, stream_srt
 from pipeline.video.track import Track
 
 log = logging.getLogger(__name__)
@@ -136,10 +136,13 @@ class Sampler:
 
 @dataclass(frozen=True)
 class VideoFrames:
-    """The frames sampled from one video, and the parsed log (for its unread lines)."""
+    """The frames sampled from one video, how many records its log held and what of the
+    log was not read (the records themselves are not kept: an hour's log at 30 fps
+    holds 108,000)."""
 
     frames: tuple[FrameMeta, ...]
-    log: SrtLog
+    records: int
+    unread: tuple[Unread, ...]
 
 
 def sample_video(
@@ -150,10 +153,13 @@ def sample_video(
     the video cannot be decoded."""
     import cv2
 
-    srt = read_srt(log_path)
-    for u in srt.unread:
+    unread: list[Unread] = []
+    track = Track(stream_srt(log_path, unread))  # the log is streamed: records not kept
+    for u in unread[:20]:
         log.warning("%s line %d not read (%s): %s", log_path, u.line, u.why, u.text[:80])
-    track = Track(srt)
+    if len(unread) > 20:
+        log.warning("%s: %d more lines not read", log_path, len(unread) - 20)
+    clock, summary = track.clock, (track.records, tuple(sorted(unread, key=lambda u: u.line)))
     if not (track.has("lat_deg") and track.has("lon_deg")):
         raise BadInputError(f"its SRT log {log_path.name} holds no position (latitude/longitude, "
                             "GPS(…)): the video cannot be placed; leave it out")  # fmt: skip
@@ -175,11 +181,11 @@ def sample_video(
 
         write_atomic(path, data)
         h, w = image.shape[:2]
-        frames.append(frame_meta(path, data, (h, w), video, log_path, t, srt, track, settings))
+        frames.append(frame_meta(path, data, (h, w), video, log_path, t, clock, track, settings))
     if not frames:
         raise BadInputError(f"no frame of the video falls inside its SRT log {log_path.name}'s "
                             "positions: is it the log of another video?")  # fmt: skip
-    return VideoFrames(tuple(frames), srt)
+    return VideoFrames(tuple(frames), *summary)
 
 
 def _frame_size(video: Path) -> tuple[int, int]:
@@ -223,12 +229,12 @@ def _camera(settings: VideoSettings, track: Track, t: float) -> dict:
 
 def frame_meta(
     path: Path, data: bytes, hw: tuple[int, int], video: Path, log_path: Path,
-    t: float, srt: SrtLog, track: Track, settings: VideoSettings,
+    t: float, clock: tuple[dt.datetime, float] | None, track: Track, settings: VideoSettings,
 ) -> FrameMeta:  # fmt: skip
     """The record of the still at ``path`` (bytes ``data``), sampled at ``t`` seconds."""
     v = track.values(t)
     xmp, pose = _attitude(v, track, t, settings)
-    captured, subsec = _clock(srt, t)
+    captured, subsec = _clock(clock, t)
     alt = v.get("abs_alt_m", v.get("gps_alt_m"))
     return FrameMeta(
         path=str(path), sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data),
@@ -264,10 +270,8 @@ def _attitude(v: dict[str, float], track: Track, t: float,
     return xmp, tuple(pose)
 
 
-def _clock(srt: SrtLog, t: float) -> tuple[str | None, str | None]:
+def _clock(first: tuple[dt.datetime, float] | None, t: float) -> tuple[str | None, str | None]:
     """Capture time (local, no zone, as DateTimeOriginal) and its milliseconds."""
-    first = next(((r.clock, s) for r, s in zip(srt.records, srt.times_s, strict=True)
-                  if r.clock is not None), None)  # fmt: skip
     if first is None:
         return None, None
     at = first[0] + dt.timedelta(seconds=t - first[1])

@@ -95,9 +95,8 @@ class VideoIngest:
             log.exception("unexpected error reading the video %s", shown)
             why = f"unexpected error while reading the video ({type(e).__name__}: {e})"
             return [], [Quarantined(shown, why + "; please report it", size_bytes=_size(path))]
-        srt_log = sampled.log
         log.info("%s: %d frames sampled (log: %d records, %d lines not read)", shown,
-                 len(sampled.frames), len(srt_log.records), len(srt_log.unread))  # fmt: skip
+                 len(sampled.frames), sampled.records, len(sampled.unread))  # fmt: skip
         return list(sampled.frames), []
 
     def keep_set_aside(self, q: Quarantined) -> bool:

@@ -22,9 +22,10 @@ backwards, and known fields whose value is not a number.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,9 +98,39 @@ def read_srt(path: Path) -> SrtLog:
     return parse_srt(decode_srt(Path(path).read_bytes()))
 
 
+def stream_srt(path: Path, unread: list[Unread]) -> Iterator[tuple[float, SrtRecord]]:
+    """``(time_s, record)`` of the log at ``path`` one at a time, read as a stream (an
+    hour's log need not be held); what is not read is appended to ``unread``."""
+    with open(path, encoding=_file_encoding(Path(path))) as fh:
+        yield from timed_records(fh, unread)
+
+
+def _file_encoding(path: Path) -> str:
+    """As :func:`decode_srt` decides, reading the file in pieces."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if _encoding(head):
+            return "utf-16"
+        fh.seek(0)
+        try:
+            while piece := fh.read(1 << 20):
+                decoder.decode(piece)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "latin-1"
+    return "utf-8-sig"
+
+
+def _encoding(head: bytes) -> str | None:
+    return "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else None
+
+
 def decode_srt(data: bytes) -> str:
     """The text of a log's bytes: a BOM decides the encoding, else UTF-8, else Latin-1."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if _encoding(data[:4]):
         return data.decode("utf-16")
     try:
         return data.decode("utf-8-sig")
@@ -110,10 +141,7 @@ def decode_srt(data: bytes) -> str:
 def parse_srt(text: str) -> SrtLog:
     """Parse a log's text (any line endings); never raises for what the text holds."""
     unread: list[Unread] = []
-    records = [_record(block, unread) for block in _blocks(text.splitlines())]
-    kept = [r for r in records if r is not None]
-    times = _times(kept, unread)
-    ordered = [(t, r) for t, r in zip(times, kept, strict=True) if t is not None]
+    ordered = list(timed_records(text.splitlines(), unread))
     return SrtLog(
         records=tuple(r for _, r in ordered),
         times_s=tuple(t for t, _ in ordered),
@@ -121,13 +149,25 @@ def parse_srt(text: str) -> SrtLog:
     )
 
 
-def _blocks(lines: list[str]) -> Iterator[list[tuple[int, str]]]:
+def timed_records(lines: Iterable[str], unread: list[Unread]) -> Iterator[tuple[float, SrtRecord]]:
+    """``(time_s, record)`` in the order of ``lines``, records without a time or whose time
+    does not move forward reported in ``unread`` and left out (:class:`_Clock`)."""
+    clock = _Clock(unread)
+    for block in _blocks(lines):
+        record = _record(block, unread)
+        if record is not None and (t := clock.time_of(record)) is not None:
+            yield t, record
+
+
+def _blocks(lines: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
     """Blocks of ``(line number, text)``: split at blank lines, and before an index line
     followed by a time range (a log that lost its blank lines)."""
     block: list[tuple[int, str]] = []
-    for i, raw in enumerate(lines):
-        line = _TAG.sub(" ", raw).strip()
-        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+    ahead = itertools.chain(lines, [""])
+    nxt = next(ahead)
+    for i, raw in enumerate(ahead):
+        raw, nxt = nxt, raw
+        line = _TAG.sub(" ", raw.rstrip("\r\n")).strip()
         starts = _INDEX.match(line) is not None and _RANGE.search(nxt) is not None
         if (not line or starts) and block:
             yield block
@@ -235,28 +275,32 @@ def _clock(m: re.Match[str]) -> dt.datetime | None:
         return None
 
 
-def _times(records: list[SrtRecord], unread: list[Unread]) -> list[float | None]:
-    """Seconds from the video's start per record: the time range where the log has one,
-    else the clock against the first record's; ``None`` for a record without either, or
-    whose time does not move forward (reported)."""
-    first = next((r.clock for r in records if r.clock is not None), None)
-    use_range = any(r.start_s is not None for r in records)
-    out: list[float | None] = []
-    last = None
-    for r in records:
-        if use_range and r.start_s is not None:
+class _Clock:
+    """Seconds from the video's start, record after record: the time range when the first
+    timed record has one, else the date and time against the first record's. A record
+    without that, or whose time does not move forward, gets ``None`` and is reported."""
+
+    def __init__(self, unread: list[Unread]) -> None:
+        self.unread = unread
+        self.use_range: bool | None = None
+        self.first: dt.datetime | None = None
+        self.last: float | None = None
+
+    def time_of(self, r: SrtRecord) -> float | None:
+        if self.use_range is None and (r.start_s is not None or r.clock is not None):
+            self.use_range = r.start_s is not None
+        if self.first is None:
+            self.first = r.clock
+        if self.use_range and r.start_s is not None:
             t = r.start_s
-        elif not use_range and r.clock is not None and first is not None:
-            t = (r.clock - first).total_seconds()
+        elif self.use_range is False and r.clock is not None and self.first is not None:
+            t = (r.clock - self.first).total_seconds()
         else:
-            unread.append(Unread(r.line, str(r.index or ""), "a record without a time"))
-            out.append(None)
-            continue
-        if last is not None and t <= last:
-            why = f"time {t:.3f} s does not move forward (after {last:.3f} s): record dropped"
-            unread.append(Unread(r.line, str(r.index or ""), why))
-            out.append(None)
-            continue
-        out.append(t)
-        last = t
-    return out
+            self.unread.append(Unread(r.line, str(r.index or ""), "a record without a time"))
+            return None
+        if self.last is not None and t <= self.last:
+            why = f"time {t:.3f} s does not move forward (after {self.last:.3f} s): record dropped"
+            self.unread.append(Unread(r.line, str(r.index or ""), why))
+            return None
+        self.last = t
+        return t

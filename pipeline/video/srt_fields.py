@@ -10,8 +10,10 @@ it under its own name (:attr:`~pipeline.video.srt.SrtRecord.extra`).
 
 from __future__ import annotations
 
+import functools
 import re
 
+_SPACES = re.compile(r"[\s_]+")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -38,9 +40,10 @@ def _many(raw: str, n: int) -> list[float]:
     return found[:n]
 
 
+@functools.lru_cache(maxsize=512)  # a log repeats its few names in every block
 def norm_name(name: str) -> str:
     """A field name compared without case, spaces or underscores (``rel_alt`` = ``RelAlt``)."""
-    return re.sub(r"[\s_]+", "", name).lower()
+    return _SPACES.sub("", name).lower()
 
 
 def _focal_35mm(raw: str) -> float:

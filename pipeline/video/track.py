@@ -11,10 +11,11 @@ defaults a configuration may supply are applied, and flagged, by
 
 from __future__ import annotations
 
-import bisect
-from dataclasses import dataclass
+import datetime as dt
+from array import array
+from collections.abc import Iterable, Sequence
 
-from pipeline.video.srt import SrtLog
+from pipeline.video.srt import SrtLog, SrtRecord
 
 #: Fields interpolated as angles (degrees, wrapped the short way).
 _ANGLES = frozenset({"gimbal_yaw_deg", "flight_yaw_deg", "gimbal_roll_deg", "flight_roll_deg"})
@@ -26,20 +27,31 @@ POSE_FIELDS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
 class _Series:
-    times_s: tuple[float, ...]
-    values: tuple[float, ...]
-    hold_s: float  # how long the last value holds past the last record
+    """One field's values at increasing times, as arrays (8 bytes a value)."""
+
+    def __init__(self, times_s: Sequence[float], values: Sequence[float]) -> None:
+        import numpy as np
+
+        self.times_s = np.asarray(times_s, dtype=float)
+        self.values = np.asarray(values, dtype=float)
+        self.hold_s = float(self.times_s[-1] - self.times_s[-2]) if len(times_s) > 1 else 0.0
 
     def at(self, t: float, angle: bool) -> float | None:
+        import numpy as np
+
         ts = self.times_s
-        if not ts or t < ts[0] or t > ts[-1] + self.hold_s:
+        if t < ts[0] or t > ts[-1] + self.hold_s:
             return None
-        i = bisect.bisect_right(ts, t)
+        i = int(np.searchsorted(ts, t, side="right"))
         if i >= len(ts):
-            return self.values[-1]
-        t0, t1, v0, v1 = ts[i - 1], ts[i], self.values[i - 1], self.values[i]
+            return float(self.values[-1])
+        t0, t1, v0, v1 = (
+            float(ts[i - 1]),
+            float(ts[i]),
+            float(self.values[i - 1]),
+            float(self.values[i]),
+        )
         if t == t0:
             return v0
         w = (t - t0) / (t1 - t0)
@@ -58,18 +70,31 @@ def _wrap(deg: float) -> float:
 
 
 class Track:
-    """Interpolated values of a parsed log (:class:`~pipeline.video.srt.SrtLog`)."""
+    """Interpolated values of a log's ``(time_s, record)`` pairs, in time order (a parsed
+    :class:`~pipeline.video.srt.SrtLog` zipped, or :func:`~pipeline.video.srt.stream_srt`,
+    consumed once: only the pose fields are kept, 16 bytes a value and time).
+    ``records``: how many there were; ``clock``: the first date and time written in the
+    log, with its record's time."""
 
-    def __init__(self, log: SrtLog) -> None:
-        self._series: dict[str, _Series] = {}
-        for name in POSE_FIELDS:
-            pairs = [(t, r.fields[name]) for t, r in zip(log.times_s, log.records, strict=True)
-                     if name in r.fields and not _no_fix(r.fields, name)]  # fmt: skip
-            if pairs:
-                times = tuple(t for t, _ in pairs)
-                hold = (times[-1] - times[-2]) if len(times) > 1 else 0.0
-                self._series[name] = _Series(times, tuple(v for _, v in pairs), hold)
+    def __init__(self, pairs: Iterable[tuple[float, SrtRecord]]) -> None:
+        columns: dict[str, tuple[array[float], array[float]]] = {}
+        self.records = 0
+        self.clock: tuple[dt.datetime, float] | None = None
+        for t, r in pairs:
+            self.records += 1
+            if self.clock is None and r.clock is not None:
+                self.clock = (r.clock, t)
+            for name, value in r.fields.items():
+                if name in POSE_FIELDS and not _no_fix(r.fields, name):
+                    times, values = columns.setdefault(name, (array("d"), array("d")))
+                    times.append(t)
+                    values.append(value)
+        self._series = {name: _Series(*tv) for name, tv in columns.items()}
         self._distance = self._cumulative_distance()
+
+    @classmethod
+    def of_log(cls, log: SrtLog) -> Track:
+        return cls(zip(log.times_s, log.records, strict=True))
 
     def has(self, name: str) -> bool:
         """Whether the log carries ``name`` at all."""
@@ -86,21 +111,20 @@ class Track:
         return {k: v for k, v in out.items() if v is not None}
 
     def _cumulative_distance(self) -> _Series | None:
+        import numpy as np
+
         from pipeline.geo.coords import haversine_m
 
         lat, lon = self._series.get("lat_deg"), self._series.get("lon_deg")
         if lat is None or lon is None:
             return None
-        times = sorted(set(lat.times_s) & set(lon.times_s))
-        total, out, last = 0.0, [], None
-        for t in times:
-            here = (lat.at(t, False), lon.at(t, False))
-            if last is not None:
-                total += haversine_m(last[0], last[1], here[0], here[1])
-            out.append(total)
-            last = here
-        hold = (times[-1] - times[-2]) if len(times) > 1 else 0.0
-        return _Series(tuple(times), tuple(out), hold)
+        times = np.intersect1d(lat.times_s, lon.times_s)
+        if len(times) == 0:
+            return None
+        lats = np.interp(times, lat.times_s, lat.values)  # the same records: exact values
+        lons = np.interp(times, lon.times_s, lon.values)
+        steps = haversine_m(lats[:-1], lons[:-1], lats[1:], lons[1:])
+        return _Series(list(times), [0.0, *np.cumsum(steps)])
 
     def distance_m(self, t: float) -> float | None:
         """Ground distance flown from the log's first position to ``t``, metres."""

@@ -169,3 +169,32 @@ def test_block_with_nothing_known_is_reported_line_by_line() -> None:
     log = parse_srt("hello there\nsecond line\n\n" + MAVIC_PRO)
     assert len(log.records) == 1
     assert [u.line for u in log.unread] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [MINI2.encode(), b"\xef\xbb\xbf" + MINI2.replace("\n", "\r\n").encode(),
+     MINI2.encode("utf-16"), (MAVIC_PRO + "\n" + MINI2).encode("latin-1"),
+     MINI2.replace("[iso: 110]", "[iso: caf\xe9]").encode("latin-1"),
+     (MINI2 * 2000 + "[iso: caf\xe9]").encode("latin-1")],  # not UTF-8 only at the end
+)  # fmt: skip
+def test_streamed_log_reads_as_the_parsed_one(tmp_path: Path, data: bytes) -> None:
+    from pipeline.video.srt import stream_srt
+
+    path = tmp_path / "DJI_0001.SRT"
+    path.write_bytes(data)
+    unread: list = []
+    pairs = list(stream_srt(path, unread))
+    log = read_srt(path)
+    assert [t for t, _ in pairs] == list(log.times_s) and [r for _, r in pairs] == list(log.records)
+    assert sorted(unread, key=lambda u: u.line) == list(log.unread)
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_real_logs_stream_as_they_parse(shared_data: Path, name: str) -> None:
+    from pipeline.video.srt import stream_srt
+
+    path = shared_data / "dji-srt" / name
+    unread: list = []
+    assert [r for _, r in stream_srt(path, unread)] == list(read_srt(path).records)
+    assert len(unread) == REAL[name][1]
