@@ -153,6 +153,8 @@ def sample_video(
     the video cannot be decoded."""
     import cv2
 
+    from pipeline.fileio import write_atomic
+
     unread: list[Unread] = []
     track = Track(stream_srt(log_path, unread))  # the log is streamed: records not kept
     for u in unread[:20]:
@@ -177,8 +179,6 @@ def sample_video(
             continue
         data = encoded.tobytes()
         path = ref.frame_file(folder, video, t)
-        from pipeline.fileio import write_atomic
-
         write_atomic(path, data)
         h, w = image.shape[:2]
         frames.append(frame_meta(path, data, (h, w), video, log_path, t, clock, track, settings))
