@@ -74,7 +74,10 @@ def _lonlat(prefix: str, alt: str | None):
             raise FieldValueError(
                 f"expected longitude, latitude[, altitude], found {raw.strip()!r}"
             )
-        out = {f"{prefix}lon_deg": found[0], f"{prefix}lat_deg": found[1]}
+        lon, lat = found[0], found[1]
+        if abs(lat) > 90.0 >= abs(lon):  # written latitude first: the second is no latitude
+            lon, lat = lat, lon
+        out = {f"{prefix}lon_deg": lon, f"{prefix}lat_deg": lat}
         if alt is not None and len(found) >= 3:
             out[alt] = found[2]
         return out

@@ -198,3 +198,32 @@ def test_real_logs_stream_as_they_parse(shared_data: Path, name: str) -> None:
     unread: list = []
     assert [r for _, r in stream_srt(path, unread)] == list(read_srt(path).records)
     assert len(unread) == REAL[name][1]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # M30-style: frame counter and date on one line
+        ('1\n00:00:00,000 --> 00:00:00,033\n<font size="28">FrameCnt: 1 2022-03-15 10:30:12.345\n'
+         "[focal_len: 24.00] [dzoom_ratio: 1.00], [latitude: 31.123456] [longitude: 121.123456] "
+         "[rel_alt: 100.000 abs_alt: 120.000] [gb_yaw : 10.0 gb_pitch : -90.0 gb_roll : 0.0] </font>\n",
+         {"frame_cnt": 1.0, "focal_35mm": 24.0, "dzoom": 1.0, "lat_deg": 31.123456,
+          "lon_deg": 121.123456, "rel_alt_m": 100.0, "abs_alt_m": 120.0, "gimbal_yaw_deg": 10.0,
+          "gimbal_pitch_deg": -90.0, "gimbal_roll_deg": 0.0}),
+        # Phantom 4 Pro V2: DZOOM between commas
+        ("1\n00:00:00,000 --> 00:00:01,000\nF/2.8, SS 320, ISO 100, EV 0, DZOOM 1.000, "
+         "GPS (-121.1234, 38.5678, 19), D 4.62m, H 1.60m, H.S 0.00m/s, V.S 0.00m/s\n",
+         {"dzoom": 1.0, "lon_deg": -121.1234, "lat_deg": 38.5678, "gps_alt_m": 19.0,
+          "distance_m": 4.62, "rel_alt_m": 1.6, "h_speed_m_s": 0.0, "v_speed_m_s": 0.0}),
+        # Mavic Air: barometer in brackets, the longitude misspelt
+        ("1\n00:00:00,000 --> 00:00:01,000\n2018.05.01 10:00:00\n"
+         "[latitude : 22.5] [longtitude : 113.9] [barometer: 12.3] [iso : 100]\n",
+         {"lat_deg": 22.5, "lon_deg": 113.9, "rel_alt_m": 12.3}),
+        # a GPS tuple written latitude first (the second value cannot be a latitude)
+        ("1\n00:00:00,000 --> 00:00:01,000\nGPS(22.5, 113.9, 30)\n",
+         {"lon_deg": 113.9, "lat_deg": 22.5, "gps_alt_m": 30.0}),
+    ],
+)  # fmt: skip
+def test_more_firmwares(text: str, expected: dict[str, float]) -> None:
+    log = parse_srt(text)
+    assert log.unread == () and log.records[0].fields == expected
