@@ -31,7 +31,10 @@ class VideoSource:
 
     @property
     def name(self) -> str:
-        return Path(self.path).name
+        """The video's file name as display text (a name that is not UTF-8 escaped)."""
+        from pipeline.ingest.names import display_path
+
+        return display_path(Path(self.path).name)
 
 
 def frames_folder(state_dir: Path, video: Path, sha256: str) -> Path:

@@ -153,3 +153,19 @@ def test_positions_without_a_fix_are_no_positions(tmp_path: Path) -> None:
     log.write_text("\n\n".join(blocks))
     frames = sample_video(video, log, tmp_path / "s", VideoSettings(sample_spacing_m=5)).frames
     assert frames[0].video.time_s == 2.0 and frames[0].gps.lat_deg > 29.0
+
+
+def test_a_video_whose_name_is_not_utf8_is_shown_escaped(tmp_path: Path) -> None:
+    import os
+
+    from pipeline.video import ref
+
+    video = tmp_path / os.fsdecode(b"\xba\xd3_0001.MP4")
+    folder = ref.frames_folder(tmp_path / "state", video, "ab" * 32)
+    folder.mkdir(parents=True)
+    ref.write_manifest(folder, video, video.with_suffix(".SRT"), "ab" * 32, 10)
+    frame = ref.frame_file(folder, video, 12.5)
+    frame.write_bytes(b"")
+    source = video_of_frame(frame)
+    assert source.path == str(video) and source.time_s == 12.5
+    assert source.name == "\\xba\\xd3_0001.MP4"
