@@ -21,12 +21,17 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import BadInputError, UnreadableFileError
 from pipeline.records import DjiXmp, FrameMeta, GpsFix, VideoRef
 from pipeline.video import ref
 from pipeline.video.srt import Unread, stream_srt
 from pipeline.video.track import Track
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +84,16 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def decoded_frames(video: Path, wants: Callable[[float], bool]) -> Iterator[tuple[float, object]]:
+def decoded_frames(
+    video: Path, wants: Callable[[float], bool]
+) -> Iterator[tuple[float, NDArray[np.uint8]]]:
     """``(time_s, BGR image)`` of each frame ``wants(time_s)`` accepts, streamed in order.
 
     Frames not wanted are grabbed without being converted. Raises
     :class:`UnreadableFileError` when OpenCV cannot open the file.
     """
     import cv2
+    import numpy as np
 
     cap = cv2.VideoCapture(str(video))
     try:
@@ -100,7 +108,7 @@ def decoded_frames(video: Path, wants: Callable[[float], bool]) -> Iterator[tupl
             if wants(t):
                 ok, image = cap.retrieve()
                 if ok:
-                    yield t, image
+                    yield t, np.asarray(image, dtype=np.uint8)
     finally:
         cap.release()
 
@@ -218,7 +226,7 @@ def _footprint_per_m(hw: tuple[int, int], settings: VideoSettings, track: Track)
     return min(w, h) / camera.fx_px
 
 
-def _camera(settings: VideoSettings, track: Track, t: float) -> dict:
+def _camera(settings: VideoSettings, track: Track, t: float) -> dict[str, Any]:
     focal_35 = track.value("focal_35mm", t)
     if focal_35 is not None:
         focal_35 *= track.value("dzoom", t) or 1.0

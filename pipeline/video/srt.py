@@ -222,8 +222,8 @@ def _tokens(line: str, number: int, unread: list[Unread]) -> Iterator[tuple[str,
             continue
         if ":" in piece:
             yield from _pairs(piece, number, unread)
-        elif (m := _PIECE.match(piece)) is not None:
-            yield m.group(1), m.group(2)
+        elif (named := _PIECE.match(piece)) is not None:
+            yield named.group(1), named.group(2)
         else:
             unread.append(Unread(number, piece, "not a field this reader knows how to split"))
 
@@ -266,9 +266,7 @@ def _seconds(parts: tuple[str, ...]) -> float:
 
 def _clock(m: re.Match[str]) -> dt.datetime | None:
     y, mo, d, h, mi, s, frac = m.groups()
-    micro = int((frac or "0")[:6].ljust(6, "0"))
-    if frac is not None and len(frac) == 3 and m.group(0)[m.end(6) - m.start() :].count(",") > 1:
-        micro = int(frac) * 1000  # "51,393,525": milliseconds, then microseconds
+    micro = int((frac or "0")[:6].ljust(6, "0"))  # "51,393,525": the first group only (ms)
     try:
         return dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), micro)
     except ValueError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 _SPACES = re.compile(r"[\s_]+")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
@@ -59,7 +60,10 @@ def _dzoom(raw: str) -> float:
     return value / 10000.0 if value >= 100 else value
 
 
-def _pry(prefix: str):
+Reader = Callable[[str], dict[str, float]]
+
+
+def _pry(prefix: str) -> Reader:
     def read(raw: str) -> dict[str, float]:
         pitch, roll, yaw = _many(raw, 3)
         return {f"{prefix}_pitch_deg": pitch, f"{prefix}_roll_deg": roll, f"{prefix}_yaw_deg": yaw}
@@ -67,7 +71,7 @@ def _pry(prefix: str):
     return read
 
 
-def _lonlat(prefix: str, alt: str | None):
+def _lonlat(prefix: str, alt: str | None) -> Reader:
     def read(raw: str) -> dict[str, float]:
         found = numbers(raw)
         if len(found) < 2:
@@ -85,7 +89,7 @@ def _lonlat(prefix: str, alt: str | None):
     return read
 
 
-def _single(field: str, read=_one):
+def _single(field: str, read: Callable[[str], float] = _one) -> Reader:
     return lambda raw: {field: read(raw)}
 
 

@@ -137,14 +137,14 @@ class Track:
 
         from pipeline.geo.coords import haversine_m
 
-        a = (self.value("lat_deg", t - window_s), self.value("lon_deg", t - window_s))
-        b = (self.value("lat_deg", t + window_s), self.value("lon_deg", t + window_s))
-        if None in a:
-            a = (self.value("lat_deg", t), self.value("lon_deg", t))
-        if None in b:
-            b = (self.value("lat_deg", t), self.value("lon_deg", t))
-        if None in a or None in b or haversine_m(a[0], a[1], b[0], b[1]) < 0.5:  # type: ignore[arg-type]
+        a = self._position(t - window_s) or self._position(t)
+        b = self._position(t + window_s) or self._position(t)
+        if a is None or b is None or haversine_m(a[0], a[1], b[0], b[1]) < 0.5:
             return None
-        north = b[0] - a[0]  # type: ignore[operator]
-        east = _wrap(b[1] - a[1]) * math.cos(math.radians(a[0]))  # type: ignore[operator]
+        north = b[0] - a[0]
+        east = _wrap(b[1] - a[1]) * math.cos(math.radians(a[0]))
         return math.degrees(math.atan2(east, north)) % 360.0
+
+    def _position(self, t: float) -> tuple[float, float] | None:
+        lat, lon = self.value("lat_deg", t), self.value("lon_deg", t)
+        return None if lat is None or lon is None else (lat, lon)
