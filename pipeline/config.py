@@ -23,6 +23,7 @@ from pipeline.ledger.config import LedgerConfig
 
 if TYPE_CHECKING:
     from pipeline.geo.laser import GroundSettings
+    from pipeline.video.frames import VideoSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "configs" / "hehu.yaml"
@@ -35,6 +36,28 @@ class _Section(BaseModel):
 class IngestConfig(_Section):
     max_offset_m: float = Field(default=5000.0, gt=0)
     yaw_check: bool = True
+
+
+class VideoConfig(_Section):
+    """How a video with its SRT log becomes frames (:class:`pipeline.video.frames.VideoSettings`,
+    which documents each field)."""
+
+    sample_overlap: float = Field(default=0.6, ge=0, lt=1)
+    sample_spacing_m: float | None = Field(default=None, gt=0)
+    fallback_spacing_m: float = Field(default=20.0, gt=0)
+    max_gap_s: float = Field(default=10.0, gt=0)
+    focal_35mm: float | None = Field(default=24.0, gt=0)
+    camera_model: str | None = None
+    focal_mm: float | None = Field(default=None, gt=0)
+    default_pitch_deg: float | None = Field(default=-90.0, ge=-90, le=30)
+    default_yaw_deg: float | None = None
+    default_rel_alt_m: float | None = Field(default=None, gt=0)
+    jpeg_quality: int = Field(default=95, ge=50, le=100)
+
+    def settings(self) -> VideoSettings:
+        from pipeline.video.frames import VideoSettings
+
+        return VideoSettings(**self.model_dump())
 
 
 class GeoConfig(_Section):
@@ -150,6 +173,7 @@ class HehuConfig(_Section):
     state: StateConfig = StateConfig()
     display: DisplayConfig = DisplayConfig()
     ingest: IngestConfig = IngestConfig()
+    video: VideoConfig = VideoConfig()
     geo: GeoConfig = GeoConfig()
     detect: DetectConfig = DetectConfig()
     ledger: LedgerSection = LedgerSection()

@@ -67,11 +67,11 @@ def render_crop(image: np.ndarray, xyxy_px, watermark: str) -> np.ndarray:
 
 def with_watermark(picture: np.ndarray, watermark: str) -> np.ndarray:
     """``picture`` (BGR) with the watermark bar below it: the text's ``" | "``-separated
-    fields, the first two on one line, the rest on a second (see :func:`watermark_text`)."""
+    fields, two to a line (see :func:`watermark_text`)."""
     import cv2
 
     fields = watermark.split(" | ")
-    lines = [" | ".join(fields[:2]), " | ".join(fields[2:])]
+    lines = [" | ".join(fields[i : i + 2]) for i in range(0, len(fields), 2)]
     bar = np.zeros((LINE_PX * len(lines) + 6, picture.shape[1], 3), np.uint8)
     for k, text in enumerate(lines):
         cv2.putText(bar, text, (4, LINE_PX * (k + 1)), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
@@ -80,17 +80,26 @@ def with_watermark(picture: np.ndarray, watermark: str) -> np.ndarray:
 
 
 def watermark_text(
-    captured_at, lat: float | None, lon: float | None, flight: str, code: str
-) -> str:
+    captured_at, lat: float | None, lon: float | None, flight: str, code: str,
+    video: tuple[str, float] | None = None,
+) -> str:  # fmt: skip
     """Capture time (a datetime or ISO-8601 text), WGS-84 position, flight and issue code,
-    in ASCII (OpenCV fonts)."""
+    in ASCII (OpenCV fonts); for a frame sampled from a video, ``video`` = (its name, the
+    time in it) too."""
     if lat is None or lon is None:
         where = "no position"
     else:
         ns, ew = "N" if lat >= 0 else "S", "E" if lon >= 0 else "W"
         where = f"{abs(lat):.6f}{ns} {abs(lon):.6f}{ew} WGS-84"
     when = str(captured_at).replace("T", " ") if captured_at else "time unknown"
-    return f"{when} | {where} | flight {flight[:24]} | {code}"
+    text = f"{when} | {where} | flight {flight[:24]} | {code}"
+    if video is not None:
+        from pipeline.ingest.names import display_path
+        from pipeline.video.ref import time_code
+
+        name = display_path(video[0]).encode("ascii", "backslashreplace").decode()
+        text += f" | video {name[-40:]} at {time_code(video[1])}"
+    return text
 
 
 def best_sightings(session, flight_key: str, codes: tuple[str, ...]) -> list[tuple]:
@@ -168,8 +177,12 @@ def _crop_file(out_dir: Path, code: str, det, frame, flight_name: str, image: np
 
     if image is None:
         return None
+    from pipeline.video.ref import video_of_frame
+
+    source = video_of_frame(frame.open_path)
+    video = (source.name, source.time_s) if source is not None else None
     text = watermark_text(det.captured_at or frame.captured_at, det.lat_deg, det.lon_deg,
-                          flight_name, code)  # fmt: skip
+                          flight_name, code, video)  # fmt: skip
     picture = render_crop(image, (det.x0_px, det.y0_px, det.x1_px, det.y1_px), text)
     ok, encoded = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 90])
     if not ok:

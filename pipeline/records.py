@@ -67,6 +67,22 @@ class DjiXmp:
 
 
 @dataclass(frozen=True)
+class VideoRef:
+    """Where a frame sampled from a video comes from (:mod:`pipeline.video`).
+
+    ``path`` is the video, ``time_s`` the frame's time in it (seconds from its start),
+    ``log`` the SRT flight log its position came from. ``pose`` says which parts of the
+    pose are a configured default rather than the log's (empty when all are the log's),
+    e.g. ``("pitch: default -90°", "yaw: course over ground")``.
+    """
+
+    path: str
+    time_s: float
+    log: str
+    pose: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class FrameMeta:
     """Everything read from one image file, before any geometry.
 
@@ -74,7 +90,8 @@ class FrameMeta:
     orientation is applied); ``orientation`` is the EXIF Orientation tag (1-8).
     ``captured_at`` is DateTimeOriginal as ISO-8601 local camera time with no
     zone (cameras do not record one); ``gps_time_utc`` is the GPS date/time
-    stamp, in UTC, where present.
+    stamp, in UTC, where present. ``video`` is set on a frame sampled from a video:
+    ``path`` is then the still written from it.
     """
 
     path: str
@@ -97,6 +114,7 @@ class FrameMeta:
     exif_width_px: int | None = None
     gps: GpsFix | None = None
     xmp: DjiXmp | None = None
+    video: VideoRef | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (nested records become dicts)."""

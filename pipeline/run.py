@@ -58,11 +58,13 @@ def plan_flight(flight_dir: Path, config: HehuConfig) -> FlightPlan:
     from pipeline.ingest import scan_flight
     from pipeline.ingest.verdict import require_frames
     from pipeline.ledger.flight_rows import FlightRef
+    from pipeline.video.ingest import VideoIngest
 
     flight_dir = Path(flight_dir)
     if not flight_dir.is_dir():
         raise BadInputError(f"{flight_dir}: not a folder; give the folder of a flight's photos")
-    scanned = scan_flight(flight_dir, max_offset_m=config.ingest.max_offset_m)
+    scanned = scan_flight(flight_dir, max_offset_m=config.ingest.max_offset_m,
+                          videos=VideoIngest.for_config(config))  # fmt: skip
     require_frames(flight_dir, scanned.frames, scanned.quarantined)  # else one line, exit 1
     frames = tuple(PlannedFrame(m) for m in scanned.frames)
     ground, dem_tie = calibrated(scanned.frames, config.geo.ground_settings())

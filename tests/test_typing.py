@@ -1,4 +1,4 @@
-"""mypy holds where pyproject.toml says it must: strict on pipeline/geo, ingest and ledger."""
+"""mypy holds where pyproject.toml says it must: strict on pipeline/geo, ingest, ledger, video."""
 
 from __future__ import annotations
 

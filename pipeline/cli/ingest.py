@@ -32,6 +32,10 @@ Frame keys (``null`` when the file does not carry the field):
   ``yaw_check`` (``consistent``, ``flipped``, ``ambiguous``, ``unchecked``, or null
   with ``--no-yaw-check``), ``yaw_offset_deg`` (the correction applied to the
   recorded yaw for the ground fields: 0 or 180), ``yaw_check_detail``
+- video (a frame sampled from a video beside its SRT log; null for a photo): ``video``
+  as ``{"path", "time_s", "log", "pose"}``, ``pose`` naming what a configured default
+  gave (``["pitch: default -90°", "yaw: course over ground"]``); ``path`` is then the
+  still written from the video in the state folder
 - ``quarantined``: false
 
 Set-aside lines: ``{"quarantined": true, "path", "reason", "sha256", "size_bytes"}``.
@@ -167,13 +171,16 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.geo.dem_tie import calibrated
     from pipeline.ingest import scan_flight
     from pipeline.ingest.verdict import require_frames
+    from pipeline.video.ingest import VideoIngest
 
     if not args.flight_dir.is_dir():
         raise BadInputError(
             f"{args.flight_dir}: not a folder; give the folder of a flight's photos"
         )
-    result = scan_flight(args.flight_dir, max_offset_m=args.max_offset_m)
-    settings, dem_tie = calibrated(result.frames, load_config(args.config).geo.ground_settings())
+    config = load_config(args.config)
+    result = scan_flight(args.flight_dir, max_offset_m=args.max_offset_m,
+                         videos=VideoIngest.for_config(config))  # fmt: skip
+    settings, dem_tie = calibrated(result.frames, config.geo.ground_settings())
     records = frame_records(result.frames, yaw_check=not args.no_yaw_check, settings=settings)
     if args.json:
         for line in [*records, *(q.to_dict() for q in result.quarantined)]:

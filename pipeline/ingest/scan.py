@@ -18,7 +18,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import BadInputError, MissingGeotagError, UnreadableFileError
 from pipeline.ingest import reasons, sniff
@@ -30,6 +30,9 @@ from pipeline.ingest.names import display_path
 from pipeline.ingest.walk import walk_files
 from pipeline.ingest.xmp import dji_properties, find_packet
 from pipeline.records import FrameMeta, GpsFix, Quarantined
+
+if TYPE_CHECKING:
+    from pipeline.video.ingest import VideoIngest
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +129,12 @@ def scan_flight(
     max_offset_m: float = DEFAULT_MAX_OFFSET_M,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     require_gps: bool = True,
+    videos: VideoIngest | None = None,
 ) -> IngestResult:
     """Ingest every file under ``root`` (recursively) without modifying any.
+
+    With ``videos``, an MP4/MOV beside its SRT log becomes frames sampled from it
+    (:mod:`pipeline.video.ingest`); without, videos are set aside like other non-stills.
 
     Each file is read once. Set aside, each with its reason: empty files,
     non-images (video, SRT, text, HEIC, ``._*`` AppleDouble), byte-identical
@@ -145,7 +152,7 @@ def scan_flight(
     root = Path(root)
     if not root.is_dir():
         raise UnreadableFileError(f"flight folder {root} does not exist or is not a folder")
-    frames, quarantined = _scan_files(root, max_pixels, require_gps)
+    frames, quarantined = _scan_files(root, max_pixels, require_gps, videos)
     kept, far = split_outliers(frames, max_offset_m)
     quarantined += far
     for q in quarantined:  # commands print them (hehu ingest, the run summary, the report)
@@ -176,7 +183,7 @@ def first_usable_frame(
 
 
 def _scan_files(
-    root: Path, max_pixels: int, require_gps: bool
+    root: Path, max_pixels: int, require_gps: bool, videos: VideoIngest | None = None
 ) -> tuple[list[FrameMeta], list[Quarantined]]:
     """Every file under ``root`` in walk order, as a frame or a quarantine record."""
     frames: list[FrameMeta] = []
@@ -186,11 +193,18 @@ def _scan_files(
         if entry.reason is not None:
             quarantined.append(Quarantined(display_path(entry.path), entry.reason))
             continue
+        if videos is not None and videos.is_video(entry.path):
+            sampled, set_aside = videos.take(entry.path)
+            frames += sampled
+            quarantined += set_aside
+            continue
         outcome = _ingest_file(entry.path, first_seen, max_pixels, require_gps)
         if isinstance(outcome, FrameMeta):
             frames.append(outcome)
         else:
             quarantined.append(outcome)
+    if videos is not None:
+        quarantined = [q for q in quarantined if videos.keep_set_aside(q)]
     return frames, quarantined
 
 

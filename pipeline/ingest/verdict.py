@@ -53,8 +53,12 @@ def require_frames(
 
 def check_flight_folder(root: Path) -> None:
     """Refuse ``root`` before a run starts when it holds no frame hehu can use (one line,
-    as :func:`require_frames` says); it reads files only up to the first usable frame."""
+    as :func:`require_frames` says); it reads files only up to the first usable frame.
+    A video with its SRT log beside it counts as usable (its frames are sampled in the run)."""
     from pipeline.ingest.scan import first_usable_frame
+    from pipeline.video.ingest import logged_video_in
 
     frame, quarantined = first_usable_frame(root)
+    if frame is None and logged_video_in(root):
+        return
     require_frames(root, [frame] if frame else [], quarantined)

@@ -23,6 +23,7 @@ from pipeline.ledger.queries import IssueView, issue_detail
 from pipeline.ledger.rechecks import RecheckView, rechecks_of
 from pipeline.review.layers import ring_lonlat
 from pipeline.review.models import Attachment
+from pipeline.video.ref import VideoSource, time_code, video_of_frame
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,12 @@ class Sighting:
     gate_m: float | None = None  # the gate it was within
     sigma_m: float | None = None  # its position's 1σ
     frame_size_px: tuple[int, int] | None = None  # the original's (width, height), when known
+    video: VideoSource | None = None  # the video a frame sampled from one comes from
+
+    @property
+    def video_code(self) -> str | None:
+        """The frame's time in its video, ``00:01:23.456``."""
+        return time_code(self.video.time_s) if self.video is not None else None
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,7 @@ def candidate_detail(*, session: Session, code: str) -> CandidateDetail:
             frame_size_px=(frame.width_px, frame.height_px)
             if frame.width_px and frame.height_px
             else None,
+            video=video_of_frame(frame.open_path),
         )
         for det, frame, flight, kind, distance, gate in rows
     )

@@ -220,6 +220,7 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "Still present on recheck: back to rectifying",
         ),
         "i.full_frame": ("原图", "Full frame"),
+        "i.video_at": ("视频 {name} {t}", "Video {name} at {t}"),
         "v.title": ("原图查看", "Full-frame viewer"),
         "v.open": ("点击查看原图（V）", "Click to view the full frame (V)"),
         "v.prev": ("上一张", "Previous"),

@@ -130,6 +130,7 @@ def test_scan_output_is_json_ready_with_stable_field_names(tmp_path: Path) -> No
         "path", "sha256", "size_bytes", "media_type", "width_px", "height_px", "orientation",
         "captured_at", "subsec", "gps_time_utc", "make", "model", "serial", "focal_mm",
         "focal_35mm", "focal_plane_x_res", "focal_plane_res_unit", "exif_width_px", "gps", "xmp",
+        "video",
     ]  # fmt: skip
     assert list(frame["gps"]) == ["lat_deg", "lon_deg", "alt_m", "lat_ref", "lon_ref", "alt_ref"]
     assert frame["xmp"]["calibrated_focal_px"] == 2952.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import select
 
 from pipeline.ledger.models import Detection, Evidence, EvidenceFile, Frame, Issue
@@ -129,6 +129,60 @@ def frame_large(frame_id: RowId, state: StateDep, me: CanRead) -> Response:
     except FrameUnavailableError as e:
         return _placeholder("frame-unavailable", _short(e))
     return _jpeg(data)
+
+
+def _video_of(state, frame_id: int) -> tuple[Path, float]:
+    """The video a sampled frame came from and the frame's time in it. Served only when the
+    frame's still is the file the ledger recorded (its sha256), the manifest beside it names
+    a video file (.mp4/.mov) and that file has the size the manifest recorded."""
+    import hashlib
+
+    from pipeline.video.ingest import VIDEO_SUFFIXES
+    from pipeline.video.ref import video_of_frame
+
+    with state.db.read() as session:
+        frame = session.get(Frame, frame_id)
+    if frame is None:
+        raise HTTPException(status_code=404, detail=f"no frame {frame_id}")
+    source = video_of_frame(frame.open_path)
+    if source is None:
+        raise HTTPException(status_code=404, detail=f"frame {frame_id} is not from a video")
+    video = Path(source.path)
+    try:
+        same = hashlib.sha256(Path(frame.open_path).read_bytes()).hexdigest() == frame.sha256
+        size = video.stat().st_size if video.is_file() else None
+    except OSError:
+        same, size = False, None
+    if not same or video.suffix.lower() not in VIDEO_SUFFIXES or size != source.size_bytes:
+        raise HTTPException(status_code=404, detail="the video is missing or changed")
+    return video, source.time_s
+
+
+@router.get("/video/{frame_id}")
+def video_page(frame_id: RowId, state: StateDep, me: CanRead) -> HTMLResponse:
+    """A page playing the video a sampled frame came from, from the frame's time (``#t=``)."""
+    from html import escape
+
+    from pipeline.ingest.names import display_path
+    from pipeline.video.ref import time_code
+
+    video, time_s = _video_of(state, frame_id)
+    name = escape(display_path(video.name))
+    page = (
+        f'<!doctype html><meta charset="utf-8"><title>{name} {time_code(time_s)}</title>'
+        f"<p>{name} · {time_code(time_s)}</p>"
+        f'<video controls autoplay muted preload="metadata" style="max-width:100%" '
+        f'src="/media/video/{frame_id}/file#t={time_s:.3f}"></video>'
+    )
+    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/video/{frame_id}/file")
+def video_file(frame_id: RowId, state: StateDep, me: CanRead) -> FileResponse:
+    """The video itself (byte ranges answered, so the player can seek)."""
+    video, _ = _video_of(state, frame_id)
+    kind = "video/quicktime" if video.suffix.lower() == ".mov" else "video/mp4"
+    return FileResponse(video, media_type=kind, headers=CACHE)
 
 
 @router.get("/attachment/{attachment_id}")
