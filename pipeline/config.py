@@ -87,6 +87,8 @@ SPEED_ONLY = ("batch_tiles", "threads")
 class LedgerSection(_Section):
     url: str | None = None
     zones: str | None = "configs/zones"
+    #: patrol grids (pipeline.ledger.grids): who patrols which part of a zone, how often
+    grids: str | None = "configs/grids"
     #: Checked with the rest of the file, so a typo fails before the first frame is read.
     settings: LedgerConfig = LedgerConfig()
 

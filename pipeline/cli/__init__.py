@@ -18,7 +18,7 @@ from pipeline.errors import HehuError
 # Subcommand modules, in the order ``hehu --help`` lists them.
 COMMANDS = (
     "demo", "run", "ingest", "locate", "detect", "train", "eval", "ledger", "export",
-    "review", "users", "feedback", "serve", "water", "recheck",
+    "review", "users", "feedback", "serve", "water", "recheck", "zones",
 )  # fmt: skip
 
 

@@ -105,15 +105,20 @@ def parse_zones(data: dict[str, Any], *, source: str = "zones") -> tuple[Zone, .
     return tuple(zones)
 
 
-def load_zones(paths: Path | str | Iterable[Path | str]) -> tuple[Zone, ...]:
-    """Zones from GeoJSON files or folders of ``*.geojson`` files; ``zone_id`` must be unique."""
+def geojson_files(paths: Path | str | Iterable[Path | str]) -> list[Path]:
+    """Files given, and the ``*.geojson`` files of folders given."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     files: list[Path] = []
     for path in map(Path, paths):
         files.extend(sorted(path.glob("*.geojson")) if path.is_dir() else [path])
+    return files
+
+
+def load_zones(paths: Path | str | Iterable[Path | str]) -> tuple[Zone, ...]:
+    """Zones from GeoJSON files or folders of ``*.geojson`` files; ``zone_id`` must be unique."""
     zones: list[Zone] = []
-    for file in files:
+    for file in geojson_files(paths):
         try:
             data = json.loads(file.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as e:

@@ -59,6 +59,8 @@ class ActionContext:
     upload: StoredFile | None = None
     subtypes: frozenset[str] = frozenset()
     undo_window_s: float = 30.0  # how long the actor's last decision can be undone
+    #: patrol grids (:mod:`pipeline.ledger.grids`): dispatch defaults to the grid's patroller
+    grids: tuple[Any, ...] = ()
 
 
 def _text(form: Form, key: str, limit: int = 2000) -> str | None:
@@ -162,7 +164,18 @@ def assign(session: Session, ctx: ActionContext) -> Issue:
     }
     if not changes["responsible_unit"] or not changes["deadline"]:
         raise BadInputError("assigning (交办) needs a responsible unit and a deadline")
+    if not changes["responsible_person"] and ctx.grids:
+        changes["responsible_person"] = grid_patroller(session, ctx.code, ctx.grids)
     return _move(session, ctx, "assigned", changes=changes)
+
+
+def grid_patroller(session: Session, code: str, grids: tuple[Any, ...]) -> str | None:
+    """The patroller of the grid holding the issue's point (``None`` outside every grid)."""
+    from pipeline.ledger.grids import find_grid
+
+    issue = get_issue(session=session, code=code)
+    grid = find_grid(grids, issue.lat_deg, issue.lon_deg)
+    return grid.props.patroller if grid else None
 
 
 def start(session: Session, ctx: ActionContext) -> Issue:

@@ -62,6 +62,7 @@ class AppState:
     uploads_dir: Path
     pre_login_key: bytes  # see pipeline.review.security.pre_login_token
     tz: dt.tzinfo = dt.UTC  # the office's time zone: times are shown in it
+    grids: tuple[Any, ...] = ()  # patrol grids (pipeline.ledger.grids.Grid)
 
 
 class CsrfError(HTTPException):

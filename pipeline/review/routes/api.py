@@ -86,7 +86,7 @@ async def api_action(
     fields = {k: str(v) for k, v in body.items() if isinstance(v, str | int | float)}
     ctx = ActionContext(
         code, version, me.username, fields, None, frozenset(s.id for s in state.subtypes),
-        undo_window_s=state.config.undo_window_s,
+        undo_window_s=state.config.undo_window_s, grids=state.grids,
     )  # fmt: skip
     try:
         issue = await run_in_threadpool(_run, state, action, ctx, _lang(request, state))
