@@ -93,6 +93,17 @@ class LedgerSection(_Section):
     settings: LedgerConfig = LedgerConfig()
 
 
+class CoverageConfig(_Section):
+    """``hehu coverage`` (:mod:`pipeline.coverage`): ground within ``max_range_m`` of a
+    frame's nadir counts as seen; a pass keeps a grid's interval when it saw at least
+    ``min_pass_share`` of it at or under ``gsd_limit_cm_per_px`` (null: the finest
+    ``train_gsd_cm_per_px`` of the enabled models' cards)."""
+
+    max_range_m: float = Field(default=300.0, gt=0)
+    min_pass_share: float = Field(default=0.9, gt=0, le=1)
+    gsd_limit_cm_per_px: float | None = Field(default=None, gt=0)
+
+
 class FlowConfig(_Section):
     frames_per_task: int = Field(default=150, ge=1)
     retries: int = Field(default=2, ge=0)
@@ -146,6 +157,7 @@ class HehuConfig(_Section):
     geo: GeoConfig = GeoConfig()
     detect: DetectConfig = DetectConfig()
     ledger: LedgerSection = LedgerSection()
+    coverage: CoverageConfig = CoverageConfig()
     flow: FlowConfig = FlowConfig()
     inbox: InboxConfig = InboxConfig()
     report: ReportConfig = ReportConfig()

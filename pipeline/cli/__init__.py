@@ -19,6 +19,7 @@ from pipeline.errors import HehuError
 COMMANDS = (
     "demo", "run", "ingest", "locate", "detect", "train", "eval", "ledger", "export",
     "review", "users", "feedback", "serve", "water", "recheck", "zones",
+    "coverage",
 )  # fmt: skip
 
 
