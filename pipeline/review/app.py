@@ -61,15 +61,6 @@ def run_settings(config: ReviewConfig) -> tuple[dict[str, Any] | None, dt.tzinfo
     return load_zones_geojson(zones), ZoneInfo(run.display.timezone)
 
 
-def run_grids(config: ReviewConfig) -> tuple[Any, ...]:
-    """The run config's patrol grids (``ledger.grids``; none when unset or absent)."""
-    from pipeline.config import load_config, resolve
-    from pipeline.ledger.grids import load_grids
-
-    path = load_config(config.run_config).ledger.grids
-    return load_grids(resolve(path)) if path and resolve(path).exists() else ()
-
-
 def resolve_start_flight() -> Callable[[Path], Any]:
     """The processing side's hook, ``flows.deployment.start_flight``.
 
@@ -90,6 +81,7 @@ def create_app(
     subtypes: tuple[Subtype, ...] | None = None,
 ) -> FastAPI:
     """The FastAPI app on ``db``. ``hasher`` defaults to argon2id (RFC 9106 low memory)."""
+    from pipeline.review.patrol import load_patrol
     from pipeline.review.routes import ROUTERS
     from pipeline.review.security import load_or_make_key, make_hasher
 
@@ -108,7 +100,7 @@ def create_app(
         uploads_dir=state_dir / "uploads",
         pre_login_key=load_or_make_key(state_dir / "pre-login.key"),
         tz=tz,
-        grids=run_grids(config),
+        patrol=load_patrol(config.run_config),
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:

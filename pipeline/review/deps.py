@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -30,6 +30,7 @@ from fastapi import Path as PathParam
 from pipeline.review.config import ReviewConfig
 from pipeline.review.i18n import LANG_COOKIE, pick_lang
 from pipeline.review.inputs import MAX_ROW_ID
+from pipeline.review.patrol import Patrol
 from pipeline.review.security import pre_login_token, role_allows, same_token
 from pipeline.review.sessions import Principal, lookup, needs_touch, touch
 from pipeline.review.store import Db
@@ -62,7 +63,7 @@ class AppState:
     uploads_dir: Path
     pre_login_key: bytes  # see pipeline.review.security.pre_login_token
     tz: dt.tzinfo = dt.UTC  # the office's time zone: times are shown in it
-    grids: tuple[Any, ...] = ()  # patrol grids (pipeline.ledger.grids.Grid)
+    patrol: Patrol = field(default_factory=Patrol)  # patrol grids and coverage settings
 
 
 class CsrfError(HTTPException):

@@ -180,7 +180,7 @@ async def issue_action(
         stored = await _store(state, upload) if action == "close" else None
         ctx = ActionContext(
             code, version, me.username, fields, stored, frozenset(s.id for s in state.subtypes),
-            undo_window_s=state.config.undo_window_s, grids=state.grids,
+            undo_window_s=state.config.undo_window_s, grids=state.patrol.grids,
         )  # fmt: skip
         result = await run_in_threadpool(_apply, state, action, ctx)
     except ConflictError:
