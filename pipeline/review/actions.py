@@ -210,17 +210,37 @@ def fail_check(session: Session, ctx: ActionContext) -> Issue:
 
 
 def close(session: Session, ctx: ActionContext) -> Issue:
+    from pipeline.review.field import verified_rectification
+
     frame_id = _text(ctx.form, "later_frame", 20)
+    field = None
     if ctx.upload is None and frame_id is None:
+        field = verified_rectification(session, get_issue(session=session, code=ctx.code).id)
+    if ctx.upload is None and frame_id is None and field is None:
         raise BadInputError(
-            "closing (销号) needs evidence: upload an after-photo or pick a later flight's frame"
+            "closing (销号) needs evidence: upload an after-photo, pick a later flight's frame "
+            "or record a field check 已整改 with a verified photo"
         )
     issue = _move(session, ctx, "closed", on=_date(ctx.form, "closed_on"))
+    if field is not None:
+        _attach_field_photo(session, issue, ctx, field)
     if ctx.upload is not None:
         _attach_upload(session, issue, ctx)
     if frame_id is not None:
         _attach_frame(session, issue, ctx, frame_id)
     return issue
+
+
+def _attach_field_photo(session: Session, issue: Issue, ctx: ActionContext, field: Any) -> None:
+    """The verified photo of a 已整改 field check, as the closure's after-photo."""
+    session.add(Attachment(
+        issue_id=issue.id, kind="after_photo", sha256=field.sha256,
+        stored_name=field.stored_name, media_type=field.media_type,
+        original_name=field.original_name, uploaded_by=field.actor,
+    ))  # fmt: skip
+    record(session=session, actor=ctx.actor, entity="issue", entity_key=issue.code,
+           field="after_photo", old=None, new=field.sha256,
+           note=f"实地核查 #{field.id}（{field.actor}，{field.distance_m:.0f} m）")  # fmt: skip
 
 
 def _attach_upload(session: Session, issue: Issue, ctx: ActionContext) -> None:
