@@ -37,6 +37,7 @@ class CoverageReport:
     end: dt.date
     gsd_limit_cm_per_px: float | None
     max_range_m: float
+    min_pass_share: float
     frames: int
     areas: tuple[AreaCoverage, ...]
 
@@ -89,7 +90,8 @@ def coverage_report(
         near = [frames[int(i)] for i in tree.query(area.ground)] if tree is not None else []
         covered.append(cover_area(area, near, start=start, end=end, max_range_m=max_range_m,
                                   gsd_limit=gsd_limit, min_pass_share=min_pass_share))  # fmt: skip
-    return CoverageReport(start, end, gsd_limit, max_range_m, len(frames), tuple(covered))
+    return CoverageReport(start, end, gsd_limit, max_range_m, min_pass_share, len(frames),
+                          tuple(covered))  # fmt: skip
 
 
 def coverage_per_grid(

@@ -54,6 +54,7 @@ def _period(report: CoverageReport) -> dict[str, Any]:
         "from": report.start.isoformat() if report.start else None,
         "to": report.end.isoformat(), "frames": report.frames,
         "gsd_limit_cm_per_px": report.gsd_limit_cm_per_px, "max_range_m": report.max_range_m,
+        "min_pass_share": report.min_pass_share,
     }  # fmt: skip
 
 
@@ -93,12 +94,19 @@ def text_lines(report: CoverageReport) -> list[str]:
         line = (f"{r['kind']} {r['code']}: {r['seen_share']:.1%} seen, {r['fine_share']:.1%} "
                 f"at ≤ limit, GSD {gsd}, last seen {r['last_seen'] or 'never'}"
                 f", gaps {r['gap_m2']:.0f} m²")  # fmt: skip
-        if a.missed is not None:
-            line += (f"; MISSED pass every {a.area.every_days} d (longest "
-                     f"{a.longest_interval_days if a.longest_interval_days is not None else '∞'} d)"
-                     if a.missed else f"; pass every {a.area.every_days} d kept")  # fmt: skip
-        lines.append(line)
+        lines.append(line + _interval_text(a, report.min_pass_share))
     return lines
+
+
+def _interval_text(a: AreaCoverage, min_share: float) -> str:
+    every = a.area.every_days
+    if a.missed is None:
+        return ""
+    if not a.missed:
+        return f"; pass every {every} d kept"
+    if a.longest_interval_days is None:
+        return f"; MISSED pass every {every} d (no pass saw {min_share:.0%} at ≤ limit)"
+    return f"; MISSED pass every {every} d (longest {a.longest_interval_days} d without one)"
 
 
 def write_xlsx(report: CoverageReport, out: Path) -> None:

@@ -182,3 +182,13 @@ def test_hehu_coverage_prints_and_exports(ledger, db_url, tmp_path, capsys) -> N
     reasons = [f["properties"].get("reason") for f in features if f["properties"]["code"] == "g1"]
     assert reasons.count("never") == 1 and reasons.count("coarse") == 1
     assert main([*base, "--format", "xlsx"]) == 1  # xlsx needs --out
+
+
+def test_the_text_says_why_an_interval_was_missed(ledger) -> None:
+    with ledger() as session:
+        late = coverage_report(session=session, areas=[grid_area(14)], start=None,
+                               end=D2 + dt.timedelta(days=10), gsd_limit=6.0)  # fmt: skip
+        never = coverage_report(session=session, areas=[grid_area(14)], start=None, end=D2,
+                                gsd_limit=1.0)  # fmt: skip
+    assert text_lines(late)[1].endswith("MISSED pass every 14 d (longest 30 d without one)")
+    assert text_lines(never)[1].endswith("MISSED pass every 14 d (no pass saw 90% at ≤ limit)")
