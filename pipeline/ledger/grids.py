@@ -11,17 +11,16 @@ and ``patrol_every_days`` (a drone pass at least this often).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import ConfigError
-from pipeline.ledger.zones import geojson_files
+from pipeline.ledger.zones import check_unique, feature_properties, read_geojson
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -100,33 +99,17 @@ def _geometry(feature: dict[str, Any], props: GridProperties, where: str) -> dic
 
 def parse_grids(data: dict[str, Any], *, source: str = "grids") -> tuple[Grid, ...]:
     """Grids from a parsed GeoJSON FeatureCollection (or a single Feature)."""
-    features = data.get("features") if data.get("type") == "FeatureCollection" else [data]
-    if not isinstance(features, list):
-        raise ConfigError(f"{source}: expected a GeoJSON FeatureCollection or Feature")
-    grids = []
-    for i, feature in enumerate(features):
-        where = f"{source} feature {i}"
-        try:
-            props = GridProperties.model_validate(feature.get("properties") or {})
-        except ValidationError as e:
-            raise ConfigError.invalid(
-                where, e, under="properties", hint="see configs/grids/README.md"
-            ) from e
-        grids.append(Grid(props=props, geometry=_geometry(feature, props, where)))
-    return tuple(grids)
+    found = feature_properties(data, GridProperties, source=source,
+                               hint="see configs/grids/README.md")  # fmt: skip
+    return tuple(
+        Grid(props=props, geometry=_geometry(feature, props, where))
+        for where, feature, props in found
+    )
 
 
 def load_grids(paths: Path | str | Iterable[Path | str]) -> tuple[Grid, ...]:
     """Grids from GeoJSON files or folders; ``grid_id`` must be unique across them."""
-    grids: list[Grid] = []
-    for file in geojson_files(paths):
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as e:
-            raise ConfigError(f"cannot read grids from {file}: {e}") from e
-        grids.extend(parse_grids(data, source=str(file)))
-    ids = [g.grid_id for g in grids]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise ConfigError(f"grid_id must be unique across grid files; repeated: {', '.join(dupes)}")
+    grids = [g for file, data in read_geojson(paths, "grids")
+             for g in parse_grids(data, source=str(file))]  # fmt: skip
+    check_unique([g.grid_id for g in grids], "grid_id", "grid")
     return tuple(grids)
