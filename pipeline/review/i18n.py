@@ -78,6 +78,11 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "field.checks": ("核查记录", "Field checks"),
         "field.done": ("核查已记录", "Field check recorded"),
         "field.back": ("返回列表", "Back to the list"),
+        "field.queued": (
+            "无网络：核查已保存在手机上，联网后自动提交",
+            "Offline: kept, sent when online",
+        ),
+        "field.sent": ("离线保存的核查已提交", "Field checks kept offline were sent"),
         "nav.process": ("处理航次", "Process flight"),
         "nav.users": ("用户", "Users"),
         "nav.logout": ("退出", "Log out"),

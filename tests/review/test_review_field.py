@@ -5,31 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import re
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from pipeline.geo.coords import enu_to_geodetic, wgs84_to_bd09, wgs84_to_gcj02
+from pipeline.geo.coords import wgs84_to_bd09, wgs84_to_gcj02
 from pipeline.review.field import check_photo, photo_label
-from tests.ingest.synth import jpeg_bytes
-from tests.review.review_helpers import act, candidate_codes, csrf_of, history, issue, log_in
-
-ZONE = Path(__file__).resolve().parents[2] / "configs" / "zones" / "example_brighton_beach.geojson"
-
-
-def photo(lat: float | None, lon: float | None, when_utc: dt.datetime | None) -> bytes:
-    """A small JPEG whose EXIF holds a GPS position and GPS time (or none)."""
-    stamp = when_utc.strftime("%Y-%m-%dT%H:%M:%S") if when_utc else None
-    return jpeg_bytes(64, 48, lat=lat, lon=lon, gps_time_utc=stamp, captured_at=None,
-                      xmp_form=None)  # fmt: skip
-
-
-def north_of(lat: float, lon: float, metres: float) -> tuple[float, float]:
-    la, lo, _ = enu_to_geodetic(0.0, metres, 0.0, lat0_deg=lat, lon0_deg=lon)
-    return float(la), float(lo)
+from tests.review.field_helpers import north_of, photo
+from tests.review.review_helpers import act, candidate_codes, history, issue
 
 
 @pytest.mark.parametrize(
@@ -52,25 +36,6 @@ def test_a_photo_is_checked_against_the_issue(offset_m, taken, expected, label) 
     if offset_m is not None:
         assert check.distance_m == pytest.approx(offset_m, rel=0.005)  # haversine: a sphere
     assert label in photo_label(check.status, check.distance_m, 50)
-
-
-@pytest.fixture
-def field_client(make_app, tmp_path):
-    """The app with one grid (the example zone) patrolled by the account ``rev``."""
-    from fastapi.testclient import TestClient
-
-    zone = json.loads(ZONE.read_text(encoding="utf-8"))["features"][0]
-    grid = {"type": "Feature", "geometry": zone["geometry"],
-            "properties": {"grid_id": "g-rev", "name": "测试网格", "patroller": "张三",
-                           "patroller_account": "rev", "patrol_every_days": 14}}  # fmt: skip
-    (tmp_path / "grids.geojson").write_text(json.dumps(grid), encoding="utf-8")
-    run = tmp_path / "hehu.yaml"
-    run.write_text(f"ledger:\n  grids: {tmp_path / 'grids.geojson'}\n", encoding="utf-8")
-    client = TestClient(make_app(run_config=run), headers={"accept": "text/html"})
-    assert log_in(client, "rev").status_code == 303
-    client.csrf = csrf_of(client)
-    yield client
-    client.close()
 
 
 def dispatch(client, db_url: str, code: str) -> None:
