@@ -164,6 +164,14 @@ def field_checks(session: Session, issue_id: int) -> list[FieldCheck]:
     ))  # fmt: skip
 
 
+def labelled_checks(
+    session: Session, issue_id: int, max_m: float, lang: str
+) -> list[dict[str, Any]]:
+    """The issue's field checks, newest first, each with the line shown beside its photo."""
+    return [{"c": c, "label": photo_label(c.photo_status, c.distance_m, max_m, lang)}
+            for c in field_checks(session, issue_id)]  # fmt: skip
+
+
 def verified_rectification(session: Session, issue_id: int) -> FieldCheck | None:
     """The latest 已整改 field check whose photo is verified (closure evidence), if any."""
     return session.scalars(

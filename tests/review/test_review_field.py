@@ -114,3 +114,14 @@ def test_field_checks_need_a_dispatched_issue_and_a_photo(field_client, db_url) 
     assert no_photo.status_code == 400 and "needs a photo" in no_photo.text
     bad, _ = submit(field_client, code, photo(None, None, None), verdict="maybe")
     assert bad.status_code == 400
+
+
+def test_the_issue_page_shows_the_field_checks(field_client, db_url) -> None:
+    code = candidate_codes(db_url)[0]
+    assert 'id="issue-field-checks"' not in field_client.get(f"/issues/{code}").text
+    dispatch(field_client, db_url, code)
+    row = issue(db_url, code)
+    sent, _ = submit(field_client, code, photo(*north_of(row.lat_deg, row.lon_deg, 200), None))
+    assert sent.status_code == 303
+    page = field_client.get(f"/issues/{code}").text
+    assert 'id="issue-field-checks"' in page and "拍摄位置距问题 200 m，超过 50 m" in page

@@ -43,16 +43,14 @@ def field_list(request: Request, state: StateDep, me: CanRead, lat: Lat = None,
 
 def _issue_context(state: AppState, code: str, lang: str) -> dict[str, Any]:
     from pipeline.ledger.workflow import get_issue
-    from pipeline.review.field import field_checks, photo_label
+    from pipeline.review.field import labelled_checks
 
-    max_m = state.config.field_max_distance_m
     with state.db.read() as session:
         try:
             issue = get_issue(session=session, code=code)
         except IssueNotFoundError as e:
             raise HTTPException(status_code=404, detail=str(e)) from e
-        checks = [{"c": c, "label": photo_label(c.photo_status, c.distance_m, max_m, lang)}
-                  for c in field_checks(session, issue.id)]  # fmt: skip
+        checks = labelled_checks(session, issue.id, state.config.field_max_distance_m, lang)
         session.expunge_all()
     return {"v": issue, "checks": checks, "nav": nav_links(issue.lat_deg, issue.lon_deg, code),
             "client_key": secrets.token_urlsafe(24)}  # fmt: skip

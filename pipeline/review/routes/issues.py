@@ -60,6 +60,7 @@ def render_issue(
             later_frames(session=session, code=code) if detail.issue.status == "rectified" else []
         )
         targets = merge_targets(session=session, code=code)
+        checks = _field_checks(request, state, session, code)
         prev_code = neighbour_code(session=session, filt=filt, code=code, step=-1)
         next_code = neighbour_code(session=session, filt=filt, code=code, step=1)
     context = {
@@ -75,8 +76,20 @@ def render_issue(
         "loaded_at": utc_now().isoformat(),
         "banner": banner,
         "amap": _amap(detail.issue.lat, detail.issue.lon, code),
+        "field_checks": checks,
     }
     return page(request, state, "issue.html", context, me=me, status_code=status_code)
+
+
+def _field_checks(request: Request, state: AppState, session: Any, code: str) -> list[Any]:
+    """The issue's field checks, each with its photo's line (:mod:`pipeline.review.field`)."""
+    from pipeline.ledger.workflow import get_issue
+    from pipeline.review.field import labelled_checks
+    from pipeline.review.i18n import LANG_COOKIE, pick_lang
+
+    lang = pick_lang(request.cookies.get(LANG_COOKIE), state.config.default_lang)
+    issue_id = get_issue(session=session, code=code).id
+    return labelled_checks(session, issue_id, state.config.field_max_distance_m, lang)
 
 
 def _amap(lat: float, lon: float, code: str) -> str | None:
