@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from pipeline.coverage.seen import SeenFrame
+from pipeline.coverage.seen import SeenFrame, seen_on
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -96,18 +96,21 @@ def _flights(
     max_range_m: float, gsd_limit: float | None,
 ) -> list[_FlightGround]:  # fmt: skip
     """Each flight's clipped frames inside the area (in plane metres), newest flight first."""
+    import shapely
+
+    clipped, gsds = seen_on(frames, plane, max_range_m)
+    insides = shapely.intersection(clipped, ground) if len(frames) else clipped
     by_flight: dict[int, _FlightGround] = {}
-    for f in frames:
-        inside = f.ground_en(plane, max_range_m).intersection(ground)
+    for f, inside, gsd in zip(frames, insides, gsds, strict=True):
         if inside.area <= 0:
             continue
         fg = by_flight.setdefault(f.flight_id, _FlightGround(f.flight_id, f.flight_name, f.day))
         fg.day = max(fg.day, f.day)
         fg.seen.append(inside)
-        if f.gsd_cm_per_px is not None:
-            fg.gsds.append(f.gsd_cm_per_px)
+        if gsd is not None:
+            fg.gsds.append(gsd)
             fg.weights.append(inside.area)
-            if gsd_limit is None or f.gsd_cm_per_px <= gsd_limit:
+            if gsd_limit is None or gsd <= gsd_limit:
                 fg.fine.append(inside)
         elif gsd_limit is None:
             fg.fine.append(inside)

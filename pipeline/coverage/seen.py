@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -34,7 +36,8 @@ DEFAULT_MAX_RANGE_M = 300.0
 
 @dataclass(frozen=True)
 class SeenFrame:
-    """One frame's footprint (``[lon, lat]`` polygon), when, from where and at what GSD."""
+    """One frame's footprint (``[lon, lat]`` polygon), when, from where, and its pixels
+    (``None`` when the ledger lacks its size)."""
 
     frame_id: int
     flight_id: int
@@ -43,30 +46,35 @@ class SeenFrame:
     lat_deg: float
     lon_deg: float
     footprint: BaseGeometry
-    gsd_cm_per_px: float | None
-
-    def ground_en(self, plane: LocalPlane, max_range_m: float) -> BaseGeometry:
-        """The footprint in ``plane`` metres, clipped at ``max_range_m`` from the nadir."""
-        import shapely
-
-        from pipeline.geo.coords import geodetic_to_enu
-
-        e, n, _ = geodetic_to_enu(self.lat_deg, self.lon_deg, 0.0, lat0_deg=plane.lat0_deg,
-                                  lon0_deg=plane.lon0_deg)  # fmt: skip
-        disk = shapely.Point(e, n).buffer(max_range_m, quad_segs=16)
-        return plane.to_en(self.footprint).intersection(disk)
+    pixels: int | None
 
 
-def mean_gsd_cm_per_px(
-    footprint: BaseGeometry, width_px: int | None, height_px: int | None
-) -> float | None:
-    """``sqrt(ground area / pixels)`` in cm/px for a ``[lon, lat]`` footprint."""
-    from pipeline.geo.plane import LocalPlane
-
-    if not width_px or not height_px or footprint.is_empty:
+def mean_gsd_cm_per_px(area_m2: float, pixels: int | None) -> float | None:
+    """``sqrt(ground area / pixels)`` in cm/px (``None`` without pixels or ground)."""
+    if not pixels or area_m2 <= 0:
         return None
-    area_m2 = LocalPlane.around(footprint).to_en(footprint).area
-    return math.sqrt(area_m2 / (width_px * height_px)) * 100.0
+    return math.sqrt(area_m2 / pixels) * 100.0
+
+
+def seen_on(
+    frames: Sequence[SeenFrame], plane: LocalPlane, max_range_m: float
+) -> tuple[np.ndarray, list[float | None]]:
+    """The frames' ground in ``plane`` metres, each clipped at ``max_range_m`` from its
+    nadir (an array of geometries), and their GSDs; one vectorised pass over all frames."""
+    import shapely
+
+    from pipeline.geo.coords import geodetic_to_enu
+
+    if not frames:
+        return np.array([], dtype=object), []
+    feet = plane.to_en(np.array([f.footprint for f in frames], dtype=object))
+    e, n, _ = geodetic_to_enu(np.array([f.lat_deg for f in frames]),
+                              np.array([f.lon_deg for f in frames]), 0.0,
+                              lat0_deg=plane.lat0_deg, lon0_deg=plane.lon0_deg)  # fmt: skip
+    disks = shapely.buffer(shapely.points(e, n), max_range_m, quad_segs=16)
+    gsds = [mean_gsd_cm_per_px(float(a), f.pixels)
+            for a, f in zip(shapely.area(feet), frames, strict=True)]  # fmt: skip
+    return shapely.intersection(feet, disks), gsds
 
 
 def _polygon(ring_latlon: Any) -> BaseGeometry | None:
@@ -102,6 +110,6 @@ def seen_frames(
         out.append(SeenFrame(
             frame_id=frame.id, flight_id=frame.flight_id, flight_name=flight_name,
             day=taken.date(), lat_deg=frame.lat_deg, lon_deg=frame.lon_deg, footprint=poly,
-            gsd_cm_per_px=mean_gsd_cm_per_px(poly, frame.width_px, frame.height_px),
+            pixels=(frame.width_px or 0) * (frame.height_px or 0) or None,
         ))  # fmt: skip
     return out
