@@ -343,6 +343,7 @@ def test_dispatch_without_a_person_goes_to_the_grids_patroller(client_for, db_ur
     grid = find_grid(load_grids(resolve("configs/grids")), row.lat_deg, row.lon_deg)
     assert grid is not None and grid.props.patroller
     assert act(rev, db_url, code, "confirm").status_code == 303
+    assert f'placeholder="{grid.props.patroller}"' in rev.get(f"/issues/{code}").text
     assigned = act(rev, db_url, code, "assign", responsible_unit="u", deadline="2026-12-31")
     assert assigned.status_code == 303
     assert issue(db_url, code).responsible_person == grid.props.patroller

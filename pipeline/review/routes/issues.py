@@ -77,6 +77,7 @@ def render_issue(
         "banner": banner,
         "amap": _amap(detail.issue.lat, detail.issue.lon, code),
         "field_checks": checks,
+        "patroller": _patroller(state, detail.issue.lat, detail.issue.lon),
     }
     return page(request, state, "issue.html", context, me=me, status_code=status_code)
 
@@ -90,6 +91,14 @@ def _field_checks(request: Request, state: AppState, session: Any, code: str) ->
     lang = pick_lang(request.cookies.get(LANG_COOKIE), state.config.default_lang)
     issue_id = get_issue(session=session, code=code).id
     return labelled_checks(session, issue_id, state.config.field_max_distance_m, lang)
+
+
+def _patroller(state: AppState, lat: float, lon: float) -> str | None:
+    """The patroller of the grid holding the point: whom dispatch goes to by default."""
+    from pipeline.ledger.grids import find_grid
+
+    grid = find_grid(state.patrol.grids, lat, lon)
+    return grid.props.patroller if grid else None
 
 
 def _amap(lat: float, lon: float, code: str) -> str | None:
