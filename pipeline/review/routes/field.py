@@ -52,8 +52,8 @@ def _issue_context(state: AppState, code: str, lang: str) -> dict[str, Any]:
             raise HTTPException(status_code=404, detail=str(e)) from e
         checks = labelled_checks(session, issue.id, state.config.field_max_distance_m, lang)
         session.expunge_all()
-    return {"v": issue, "checks": checks, "nav": nav_links(issue.lat_deg, issue.lon_deg, code),
-            "client_key": secrets.token_urlsafe(24)}  # fmt: skip
+    nav = nav_links(issue.lat_deg, issue.lon_deg, code)
+    return {"v": issue, "field_checks": checks, "nav": nav, "client_key": secrets.token_urlsafe(24)}
 
 
 @router.get("/field/{code}")
