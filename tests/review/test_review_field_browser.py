@@ -66,6 +66,8 @@ def test_a_patroller_checks_an_issue_on_a_phone(browser, field_client, make_app,
         for path in (f"/issues/{first}", "/queue", "/map"):
             page.goto(base + path)
             assert overflow_px(page) <= 0, path
+            page.wait_for_load_state("networkidle")
+            shot(page, f"phone{path.replace('/', '-')}.png")
         context.close()
 
 

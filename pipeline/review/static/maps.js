@@ -123,13 +123,13 @@
       .catch(() => []);
   }
 
-  // Ground seen, coloured by the days since it was last seen, and the gaps (hatched red).
+  // Ground seen, coloured by the days since it was last seen, and the gaps (dashed grey).
   const AGE_STEPS = [[7, "#15803d"], [14, "#65a30d"], [30, "#ca8a04"], [90, "#ea580c"]];
   function ageColour(days) {
     const step = AGE_STEPS.find(([limit]) => days <= limit);
     return step ? step[1] : "#b91c1c";
   }
-  const GAP = { color: "#dc2626", weight: 1.5, dashArray: "3 3", fillColor: "#fecaca", fillOpacity: 0.35 };
+  const GAP = { color: "#334155", weight: 1.5, dashArray: "3 3", fillColor: "#94a3b8", fillOpacity: 0.35 };
   function coverage(map) {
     return fetch("/api/coverage.geojson", { credentials: "same-origin" })
       .then((r) => (r.ok ? r.json() : null))
