@@ -110,8 +110,21 @@ SPEED_ONLY = ("batch_tiles", "threads")
 class LedgerSection(_Section):
     url: str | None = None
     zones: str | None = "configs/zones"
+    #: patrol grids (pipeline.ledger.grids): who patrols which part of a zone, how often
+    grids: str | None = "configs/grids"
     #: Checked with the rest of the file, so a typo fails before the first frame is read.
     settings: LedgerConfig = LedgerConfig()
+
+
+class CoverageConfig(_Section):
+    """``hehu coverage`` (:mod:`pipeline.coverage`): ground within ``max_range_m`` of a
+    frame's nadir counts as seen; a pass keeps a grid's interval when it saw at least
+    ``min_pass_share`` of it at or under ``gsd_limit_cm_per_px`` (null: the finest
+    ``train_gsd_cm_per_px`` of the enabled models' cards)."""
+
+    max_range_m: float = Field(default=300.0, gt=0)
+    min_pass_share: float = Field(default=0.9, gt=0, le=1)
+    gsd_limit_cm_per_px: float | None = Field(default=None, gt=0)
 
 
 class FlowConfig(_Section):
@@ -177,6 +190,7 @@ class HehuConfig(_Section):
     geo: GeoConfig = GeoConfig()
     detect: DetectConfig = DetectConfig()
     ledger: LedgerSection = LedgerSection()
+    coverage: CoverageConfig = CoverageConfig()
     flow: FlowConfig = FlowConfig()
     inbox: InboxConfig = InboxConfig()
     report: ReportConfig = ReportConfig()

@@ -6,7 +6,16 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("torch", "ultralytics", "onnxruntime", "exifread", "cv2", "prefect", "sqlalchemy")
+HEAVY = (
+    "torch",
+    "ultralytics",
+    "onnxruntime",
+    "exifread",
+    "cv2",
+    "prefect",
+    "sqlalchemy",
+    "shapely",
+)
 
 
 def test_import_pipeline_loads_no_heavy_dependency() -> None:

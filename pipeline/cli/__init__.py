@@ -18,7 +18,8 @@ from pipeline.errors import HehuError
 # Subcommand modules, in the order ``hehu --help`` lists them.
 COMMANDS = (
     "demo", "run", "ingest", "locate", "detect", "train", "eval", "ledger", "export",
-    "review", "users", "feedback", "serve", "water", "recheck", "dossier", "stats",
+    "review", "users", "feedback", "serve", "water", "recheck", "dossier", "stats", "zones",
+    "coverage",
 )  # fmt: skip
 
 

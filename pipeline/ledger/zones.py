@@ -14,12 +14,13 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.errors import ConfigError
 
+P = TypeVar("P", bound=BaseModel)
 Ring = tuple[tuple[float, float], ...]  # ((lon, lat), ...) closed or not
 Polygon = tuple[Ring, ...]  # outer ring, then holes
 
@@ -87,40 +88,65 @@ def _polygons(geometry: dict[str, Any], where: str) -> tuple[Polygon, ...]:
     return polygons
 
 
-def parse_zones(data: dict[str, Any], *, source: str = "zones") -> tuple[Zone, ...]:
-    """Zones from a parsed GeoJSON FeatureCollection (or a single Feature)."""
+def feature_properties(
+    data: dict[str, Any], model: type[P], *, source: str, hint: str
+) -> list[tuple[str, Any, P]]:
+    """``(where, feature, properties)`` of each feature of a parsed GeoJSON
+    FeatureCollection (or a single Feature), its properties checked by ``model``."""
     features = data.get("features") if data.get("type") == "FeatureCollection" else [data]
     if not isinstance(features, list):
         raise ConfigError(f"{source}: expected a GeoJSON FeatureCollection or Feature")
-    zones = []
+    out = []
     for i, feature in enumerate(features):
         where = f"{source} feature {i}"
         try:
-            props = ZoneProperties.model_validate(feature.get("properties") or {})
+            props = model.model_validate(feature.get("properties") or {})
         except ValidationError as e:
-            raise ConfigError.invalid(
-                where, e, under="properties", hint="see configs/zones/README.md"
-            ) from e
-        zones.append(Zone(props=props, polygons=_polygons(feature.get("geometry"), where)))
-    return tuple(zones)
+            raise ConfigError.invalid(where, e, under="properties", hint=hint) from e
+        out.append((where, feature, props))
+    return out
 
 
-def load_zones(paths: Path | str | Iterable[Path | str]) -> tuple[Zone, ...]:
-    """Zones from GeoJSON files or folders of ``*.geojson`` files; ``zone_id`` must be unique."""
+def parse_zones(data: dict[str, Any], *, source: str = "zones") -> tuple[Zone, ...]:
+    """Zones from a parsed GeoJSON FeatureCollection (or a single Feature)."""
+    found = feature_properties(data, ZoneProperties, source=source,
+                               hint="see configs/zones/README.md")  # fmt: skip
+    return tuple(
+        Zone(props=props, polygons=_polygons(feature.get("geometry"), where))
+        for where, feature, props in found
+    )
+
+
+def geojson_files(paths: Path | str | Iterable[Path | str]) -> list[Path]:
+    """Files given, and the ``*.geojson`` files of folders given."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     files: list[Path] = []
     for path in map(Path, paths):
         files.extend(sorted(path.glob("*.geojson")) if path.is_dir() else [path])
-    zones: list[Zone] = []
-    for file in files:
+    return files
+
+
+def read_geojson(paths: Path | str | Iterable[Path | str], what: str) -> list[tuple[Path, Any]]:
+    """Each file (folders: their ``*.geojson``) parsed, or a :class:`ConfigError` naming it."""
+    out = []
+    for file in geojson_files(paths):
         try:
-            data = json.loads(file.read_text(encoding="utf-8"))
+            out.append((file, json.loads(file.read_text(encoding="utf-8"))))
         except (OSError, json.JSONDecodeError) as e:
-            raise ConfigError(f"cannot read zones from {file}: {e}") from e
-        zones.extend(parse_zones(data, source=str(file)))
-    ids = [z.zone_id for z in zones]
+            raise ConfigError(f"cannot read {what} from {file}: {e}") from e
+    return out
+
+
+def check_unique(ids: Sequence[str], key: str, what: str) -> None:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
-        raise ConfigError(f"zone_id must be unique across zone files; repeated: {', '.join(dupes)}")
+        raise ConfigError(f"{key} must be unique across {what} files; repeated: {', '.join(dupes)}")
+
+
+def load_zones(paths: Path | str | Iterable[Path | str]) -> tuple[Zone, ...]:
+    """Zones from GeoJSON files or folders of ``*.geojson`` files; ``zone_id`` must be unique."""
+    zones = [z for file, data in read_geojson(paths, "zones")
+             for z in parse_zones(data, source=str(file))]  # fmt: skip
+    check_unique([z.zone_id for z in zones], "zone_id", "zone")
     return tuple(zones)

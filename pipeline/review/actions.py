@@ -66,6 +66,8 @@ class ActionContext:
     undo_window_s: float = 30.0  # how long the actor's last decision can be undone
     #: the ledger settings whose ``deadline_days`` give a dispatch its default deadline
     ledger: LedgerConfig = field(default_factory=LedgerConfig)
+    #: patrol grids (:mod:`pipeline.ledger.grids`): dispatch defaults to the grid's patroller
+    grids: tuple[Any, ...] = ()
 
 
 def _text(form: Form, key: str, limit: int = 2000) -> str | None:
@@ -165,8 +167,10 @@ def assign(session: Session, ctx: ActionContext) -> Issue:
     unit = _text(ctx.form, "responsible_unit", 255)
     if not unit:
         raise BadInputError("assigning (交办) needs a responsible unit (责任单位)")
-    order = Dispatch(unit=unit, deadline=_date(ctx.form, "deadline"),
-                     person=_text(ctx.form, "responsible_person", 128),
+    person = _text(ctx.form, "responsible_person", 128)
+    if not person and ctx.grids:  # the grid's patroller, when the form names no one
+        person = grid_patroller(session, ctx.code, ctx.grids)
+    order = Dispatch(unit=unit, deadline=_date(ctx.form, "deadline"), person=person,
                      measures=_text(ctx.form, "rectification_measures"))  # fmt: skip
     return dispatch(session=session, code=ctx.code, expected_version=ctx.version,
                     actor=ctx.actor, order=order, config=ctx.ledger,
@@ -206,6 +210,15 @@ def check_on(session: Session, ctx: ActionContext) -> Issue:
                           note=_text(ctx.form, "note", 500))  # fmt: skip
 
 
+def grid_patroller(session: Session, code: str, grids: tuple[Any, ...]) -> str | None:
+    """The patroller of the grid holding the issue's point (``None`` outside every grid)."""
+    from pipeline.ledger.grids import find_grid
+
+    issue = get_issue(session=session, code=code)
+    grid = find_grid(grids, issue.lat_deg, issue.lon_deg)
+    return grid.props.patroller if grid else None
+
+
 def start(session: Session, ctx: ActionContext) -> Issue:
     return _move(session, ctx, "rectifying", changes=_progress(ctx, required=False))
 
@@ -238,17 +251,37 @@ def fail_check(session: Session, ctx: ActionContext) -> Issue:
 
 
 def close(session: Session, ctx: ActionContext) -> Issue:
+    from pipeline.review.field import verified_rectification
+
     frame_id = _text(ctx.form, "later_frame", 20)
+    field = None
     if ctx.upload is None and frame_id is None:
+        field = verified_rectification(session, get_issue(session=session, code=ctx.code).id)
+    if ctx.upload is None and frame_id is None and field is None:
         raise BadInputError(
-            "closing (销号) needs evidence: upload an after-photo or pick a later flight's frame"
+            "closing (销号) needs evidence: upload an after-photo, pick a later flight's frame "
+            "or record a field check 已整改 with a verified photo"
         )
     issue = _move(session, ctx, "closed", on=_date(ctx.form, "closed_on"))
+    if field is not None:
+        _attach_field_photo(session, issue, ctx, field)
     if ctx.upload is not None:
         _attach_upload(session, issue, ctx)
     if frame_id is not None:
         _attach_frame(session, issue, ctx, frame_id)
     return issue
+
+
+def _attach_field_photo(session: Session, issue: Issue, ctx: ActionContext, field: Any) -> None:
+    """The verified photo of a 已整改 field check, as the closure's after-photo."""
+    session.add(Attachment(
+        issue_id=issue.id, kind="after_photo", sha256=field.sha256,
+        stored_name=field.stored_name, media_type=field.media_type,
+        original_name=field.original_name, uploaded_by=field.actor,
+    ))  # fmt: skip
+    record(session=session, actor=ctx.actor, entity="issue", entity_key=issue.code,
+           field="after_photo", old=None, new=field.sha256,
+           note=f"实地核查 #{field.id}（{field.actor}，{field.distance_m:.0f} m）")  # fmt: skip
 
 
 def _attach_upload(session: Session, issue: Issue, ctx: ActionContext) -> None:

@@ -85,6 +85,7 @@ def create_app(
     subtypes: tuple[Subtype, ...] | None = None,
 ) -> FastAPI:
     """The FastAPI app on ``db``. ``hasher`` defaults to argon2id (RFC 9106 low memory)."""
+    from pipeline.review.patrol import load_patrol
     from pipeline.review.routes import ROUTERS
     from pipeline.review.security import load_or_make_key, make_hasher
 
@@ -104,6 +105,7 @@ def create_app(
         pre_login_key=load_or_make_key(state_dir / "pre-login.key"),
         tz=tz,
         ledger=ledger,
+        patrol=load_patrol(config.run_config),
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:

@@ -110,6 +110,11 @@ class ReviewConfig(BaseModel):
     )
     page_size: int = Field(default=50, gt=0, le=500)
     upload_max_bytes: int = Field(default=30 * 1024 * 1024, gt=0, description="after-photo")
+    field_max_distance_m: float = Field(
+        default=50.0,
+        gt=0,
+        description="a field photo farther than this from the issue is not verified",
+    )
     form_max_bytes: int = Field(
         default=128 * 1024, gt=0, description="request body of any route that takes no upload"
     )

@@ -31,6 +31,7 @@ from pipeline.ledger.config import LedgerConfig
 from pipeline.review.config import ReviewConfig
 from pipeline.review.i18n import LANG_COOKIE, pick_lang
 from pipeline.review.inputs import MAX_ROW_ID
+from pipeline.review.patrol import Patrol
 from pipeline.review.security import pre_login_token, role_allows, same_token
 from pipeline.review.sessions import Principal, lookup, needs_touch, touch
 from pipeline.review.store import Db
@@ -64,6 +65,7 @@ class AppState:
     pre_login_key: bytes  # see pipeline.review.security.pre_login_token
     tz: dt.tzinfo = dt.UTC  # the office's time zone: times are shown in it
     ledger: LedgerConfig = field(default_factory=LedgerConfig)  # deadline rules (整改时限)
+    patrol: Patrol = field(default_factory=Patrol)  # patrol grids and coverage settings
 
 
 class CsrfError(HTTPException):

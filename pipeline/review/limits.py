@@ -27,7 +27,7 @@ Send = Callable[[Message], Awaitable[None]]
 AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: Paths whose form carries a file: the closing (销号) form's after-photo.
-UPLOAD_ROUTES = (re.compile(r"/issues/[^/]+/close"),)
+UPLOAD_ROUTES = (re.compile(r"/issues/[^/]+/close"), re.compile(r"/field/[^/]+"))
 #: Room for the multipart boundaries and the other fields of an upload form.
 FORM_OVERHEAD_BYTES = 1024 * 1024
 

@@ -138,3 +138,5 @@ QUEUE_INDEXES = (
     Index("ix_issue_first_flight_id", Issue.first_flight_id),
     Index("ix_evidence_flight_id_issue_id", Evidence.flight_id, Evidence.issue_id),
 )
+
+from pipeline.review import field_models as _field_models  # noqa: E402, F401  (field_check joins Base.metadata)

@@ -208,3 +208,11 @@ def page_for(browser: Any, base: str) -> Iterator[Callable[[str], Any]]:
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def field_client(make_app: Callable[..., Any], tmp_path: Path) -> Iterator[Any]:
+    """A client of ``rev``, the patroller of a grid over the example zone."""
+    from tests.review.field_helpers import patroller_client
+
+    yield from patroller_client(make_app, tmp_path)

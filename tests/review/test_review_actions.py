@@ -332,3 +332,19 @@ def test_every_action_starts_only_from_its_declared_statuses(db_url, status) -> 
     finally:
         db.dispose()
     assert issue(db_url, code).version == 1
+
+
+def test_dispatch_without_a_person_goes_to_the_grids_patroller(client_for, db_url) -> None:
+    from pipeline.config import resolve
+    from pipeline.ledger.grids import find_grid, load_grids
+
+    rev = client_for("rev")
+    code = candidate_codes(db_url)[0]
+    row = issue(db_url, code)
+    grid = find_grid(load_grids(resolve("configs/grids")), row.lat_deg, row.lon_deg)
+    assert grid is not None and grid.props.patroller
+    assert act(rev, db_url, code, "confirm").status_code == 303
+    assert f'placeholder="{grid.props.patroller}"' in rev.get(f"/issues/{code}").text
+    assigned = act(rev, db_url, code, "assign", responsible_unit="u", deadline="2026-12-31")
+    assert assigned.status_code == 303
+    assert issue(db_url, code).responsible_person == grid.props.patroller

@@ -195,3 +195,18 @@ def test_flight_map_fragment_for_the_report_holds_the_layers_as_data(db_url) -> 
     assert config["basemaps"] == [] and config["names"]["footprints"] == "照片覆盖范围"
     with_tiles = flight_map_html(layers=layers, basemap_url="https://t.example/{z}/{x}/{y}.png")
     assert "https://t.example/{z}/{x}/{y}.png" in with_tiles
+
+
+def test_coverage_layer_shows_seen_ground_by_age_and_gaps(client_for) -> None:
+    import datetime as dt
+
+    data = client_for("view").get("/api/coverage.geojson").json()
+    seen = [f["properties"] for f in data["features"] if f["properties"]["layer"] == "seen"]
+    gaps = [f["properties"] for f in data["features"] if f["properties"]["layer"] == "gap"]
+    codes = {p["code"] for p in seen}
+    assert {"example-brighton-beach", "example-brighton-west"} <= codes  # the sample flight
+    for p in seen:
+        age = (dt.date.fromisoformat(data["to"]) - dt.date.fromisoformat(p["last_seen"])).days
+        assert p["age_days"] == age and p["area_m2"] > 0
+    assert {"never"} <= {p["reason"] for p in gaps}  # a 12-frame flight leaves most unseen
+    assert client_for(None).get("/api/coverage.geojson").status_code in (401, 303)

@@ -213,3 +213,27 @@ def test_report_fragment_draws_the_flight_offline(browser, db_url, tmp_path) -> 
     assert all(u.startswith("file://") or u.startswith("data:") for u in requests)
     shot(page, "report-map-zh.png")
     context.close()
+
+
+def test_map_colours_covered_ground_by_age_and_draws_the_gaps(page_on) -> None:
+    page, base = page_on()
+    page.goto(f"{base}/map?status=all")
+    page.wait_for_selector("#issues-map[data-ready]")
+    names = [n.strip() for n in overlay_names(page)]
+    assert "已覆盖（按距今天数着色）" in names and "覆盖缺口" in names
+    drawn = page.evaluate(
+        """() => { const m = document.getElementById('issues-map').hehuMap;
+          const o = m.hehu.overlays.find(o => o.name.startsWith('已覆盖'));
+          const gaps = m.hehu.overlays.find(o => o.name === '覆盖缺口');
+          const seen = o.layer.getLayers();
+          return [seen.map(l => [l.feature.properties.age_days, l.options.fillColor]),
+                  gaps.layer.getLayers().length]; }"""
+    )
+    seen, gaps = drawn
+    assert seen and gaps >= 1
+    colour = page.evaluate("(d) => window.hehuMaps.ageColour(d)", seen[0][0])
+    assert all(c == colour for _, c in seen)  # the sample flight: one day, one age
+    assert page.evaluate("[3, 10, 20, 60, 400].map(window.hehuMaps.ageColour)") == [
+        "#15803d", "#65a30d", "#ca8a04", "#ea580c", "#b91c1c",
+    ]  # fmt: skip
+    assert "≤7" in page.inner_text(".legend")

@@ -8,6 +8,7 @@ Answers: 200 ``{"issue": {...}}``; 409 ``{"error": "conflict", "message",
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -87,6 +88,7 @@ async def api_action(
     ctx = ActionContext(
         code, version, me.username, fields, None, frozenset(s.id for s in state.subtypes),
         undo_window_s=state.config.undo_window_s, ledger=state.ledger,
+        grids=state.patrol.grids,
     )  # fmt: skip
     try:
         issue = await run_in_threadpool(_run, state, action, ctx, _lang(request, state))
@@ -167,6 +169,19 @@ def footprints_geojson(state: StateDep, me: CanRead, flight: RowIdQuery) -> Resp
 
     with state.db.read() as session:
         return JSONResponse(flight_footprints(session=session, flight_id=flight))
+
+
+@router.get("/coverage.geojson")
+def coverage_geojson(state: StateDep, me: CanRead) -> Response:
+    """Ground seen by age (``layer: seen``, ``age_days``) and gaps (``layer: gap``,
+    ``reason``) of every zone and grid, from all the ledger's flights, as of today."""
+    from pipeline.review.patrol import coverage_layer
+
+    today = dt.datetime.now(state.tz).date()
+    with state.db.read() as session:
+        layer = coverage_layer(session=session, patrol=state.patrol,
+                               zones_geojson=state.zones_geojson, today=today)  # fmt: skip
+    return JSONResponse(layer)
 
 
 @router.get("/zones.geojson")

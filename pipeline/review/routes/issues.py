@@ -60,6 +60,7 @@ def render_issue(
             later_frames(session=session, code=code) if detail.issue.status == "rectified" else []
         )
         targets = merge_targets(session=session, code=code)
+        checks = _field_checks(request, state, session, code)
         prev_code = neighbour_code(session=session, filt=filt, code=code, step=-1)
         next_code = neighbour_code(session=session, filt=filt, code=code, step=1)
     context = {
@@ -77,12 +78,33 @@ def render_issue(
         "amap": _amap(detail.issue.lat, detail.issue.lon, code),
         "default_deadline": state.ledger.deadline(detail.issue.subtype, _today(state)),
         "today": _today(state),
+        "field_checks": checks,
+        "patroller": _patroller(state, detail.issue.lat, detail.issue.lon),
     }
     return page(request, state, "issue.html", context, me=me, status_code=status_code)
 
 
 def _today(state: AppState) -> dt.date:
     return dt.datetime.now(state.tz).date()
+
+
+def _field_checks(request: Request, state: AppState, session: Any, code: str) -> list[Any]:
+    """The issue's field checks, each with its photo's line (:mod:`pipeline.review.field`)."""
+    from pipeline.ledger.workflow import get_issue
+    from pipeline.review.field import labelled_checks
+    from pipeline.review.i18n import LANG_COOKIE, pick_lang
+
+    lang = pick_lang(request.cookies.get(LANG_COOKIE), state.config.default_lang)
+    issue_id = get_issue(session=session, code=code).id
+    return labelled_checks(session, issue_id, state.config.field_max_distance_m, lang)
+
+
+def _patroller(state: AppState, lat: float, lon: float) -> str | None:
+    """The patroller of the grid holding the point: whom dispatch goes to by default."""
+    from pipeline.ledger.grids import find_grid
+
+    grid = find_grid(state.patrol.grids, lat, lon)
+    return grid.props.patroller if grid else None
 
 
 def _amap(lat: float, lon: float, code: str) -> str | None:
@@ -187,6 +209,7 @@ async def issue_action(
         ctx = ActionContext(
             code, version, me.username, fields, stored, frozenset(s.id for s in state.subtypes),
             undo_window_s=state.config.undo_window_s, ledger=state.ledger,
+            grids=state.patrol.grids,
         )  # fmt: skip
         result = await run_in_threadpool(_apply, state, action, ctx)
     except ConflictError:

@@ -123,6 +123,34 @@
       .catch(() => []);
   }
 
+  // Ground seen, coloured by the days since it was last seen, and the gaps (dashed grey).
+  const AGE_STEPS = [[7, "#15803d"], [14, "#65a30d"], [30, "#ca8a04"], [90, "#ea580c"]];
+  function ageColour(days) {
+    const step = AGE_STEPS.find(([limit]) => days <= limit);
+    return step ? step[1] : "#b91c1c";
+  }
+  const GAP = { color: "#334155", weight: 1.5, dashArray: "3 3", fillColor: "#94a3b8", fillOpacity: 0.35 };
+  function coverage(map) {
+    return fetch("/api/coverage.geojson", { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((data) => {
+        if (!data) return [];
+        const of = (layer) => ({ type: "FeatureCollection", features: data.features.filter((f) => f.properties.layer === layer) });
+        const names = CONFIG.names;
+        const seen = map.hehu.add(names.coverage, of("seen"), {
+          style: (f) => ({ color: ageColour(f.properties.age_days), weight: 0.5,
+            fillColor: ageColour(f.properties.age_days), fillOpacity: 0.35 }),
+          onEachFeature: (f, l) => l.bindTooltip(text(f.properties.code + " · " + f.properties.last_seen
+            + " · " + f.properties.age_days + " " + (names.days || ""))),
+        });
+        const gaps = map.hehu.add(names.gaps, of("gap"), {
+          style: GAP, onEachFeature: (f, l) => l.bindTooltip(text(f.properties.code + " · " + f.properties.label)),
+        });
+        return [seen, gaps];
+      })
+      .catch(() => []);
+  }
+
   function bounds(layers) {
     let b = null;
     layers.forEach((l) => {
@@ -167,7 +195,8 @@
     return map;
   }
 
-  window.hehuMaps = { TYPE_COLOURS, STATUS_RING, FOOTPRINT, makeMap, zones, footprints, fit, text, flightMap };
+  window.hehuMaps = { TYPE_COLOURS, STATUS_RING, FOOTPRINT, makeMap, zones, footprints, coverage, ageColour, fit,
+    text, flightMap };
 
   const flight = document.getElementById("flight-map");
   if (flight) flightMap(flight, JSON.parse(document.getElementById("flight-layers").textContent));
@@ -195,7 +224,7 @@
       if (count) count.textContent = data.features.length;
       return data;
     });
-  Promise.all([zones(map), footprints(map, 5), issues]).then(([zoneLayer, fpLayers, data]) => {
+  Promise.all([zones(map), coverage(map), footprints(map, 5), issues]).then(([zoneLayer, , fpLayers, data]) => {
     const layer = map.hehu.add(CONFIG.names.issues, data, {
       pointToLayer: issueMarker,
       onEachFeature: (f, l) => l.bindPopup(popup(f.properties)),
