@@ -97,3 +97,11 @@ def status_code(text: str) -> str:
             return code
     known = ", ".join(f"{c} ({label})" for c, label in STATUS_LABELS.items())
     raise BadInputError(f"unknown status {text!r}; expected one of {known}")
+
+
+# An issue of type ``change`` (新增变化) is ground that differs between two flights inside a
+# management zone (pipeline.ledger.changes); a reviewer confirms it as a 四乱 subtype, which
+# gives it that subtype's type, or rejects it. Detections never carry it: TYPE_LABELS are theirs.
+CHANGE_TYPE = "change"
+ISSUE_TYPE_LABELS = MappingProxyType({**TYPE_LABELS, CHANGE_TYPE: "新增变化"})
+DISCOVERY_CHANGE = "无人机飞检前后比对"
