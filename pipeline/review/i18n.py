@@ -128,6 +128,7 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "act.back": ("返回队列", "Back to queue"),
         "act.none": ("当前状态下没有可执行的操作", "No action in this status"),
         "f.subtype": ("子类", "Subtype"),
+        "f.choose_subtype": ("— 请选择四乱子类 —", "— choose a 四乱 subtype —"),
         "f.severity": ("严重程度", "Severity"),
         "f.description": ("问题描述", "Description"),
         "f.unit": ("责任单位", "Responsible unit"),
