@@ -49,8 +49,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1]))
 
-from bench_change import CAR_LENGTH_M, DATA, labels, truth_of, video_pairs  # noqa: E402
-from bench_recheck_ledger import frame_meta  # noqa: E402
+from bench_change import DATA, truth_of, video_pairs  # noqa: E402
+from bench_recheck_ledger import frame_meta, registered_pair  # noqa: E402
 
 M_PER_DEG = 111_195.0
 
@@ -83,19 +83,11 @@ def picture(old, new, reg, region, out: Path, name: str) -> tuple[str, str]:
 
 def pair_changes(k, pa, pb, min_area, out) -> tuple[list, dict[str, int]]:
     """The pair's change records and how its regions score against the vehicle boxes."""
-    import cv2
-
     from pipeline.change.compare import compare
     from pipeline.change.regions import change_regions
-    from pipeline.change.register import register_pair
     from pipeline.ledger.changes import ChangeRecord
 
-    old, new = cv2.imread(str(pa)), cv2.imread(str(pb))
-    hw = new.shape[:2]
-    box_old, box_new = labels(pa, old.shape[:2]), labels(pb, hw)
-    gsd = 100.0 * CAR_LENGTH_M / float(np.median(np.max(box_new[:, 2:] - box_new[:, :2], 1)))
-    gray = [cv2.cvtColor(x, cv2.COLOR_BGR2GRAY) for x in (new, old)]
-    reg = register_pair(*gray, gsd_cm_per_px=gsd)
+    old, new, hw, box_old, box_new, gsd, reg = registered_pair(pa, pb)
     if not reg.ok:
         return [], {"unregistered": 1}
     truth, neutral, _ = truth_of(box_old, box_new, reg, hw)
