@@ -5,7 +5,10 @@ in one transaction under the assignment lock
 (:func:`pipeline.ledger.assign.take_assignment_lock`): each becomes
 
 - a detection of the region's box in the new frame (model :data:`CHANGE_MODEL`, class
-  ``change``, no 四乱 type: pushes never file it, :mod:`pipeline.ledger.assign`);
+  ``change``, no 四乱 type: pushes never file it, :mod:`pipeline.ledger.assign`), with
+  confidence 0: no detector vouches for it, so in the review queue it sorts after the
+  detectors' candidates and a confidence filter leaves it out (the type filter 新增变化
+  lists them);
 - its evidence file, kind ``change``: the watermarked before/after picture and its sha256;
 - a candidate (待审核) issue of type ``change`` with the region's area in m² and its zone's
   river, reach and division, subtype empty until a reviewer confirms it as a 四乱 subtype;
@@ -103,7 +106,7 @@ def _detection(session: Session, frame: Frame, change: ChangeRecord,
                q: tuple[int, int, int, int]) -> Detection:  # fmt: skip
     x0, y0, x1, y1 = change.xyxy_px
     det = Detection(frame_id=frame.id, model=CHANGE_MODEL, model_sha256=CHANGE_MODEL_SHA256,
-                    class_name=CHANGE_CLASS, subtype=None, type=None, conf=1.0, x0_px=x0,
+                    class_name=CHANGE_CLASS, subtype=None, type=None, conf=0.0, x0_px=x0,
                     y0_px=y0, x1_px=x1, y1_px=y1, qx0=q[0], qy0=q[1], qx1=q[2], qy1=q[3],
                     lat_deg=change.lat_deg, lon_deg=change.lon_deg, area_m2=change.area_m2,
                     captured_at=frame.captured_at)  # fmt: skip

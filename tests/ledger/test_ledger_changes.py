@@ -54,8 +54,8 @@ def test_changes_are_filed_once_as_candidates_with_their_picture(session_factory
             ("change", c.picture_sha256, c.new_frame_sha256)
             for c in sorted(changes, key=lambda c: c.new_frame_sha256)]  # fmt: skip
         dets = session.scalars(select(Detection)).all()
-        assert {(d.model_sha256, d.type, d.x0_px, d.y1_px) for d in dets} == {
-            (CHANGE_MODEL_SHA256, None, 100.0, 380.0)}  # fmt: skip
+        assert {(d.model_sha256, d.type, d.conf, d.x0_px, d.y1_px) for d in dets} == {
+            (CHANGE_MODEL_SHA256, None, 0.0, 100.0, 380.0)}  # fmt: skip
         log = history(session=session, entity="issue", entity_key=issues[1].code)
         assert [(e.field, e.new_value) for e in log] == [("status", "candidate")]
         assert "area 420 m²" in log[0].note and changes[1].picture_sha256 in log[0].note

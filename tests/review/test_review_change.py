@@ -47,6 +47,7 @@ def test_the_queue_and_the_page_show_a_change(client_for, db_url, tmp_path) -> N
     queue = rev.get("/queue?type=change").text
     assert code in queue and queue.count("新增变化") >= 2  # the row's type, beside the filter
     assert rev.get("/queue?type=luandui").text.count(code) == 0
+    assert code not in rev.get("/queue?min_conf=0.1").text  # no detector vouches for it
     page = rev.get(f"/issues/{code}").text
     assert 'id="change"' in page and "变化面积约 150 平方米" in page
     src = re.search(r'src="(/media/change/\d+\.jpg)"', page).group(1)
