@@ -154,6 +154,8 @@ class RecheckConfig(_Section):
     enabled: bool = True
     #: least area of a changed region (新增变化) inside a zone, m² (hehu recheck --changes)
     change_min_area_m2: float = Field(default=100.0, gt=0)
+    #: also file new changes (新增变化) as candidates after the push (configs/hehu.yaml: why off)
+    changes: bool = False
 
 
 class StateConfig(_Section):

@@ -215,13 +215,14 @@ RELATION_LABELS = {"new": "新发现 new", "recurring": "复现 recurring", "reb
 def issue_rows(issues, crops: Mapping[str, str], relations: Mapping[str, str],
                known: set[str]) -> list[dict[str, Any]]:  # fmt: skip
     """One row per candidate: labels, position, its crop as a data URI."""
-    from pipeline.ledger.vocab import SEVERITY_LABELS, STATUS_LABELS, TYPE_LABELS
+    from pipeline.ledger.vocab import ISSUE_TYPE_LABELS, SEVERITY_LABELS, STATUS_LABELS
 
     rows = []
     for i in issues:
         relation = relations.get(i.code, "new")
         rows.append({
-            "code": i.code, "type": TYPE_LABELS.get(i.type, i.type), "subtype": i.subtype or "",
+            "code": i.code, "type": ISSUE_TYPE_LABELS.get(i.type, i.type),
+            "subtype": i.subtype or "",
             "relation": relation, "relation_label": RELATION_LABELS.get(relation, relation),
             "known": i.code in known, "status": STATUS_LABELS.get(i.status, i.status),
             "position": f"{i.lat:.6f}, {i.lon:.6f}",

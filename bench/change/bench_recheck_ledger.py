@@ -80,6 +80,21 @@ def push_pair(factory, k: int, pa: Path, pb: Path, boxes, hw) -> list[str]:
         return [c for c, _ in sorted(rows, key=lambda r: r[1])]
 
 
+def registered_pair(pa: Path, pb: Path):
+    """``(old, new, hw, box_old, box_new, gsd, reg)``: both frames (BGR), the later one's
+    ``(height, width)``, their vehicle boxes, the cars' GSD (cm/px) and the registration."""
+    import cv2
+
+    from pipeline.change.register import register_pair
+
+    old, new = cv2.imread(str(pa)), cv2.imread(str(pb))
+    hw = new.shape[:2]
+    box_old, box_new = labels(pa, old.shape[:2]), labels(pb, hw)
+    gsd = 100.0 * CAR_LENGTH_M / float(np.median(np.max(box_new[:, 2:] - box_new[:, :2], 1)))
+    gray = [cv2.cvtColor(x, cv2.COLOR_BGR2GRAY) for x in (new, old)]
+    return old, new, hw, box_old, box_new, gsd, register_pair(*gray, gsd_cm_per_px=gsd)
+
+
 def verdicts_of(pa, pb, old, new, reg, codes, boxes, out_dir):
     """One :class:`VerdictRecord` per box, with its watermarked picture written."""
     import cv2
@@ -106,9 +121,7 @@ def verdicts_of(pa, pb, old, new, reg, codes, boxes, out_dir):
 
 
 def run(args) -> None:
-    import cv2
 
-    from pipeline.change.register import register_pair
     from pipeline.ledger.db import make_engine, make_session_factory, upgrade
     from pipeline.ledger.rechecks import record_rechecks
 
@@ -120,12 +133,7 @@ def run(args) -> None:
     record_s: list[float] = []
     pairs = video_pairs(DATA / "aerial-cars", args.max_gap)
     for k, (pa, pb) in enumerate(pairs):
-        old, new = cv2.imread(str(pa)), cv2.imread(str(pb))
-        hw = new.shape[:2]
-        box_old, box_new = labels(pa, old.shape[:2]), labels(pb, hw)
-        gsd = 100.0 * CAR_LENGTH_M / float(np.median(np.max(box_new[:, 2:] - box_new[:, :2], 1)))
-        gray = [cv2.cvtColor(x, cv2.COLOR_BGR2GRAY) for x in (new, old)]
-        reg = register_pair(*gray, gsd_cm_per_px=gsd)
+        old, new, hw, box_old, box_new, _, reg = registered_pair(pa, pb)
         if not reg.ok:
             continue
         decided = truth_of(box_old, box_new, reg, hw)[2]

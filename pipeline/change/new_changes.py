@@ -8,8 +8,8 @@ colours: blind to light, gain and offset). Pairs over the 2 px rule between date
 are not compared: misregistration would read as change. Changed regions of at least
 ``min_area_m2`` (100 m² by default, the offices' smallest mapped patch) whose centre
 falls inside a management zone are kept, each with its position, area and a
-watermarked before/after picture. Found changes are reported; they are not yet
-filed in the ledger as candidates.
+watermarked before/after picture. :meth:`ChangeFound.to_record` is what the ledger
+files as a 新增变化 candidate (:func:`pipeline.change.record.file_flight_changes`).
 """
 
 from __future__ import annotations
@@ -40,6 +40,18 @@ class ChangeFound:
     residual_px: float
     picture: str | None = None
     picture_sha256: str | None = None
+    new_sha256: str | None = None
+    old_sha256: str | None = None
+
+    def to_record(self) -> Any:
+        """The change as the ledger files it (:class:`pipeline.ledger.changes.ChangeRecord`)."""
+        from pipeline.ledger.changes import ChangeRecord
+
+        if not (self.new_sha256 and self.old_sha256 and self.picture and self.picture_sha256):
+            raise ValueError("a change is filed with both frames' sha256 and its picture")
+        return ChangeRecord(self.new_sha256, self.old_sha256, self.region.xyxy_px,
+                            self.region.area_m2, self.lat_deg, self.lon_deg, self.residual_px,
+                            self.picture, self.picture_sha256)  # fmt: skip
 
     def to_dict(self) -> dict[str, object]:
         return {"new_frame": self.new_path, "earlier_frame": self.old_path,
@@ -159,7 +171,8 @@ def find_changes(session: Any, plan: Any, zones: Sequence[Any], out_dir: Path, *
         reg, regions = regions_of(new, old, load, zones, min_area_m2)
         for region, lat, lon, zone_id in regions:
             change = ChangeFound(new.meta.path, old.meta.path, region, lat, lon, zone_id,
-                                 reg.residual_px)  # fmt: skip
+                                 reg.residual_px, new_sha256=new.meta.sha256,
+                                 old_sha256=old.meta.sha256)  # fmt: skip
             path, digest = picture_of(change, reg, load, out_dir, plan.name, len(found) + 1)
             found.append(dataclasses.replace(change, picture=path, picture_sha256=digest))
     return found

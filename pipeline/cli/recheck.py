@@ -4,7 +4,9 @@ Prints, for each issue in 已确认, 已交办, 整改中 or 已整改 under the
 whether what its earlier evidence showed is still present, gone, or cannot be told,
 and writes each before/after picture, watermarked (:mod:`pipeline.change.flight_recheck`).
 The verdicts are recorded in the ledger with their pictures
-(:func:`pipeline.change.record.record_flight_recheck`), unless ``--dry-run``.
+(:func:`pipeline.change.record.record_flight_recheck`), unless ``--dry-run``. With
+``--changes`` it also finds new changes (新增变化) inside the management zones and files
+them as candidates (:func:`pipeline.change.record.file_flight_changes`), unless ``--dry-run``.
 """
 
 from __future__ import annotations
@@ -40,15 +42,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="print the verdicts only: record nothing in the ledger")  # fmt: skip
     p.add_argument("--changes", action="store_true",
-                   help="also list new changes (新增变化) inside the management zones against the "
-                        "ledger's earlier frames (not recorded)")  # fmt: skip
+                   help="also find new changes (新增变化) inside the management zones against the "
+                        "ledger's earlier frames and file them as candidates")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.change.flight_recheck import recheck_flight
-    from pipeline.change.record import record_flight_recheck
+    from pipeline.change.record import file_flight_changes, found_changes, record_flight_recheck
     from pipeline.cli.ledger import open_ledger
     from pipeline.cli.run import overrides_from
     from pipeline.config import load_config
@@ -66,9 +68,11 @@ def run(args: argparse.Namespace) -> int:
         report = recheck_flight(session, plan, out_dir, against=args.against,
                                 detector=detector)  # fmt: skip
         changes = found_changes(session, plan, config, out_dir) if args.changes else None
-    recorded = None
+    recorded = filed = None
     if report.results and not args.dry_run:
         recorded = record_flight_recheck(factory, plan, report)
+    if changes and not args.dry_run:
+        filed = file_flight_changes(factory, plan, changes, config)
     if args.json:
         payload = {"flight": plan.name, "considered": report.considered,
                    "rechecked": [r.to_dict() for r in report.results],
@@ -77,33 +81,37 @@ def run(args: argparse.Namespace) -> int:
                    "rebounded": list(recorded.rebounded) if recorded else []}  # fmt: skip
         if changes is not None:
             payload["changes"] = [c.to_dict() for c in changes]
+            payload["changes_filed"] = list(filed.filed) if filed else []
+            payload["changes_on_open_issues"] = list(filed.overlapping) if filed else []
         print(json.dumps(text_safe(payload), ensure_ascii=False))
     else:
         print_report(report, out_dir)
         print_recorded(recorded, args.dry_run and bool(report.results))
         if changes is not None:
             print_changes(changes, config.recheck.change_min_area_m2)
+            print_filed(filed, args.dry_run and bool(changes))
     return 0
 
 
-def found_changes(session: Any, plan: Any, config: Any, out_dir: Path) -> list[Any]:
-    from pipeline.change.new_changes import find_changes
-    from pipeline.config import resolve
-    from pipeline.ledger.zones import load_zones
-
-    zones = load_zones(resolve(config.ledger.zones)) if config.ledger.zones else ()
-    return find_changes(session, plan, zones, out_dir,
-                        min_area_m2=config.recheck.change_min_area_m2)  # fmt: skip
-
-
 def print_changes(changes: list[Any], min_area_m2: float) -> None:
-    print(f"new changes (新增变化) of at least {min_area_m2:g} m² inside the zones: {len(changes)}"
-          + ("" if not changes else "; not yet filed as candidates"))  # fmt: skip
+    print(f"new changes (新增变化) of at least {min_area_m2:g} m² inside the zones: {len(changes)}")
     for c in changes:
         area = "?" if c.region.area_m2 is None else f"{c.region.area_m2:.0f} m²"
         print(f"  {area}  {c.lat_deg:.6f}, {c.lon_deg:.6f}  zone {c.zone_id}  "
               f"{display_path(Path(c.new_path).name)} vs {display_path(Path(c.old_path).name)}  "
               f"{display_path(c.picture or '-')}")  # fmt: skip
+
+
+def print_filed(filed: Any, dry_run: bool) -> None:
+    if dry_run:
+        print("dry run: no change filed")
+    if filed is None:
+        return
+    print(f"filed as 新增变化 candidates: {len(filed.filed)}"
+          + (f"  {', '.join(filed.filed)}" if filed.filed else "")
+          + (f"; filed before (kept): {filed.already}" if filed.already else ""))  # fmt: skip
+    if filed.overlapping:
+        print(f"on open issues (their business, not filed): {', '.join(filed.overlapping)}")
 
 
 def print_recorded(recorded: Any, dry_run: bool) -> None:

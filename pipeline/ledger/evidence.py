@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from pipeline.ledger.flight_rows import insert_ignore
 from pipeline.ledger.models import EvidenceFile, utc_now
 
-KINDS = ("crop", "photo", "after")
+KINDS = ("crop", "photo", "after", "change")  # change: a 新增变化's before/after picture
 
 
 def add_evidence_file(

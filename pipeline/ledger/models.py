@@ -36,6 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from pipeline.ingest.names import display_path, opened_name
 from pipeline.ledger.vocab import (
+    ISSUE_TYPE_LABELS,
     RECHECK_VERDICT_LABELS,
     SEVERITY_LABELS,
     STATUS_LABELS,
@@ -190,7 +191,7 @@ class Issue(Base):
 
     __tablename__ = "issue"
     __table_args__ = (
-        CheckConstraint(_in("type", TYPE_LABELS), name="type"),
+        CheckConstraint(_in("type", ISSUE_TYPE_LABELS), name="type"),
         CheckConstraint(_in("status", STATUS_LABELS), name="status"),
         CheckConstraint(f"severity IS NULL OR {_in('severity', SEVERITY_LABELS)}", name="severity"),
         Index(None, "type", "lat_deg", "lon_deg"),

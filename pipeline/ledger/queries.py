@@ -29,7 +29,7 @@ from pipeline.ledger.models import (
     Frame,
     Issue,
 )
-from pipeline.ledger.vocab import SEVERITY_LABELS, STATUS_LABELS, TYPE_LABELS
+from pipeline.ledger.vocab import ISSUE_TYPE_LABELS, SEVERITY_LABELS, STATUS_LABELS
 from pipeline.ledger.workflow import get_issue
 
 
@@ -76,7 +76,7 @@ class IssueView:
 
     @property
     def type_label(self) -> str:
-        return TYPE_LABELS.get(self.type, self.type)
+        return ISSUE_TYPE_LABELS.get(self.type, self.type)
 
     @property
     def status_label(self) -> str:

@@ -122,3 +122,9 @@ STATS_BY = MappingProxyType(
 )
 #: The periods statistics are cut into.
 STATS_PERIODS = MappingProxyType({"week": "周", "month": "月"})
+# An issue of type ``change`` (新增变化) is ground that differs between two flights inside a
+# management zone (pipeline.ledger.changes); a reviewer confirms it as a 四乱 subtype, which
+# gives it that subtype's type, or rejects it. Detections never carry it: TYPE_LABELS are theirs.
+CHANGE_TYPE = "change"
+ISSUE_TYPE_LABELS = MappingProxyType({**TYPE_LABELS, CHANGE_TYPE: "新增变化"})
+DISCOVERY_CHANGE = "无人机飞检前后比对"

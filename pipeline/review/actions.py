@@ -33,7 +33,7 @@ from pipeline.ledger.deadlines import Dispatch, dispatch
 from pipeline.ledger.merge import ABSORBABLE
 from pipeline.ledger.models import Evidence, Flight, Frame, Issue
 from pipeline.ledger.plausible import covering_frames
-from pipeline.ledger.vocab import SEVERITY_LABELS, type_of
+from pipeline.ledger.vocab import CHANGE_TYPE, SEVERITY_LABELS, type_of
 from pipeline.ledger.workflow import (
     EDITABLE_STATUSES,
     check_starts_from,
@@ -125,7 +125,10 @@ def _move(session: Session, ctx: ActionContext, to: str, **kw: Any) -> Issue:
 
 
 def confirm(session: Session, ctx: ActionContext) -> Issue:
-    return _move(session, ctx, "confirmed", changes=_edits(ctx))
+    changes = _edits(ctx)
+    if "subtype" not in changes and get_issue(session=session, code=ctx.code).type == CHANGE_TYPE:
+        raise BadInputError("a new change (新增变化) is confirmed as a 四乱 subtype: choose one")
+    return _move(session, ctx, "confirmed", changes=changes)
 
 
 def reject_note(form: Form) -> str:

@@ -3,7 +3,8 @@
 :func:`candidate_detail` gathers the ledger row (:func:`pipeline.ledger.queries.issue_detail`),
 every sighting with its detection and frame ids (for crops and frame views),
 evidence files recorded for those detections (the crop seam), closure
-attachments, recorded recheck (复查) verdicts, and the map's features as GeoJSON
+attachments, recorded recheck (复查) verdicts, the before/after pictures of a new change
+(新增变化, evidence files of kind ``change``), and the map's features as GeoJSON
 (``[lon, lat]``, WGS-84): the issue point, each detection's ground outline and each
 frame's footprint.
 """
@@ -63,6 +64,8 @@ class CandidateDetail:
     attachments: tuple[Attachment, ...]
     geojson: dict[str, Any]
     rechecks: tuple[RecheckView, ...] = ()  # recorded recheck verdicts, latest first
+    #: ids of the before/after pictures of a new change (新增变化), oldest first
+    change_pictures: tuple[int, ...] = ()
 
 
 def _feature(kind: str, geometry: dict[str, Any], **props: Any) -> dict[str, Any]:
@@ -104,11 +107,8 @@ def candidate_detail(*, session: Session, code: str) -> CandidateDetail:
     )
     query = query.order_by(Detection.conf.desc(), Detection.id)
     rows = [tuple(r) for r in session.execute(query)]
-    crops = {
-        f.detection_id: f.id
-        for f in evidence_files(session=session, detection_ids=[d.id for d, *_ in rows])
-        if f.kind == "crop"
-    }
+    files = evidence_files(session=session, detection_ids=[d.id for d, *_ in rows])
+    crops = {f.detection_id: f.id for f in files if f.kind == "crop"}
     sightings = tuple(
         Sighting(
             detection_id=det.id,
@@ -145,4 +145,5 @@ def candidate_detail(*, session: Session, code: str) -> CandidateDetail:
     issue_id = session.scalar(select(Issue.id).where(Issue.code == code))
     rechecks = tuple(rechecks_of(session=session, issue_id=issue_id)) if issue_id else ()
     return CandidateDetail(detail.issue, sightings, detail.history, attachments,
-                           _features(detail.issue, rows), rechecks)  # fmt: skip
+                           _features(detail.issue, rows), rechecks,
+                           tuple(f.id for f in files if f.kind == "change"))  # fmt: skip

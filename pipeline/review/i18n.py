@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from types import MappingProxyType
 
-from pipeline.ledger.vocab import SEVERITY_LABELS, STATUS_LABELS, TYPE_LABELS
+from pipeline.ledger.vocab import ISSUE_TYPE_LABELS, SEVERITY_LABELS, STATUS_LABELS
 from pipeline.review.notes import FIELD_LABELS, kind_zh
 from pipeline.review.notes import note_text as note_text  # re-exported for the pages
 from pipeline.review.notes import refusal_text as refusal_text
@@ -25,6 +25,7 @@ _EN_TYPES = {
     "luancai": "Extraction",
     "luandui": "Dumping",
     "luanjian": "Construction",
+    "change": "New change",
 }
 _EN_STATUS = {
     "candidate": "To review",
@@ -185,6 +186,7 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "act.back": ("返回队列", "Back to queue"),
         "act.none": ("当前状态下没有可执行的操作", "No action in this status"),
         "f.subtype": ("子类", "Subtype"),
+        "f.choose_subtype": ("— 请选择四乱子类 —", "— choose a 四乱 subtype —"),
         "f.severity": ("严重程度", "Severity"),
         "f.description": ("问题描述", "Description"),
         "f.unit": ("责任单位", "Responsible unit"),
@@ -240,6 +242,13 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "rc.cannot_tell": ("无法判断", "cannot tell"),
         "rc.residual": ("配准残差 {px} 像素", "registration residual {px} px"),
         "rc.over_rule": ("超过 2 像素要求", "over the 2 px rule"),
+        "i.change": ("新增变化（前后对比）", "New change (before / after)"),
+        "ch.area": ("变化面积约 {a} 平方米", "changed area about {a} m²"),
+        "ch.hint": (
+            "前后两次航拍之间新出现的变化：确认时请选择四乱子类；不是问题请标记误报",
+            "Ground that changed between two flights: confirm it as a 四乱 subtype, "
+            "or reject it (误报)",
+        ),
         "act.close_recheck": ("复查已消失，销号", "Gone on recheck: close (销号)"),
         "act.reopen_recheck": (
             "复查仍存在，退回整改",
@@ -369,7 +378,7 @@ def tz_label(tz: dt.tzinfo, lang: str) -> str:
 def type_label(code: str | None, lang: str) -> str:
     if not code:
         return ""
-    return _EN_TYPES.get(code, code) if lang == "en" else TYPE_LABELS.get(code, code)
+    return _EN_TYPES.get(code, code) if lang == "en" else ISSUE_TYPE_LABELS.get(code, code)
 
 
 def status_label(code: str | None, lang: str) -> str:

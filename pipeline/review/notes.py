@@ -44,6 +44,8 @@ def _recheck_parts(rest: str) -> str:
     for part in filter(None, rest.split("; ")):
         part = re.sub(r"^residual ([\d.]+) px$", r"配准残差 \1 像素", part)
         part = re.sub(r"^before/after sha256 ", "前后对比图 sha256 ", part)
+        part = re.sub(r"^frame (\w+) vs (\w+)$", r"新照片 \1 对比早前照片 \2", part)
+        part = re.sub(r"^area ([\d.]+) m²$", r"面积约 \1 平方米", part)
         out.append(_RECHECK_PARTS.get(part, part))
     return "".join(f"；{p}" for p in out)
 
@@ -97,6 +99,10 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
         lambda m: f"检测框 {m['d']} 从 {m['c']} 拆分为新问题 {m['n']}{_tail(m)}",
     ),
     (re.compile(r"split of detection (?P<d>\d+)"), lambda m: f"拆分检测框 {m['d']}"),
+    (
+        re.compile(r"新增变化 flight (?P<f>[^;]+)(?P<rest>(?:; .*)?)"),
+        lambda m: f"新增变化 航次 {m['f']}{_recheck_parts(m['rest'])}",
+    ),
     (re.compile(r"flight (?P<f>.+)"), lambda m: f"航次 {m['f']}"),
 )
 
@@ -174,6 +180,8 @@ _REFUSALS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = 
         (r"(?P<k>\w+) must be a date YYYY-MM-DD, got .*",
          lambda m: f"{_field(m['k'])}必须是日期（年-月-日）"),
         (r"unknown 四乱 subtype (?P<v>.*)", lambda m: f"未知的四乱子类 {m['v']}"),
+        (r"a new change \(新增变化\) is confirmed as a 四乱 subtype: choose one",
+         lambda m: "新增变化须确认为一个四乱子类：请选择子类"),
         (r"issue (?P<c>\S+) is \w+ \((?P<s>[^)]*)\): (?P<a>\w+) is allowed only from (?P<f>.*); "
          r"reload it to see what it allows",
          lambda m: f"问题 {m['c']} 当前为{m['s']}，此操作只能在{_statuses(m['f'])}状态下进行；"

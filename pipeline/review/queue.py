@@ -20,7 +20,7 @@ from sqlalchemy import Select, case, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
 from pipeline.ledger.models import Detection, Evidence, Flight, Issue
-from pipeline.ledger.vocab import OPEN_STATUSES, STATUS_LABELS, TYPE_LABELS
+from pipeline.ledger.vocab import ISSUE_TYPE_LABELS, OPEN_STATUSES, STATUS_LABELS
 from pipeline.review.models import IssueConf
 
 SORTS = ("conf", "conf_asc", "severity", "area", "recent", "code")
@@ -44,7 +44,7 @@ class QueueFilter:
         return replace(
             self,
             status=self.status if self.status in STATUS_CHOICES else "candidate",
-            type=self.type if self.type in TYPE_LABELS else None,
+            type=self.type if self.type in ISSUE_TYPE_LABELS else None,
             river=self.river or None,
             zone=self.zone or None,
             min_conf=None if self.min_conf is None else min(max(self.min_conf, 0.0), 1.0),

@@ -215,22 +215,37 @@ def attachment(
     return _jpeg(data)
 
 
+def _recorded_jpeg(path_text: str | None, sha256: str | None, what: str) -> Response:
+    """A recorded picture's bytes; a placeholder when it is gone or not the one recorded."""
+    import hashlib
+
+    path = Path(path_text) if path_text else None
+    if path is None or not path.is_file():
+        return _placeholder(f"{what}-picture-missing", "before/after picture not available")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        return _placeholder(f"{what}-picture-changed", "before/after picture changed")
+    return _jpeg(data)
+
+
+@router.get("/change/{file_id}.jpg")
+def change_picture(file_id: RowId, state: StateDep, me: CanRead) -> Response:
+    """A new change's (新增变化) watermarked before/after picture (evidence file ``change``)."""
+    with state.db.read() as session:
+        row = session.get(EvidenceFile, file_id)
+    if row is None or row.kind != "change":
+        raise HTTPException(status_code=404, detail=f"no change picture {file_id}")
+    return _recorded_jpeg(row.path, row.sha256, "change")
+
+
 @router.get("/recheck/{recheck_id}.jpg")
 def recheck_picture(recheck_id: RowId, state: StateDep, me: CanRead) -> Response:
     """A recorded recheck's watermarked before/after picture; a placeholder when the file
     is gone or is not the one recorded (its sha256 differs)."""
-    import hashlib
-
     from pipeline.ledger.models import Recheck
 
     with state.db.read() as session:
         row = session.get(Recheck, recheck_id)
     if row is None:
         raise HTTPException(status_code=404, detail=f"no recheck {recheck_id}")
-    path = Path(row.evidence_path) if row.evidence_path else None
-    if path is None or not path.is_file():
-        return _placeholder("recheck-picture-missing", "before/after picture not available")
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != row.evidence_sha256:
-        return _placeholder("recheck-picture-changed", "before/after picture changed")
-    return _jpeg(data)
+    return _recorded_jpeg(row.evidence_path, row.evidence_sha256, "recheck")
