@@ -50,31 +50,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipeline.cli.ledger import open_ledger
     from pipeline.config import load_config, resolve
-    from pipeline.coverage import areas_of, card_gsd_limit, coverage_report
+    from pipeline.coverage import areas_of, coverage_report
     from pipeline.coverage import output as out
-    from pipeline.detect.taxonomy import load_taxonomy
+    from pipeline.coverage.settings import patrol_of
     from pipeline.errors import BadInputError
-    from pipeline.ledger.grids import load_grids
     from pipeline.ledger.zones import load_zones
 
     config = load_config(args.config, {"ledger": {"url": args.db}} if args.db else None)
     if args.format == "xlsx" and args.out is None:
         raise BadInputError("--format xlsx needs --out FILE.xlsx")
-    zones_path, grids_path = args.zones or config.ledger.zones, args.grids or config.ledger.grids
+    zones_path = args.zones or config.ledger.zones
     zones = load_zones(resolve(zones_path)) if zones_path and resolve(zones_path).exists() else ()
-    grids = load_grids(resolve(grids_path)) if grids_path and resolve(grids_path).exists() else ()
-    limit = config.coverage.gsd_limit_cm_per_px
-    if limit is None:
-        names = (
-            config.detect.models or load_taxonomy(resolve(config.detect.taxonomy)).enabled_models()
-        )
-        limit = card_gsd_limit(resolve(config.detect.models_dir), names)
+    patrol = patrol_of(config, args.grids)
     end = args.end or dt.date.today()
     with open_ledger(config.db_url())() as session:
         report = coverage_report(
-            session=session, areas=areas_of(zones, grids), start=args.start, end=end,
-            gsd_limit=limit, max_range_m=config.coverage.max_range_m,
-            min_pass_share=config.coverage.min_pass_share,
+            session=session, areas=areas_of(zones, patrol.grids), start=args.start, end=end,
+            gsd_limit=patrol.gsd_limit_cm_per_px, max_range_m=patrol.max_range_m,
+            min_pass_share=patrol.min_pass_share,
         )  # fmt: skip
     if args.format == "xlsx":
         out.write_xlsx(report, args.out)

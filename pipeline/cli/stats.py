@@ -5,10 +5,12 @@ The ledger's statistics over a period (:mod:`pipeline.ledger.stats`): issues
 found, confirmed, dispatched (交办), rectified, closed (销号), judged 历史遗留 or
 挂账, overdue (逾期); the closure rate (销号率) and the median days to close,
 per week or month and per river, division, 河长, 四乱 type or status, with a
-合计 row. Without ``--out`` a table (or with ``--format json`` the JSON) goes
-to standard output; with it the file is written (``--format`` defaults to its
-suffix). The period defaults to the twelve weeks up to today, in weeks; dates
-are the office's (``display.timezone`` of ``--config``).
+合计 row; with patrol grids configured (``ledger.grids``), a second table of each
+grid's coverage over the period (:func:`pipeline.coverage.stats_with_coverage`).
+Without ``--out`` a table (or with ``--format json`` the JSON) goes to standard
+output; with it the file is written (``--format`` defaults to its suffix). The
+period defaults to the twelve weeks up to today, in weeks; dates are the office's
+(``display.timezone`` of ``--config``).
 """
 
 from __future__ import annotations
@@ -48,12 +50,15 @@ def run(args: argparse.Namespace) -> int:
 
     from pipeline.cli.ledger import open_ledger
     from pipeline.config import load_config
+    from pipeline.coverage import stats_with_coverage
+    from pipeline.coverage.settings import patrol_of
     from pipeline.errors import BadInputError
     from pipeline.ingest.names import display_path
     from pipeline.ledger.stats import default_start, ledger_stats
     from pipeline.ledger.stats_export import stats_json, write_stats
 
-    tz = ZoneInfo(load_config(args.config).display.timezone)
+    config = load_config(args.config)
+    tz = ZoneInfo(config.display.timezone)
     end = args.end or dt.datetime.now(tz).date()
     start = args.start or default_start(end)
     fmt = args.format or (args.out.suffix.lstrip(".").lower() if args.out else None)
@@ -62,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     with open_ledger(args.db)() as session:
         stats = ledger_stats(session=session, start=start, end=end, tz=tz, by=args.by,
                              period=None if args.whole else args.period)  # fmt: skip
+        stats = stats_with_coverage(stats, session=session, patrol=patrol_of(config))
     if args.out:
         out = write_stats(stats, args.out, fmt)
         print(f"{len(stats.rows)} row(s), {start} … {end} → {display_path(out)}")
@@ -75,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
 def _cell(value: Any, header: str) -> str:
     if value is None:
         return "-"
-    if header == "销号率":
+    if header == "销号率" or header.endswith("比例"):
         return f"{value:.1%}"
     if isinstance(value, float):
         return f"{value:.1f}"
@@ -84,10 +90,23 @@ def _cell(value: Any, header: str) -> str:
 
 def print_table(stats: Any) -> None:
     """The table as aligned text (tab-separated, so it also pastes into a spreadsheet)."""
-    from pipeline.ledger.stats_export import headers, period_line, table
+    from pipeline.ledger.stats_export import (
+        COVERAGE_COLUMNS,
+        COVERAGE_TITLE,
+        coverage_table,
+        headers,
+        period_line,
+        table,
+    )
 
     names = headers(stats)
     print(period_line(stats))
     print("\t".join(names))
     for row in table(stats):
         print("\t".join(_cell(v, h) for v, h in zip(row, names, strict=True)))
+    if stats.coverage:
+        print(f"\n{COVERAGE_TITLE}")
+        names = [zh for _, zh in COVERAGE_COLUMNS]
+        print("\t".join(names))
+        for row in coverage_table(stats):
+            print("\t".join(_cell(v, h) for v, h in zip(row, names, strict=True)))

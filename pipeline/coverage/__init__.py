@@ -5,28 +5,34 @@ grid (:mod:`pipeline.ledger.grids`) and per management zone's reach
 (:mod:`pipeline.ledger.zones`), the share seen, the share seen at or under the enabled
 models' card GSD, the day each part was last seen, the gaps, and whether the grid's
 required drone-pass interval was missed (:mod:`.compute`). :func:`coverage_per_grid`
-is the one-row-per-grid view the statistics take. Output: :mod:`.output`.
+is the one-row-per-grid view the statistics take (:func:`stats_with_coverage`); the
+settings come from the run config (:mod:`.settings`). Output: :mod:`.output`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.coverage.compute import Area, AreaCoverage, cover_area
 from pipeline.coverage.seen import DEFAULT_MAX_RANGE_M, seen_frames
 
+#: A pass counts towards a grid's interval when it saw this share of it finely enough.
+DEFAULT_MIN_PASS_SHARE = 0.9
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from pipeline.coverage.settings import Patrol
     from pipeline.ledger.grids import Grid
+    from pipeline.ledger.stats import Stats
     from pipeline.ledger.zones import Zone
 
 __all__ = ["Area", "AreaCoverage", "CoverageReport", "areas_of", "card_gsd_limit",
-           "coverage_per_grid", "coverage_report"]  # fmt: skip
+           "coverage_per_grid", "coverage_report", "stats_with_coverage"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ def card_gsd_limit(models_dir: Path | str, names: Sequence[str]) -> float | None
 def coverage_report(
     *, session: Session, areas: Sequence[Area], start: dt.date | None, end: dt.date,
     gsd_limit: float | None, max_range_m: float = DEFAULT_MAX_RANGE_M,
-    min_pass_share: float = 0.9,
+    min_pass_share: float = DEFAULT_MIN_PASS_SHARE,
 ) -> CoverageReport:  # fmt: skip
     """Coverage of ``areas`` by the ledger's frames taken ``start``..``end``.
 
@@ -97,11 +103,25 @@ def coverage_report(
 def coverage_per_grid(
     *, session: Session, grids: Sequence[Grid], start: dt.date | None, end: dt.date,
     gsd_limit: float | None, max_range_m: float = DEFAULT_MAX_RANGE_M,
+    min_pass_share: float = DEFAULT_MIN_PASS_SHARE,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """One plain row per grid (for statistics): id, name, patroller, shares, GSD, last
     seen, interval, missed."""
     from pipeline.coverage.output import area_row
 
     report = coverage_report(session=session, areas=areas_of((), grids), start=start, end=end,
-                             gsd_limit=gsd_limit, max_range_m=max_range_m)  # fmt: skip
+                             gsd_limit=gsd_limit, max_range_m=max_range_m,
+                             min_pass_share=min_pass_share)  # fmt: skip
     return [area_row(a, end) for a in report.areas]
+
+
+def stats_with_coverage(stats: Stats, *, session: Session, patrol: Patrol) -> Stats:
+    """``stats`` with one row per patrol grid of ``patrol`` over the same period
+    (:attr:`~pipeline.ledger.stats.Stats.coverage`); unchanged without grids."""
+    if not patrol.grids:
+        return stats
+    rows = coverage_per_grid(session=session, grids=patrol.grids, start=stats.start,
+                             end=stats.end, gsd_limit=patrol.gsd_limit_cm_per_px,
+                             max_range_m=patrol.max_range_m,
+                             min_pass_share=patrol.min_pass_share)  # fmt: skip
+    return replace(stats, coverage=tuple(rows))

@@ -29,7 +29,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -125,6 +125,9 @@ class Stats:
     closure_series: tuple[tuple[str, float | None], ...]
     #: (四乱 type label, issues found in the period)
     found_by_type: tuple[tuple[str, int], ...]
+    #: one row per patrol grid: what the flights of the period saw of it (added by
+    #: :func:`pipeline.coverage.stats_with_coverage`; empty without grids)
+    coverage: tuple[dict[str, Any], ...] = ()
 
 
 def default_start(end: dt.date) -> dt.date:

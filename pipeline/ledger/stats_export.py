@@ -39,6 +39,36 @@ COLUMNS = (
 )
 
 
+#: Patrol coverage per grid (:attr:`Stats.coverage`): (row key, Chinese header)
+COVERAGE_COLUMNS = (
+    ("code", "网格编号"),
+    ("name", "网格名称"),
+    ("patroller", "巡查员"),
+    ("area_m2", "面积（平方米）"),
+    ("seen_share", "覆盖比例"),
+    ("fine_share", "达标分辨率覆盖比例"),
+    ("gsd_cm_per_px", "地面分辨率（厘米/像素）"),
+    ("last_seen", "最近巡查日期"),
+    ("age_days", "距今天数"),
+    ("every_days", "要求巡查间隔（天）"),
+    ("longest_interval_days", "最长未巡间隔（天）"),
+    ("missed", "是否漏巡"),
+    ("passes", "有效架次"),
+    ("gap_m2", "缺口面积（平方米）"),
+)
+COVERAGE_TITLE = "网格巡查覆盖"
+
+
+def coverage_table(stats: Stats) -> list[list[Any]]:
+    """One row per grid under :data:`COVERAGE_COLUMNS` (shares as 0–1, 是/否 for missed)."""
+
+    def cell(row: dict[str, Any], key: str) -> Any:
+        value = row.get(key)
+        return ("是" if value else "否") if key == "missed" else value
+
+    return [[cell(row, key) for key, _ in COVERAGE_COLUMNS] for row in stats.coverage]
+
+
 def headers(stats: Stats) -> list[str]:
     lead = (["统计周期"] if stats.period else []) + ([STATS_BY[stats.by]] if stats.by else [])
     return [*lead, *(zh for _, zh in COLUMNS)]
@@ -75,6 +105,7 @@ def stats_json(stats: Stats) -> dict[str, Any]:
         ],
         "closure_series": [{"period": p, "closure_rate": v} for p, v in stats.closure_series],
         "found_by_type": dict(stats.found_by_type),
+        "coverage": [dict(row) for row in stats.coverage],
     }
 
 
@@ -94,6 +125,12 @@ def write_stats_csv(stats: Stats, out: Path) -> None:
         writer.writerow(headers(stats))
         for row in table(stats):
             writer.writerow(["" if c is None else spreadsheet_text(c) for c in row])
+        if stats.coverage:
+            writer.writerow([])
+            writer.writerow([COVERAGE_TITLE])
+            writer.writerow([zh for _, zh in COVERAGE_COLUMNS])
+            for row in coverage_table(stats):
+                writer.writerow(["" if c is None else spreadsheet_text(c) for c in row])
 
 
 def write_stats_xlsx(stats: Stats, out: Path, *, made_at: dt.datetime | None = None) -> None:
@@ -110,7 +147,36 @@ def write_stats_xlsx(stats: Stats, out: Path, *, made_at: dt.datetime | None = N
         ws.append([spreadsheet_text(c) for c in row])
     _style(ws, len(names))
     _charts(wb, stats)
+    if stats.coverage:
+        _coverage_sheet(wb, stats, made_at)
     wb.save(out)
+
+
+def _coverage_sheet(wb: Any, stats: Stats, made_at: dt.datetime | None) -> None:
+    """The grids' patrol coverage over the period, on a sheet of its own."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(COVERAGE_TITLE)
+    ncol = len(COVERAGE_COLUMNS)
+    ws.append([COVERAGE_TITLE])
+    ws.append([period_line(stats, made_at)])
+    ws.append([zh for _, zh in COVERAGE_COLUMNS])
+    for row in coverage_table(stats):
+        ws.append([spreadsheet_text(c) for c in row])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
+    ws["A1"].font = Font(size=16, bold=True)
+    for cell in ws[3]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    shares = [i for i, (key, _) in enumerate(COVERAGE_COLUMNS, 1) if key.endswith("_share")]
+    for row in ws.iter_rows(min_row=4):
+        for i in shares:
+            row[i - 1].number_format = "0.0%"
+    for i in range(1, ncol + 1):
+        ws.column_dimensions[get_column_letter(i)].width = 14
+    ws.freeze_panes = "D4"
 
 
 def _style(ws: Any, ncol: int) -> None:

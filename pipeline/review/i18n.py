@@ -162,6 +162,7 @@ MESSAGES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "s.type_chart": ("各类问题数量", "Issues by type"),
         "s.due": ("到期的回头看与挂账复查", "Checks due"),
         "s.overdue": ("逾期问题", "Overdue issues"),
+        "s.coverage": ("网格巡查覆盖（本期航次所见）", "Patrol coverage per grid (this period)"),
         "s.none": ("无", "None"),
         "s.notes": (
             "发现数按发现日期；确认、交办、整改完成、销号按审核记录中的日期；逾期与销号率为各周期末的状态。",

@@ -8,47 +8,19 @@ ground each zone and grid had seen as of today, by age, and the gaps.
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Patrol:
-    """Patrol grids (:class:`pipeline.ledger.grids.Grid`) and the coverage settings."""
-
-    grids: tuple[Any, ...] = ()
-    gsd_limit_cm_per_px: float | None = None
-    max_range_m: float = 300.0
-    min_pass_share: float = 0.9
+from pipeline.coverage.settings import Patrol, patrol_of
 
 
 def load_patrol(run_config: str | None) -> Patrol:
-    """Grids and coverage settings of the run config (no grids when ``ledger.grids`` is
-    unset or absent; no GSD limit when the models' cards cannot be read)."""
-    from pipeline.config import load_config, resolve
-    from pipeline.coverage import card_gsd_limit
-    from pipeline.detect.taxonomy import load_taxonomy
-    from pipeline.errors import ConfigError
-    from pipeline.ledger.grids import load_grids
+    """Grids and coverage settings of the run config
+    (:func:`pipeline.coverage.settings.patrol_of`)."""
+    from pipeline.config import load_config
 
-    run = load_config(run_config)
-    path = run.ledger.grids
-    grids = load_grids(resolve(path)) if path and resolve(path).exists() else ()
-    limit = run.coverage.gsd_limit_cm_per_px
-    if limit is None:
-        try:
-            names = (
-                run.detect.models or load_taxonomy(resolve(run.detect.taxonomy)).enabled_models()
-            )
-            limit = card_gsd_limit(resolve(run.detect.models_dir), names)
-        except ConfigError as e:
-            log.warning("no GSD limit for coverage (%s): every GSD counts as fine", e)
-    return Patrol(grids, limit, run.coverage.max_range_m, run.coverage.min_pass_share)
+    return patrol_of(load_config(run_config))
 
 
 def zone_areas(zones_geojson: dict[str, Any] | None) -> list[Any]:

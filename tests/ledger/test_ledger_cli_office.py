@@ -90,7 +90,9 @@ def test_stats_table_on_standard_output(seeded, capsys) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("统计期间：2026-11-02 至 2026-11-15")
     assert lines[1].split("\t")[:3] == ["问题类型", "发现问题数", "确认数"]
-    assert lines[-1].split("\t")[:2] == ["合计", "6"] and "50.0%" in lines[-1]
+    total = lines.index("") - 1  # the grids' coverage (configs/grids) follows a blank line
+    assert lines[total].split("\t")[:2] == ["合计", "6"] and "50.0%" in lines[total]
+    assert lines[total + 2] == "网格巡查覆盖" and lines[total + 3].startswith("网格编号\t")
 
 
 def test_stats_xlsx_follows_the_offices_layout(seeded, tmp_path) -> None:

@@ -192,3 +192,27 @@ def test_the_text_says_why_an_interval_was_missed(ledger) -> None:
                                 gsd_limit=1.0)  # fmt: skip
     assert text_lines(late)[1].endswith("MISSED pass every 14 d (longest 30 d without one)")
     assert text_lines(never)[1].endswith("MISSED pass every 14 d (no pass saw 90% at ≤ limit)")
+
+
+def test_statistics_carry_each_grids_coverage(ledger, tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    from pipeline.config import resolve
+    from pipeline.coverage import stats_with_coverage
+    from pipeline.coverage.settings import Patrol
+    from pipeline.ledger.grids import load_grids
+    from pipeline.ledger.stats import ledger_stats
+    from pipeline.ledger.stats_export import stats_json, write_stats
+
+    grids = tuple(load_grids(resolve("configs/grids")))
+    with ledger() as session:
+        stats = ledger_stats(session=session, start=D1, end=D2, tz=dt.UTC, by=None,
+                             period="week")  # fmt: skip
+        assert stats_with_coverage(stats, session=session, patrol=Patrol()) is stats  # no grids
+        stats = stats_with_coverage(stats, session=session, patrol=Patrol(grids, 5.0))
+    assert [r["code"] for r in stats.coverage] == ["example-brighton-west", "example-brighton-east"]
+    assert stats_json(stats)["coverage"][0]["missed"] is True
+    sheet = load_workbook(write_stats(stats, tmp_path / "s.xlsx", "xlsx"))["网格巡查覆盖"]
+    assert (sheet["A3"].value, sheet["A4"].value, sheet["L4"].value) == (
+        "网格编号", "example-brighton-west", "是")  # fmt: skip
+    assert sheet.freeze_panes == "D4"

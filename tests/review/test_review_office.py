@@ -113,6 +113,8 @@ def test_a_viewer_reads_the_statistics_page(client_for, db_url) -> None:
     table = page.text.split('id="stats-table"')[1].split("</table>")[0]
     assert "问题类型" in table and "销号率" in table and "合计" in table
     assert 'src="/stats/rate.png?' in page.text and 'src="/stats/types.png?' in page.text
+    coverage = page.text.split('id="coverage-table"')[1].split("</table>")[0]  # configs/grids
+    assert "example-brighton-west" in coverage and "覆盖比例" in coverage
 
 
 @pytest.mark.parametrize("chart", ["rate", "types"])

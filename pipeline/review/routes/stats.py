@@ -67,11 +67,13 @@ def stats_query(request: Request, state: AppState) -> StatsQuery:
 
 
 def _compute(state: AppState, query: StatsQuery) -> Any:
+    from pipeline.coverage import stats_with_coverage
     from pipeline.ledger.stats import ledger_stats
 
     with state.db.read() as session:
-        return ledger_stats(session=session, start=query.start, end=query.end, tz=state.tz,
-                            by=query.by, period=query.period)  # type: ignore[arg-type]  # fmt: skip
+        stats = ledger_stats(session=session, start=query.start, end=query.end, tz=state.tz,
+                             by=query.by, period=query.period)  # type: ignore[arg-type]  # fmt: skip
+        return stats_with_coverage(stats, session=session, patrol=state.patrol)
 
 
 def _due(state: AppState) -> tuple[list[Any], list[Any]]:
@@ -88,7 +90,7 @@ def _due(state: AppState) -> tuple[list[Any], list[Any]]:
 
 @router.get("/stats")
 async def stats_view(request: Request, state: StateDep, me: CanRead) -> Response:
-    from pipeline.ledger.stats_export import headers, table
+    from pipeline.ledger.stats_export import COVERAGE_COLUMNS, coverage_table, headers, table
     from pipeline.ledger.vocab import STATS_BY, STATS_PERIODS
 
     query = stats_query(request, state)
@@ -98,6 +100,7 @@ async def stats_view(request: Request, state: StateDep, me: CanRead) -> Response
         "q": query, "params": query.params(), "stats": stats, "headers": headers(stats),
         "rows": table(stats), "by_choices": STATS_BY, "period_choices": STATS_PERIODS,
         "checks": checks[:200], "late": late[:200],
+        "coverage_headers": [zh for _, zh in COVERAGE_COLUMNS], "coverage": coverage_table(stats),
     }  # fmt: skip
     return page(request, state, "stats.html", context, me=me)
 
