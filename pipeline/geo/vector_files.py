@@ -107,6 +107,12 @@ def _column(values: tuple[Any, ...], kind: str) -> Any:
     return np.array([None if v is None else str(v) for v in values], dtype=object)
 
 
+#: GeoPackage 1.2, which every GDAL since 2.2 reads without a warning (GDAL 3.12 writes 1.4
+#: by default; Debian 12's GDAL 3.6 and the QGIS built on it warn that 1.4 "may only be
+#: partially supported"); nothing these layers hold needs a later version.
+GPKG_OPTIONS = {"VERSION": "1.2"}
+
+
 def _write_layer(layer: VectorLayer, path: Path, *, driver: str, crs: str, **options: Any) -> None:
     try:
         from pyogrio.raw import write
@@ -131,7 +137,8 @@ def write_vector(
         with tempfile.TemporaryDirectory(prefix="hehu-gpkg-", dir=out.parent) as tmp:
             made = Path(tmp) / "layers.gpkg"
             for layer in layers:
-                _write_layer(layer, made, driver="GPKG", crs=crs, append=made.exists())
+                more = {"append": True} if made.exists() else {"dataset_options": GPKG_OPTIONS}
+                _write_layer(layer, made, driver="GPKG", crs=crs, **more)
             os.replace(made, out)
     elif fmt == "shp":
         with tempfile.TemporaryDirectory(prefix="hehu-shp-") as tmp:

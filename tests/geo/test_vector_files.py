@@ -46,6 +46,10 @@ def test_the_geopackage_holds_every_layer(tmp_path) -> None:
         ("frames", "Polygon"),
     ]
     assert list(tmp_path.iterdir()) == [out]  # nothing left beside it
+    import sqlite3
+
+    with sqlite3.connect(out) as db:  # GeoPackage 1.2: older GDAL and QGIS read it unwarned
+        assert db.execute("PRAGMA user_version").fetchone() == (10200,)
 
 
 def test_the_shapefile_zip_says_utf8_and_cgcs2000(tmp_path) -> None:
