@@ -343,7 +343,7 @@ def test_later_frames_across_the_antimeridian_show_the_place(session_factory) ->
     from dataclasses import replace
 
     from pipeline.records import GpsFix
-    from pipeline.review.actions import later_frames
+    from pipeline.review.later_frames import later_frames
     from tests.ledger.ledger_helpers import dateline
 
     dets = [det(f"E_{i}", at=dateline(e)) for i, e in enumerate([-2.0, 2.0, -1.0])]

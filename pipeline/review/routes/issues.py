@@ -21,9 +21,10 @@ from pipeline.errors import BadInputError
 from pipeline.ledger.errors import ConflictError, IllegalTransitionError, IssueNotFoundError
 from pipeline.ledger.merge import merge_targets
 from pipeline.ledger.models import utc_now
-from pipeline.review.actions import ACTIONS, ActionContext, apply_action, later_frames
+from pipeline.review.actions import ACTIONS, ActionContext, apply_action
 from pipeline.review.deps import AppState, CanRead, CanReview, StateDep
 from pipeline.review.detail import candidate_detail
+from pipeline.review.later_frames import later_frames
 from pipeline.review.queue import QueueFilter, neighbour_code
 from pipeline.review.render import page
 from pipeline.review.routes.queue import (
