@@ -161,6 +161,7 @@ class RunSummary:
     held: tuple[tuple[str, int], ...] = ()  # (reason, detections) stored that open no candidate
     unplaced: dict[str, int] = field(default_factory=dict)  # reason -> frames not placed
     rechecked: dict[str, int] = field(default_factory=dict)  # recheck verdict -> issues
+    changes_filed: tuple[str, ...] = ()  # new change (新增变化) candidates, codes
 
 
 def unplaced_counts(unplaced: dict[str, str]) -> dict[str, int]:

@@ -96,7 +96,8 @@ def summary_of(values: dict[str, Any], seconds: dict[str, float]) -> RunSummary:
     """The run summary from the values a walk of :data:`STAGES` ended with."""
     return summarize(values["plan"], values["result"], values["pushed"],
                      report=str(values["report"]), evidence=values["evidence"],
-                     rechecked=dict(values["rechecked"].verdicts), seconds=seconds)  # fmt: skip
+                     rechecked=dict(values["rechecked"].verdicts),
+                     changes_filed=values["rechecked"].changes_filed, seconds=seconds)  # fmt: skip
 
 
 class StageClock:

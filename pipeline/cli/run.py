@@ -144,6 +144,10 @@ def print_summary(summary: dict[str, Any], out=None) -> None:
     if summary.get("rechecked"):  # verdicts recorded: hehu ledger show CODE
         verdicts = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in summary["rechecked"].items())
         print(f"rechecked (复查): {verdicts}", file=out)
+    if summary.get("changes_filed"):  # recheck.changes: ground that differs from earlier flights
+        codes = summary["changes_filed"]
+        print(f"new changes (新增变化) filed as candidates: {len(codes)}  {', '.join(codes)}",
+              file=out)  # fmt: skip
     if summary.get("report"):
         print(f"report: {display_path(summary['report'])}", file=out)
     if summary.get("seconds"):

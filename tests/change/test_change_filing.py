@@ -91,6 +91,14 @@ def test_the_run_stage_files_changes_only_when_asked(ledger, tmp_path, wanted) -
     outcome = recheck_after_push(plan, None, config)
     assert len(outcome.changes_filed) == (1 if wanted else 0)
     assert [r[0] for r in change_issues(url)] == list(outcome.changes_filed)
+    import io
+
+    from pipeline.cli.run import print_summary
+
+    out = io.StringIO()
+    print_summary({"frames": 1, "quarantined": [], "detections": 0, "created": [], "recurred": [],
+                   "rebounded": [], "changes_filed": list(outcome.changes_filed)}, out)  # fmt: skip
+    assert ("new changes (新增变化) filed as candidates: 1  " in out.getvalue()) == wanted
     assert load_config(None, {}).recheck.changes is False  # off unless the office asks
 
 
