@@ -53,7 +53,7 @@ from pipeline.ledger.models import CodeSequence, Detection, Evidence, Flight, Fr
 from pipeline.ledger.plausible import covering_frames
 from pipeline.ledger.position import refine_issue, weighted_position
 from pipeline.ledger.vocab import DISCOVERY_DRONE, OPEN_STATUSES, TYPE_LABELS
-from pipeline.ledger.zones import Zone, find_zone
+from pipeline.ledger.zones import Zone, find_zone, zone_fields
 
 ADVISORY_LOCK_KEY = 0x68656875_6C656467  # "hehu" "ledg"
 SEARCH_MARGIN_M = 500.0  # how far around a flight's detections existing issues are loaded
@@ -210,9 +210,11 @@ def _new_issue(
     kind = _type(leader)
     area = max((d.area_m2 for d, _ in rows if d.area_m2 is not None), default=None)
     seen = _seen_at(rows)
-    division = zone.props.division_code if zone else p.cfg.default_division_code
+    fields = zone_fields(zone, p.cfg.default_division_code)
     code = allocate_code(
-        session=p.session, division_code=division, year=seen.year if seen else utc_now().year
+        session=p.session,
+        division_code=fields["division_code"],
+        year=seen.year if seen else utc_now().year,
     )
     frames = len({f.id for _, f in rows})
     issue = Issue(
@@ -220,14 +222,7 @@ def _new_issue(
         type=kind,
         subtype=leader.subtype,
         description=f"{DISCOVERY_DRONE}发现疑似{TYPE_LABELS[kind]}问题，{frames}张照片",
-        river_name=zone.props.river_name if zone else None,
-        river_code=zone.props.river_code if zone else None,
-        reach=zone.props.reach if zone else None,
-        river_chief=zone.props.river_chief if zone else None,
-        responsible_unit=zone.props.responsible_unit if zone else None,
-        division_code=division,
-        zone_id=zone.zone_id if zone else None,
-        in_zone=zone is not None,
+        **fields,
         lat_deg=at[0],
         lon_deg=at[1],
         sigma_m=round(at[2], 3) if at[2] is not None else None,

@@ -40,7 +40,7 @@ from pipeline.ledger.evidence import add_evidence_file
 from pipeline.ledger.flight_rows import quantise_box
 from pipeline.ledger.models import Detection, Evidence, Flight, Frame, Issue, utc_now
 from pipeline.ledger.vocab import CHANGE_TYPE, DISCOVERY_CHANGE, OPEN_STATUSES
-from pipeline.ledger.zones import Zone, find_zone
+from pipeline.ledger.zones import Zone, find_zone, zone_fields
 
 #: The "model" of a change detection: the comparison of two flights, not a detector.
 CHANGE_MODEL = "change-detection"
@@ -117,21 +117,15 @@ def _detection(session: Session, frame: Frame, change: ChangeRecord,
 
 def _new_issue(session: Session, flight: Flight, frame: Frame, change: ChangeRecord,
                zone: Zone | None, cfg: LedgerConfig) -> Issue:  # fmt: skip
-    division = zone.props.division_code if zone else cfg.default_division_code
+    fields = zone_fields(zone, cfg.default_division_code)
     seen = frame.captured_at
-    code = allocate_code(session=session, division_code=division,
+    code = allocate_code(session=session, division_code=fields["division_code"],
                          year=seen.year if seen else utc_now().year)  # fmt: skip
     area = "?" if change.area_m2 is None else f"{change.area_m2:.0f}"
     issue = Issue(
         code=code, type=CHANGE_TYPE, subtype=None,
         description=f"{DISCOVERY_CHANGE}发现新增变化，面积约{area}平方米（待确认为四乱子类或误报）",
-        river_name=zone.props.river_name if zone else None,
-        river_code=zone.props.river_code if zone else None,
-        reach=zone.props.reach if zone else None,
-        river_chief=zone.props.river_chief if zone else None,
-        responsible_unit=zone.props.responsible_unit if zone else None,
-        division_code=division, zone_id=zone.zone_id if zone else None, in_zone=zone is not None,
-        lat_deg=change.lat_deg, lon_deg=change.lon_deg, area_m2=change.area_m2,
+        **fields, lat_deg=change.lat_deg, lon_deg=change.lon_deg, area_m2=change.area_m2,
         discovered_at=seen, discovery_method=DISCOVERY_CHANGE, first_flight_id=flight.id,
         status="candidate", rebound=False, rebound_count=0,
     )  # fmt: skip

@@ -57,6 +57,22 @@ class Zone:
         return any(contains_lonlat(poly, lon_deg, lat_deg) for poly in self.polygons)
 
 
+def zone_fields(zone: Zone | None, default_division_code: str) -> dict[str, Any]:
+    """The issue fields a new issue takes from the zone holding it (river, reach, 河长,
+    responsible unit, division, zone id); outside every zone, only the default division."""
+    props = zone.props if zone else None
+    return {
+        "river_name": props.river_name if props else None,
+        "river_code": props.river_code if props else None,
+        "reach": props.reach if props else None,
+        "river_chief": props.river_chief if props else None,
+        "responsible_unit": props.responsible_unit if props else None,
+        "division_code": props.division_code if props else default_division_code,
+        "zone_id": props.zone_id if props else None,
+        "in_zone": zone is not None,
+    }
+
+
 def find_zone(zones: Sequence[Zone], lat_deg: float, lon_deg: float) -> Zone | None:
     """The zone holding the point; where zones overlap, the first by ``zone_id``."""
     hits = [z for z in zones if z.contains(lat_deg, lon_deg)]
