@@ -77,13 +77,12 @@ class OnnxDetector(yolo.YoloBackend):
         threads: int | None = None,
         max_det: int = yolo.MAX_DET,
     ) -> None:
-        self.path = Path(path)
-        self.conf, self.iou, self.max_det = float(conf), float(iou), int(max_det)
+        self.keep_settings(path, conf=conf, iou=iou, max_det=max_det)
         self.session = make_session(self.path, threads=threads)
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         fixed_batch = inp.shape[0] if isinstance(inp.shape[0], int) else None
-        self.batch_size = max(1, min(batch_size, fixed_batch or batch_size))
+        self.batch_size = self.batch_within(batch_size, fixed_batch)
         if fixed_batch == 1 and batch_size > 1:
             log.info(
                 "%s has a fixed batch of 1 (export with dynamic=True to batch tiles)",

@@ -60,13 +60,12 @@ class OpenVinoDetector(yolo.YoloBackend):
         max_det: int = yolo.MAX_DET,
         precision: str | None = None,
     ) -> None:
-        self.path = Path(path)
-        self.conf, self.iou, self.max_det = float(conf), float(iou), int(max_det)
+        self.keep_settings(path, conf=conf, iou=iou, max_det=max_det)
         self.compiled = compile_model(self.path, threads=threads, precision=precision)
         self.request = self.compiled.create_infer_request()
         batch = self.compiled.input(0).get_partial_shape()[0]
         fixed = batch.get_length() if batch.is_static else None
-        self.batch_size = max(1, min(batch_size, fixed or batch_size))
+        self.batch_size = self.batch_within(batch_size, fixed)
 
     def forward(self, tiles: np.ndarray) -> np.ndarray:
         """Raw network output ``(B, 4 + nc, A) float32`` for a batch of tiles."""

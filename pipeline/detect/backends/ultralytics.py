@@ -49,9 +49,8 @@ class UltralyticsDetector(yolo.YoloBackend):
         from ultralytics import YOLO
 
         self.threads = threads or yolo.default_threads()
-        self.path = Path(path)
-        self.conf, self.iou, self.max_det = float(conf), float(iou), int(max_det)
-        self.batch_size = max(1, int(batch_size))
+        self.keep_settings(path, conf=conf, iou=iou, max_det=max_det)
+        self.batch_size = self.batch_within(int(batch_size), None)
         self._torch = torch
         self.device = torch.device(device)
         model: Any = YOLO(str(self.path)).model

@@ -11,6 +11,7 @@ anchor's best class above ``conf`` and runs class-wise NMS, like ultralytics'
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
@@ -98,9 +99,21 @@ class YoloBackend:
     ``(path, *, conf, iou, batch_size, threads)`` in ``__init__``."""
 
     weights_format: ClassVar[Literal["pt", "onnx"]]
+    path: Path
     conf: float
     iou: float
     max_det: int
+    batch_size: int
+
+    def keep_settings(self, path: Path | str, *, conf: float, iou: float, max_det: int) -> None:
+        """What every backend keeps: the weights' path, thresholds and detections cap."""
+        self.path = Path(path)
+        self.conf, self.iou, self.max_det = float(conf), float(iou), int(max_det)
+
+    def batch_within(self, requested: int, fixed: int | None) -> int:
+        """The tiles a network run takes: ``requested``, at most the model's ``fixed``
+        batch axis when it has one, at least 1."""
+        return max(1, min(requested, fixed or requested))
 
     @classmethod
     def from_card(cls, card: ModelCard, *, batch_size: int, threads: int | None = None,
