@@ -9,6 +9,7 @@ date that does not parse or a period longer than :data:`MAX_DAYS` is a 400.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,13 +67,17 @@ def stats_query(request: Request, state: AppState) -> StatsQuery:
     return StatsQuery(start, end, by, period if period in STATS_PERIODS else None)
 
 
-def _compute(state: AppState, query: StatsQuery) -> Any:
+def _compute(state: AppState, query: StatsQuery, *, coverage: bool = True) -> Any:
+    """The statistics of ``query``; with ``coverage``, each grid's coverage too (the
+    charts draw none of it and leave it out)."""
     from pipeline.coverage import stats_with_coverage
     from pipeline.ledger.stats import ledger_stats
 
     with state.db.read() as session:
         stats = ledger_stats(session=session, start=query.start, end=query.end, tz=state.tz,
                              by=query.by, period=query.period)  # type: ignore[arg-type]  # fmt: skip
+        if not coverage:
+            return stats
         return stats_with_coverage(stats, session=session, patrol=state.patrol)
 
 
@@ -111,7 +116,9 @@ async def stats_chart(chart: str, request: Request, state: StateDep, me: CanRead
 
     if chart not in ("rate", "types"):
         raise HTTPException(status_code=404, detail=f"no chart {chart!r}")
-    stats = await run_in_threadpool(_compute, state, stats_query(request, state))
+    stats = await run_in_threadpool(
+        functools.partial(_compute, state, stats_query(request, state), coverage=False)
+    )
     draw = closure_rate_png if chart == "rate" else found_by_type_png
     data = await run_in_threadpool(
         draw, stats.closure_series if chart == "rate" else stats.found_by_type
