@@ -19,6 +19,7 @@ from tests.change.test_recheck_cli import (  # noqa: F401 (ledger: the fixture)
     _edited_copy,
     ledger,
     ledger_copy,
+    query_rows,
     recheck,
 )
 from tests.review.review_helpers import SAMPLE_FRAMES
@@ -39,18 +40,12 @@ def painted_flight(tmp_path: Path) -> Path:
 
 
 def change_issues(url: str) -> list[tuple]:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.connect() as c:
-        rows = c.execute(text(
-            "SELECT issue.code, issue.type, issue.status, issue.area_m2, evidence_file.kind, "
-            "evidence_file.sha256 FROM issue JOIN evidence ON evidence.issue_id = issue.id "
-            "JOIN evidence_file ON evidence_file.detection_id = evidence.detection_id "
-            "WHERE issue.discovery_method = '无人机飞检前后比对' ORDER BY issue.code"
-        )).all()  # fmt: skip
-    engine.dispose()
-    return [tuple(r) for r in rows]
+    return query_rows(url,
+        "SELECT issue.code, issue.type, issue.status, issue.area_m2, evidence_file.kind, "
+        "evidence_file.sha256 FROM issue JOIN evidence ON evidence.issue_id = issue.id "
+        "JOIN evidence_file ON evidence_file.detection_id = evidence.detection_id "
+        "WHERE issue.discovery_method = '无人机飞检前后比对' ORDER BY issue.code"
+    )  # fmt: skip
 
 
 def test_recheck_changes_files_each_change_once(ledger, tmp_path, capsys) -> None:  # noqa: F811

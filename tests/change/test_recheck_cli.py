@@ -130,19 +130,24 @@ def test_shed_still_present_then_gone(ledger, tmp_path, capsys) -> None:
     assert Path(shed["picture"]).is_file()
 
 
-def recheck_rows(url: str) -> list[tuple]:
-    """``(code, flight name, verdict, evidence sha256)`` of the ledger's recheck rows."""
+def query_rows(url: str, sql: str) -> list[tuple]:
+    """The rows of one SQL query on the ledger at ``url``, as tuples."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
     with engine.connect() as c:
-        rows = c.execute(text(
-            "SELECT issue.code, flight.name, recheck.verdict, recheck.evidence_sha256 "
-            "FROM recheck JOIN issue ON issue.id = recheck.issue_id "
-            "JOIN flight ON flight.id = recheck.flight_id ORDER BY issue.code"
-        )).all()  # fmt: skip
+        rows = c.execute(text(sql)).all()
     engine.dispose()
     return [tuple(r) for r in rows]
+
+
+def recheck_rows(url: str) -> list[tuple]:
+    """``(code, flight name, verdict, evidence sha256)`` of the ledger's recheck rows."""
+    return query_rows(url,
+        "SELECT issue.code, flight.name, recheck.verdict, recheck.evidence_sha256 "
+        "FROM recheck JOIN issue ON issue.id = recheck.issue_id "
+        "JOIN flight ON flight.id = recheck.flight_id ORDER BY issue.code"
+    )  # fmt: skip
 
 
 def ledger_copy(url: str, tmp_path: Path) -> str:
